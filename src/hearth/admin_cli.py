@@ -1,0 +1,36 @@
+"""Superuser management used by the CLI (through the record service, so validation applies)."""
+
+from __future__ import annotations
+
+from hearth.app import Hearth
+from hearth.errors import NotFound
+from hearth.rules.context import AuthState, RequestInfo
+from hearth.schema.collection import SUPERUSERS
+
+
+async def _find(h: Hearth, email: str) -> dict[str, object] | None:
+    c = h.collections.get(SUPERUSERS)
+    assert c is not None
+    rows = await h.db.fetch_all(h.records.codec(c).sql.by_field_ci("email"), (email,))  # type: ignore[union-attr]
+    return h.records.codec(c).values_from_row(rows[0]) if rows else None
+
+
+async def upsert_superuser(h: Hearth, email: str, password: str) -> None:
+    c = h.collections.get(SUPERUSERS)
+    assert c is not None
+    system = RequestInfo(auth=AuthState(c, {"id": "_cli"}))
+    existing = await _find(h, email)
+    body = {"email": email, "password": password, "passwordConfirm": password}
+    if existing is None:
+        await h.records.create(c, body, system)
+    else:
+        await h.records.update(c, str(existing["id"]), body, system)
+
+
+async def delete_superuser(h: Hearth, email: str) -> None:
+    c = h.collections.get(SUPERUSERS)
+    assert c is not None
+    existing = await _find(h, email)
+    if existing is None:
+        raise NotFound("Superuser not found.")
+    await h.records.delete(c, str(existing["id"]), RequestInfo(auth=AuthState(c, {"id": "_cli"})))

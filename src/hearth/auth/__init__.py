@@ -1,0 +1,1 @@
+"""Authentication: password hashing, JWTs and the auth flows."""

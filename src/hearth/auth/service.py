@@ -1,0 +1,154 @@
+"""Token resolution and the password auth flows (auth-with-password, auth-refresh, auth-methods)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hearth.auth import passwords, tokens
+from hearth.errors import BadRequest, FieldError, Forbidden, NotFound, Unauthorized
+from hearth.records.service import RecordService
+from hearth.rules.context import GUEST, AuthState, RequestInfo
+from hearth.schema.collection import Collection
+from hearth.schema.repository import CollectionRepository
+
+AUTH_FAILED = "Failed to authenticate."
+NOT_AUTH_COLLECTION = "Missing or invalid auth collection context."
+AUTH_RULE_FAILED = "The request doesn't satisfy the collection requirements to authenticate."
+PASSWORD_AUTH_DISABLED = "The collection is not configured to allow password authentication."
+TOKEN_REQUIRED = "The request requires valid record authorization token."
+
+
+class AuthService:
+    def __init__(self, collections: CollectionRepository, records: RecordService) -> None:
+        self.collections = collections
+        self.records = records
+
+    def auth_collection(self, id_or_name: str) -> Collection:
+        c = self.collections.get(id_or_name)
+        if c is None or not c.is_auth:
+            raise NotFound(NOT_AUTH_COLLECTION)
+        return c
+
+    # ----- tokens -------------------------------------------------------------------------
+    async def resolve(self, header: str | None) -> AuthState:
+        """The `Authorization` header → who is asking. Anything invalid counts as a guest."""
+        if not header:
+            return GUEST
+        token = header[7:] if header[:7].lower() == "bearer " else header
+        token = token.strip()
+        state = await self.verify(token, tokens.AUTH)
+        return state if state is not None else GUEST
+
+    async def verify(self, token: str, token_type: str) -> AuthState | None:
+        claims = tokens.unverified_claims(token)
+        if not claims or claims.get("type") != token_type:
+            return None
+        cid, rid = claims.get("collectionId"), claims.get("id")
+        if not isinstance(cid, str) or not isinstance(rid, str):
+            return None
+        c = self.collections.get(cid)
+        if c is None or not c.is_auth or c.id != cid:
+            return None
+        row = await self.records.find_row(c, rid)
+        if row is None:
+            return None
+        codec = self.records.codec(c)
+        key = str(codec.raw_value(row, "tokenKey")) + c.token_secret(tokens.TOKEN_OPTION[token_type])
+        verified = tokens.verify(token, key)
+        if verified is None:
+            return None
+        return AuthState(c, codec.values_from_row(row), bool(verified.get("refreshable", False)))
+
+    def issue_auth_token(self, c: Collection, record: dict[str, Any], raw_token_key: str) -> str:
+        claims = {"collectionId": c.id, "id": record["id"], "refreshable": True, "type": tokens.AUTH}
+        key = raw_token_key + c.token_secret("authToken")
+        return tokens.issue(claims, key, c.token_duration("authToken"))
+
+    # ----- flows --------------------------------------------------------------------------
+    def methods(self, c: Collection) -> dict[str, Any]:
+        pw = c.auth.get("passwordAuth", {})
+        otp = c.auth.get("otp", {})
+        mfa = c.auth.get("mfa", {})
+        identity_fields = list(pw.get("identityFields", []))
+        return {
+            "password": {"identityFields": identity_fields, "enabled": bool(pw.get("enabled"))},
+            "oauth2": {"providers": [], "enabled": False},
+            "mfa": {
+                "enabled": bool(mfa.get("enabled")),
+                "duration": int(mfa.get("duration", 0)) if mfa.get("enabled") else 0,
+            },
+            "otp": {
+                "enabled": bool(otp.get("enabled")),
+                "duration": int(otp.get("duration", 0)) if otp.get("enabled") else 0,
+            },
+            "authProviders": [],
+            "usernamePassword": bool(pw.get("enabled")) and "username" in identity_fields,
+            "emailPassword": bool(pw.get("enabled")) and "email" in identity_fields,
+        }
+
+    async def with_password(self, c: Collection, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        pw = c.auth.get("passwordAuth", {})
+        if not pw.get("enabled"):
+            raise BadRequest(PASSWORD_AUTH_DISABLED)
+        identity, password = body.get("identity", ""), body.get("password", "")
+        identity_field = body.get("identityField", "")
+        errors: dict[str, Any] = {}
+        if not isinstance(identity, str) or not identity:
+            errors["identity"] = FieldError("validation_required", "Cannot be blank.")
+        elif len(identity) > 255:
+            errors["identity"] = FieldError(
+                "validation_length_out_of_range", "The length must be between 1 and 255."
+            )
+        if not isinstance(password, str) or not password:
+            errors["password"] = FieldError("validation_required", "Cannot be blank.")
+        elif len(password) > 255:
+            errors["password"] = FieldError(
+                "validation_length_out_of_range", "The length must be between 1 and 255."
+            )
+        fields = list(pw.get("identityFields", []))
+        if identity_field:
+            if not isinstance(identity_field, str) or identity_field not in fields:
+                errors["identityField"] = FieldError("validation_in_invalid", "Must be a valid value.")
+            else:
+                fields = [identity_field]
+        if errors:
+            raise BadRequest(AUTH_FAILED, errors)
+        row = None
+        for name in fields:
+            if name not in c.field_map:
+                continue
+            rows = await self.records.db.fetch_all(self.records.codec(c).sql.by_field_ci(name), (identity,))
+            if rows:
+                exact = [r for r in rows if self.records.codec(c).raw_value(r, name) == identity]
+                row = (exact or rows)[0]
+                break
+        codec = self.records.codec(c)
+        stored = str(codec.raw_value(row, "password")) if row is not None else None
+        if not await passwords.verify_password(password, stored) or row is None:
+            raise BadRequest(AUTH_FAILED)
+        values = codec.values_from_row(row)
+        await self._check_auth_rule(c, values)
+        return self.issue_auth_token(c, values, str(codec.raw_value(row, "tokenKey"))), values
+
+    async def _check_auth_rule(self, c: Collection, values: dict[str, Any]) -> None:
+        """authRule is checked against the authenticating record, as that record."""
+        info = RequestInfo(auth=AuthState(c, values), method="POST")
+        if not await self.records.matches_rule(c, values["id"], c.auth.get("authRule"), info):
+            raise Forbidden(AUTH_RULE_FAILED)
+
+    async def refresh(self, c: Collection, auth: AuthState) -> tuple[str, dict[str, Any]]:
+        if auth.record is None or not auth.refreshable:
+            raise Unauthorized(TOKEN_REQUIRED)
+        if auth.collection is None or auth.collection.id != c.id:
+            raise Forbidden(f"The request requires auth record from {c.name} collection.")
+        row = await self.records.find_row(c, auth.id)
+        if row is None:
+            raise Unauthorized(TOKEN_REQUIRED)
+        codec = self.records.codec(c)
+        values = codec.values_from_row(row)
+        await self._check_auth_rule(c, values)
+        return self.issue_auth_token(c, values, str(codec.raw_value(row, "tokenKey"))), values
+
+    def auth_response(self, c: Collection, token: str, values: dict[str, Any]) -> dict[str, Any]:
+        state = AuthState(c, values)
+        return {"record": self.records.to_api(c, values, state), "token": token}

@@ -1,0 +1,1 @@
+"""Connections and transactions. No query building here: SQL text comes from hearth.sql."""

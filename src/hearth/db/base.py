@@ -1,0 +1,40 @@
+"""The database seam: one small interface over SQLite (inline) and PostgreSQL (asyncpg)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
+
+from hearth.sql.dialect import Dialect
+
+Row = Sequence[Any]
+
+
+class UniqueViolation(Exception):
+    """A write broke a unique constraint. `columns` names the columns when the engine tells."""
+
+    def __init__(self, columns: list[str], index: str = "") -> None:
+        super().__init__(f"unique violation on {columns or index}")
+        self.columns = columns
+        self.index = index
+
+
+class DatabaseError(Exception):
+    """Any other engine error, with the engine's text kept for logs only."""
+
+
+class Executor(Protocol):
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+
+
+class Database(Executor, Protocol):
+    dialect: Dialect
+
+    def transaction(self) -> AbstractAsyncContextManager[Executor]: ...
+
+    async def close(self) -> None: ...

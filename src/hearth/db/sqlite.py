@@ -1,0 +1,101 @@
+"""SQLite called inline on the event loop (see docs/architecture.md for the numbers).
+
+One writer connection guarded by an asyncio lock, and one reader connection for statements
+outside transactions. WAL lets readers run beside the writer, also across worker processes;
+`BEGIN IMMEDIATE` plus a busy timeout serialises writers between processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from hearth.db.base import DatabaseError, Row, UniqueViolation
+from hearth.sql.dialect import SQLITE
+
+BUSY_TIMEOUT_MS = 10_000
+_UNIQUE_RE = re.compile(r"UNIQUE constraint failed: (.+)$")
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, cached_statements=512)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    return conn
+
+
+def _translate(exc: sqlite3.Error) -> Exception:
+    if isinstance(exc, sqlite3.IntegrityError):
+        m = _UNIQUE_RE.search(str(exc))
+        if m:
+            cols = [part.strip().split(".")[-1] for part in m.group(1).split(",")]
+            return UniqueViolation(cols)
+    return DatabaseError(str(exc))
+
+
+class _Conn:
+    """Runs statements on one sqlite3 connection, translating engine errors."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        try:
+            return self._conn.execute(sql, params).fetchone()  # type: ignore[no-any-return]
+        except sqlite3.Error as exc:
+            raise _translate(exc) from exc
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        try:
+            return self._conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise _translate(exc) from exc
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        try:
+            return self._conn.execute(sql, params).rowcount
+        except sqlite3.Error as exc:
+            raise _translate(exc) from exc
+
+
+class SQLiteDatabase(_Conn):
+    dialect = SQLITE
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._writer_conn = _connect(self.path)
+        self._reader_conn = _connect(self.path)
+        super().__init__(self._reader_conn)
+        self._writer = _Conn(self._writer_conn)
+        self._lock = asyncio.Lock()
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        async with self.transaction() as tx:
+            return await tx.execute(sql, params)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[_Conn]:
+        async with self._lock:
+            try:
+                self._writer_conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise _translate(exc) from exc
+            try:
+                yield self._writer
+            except BaseException:
+                self._writer_conn.execute("ROLLBACK")
+                raise
+            else:
+                self._writer_conn.execute("COMMIT")
+
+    async def close(self) -> None:
+        self._writer_conn.close()
+        self._reader_conn.close()

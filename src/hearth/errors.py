@@ -1,0 +1,95 @@
+"""Domain errors. They carry PocketBase's error envelope data but know nothing about HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def sentenize(text: str) -> str:
+    """PocketBase capitalises messages and ends them with a period."""
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    if text[-1] not in ".?!":
+        text += "."
+    return text
+
+
+class FieldError(Exception):
+    """One field's validation failure: a PocketBase error code, a message and optional params."""
+
+    def __init__(self, code: str, message: str, params: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.params = params
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"code": self.code, "message": sentenize(self.message)}
+        if self.params is not None:
+            out["params"] = self.params
+        return out
+
+
+ErrorData = dict[str, Any]
+
+
+class ApiError(Exception):
+    """An error answered with PocketBase's envelope `{"status","message","data"}`."""
+
+    status = 400
+    default_message = "Something went wrong while processing your request."
+
+    def __init__(self, message: str = "", data: ErrorData | None = None) -> None:
+        self.message = sentenize(message or self.default_message)
+        self.data = data or {}
+        super().__init__(self.message)
+
+    def envelope(self) -> dict[str, Any]:
+        return {"data": _serialize_data(self.data), "message": self.message, "status": self.status}
+
+
+def _serialize_data(data: Any) -> Any:
+    if isinstance(data, FieldError):
+        return data.to_dict()
+    if isinstance(data, dict):
+        return {k: _serialize_data(v) for k, v in data.items()}
+    return data
+
+
+class BadRequest(ApiError):
+    status = 400
+
+
+class Unauthorized(ApiError):
+    status = 401
+    default_message = "Missing or invalid authentication."
+
+
+class Forbidden(ApiError):
+    status = 403
+    default_message = "You are not allowed to perform this request."
+
+
+class NotFound(ApiError):
+    status = 404
+    default_message = "The requested resource wasn't found."
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+    default_message = "Request entity too large"
+
+
+class TooManyRequests(ApiError):
+    status = 429
+    default_message = "Too Many Requests."
+
+
+class ValidationFailed(Exception):
+    """Field errors gathered while validating one object; the caller chooses the envelope message."""
+
+    def __init__(self, errors: dict[str, Any]) -> None:
+        super().__init__(", ".join(errors))
+        self.errors = errors

@@ -1,0 +1,80 @@
+"""Per-request preamble shared by the route modules: schema freshness and who is asking."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+
+from hearth.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from hearth.rules.context import AuthState, RequestInfo
+from hearth.schema.collection import Collection
+
+if TYPE_CHECKING:
+    from hearth.app import Hearth
+
+MISSING_COLLECTION = "Missing collection context."
+
+
+def hearth(request: Request) -> Hearth:
+    return request.app.state.hearth  # type: ignore[no-any-return]
+
+
+async def begin(request: Request) -> tuple[Hearth, AuthState]:
+    """Reload the schema if another process changed it, then resolve the auth token."""
+    h = hearth(request)
+    await h.collections.refresh()
+    auth = await h.auth.resolve(request.headers.get("authorization"))
+    return h, auth
+
+
+def collection_or_404(h: Hearth, id_or_name: str) -> Collection:
+    c = h.collections.get(id_or_name)
+    if c is None:
+        raise NotFound(MISSING_COLLECTION)
+    return c
+
+
+def require_superuser(auth: AuthState) -> None:
+    if auth.is_guest:
+        raise Unauthorized("The request requires valid record authorization token.")
+    if not auth.is_superuser:
+        raise Forbidden("The authorized record is not allowed to perform this action.")
+
+
+def query_int(request: Request, name: str, default: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise BadRequest() from None
+
+
+def query_bool(request: Request, name: str) -> bool:
+    raw = request.query_params.get(name, "")
+    return raw.lower() in ("1", "t", "true")
+
+
+def page_envelope(
+    items: list[Any], page: int, per_page: int, total_items: int, total_pages: int
+) -> dict[str, Any]:
+    return {
+        "items": items,
+        "page": page,
+        "perPage": per_page,
+        "totalItems": total_items,
+        "totalPages": total_pages,
+    }
+
+
+def request_info(request: Request, auth: AuthState, body: dict[str, Any] | None = None) -> RequestInfo:
+    """What rules can read as `@request.*` (header names lowercased, `-` → `_`)."""
+    return RequestInfo(
+        auth=auth,
+        method=request.method,
+        query=lambda: dict(request.query_params),
+        headers=lambda: {k.lower().replace("-", "_"): v for k, v in request.headers.items()},
+        body=body,
+    )

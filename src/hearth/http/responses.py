@@ -1,0 +1,29 @@
+"""JSON responses (orjson) and PocketBase's error envelope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+from hearth.errors import ApiError
+
+
+class JSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def json(content: Any, status: int = 200) -> Response:
+    return JSONResponse(content, status_code=status)
+
+
+def no_content() -> Response:
+    return Response(status_code=204)
+
+
+def error(exc: ApiError) -> Response:
+    return JSONResponse(exc.envelope(), status_code=exc.status)

@@ -1,0 +1,1 @@
+"""One module per endpoint area; each exports `routes`."""

@@ -1,0 +1,39 @@
+"""`/api/collections/{collection}/auth-*`: methods, password login and token refresh."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hearth.http import responses
+from hearth.http.body import read_object
+from hearth.http.context import begin
+
+
+async def auth_methods(request: Request) -> Response:
+    h, _ = await begin(request)
+    c = h.auth.auth_collection(request.path_params["collection"])
+    return responses.json(h.auth.methods(c))
+
+
+async def auth_with_password(request: Request) -> Response:
+    h, _ = await begin(request)
+    c = h.auth.auth_collection(request.path_params["collection"])
+    body = await read_object(request, h.config.max_body_size)
+    token, values = await h.auth.with_password(c, body)
+    return responses.json(h.auth.auth_response(c, token, values))
+
+
+async def auth_refresh(request: Request) -> Response:
+    h, auth = await begin(request)
+    c = h.auth.auth_collection(request.path_params["collection"])
+    token, values = await h.auth.refresh(c, auth)
+    return responses.json(h.auth.auth_response(c, token, values))
+
+
+routes = [
+    Route("/api/collections/{collection}/auth-methods", auth_methods, methods=["GET"]),
+    Route("/api/collections/{collection}/auth-with-password", auth_with_password, methods=["POST"]),
+    Route("/api/collections/{collection}/auth-refresh", auth_refresh, methods=["POST"]),
+]

@@ -1,0 +1,89 @@
+"""`/api/collections`: superuser-only collection management."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hearth.http import responses
+from hearth.http.body import read_object
+from hearth.http.context import begin, page_envelope, query_bool, query_int, require_superuser
+from hearth.schema.scaffolds import scaffolds
+
+
+async def list_collections(request: Request) -> Response:
+    h, auth = await begin(request)
+    require_superuser(auth)
+    page = await h.collection_service.list(
+        page=query_int(request, "page", 1),
+        per_page=query_int(request, "perPage", 30),
+        sort=request.query_params.get("sort", ""),
+        filter_text=request.query_params.get("filter", ""),
+        skip_total=query_bool(request, "skipTotal"),
+    )
+    return responses.json(page_envelope(*page))
+
+
+async def create_collection(request: Request) -> Response:
+    h, auth = await begin(request)
+    require_superuser(auth)
+    body = await read_object(request, h.config.max_body_size)
+    c = await h.collection_service.create(body)
+    return responses.json(c.to_api())
+
+
+async def view_collection(request: Request) -> Response:
+    h, auth = await begin(request)
+    require_superuser(auth)
+    return responses.json(h.collection_service.get(request.path_params["collection"]).to_api())
+
+
+async def update_collection(request: Request) -> Response:
+    h, auth = await begin(request)
+    require_superuser(auth)
+    c = h.collection_service.get(request.path_params["collection"])
+    body = await read_object(request, h.config.max_body_size)
+    return responses.json((await h.collection_service.update(c, body)).to_api())
+
+
+async def delete_collection(request: Request) -> Response:
+    h, auth = await begin(request)
+    require_superuser(auth)
+    await h.collection_service.delete(h.collection_service.get(request.path_params["collection"]))
+    return responses.no_content()
+
+
+async def truncate_collection(request: Request) -> Response:
+    h, auth = await begin(request)
+    require_superuser(auth)
+    await h.collection_service.truncate(h.collection_service.get(request.path_params["collection"]))
+    return responses.no_content()
+
+
+async def import_collections(request: Request) -> Response:
+    h, auth = await begin(request)
+    require_superuser(auth)
+    body: Any = await read_object(request, h.config.max_body_size)
+    await h.collection_service.import_collections(body)
+    return responses.no_content()
+
+
+async def get_scaffolds(request: Request) -> Response:
+    _, auth = await begin(request)
+    require_superuser(auth)
+    return responses.json(scaffolds())
+
+
+routes = [
+    Route("/api/collections", list_collections, methods=["GET"]),
+    Route("/api/collections", create_collection, methods=["POST"]),
+    Route("/api/collections/import", import_collections, methods=["PUT"]),
+    Route("/api/collections/meta/scaffolds", get_scaffolds, methods=["GET"]),
+    Route("/api/collections/{collection}", view_collection, methods=["GET"]),
+    Route("/api/collections/{collection}", update_collection, methods=["PATCH"]),
+    Route("/api/collections/{collection}", delete_collection, methods=["DELETE"]),
+    Route("/api/collections/{collection}/truncate", truncate_collection, methods=["DELETE"]),
+]

@@ -1,0 +1,78 @@
+"""`/api/collections/{collection}/records[/{id}]`: list, view, create, update, delete."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hearth.errors import NotFound
+from hearth.http import responses
+from hearth.http.body import read_object
+from hearth.http.context import begin, collection_or_404, page_envelope, query_bool, query_int, request_info
+from hearth.records.service import DEFAULT_PER_PAGE
+
+MAX_ID_LENGTH = 255
+
+
+def _record_id(request: Request) -> str:
+    rid: str = request.path_params["id"]
+    if not rid or len(rid) > MAX_ID_LENGTH:
+        raise NotFound()
+    return rid
+
+
+async def list_records(request: Request) -> Response:
+    h, auth = await begin(request)
+    c = collection_or_404(h, request.path_params["collection"])
+    page = await h.records.list(
+        c,
+        request_info(request, auth),
+        page=query_int(request, "page", 1),
+        per_page=query_int(request, "perPage", DEFAULT_PER_PAGE),
+        sort=request.query_params.get("sort", ""),
+        filter_text=request.query_params.get("filter", ""),
+        skip_total=query_bool(request, "skipTotal"),
+    )
+    items = [h.records.to_api(c, v, auth) for v in page.items]
+    return responses.json(page_envelope(items, page.page, page.per_page, page.total_items, page.total_pages))
+
+
+async def view_record(request: Request) -> Response:
+    h, auth = await begin(request)
+    c = collection_or_404(h, request.path_params["collection"])
+    values = await h.records.view(c, _record_id(request), request_info(request, auth))
+    return responses.json(h.records.to_api(c, values, auth))
+
+
+async def create_record(request: Request) -> Response:
+    h, auth = await begin(request)
+    c = collection_or_404(h, request.path_params["collection"])
+    body = await read_object(request, h.config.max_body_size)
+    values = await h.records.create(c, body, request_info(request, auth, body))
+    return responses.json(h.records.to_api(c, values, auth))
+
+
+async def update_record(request: Request) -> Response:
+    h, auth = await begin(request)
+    c = collection_or_404(h, request.path_params["collection"])
+    rid = _record_id(request)
+    body = await read_object(request, h.config.max_body_size)
+    values = await h.records.update(c, rid, body, request_info(request, auth, body))
+    return responses.json(h.records.to_api(c, values, auth))
+
+
+async def delete_record(request: Request) -> Response:
+    h, auth = await begin(request)
+    c = collection_or_404(h, request.path_params["collection"])
+    await h.records.delete(c, _record_id(request), request_info(request, auth))
+    return responses.no_content()
+
+
+routes = [
+    Route("/api/collections/{collection}/records", list_records, methods=["GET"]),
+    Route("/api/collections/{collection}/records", create_record, methods=["POST"]),
+    Route("/api/collections/{collection}/records/{id}", view_record, methods=["GET"]),
+    Route("/api/collections/{collection}/records/{id}", update_record, methods=["PATCH"]),
+    Route("/api/collections/{collection}/records/{id}", delete_record, methods=["DELETE"]),
+]

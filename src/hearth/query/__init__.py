@@ -1,0 +1,1 @@
+"""Filter trees + schema → SQL expressions (dialect-free planning; text comes from hearth.sql)."""

@@ -1,0 +1,1 @@
+"""Records: conversion between rows and API values, and the CRUD service."""

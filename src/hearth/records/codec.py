@@ -1,0 +1,77 @@
+"""Rows ↔ record values for one collection, precomputed per schema version."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from hearth.db.base import Row
+from hearth.schema.collection import Collection
+from hearth.schema.fields.base import JSON, Field
+from hearth.sql.dialect import Dialect
+from hearth.sql.records import RecordSQL
+
+
+class RecordCodec:
+    """Holds the statements and converters of one collection version."""
+
+    def __init__(self, d: Dialect, c: Collection) -> None:
+        self.collection = c
+        self.sql = RecordSQL(d, c)
+        self.fields: list[Field] = list(c.fields)
+        self._from_db = [(i, f.name, f.from_db) for i, f in enumerate(self.fields)]
+        self._json = [f.storage == JSON for f in self.fields]
+        self.hidden = frozenset(f.name for f in self.fields if f.hidden or getattr(f, "is_password", False))
+        # API output keys are sorted (PocketBase marshals records as Go maps).
+        names = [f.name for f in self.fields if not getattr(f, "is_password", False)]
+        self._out_order = sorted([*names, "collectionId", "collectionName"])
+
+    def values_from_row(self, row: Row) -> dict[str, Any]:
+        """A row → {field name: API value} (password hashes are kept under their raw form)."""
+        out: dict[str, Any] = {}
+        for i, name, conv in self._from_db:
+            out[name] = conv(row[i])
+        return out
+
+    def raw_value(self, row: Row, name: str) -> Any:
+        return row[self.sql.columns.index(name)]
+
+    def params(self, values: dict[str, Any], names: Sequence[str]) -> list[Any]:
+        out: list[Any] = []
+        for name in names:
+            f = self.collection.field_map[name]
+            v = f.to_db(values.get(name, f.zero()))
+            if f.storage == JSON:
+                v = None if v is None else orjson.dumps(v).decode()
+            out.append(v)
+        return out
+
+    def to_api(
+        self, values: dict[str, Any], show_hidden: bool = False, show_email: bool = True
+    ) -> dict[str, Any]:
+        c = self.collection
+        out: dict[str, Any] = {}
+        hidden = () if show_hidden else self.hidden
+        for key in self._out_order:
+            if key == "collectionId":
+                out[key] = c.id
+            elif key == "collectionName":
+                out[key] = c.name
+            elif key in hidden:
+                continue
+            elif key == "email" and not show_email and c.is_auth:
+                continue
+            else:
+                out[key] = values.get(key)
+        return out
+
+
+def codec_for(d: Dialect, c: Collection) -> RecordCodec:
+    """Cached on the collection object, which is rebuilt whenever the schema changes."""
+    codec = c.__dict__.get("_codec")
+    if codec is None:
+        codec = RecordCodec(d, c)
+        c.__dict__["_codec"] = codec
+    return codec

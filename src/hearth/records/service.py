@@ -1,0 +1,445 @@
+"""Record CRUD: rules → coercion and validation → one transaction → the stored values.
+
+Handlers call this; it never sees HTTP. Values are dicts of API values keyed by field name.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from hearth._util import times
+from hearth.auth import passwords
+from hearth.db.base import Database, Executor, UniqueViolation
+from hearth.errors import BadRequest, FieldError, Forbidden, NotFound
+from hearth.query.compile import FilterError, Unsupported, compile_filter
+from hearth.records.body import assignments
+from hearth.records.codec import RecordCodec, codec_for
+from hearth.rules import enforce
+from hearth.rules.context import AuthState, RequestInfo
+from hearth.schema.collection import Collection
+from hearth.schema.repository import CollectionRepository
+from hearth.sql import system
+
+DEFAULT_PER_PAGE = 30
+MAX_PER_PAGE = 1000
+MAX_SORT_FIELDS = 8
+CREATE_FAILED = "Failed to create record."
+UPDATE_FAILED = "Failed to update record."
+DELETE_FAILED = (
+    "Failed to delete record. Make sure that the record is not part of a required relation reference."
+)
+UNSUPPORTED_TYPE = "Unsupported collection type."
+
+
+@dataclass(slots=True)
+class Page:
+    items: list[dict[str, Any]]
+    page: int
+    per_page: int
+    total_items: int
+    total_pages: int
+
+
+class _RuleRejected(Exception):
+    pass
+
+
+def _not_unique() -> FieldError:
+    return FieldError("validation_not_unique", "Value must be unique.")
+
+
+class RecordService:
+    def __init__(self, db: Database, collections: CollectionRepository) -> None:
+        self.db = db
+        self.collections = collections
+
+    def codec(self, c: Collection) -> RecordCodec:
+        return codec_for(self.db.dialect, c)
+
+    # ----- reads --------------------------------------------------------------------------
+    async def find(self, c: Collection, rid: str, ex: Executor | None = None) -> dict[str, Any] | None:
+        codec = self.codec(c)
+        row = await (ex or self.db).fetch_one(codec.sql.by_id, (rid,))
+        return None if row is None else codec.values_from_row(row)
+
+    async def find_row(self, c: Collection, rid: str, ex: Executor | None = None) -> Any:
+        return await (ex or self.db).fetch_one(self.codec(c).sql.by_id, (rid,))
+
+    async def find_allowed(
+        self, c: Collection, rid: str, rule: str | None, info: RequestInfo, ex: Executor | None = None
+    ) -> Any:
+        """The row of `rid` if it exists and its rule admits the requester, else None (403 for null rules)."""
+        con = enforce.constraint(self.db.dialect, c, rule, info)
+        if con.deny:
+            return None
+        codec = self.codec(c)
+        if con.condition is None:
+            return await (ex or self.db).fetch_one(codec.sql.by_id, (rid,))
+        sql = codec.sql.by_id_where(con.condition.render(self.db.dialect, 2))
+        return await (ex or self.db).fetch_one(sql, (rid, *con.params(info)))
+
+    async def matches_rule(
+        self, c: Collection, rid: str, rule: str | None, info: RequestInfo, ex: Executor | None = None
+    ) -> bool:
+        """Whether record `rid` meets `rule` for this requester (null rules: superusers only)."""
+        if info.auth.is_superuser:
+            return True
+        if rule is None:
+            return False
+        try:
+            return await self.find_allowed(c, rid, rule, info, ex) is not None
+        except Forbidden:
+            return False
+
+    async def view(self, c: Collection, rid: str, info: RequestInfo) -> dict[str, Any]:
+        row = await self.find_allowed(c, rid, c.rules.get("viewRule"), info)
+        if row is None:
+            raise NotFound()
+        return self.codec(c).values_from_row(row)
+
+    async def list(
+        self,
+        c: Collection,
+        info: RequestInfo,
+        *,
+        page: int = 1,
+        per_page: int = DEFAULT_PER_PAGE,
+        sort: str = "",
+        filter_text: str = "",
+        skip_total: bool = False,
+    ) -> Page:
+        auth = info.auth
+        con = enforce.constraint(self.db.dialect, c, c.rules.get("listRule"), info)
+        codec = self.codec(c)
+        page = page if page > 0 else 1
+        per_page = per_page if per_page > 0 else DEFAULT_PER_PAGE
+        per_page = min(per_page, MAX_PER_PAGE)
+        order = self._order_by(c, codec, sort, auth)
+        if con.deny:
+            return Page([], page, per_page, 0 if not skip_total else -1, 0 if not skip_total else -1)
+        d = self.db.dialect
+        conditions = [con.condition] if con.condition is not None else []
+        user_filter = self._client_filter(c, filter_text, auth)
+        if user_filter is not None:
+            conditions.append(user_filter)
+        where_parts: list[str] = []
+        params: list[Any] = []
+        for cond in conditions:
+            where_parts.append(cond.render(d, len(params) + 1))
+            params.extend(cond.params(info))
+        where = " AND ".join(where_parts)
+        n = len(params)
+        sql = codec.sql.select(where, order, d.placeholder(n + 1), d.placeholder(n + 2))
+        rows = await self.db.fetch_all(sql, (*params, per_page, (page - 1) * per_page))
+        items = [codec.values_from_row(r) for r in rows]
+        if skip_total:
+            return Page(items, page, per_page, -1, -1)
+        row = await self.db.fetch_one(codec.sql.count(where), params)
+        total = int(row[0]) if row else 0
+        return Page(items, page, per_page, total, math.ceil(total / per_page))
+
+    def _client_filter(self, c: Collection, text: str, auth: AuthState) -> Any:
+        if not text.strip():
+            return None
+        if not auth.is_superuser:
+            for prefix in ("@collection.", "@request."):
+                if prefix in text:
+                    raise Forbidden(f"Only superusers can filter by {prefix}")
+        try:
+            return compile_filter(self.db.dialect, c, text, rule=False)
+        except (FilterError, Unsupported) as exc:
+            raise BadRequest() from exc
+
+    def _order_by(self, c: Collection, codec: RecordCodec, sort: str, auth: AuthState) -> str:
+        terms: list[str] = []
+        parts = [p.strip() for p in sort.split(",") if p.strip()]
+        if len(parts) > MAX_SORT_FIELDS:
+            raise BadRequest()
+        for part in parts:
+            desc = part.startswith("-")
+            name = part.lstrip("-+").strip()
+            if name == "@random":
+                terms.append(self.db.dialect.random_order())
+                continue
+            if name == "@rowid":
+                terms.append(self.db.dialect.order_by_insertion() + (" DESC" if desc else ""))
+                continue
+            f = c.field_map.get(name)
+            if f is None or (name in codec.hidden and not auth.is_superuser):
+                raise BadRequest()
+            terms.append(codec.sql.order_term(name, desc))
+        if not terms and not c.is_view:
+            terms.append(self.db.dialect.order_by_insertion())
+        return ", ".join(terms)
+
+    # ----- writes -------------------------------------------------------------------------
+    def _check_writable(self, c: Collection) -> None:
+        if c.is_view:
+            raise BadRequest(UNSUPPORTED_TYPE)
+
+    async def create(self, c: Collection, body: dict[str, Any], info: RequestInfo) -> dict[str, Any]:
+        self._check_writable(c)
+        auth = info.auth
+        con = enforce.constraint(self.db.dialect, c, c.rules.get("createRule"), info)
+        if con.deny:
+            raise BadRequest(CREATE_FAILED)
+        codec = self.codec(c)
+        values = {f.name: f.zero() for f in c.fields}
+        errors: dict[str, Any] = {}
+        for a in assignments(c, body):
+            if a.field.type == "autodate":
+                continue
+            name = a.field.name
+            values[name] = (
+                a.field.apply_modifier(values[name], a.modifier, a.raw)
+                if a.modifier
+                else a.field.prepare(a.raw)
+            )
+        now = times.now()
+        for f in c.fields:
+            if f.type == "autodate" and f.options.get("onCreate"):
+                values[f.name] = now
+            elif f.type == "text" and values[f.name] == "":
+                generated = f.generate()  # type: ignore[attr-defined]
+                if generated:
+                    values[f.name] = generated
+        if c.is_auth:
+            self._auth_create_checks(c, body, values, auth, errors)
+        self._validate(c, values, errors, changed=None)
+        await self._check_relations(c, values, errors, changed=None)
+        if errors:
+            raise BadRequest(CREATE_FAILED, errors)
+        await self._hash_passwords(c, values, changed=None)
+        names = codec.sql.columns
+        try:
+            async with self.db.transaction() as tx:
+                await tx.execute(codec.sql.insert, codec.params(values, names))
+                if con.condition is not None:
+                    # The create rule is checked on the new row, inside the transaction.
+                    sql = codec.sql.exists_where(con.condition.render(self.db.dialect, 2))
+                    if await tx.fetch_one(sql, (values["id"], *con.params(info))) is None:
+                        raise _RuleRejected()
+        except UniqueViolation as exc:
+            raise BadRequest(CREATE_FAILED, self._unique_errors(c, exc)) from exc
+        except _RuleRejected:
+            raise BadRequest(CREATE_FAILED) from None
+        for f in c.fields:
+            if getattr(f, "is_password", False):
+                values[f.name] = ""
+        return values
+
+    async def update(
+        self, c: Collection, rid: str, body: dict[str, Any], info: RequestInfo
+    ) -> dict[str, Any]:
+        self._check_writable(c)
+        auth = info.auth
+        codec = self.codec(c)
+        row = await self.find_allowed(c, rid, c.rules.get("updateRule"), info)
+        if row is None:
+            raise NotFound()
+        old = codec.values_from_row(row)
+        values = dict(old)
+        errors: dict[str, Any] = {}
+        for a in assignments(c, body):
+            f = a.field
+            if f.type == "autodate":
+                continue
+            values[f.name] = (
+                f.apply_modifier(values[f.name], a.modifier, a.raw) if a.modifier else f.prepare(a.raw)
+            )
+        if values.get("id") != old.get("id"):
+            errors["id"] = FieldError("validation_pk_change", "The record primary key cannot be changed.")
+            values["id"] = old["id"]
+        changed = {name for name in values if values[name] != old.get(name)}
+        if c.is_auth:
+            await self._auth_update_checks(c, body, values, old, row, auth, errors, changed)
+        self._validate(c, values, errors, changed=changed)
+        await self._check_relations(c, values, errors, changed=changed)
+        if errors:
+            raise BadRequest(UPDATE_FAILED, errors)
+        now = times.now()
+        for f in c.fields:
+            if f.type == "autodate" and f.options.get("onUpdate"):
+                values[f.name] = now
+                changed.add(f.name)
+        await self._hash_passwords(c, values, changed=changed)
+        if changed:
+            names = tuple(n for n in codec.sql.columns if n in changed)
+            try:
+                async with self.db.transaction() as tx:
+                    await tx.execute(codec.sql.update(names), [*codec.params(values, names), rid])
+            except UniqueViolation as exc:
+                raise BadRequest(UPDATE_FAILED, self._unique_errors(c, exc)) from exc
+        for f in c.fields:
+            if getattr(f, "is_password", False):
+                values[f.name] = ""
+        return values
+
+    async def delete(self, c: Collection, rid: str, info: RequestInfo) -> None:
+        self._check_writable(c)
+        async with self.db.transaction() as tx:
+            if await self.find_allowed(c, rid, c.rules.get("deleteRule"), info, tx) is None:
+                raise NotFound()
+            await self._delete_in(tx, c, rid, depth=0)
+
+    async def _delete_in(self, tx: Executor, c: Collection, rid: str, depth: int) -> None:
+        """Delete one record and follow relations pointing at it (cascade, unset or refuse)."""
+        if depth > 32:
+            raise BadRequest(DELETE_FAILED)
+        d = self.db.dialect
+        for other, f in self.collections.referencing(c):
+            if other.is_view:
+                continue
+            multi = f.storage == "json"
+            rows = await tx.fetch_all(system.records_referencing(d, other.name, f.name, multi), (rid,))
+            for (ref_id,) in rows:
+                if other.id == c.id and ref_id == rid:
+                    continue
+                if f.options.get("cascadeDelete"):
+                    await self._delete_in(tx, other, ref_id, depth + 1)
+                    continue
+                ref_codec = self.codec(other)
+                ref = await self.find(other, ref_id, tx)
+                if ref is None:
+                    continue
+                current = ref[f.name]
+                new_value: Any = [x for x in current if x != rid] if multi else ""
+                if f.required and not new_value:
+                    raise BadRequest(DELETE_FAILED)
+                ref[f.name] = new_value
+                await tx.execute(ref_codec.sql.update((f.name,)), [*ref_codec.params(ref, (f.name,)), ref_id])
+        await tx.execute(self.codec(c).sql.delete, (rid,))
+
+    async def truncate(self, c: Collection) -> None:
+        async with self.db.transaction() as tx:
+            if self.collections.referencing(c):
+                rows = await tx.fetch_all(self.codec(c).sql.all_ids)
+                for (rid,) in rows:
+                    await self._delete_in(tx, c, rid, depth=0)
+            else:
+                await tx.execute(self.codec(c).sql.truncate)
+
+    # ----- helpers ------------------------------------------------------------------------
+    def _validate(
+        self, c: Collection, values: dict[str, Any], errors: dict[str, Any], changed: set[str] | None
+    ) -> None:
+        for f in c.fields:
+            if f.name in errors:
+                continue
+            if getattr(f, "is_password", False) and changed is not None and f.name not in changed:
+                continue  # the stored hash stays; only a new password is checked
+            err = f.validate(values.get(f.name))
+            if err is not None:
+                errors[f.name] = err
+
+    async def _check_relations(
+        self, c: Collection, values: dict[str, Any], errors: dict[str, Any], changed: set[str] | None
+    ) -> None:
+        for f in c.fields:
+            if f.type != "relation" or f.name in errors or (changed is not None and f.name not in changed):
+                continue
+            ids = f.ids(values.get(f.name))  # type: ignore[attr-defined]
+            if not ids:
+                continue
+            target = self.collections.get(f.options.get("collectionId", ""))
+            if target is None:
+                errors[f.name] = FieldError(
+                    "validation_missing_rel_records",
+                    "Failed to find all relation records with the provided ids.",
+                )
+                continue
+            tcodec = self.codec(target)
+            rows = await self.db.fetch_all(tcodec.sql.existing_ids(len(ids)), ids)
+            if len({r[0] for r in rows}) != len(set(ids)):
+                errors[f.name] = FieldError(
+                    "validation_missing_rel_records",
+                    "Failed to find all relation records with the provided ids.",
+                )
+
+    async def _hash_passwords(self, c: Collection, values: dict[str, Any], changed: set[str] | None) -> None:
+        for f in c.fields:
+            if not getattr(f, "is_password", False):
+                continue
+            if changed is not None and f.name not in changed:
+                values.pop(f.name, None)
+                continue
+            plain = values.get(f.name) or ""
+            values[f.name] = (
+                await passwords.hash_password(plain, int(f.options.get("cost") or 0)) if plain else ""
+            )
+
+    def _unique_errors(self, c: Collection, exc: UniqueViolation) -> dict[str, Any]:
+        cols = [col for col in exc.columns if col in c.field_map]
+        if not cols and exc.index:
+            for idx in c.parsed_indexes():
+                if idx.name == exc.index:
+                    cols = [col.name for col in idx.columns]
+        if not cols and exc.index.endswith("_pkey"):
+            cols = ["id"]
+        return {col: _not_unique() for col in cols} or {"id": _not_unique()}
+
+    def _auth_create_checks(
+        self,
+        c: Collection,
+        body: dict[str, Any],
+        values: dict[str, Any],
+        auth: AuthState,
+        errors: dict[str, Any],
+    ) -> None:
+        password = values.get("password") or ""
+        if password and body.get("passwordConfirm") != body.get("password"):
+            errors["passwordConfirm"] = FieldError("validation_values_mismatch", "Values don't match.")
+        if not enforce.allows_value(c.auth.get("manageRule"), RequestInfo(auth=auth)):
+            values["verified"] = False
+        values["tokenKey"] = values.get("tokenKey") or c.field_map["tokenKey"].generate()  # type: ignore[attr-defined]
+
+    async def _auth_update_checks(
+        self,
+        c: Collection,
+        body: dict[str, Any],
+        values: dict[str, Any],
+        old: dict[str, Any],
+        row: Any,
+        auth: AuthState,
+        errors: dict[str, Any],
+        changed: set[str],
+    ) -> None:
+        privileged = auth.is_superuser or (
+            auth.record is not None
+            and await self.matches_rule(c, old["id"], c.auth.get("manageRule"), RequestInfo(auth=auth))
+        )
+        if not privileged:
+            for name in ("email", "verified"):
+                if name in changed:
+                    errors[name] = FieldError("validation_values_mismatch", "Values don't match.")
+        password = values.get("password") or ""
+        if password:
+            changed.add("password")
+            if body.get("passwordConfirm") != body.get("password"):
+                errors["passwordConfirm"] = FieldError("validation_values_mismatch", "Values don't match.")
+            if not privileged:
+                old_password = body.get("oldPassword")
+                stored = self.codec(c).raw_value(row, "password")
+                if not isinstance(old_password, str) or not old_password:
+                    errors["oldPassword"] = FieldError("validation_required", "Cannot be blank.")
+                elif not await passwords.verify_password(old_password, stored):
+                    errors["oldPassword"] = FieldError(
+                        "validation_invalid_old_password", "Missing or invalid old password."
+                    )
+            # A new password revokes every token of the record.
+            values["tokenKey"] = c.field_map["tokenKey"].generate()  # type: ignore[attr-defined]
+            changed.add("tokenKey")
+        else:
+            changed.discard("password")
+
+    # ----- output -------------------------------------------------------------------------
+    def to_api(self, c: Collection, values: dict[str, Any], auth: AuthState) -> dict[str, Any]:
+        show_hidden = auth.is_superuser
+        show_email = True
+        if c.is_auth and not show_hidden:
+            show_email = bool(values.get("emailVisibility")) or (
+                auth.collection is not None and auth.collection.id == c.id and auth.id == values.get("id")
+            )
+        return self.codec(c).to_api(values, show_hidden=show_hidden, show_email=show_email)

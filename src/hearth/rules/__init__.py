@@ -1,0 +1,1 @@
+"""Access control: who is asking (context) and whether a rule lets them (enforce)."""

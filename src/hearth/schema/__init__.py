@@ -1,0 +1,1 @@
+"""Collections as data: the model, its validation, table migrations and the cached repository."""

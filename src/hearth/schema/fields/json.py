@@ -1,0 +1,96 @@
+"""`json` fields: any JSON value, limited by the size of its encoding."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import orjson
+
+from hearth.errors import FieldError
+from hearth.schema.fields.base import JSON, MAX_SAFE_INT, Field, json_number, opt_int
+from hearth.schema.fields.text import check_range
+
+DEFAULT_MAX_SIZE = 1 << 20  # bytes, when maxSize is 0
+_JSON_START = frozenset('0123456789-"[{')
+
+
+def _loads(text: str | bytes) -> tuple[bool, Any]:
+    try:
+        return True, orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return False, None
+
+
+def _normalize(value: Any) -> Any:
+    """Integral floats as ints, recursively (Go re-encodes decoded numbers as `3`, not `3.0`)."""
+    if isinstance(value, float):
+        return json_number(value)
+    if isinstance(value, list):
+        return [_normalize(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _normalize(v) for k, v in value.items()}
+    return value
+
+
+class JSONField(Field):
+    type: ClassVar[str] = "json"
+    option_defaults: ClassVar[dict[str, Any]] = {"maxSize": 0}
+
+    @property
+    def max_size(self) -> int:
+        size = int(self.options["maxSize"])
+        return size if size > 0 else DEFAULT_MAX_SIZE
+
+    def normalize_options(self) -> dict[str, FieldError]:
+        self.options["maxSize"] = opt_int(self.options["maxSize"])
+        err = check_range(self.options["maxSize"], 0, MAX_SAFE_INT)
+        return {"maxSize": err} if err else {}
+
+    @property
+    def storage(self) -> str:
+        return JSON
+
+    def zero(self) -> Any:
+        return None
+
+    def from_db(self, raw: Any) -> Any:
+        # Both SQLite (JSON column) and asyncpg (jsonb) hand back the JSON text.
+        if raw is None:
+            return None
+        if isinstance(raw, str | bytes):
+            ok, value = _loads(raw)
+            return _normalize(value) if ok else raw
+        return _normalize(raw)
+
+    def prepare(self, raw: Any) -> Any:
+        # A string that is itself JSON (an array, object, number, quoted string, true/false/null)
+        # is taken as that value; any other string is stored as a JSON string.
+        if isinstance(raw, str):
+            if raw in ("null", "true", "false") or (raw and raw[0] in _JSON_START):
+                ok, value = _loads(raw)
+                if ok:
+                    return _normalize(value)
+            return raw
+        return _normalize(raw)
+
+    def is_blank(self, value: Any) -> bool:
+        # 0 and false are values here; only null, "", [] and {} count as empty.
+        return value is None or (isinstance(value, str | list | dict) and len(value) == 0)
+
+    def encoded_size(self, value: Any) -> int:
+        try:
+            return len(orjson.dumps(value))
+        except TypeError:
+            return 0
+
+    def validate(self, value: Any) -> FieldError | None:
+        limit = self.max_size
+        if self.encoded_size(value) > limit:
+            return FieldError(
+                "validation_json_size_limit",
+                f"The maximum allowed JSON size is {limit} bytes.",
+                {"maxSize": limit},
+            )
+        if self.required and self.is_blank(value):
+            return FieldError("validation_required", "Cannot be blank.")
+        return None

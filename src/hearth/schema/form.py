@@ -1,0 +1,330 @@
+"""Turn a submitted collection JSON (create or update) into a validated Collection.
+
+Errors are gathered per key in PocketBase's shape, e.g. `{"fields": {"1": {"collectionId": …}}}`.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable
+from typing import Any
+
+from hearth._util import times
+from hearth._util.ids import checksum_id
+from hearth.errors import BadRequest, FieldError, ValidationFailed
+from hearth.schema.auth_options import default_auth_options, merge_options
+from hearth.schema.collection import (
+    AUTH,
+    AUTH_RULE_NAMES,
+    BASE,
+    COLLECTION_TYPES,
+    RULE_NAMES,
+    VIEW,
+    Collection,
+)
+from hearth.schema.fields.base import Field, OptionError
+from hearth.schema.indexes import IndexSyntaxError, parse_index, with_table
+from hearth.schema.system_fields import AUTH_FIELDS, ID_FIELD, auth_indexes, make_fields
+
+NAME_RE = re.compile(r"^\w+$")
+MAX_NAME_LENGTH = 255
+
+Lookup = Callable[[str], Collection | None]
+RuleChecker = Callable[[str, Collection, Lookup], FieldError | None]
+
+
+def _invalid_format() -> BadRequest:
+    return BadRequest("Failed to load the submitted data due to invalid formatting.")
+
+
+def build_collection(
+    payload: Any,
+    existing: Collection | None,
+    lookup: Lookup,
+    check_rule: RuleChecker,
+) -> Collection:
+    """Validate `payload` against `existing` (None on create) and return the new model."""
+    if not isinstance(payload, dict):
+        raise _invalid_format()
+    errors: dict[str, Any] = {}
+    now = times.now()
+
+    if existing is None:
+        ctype = payload.get("type", BASE) or BASE
+        if ctype not in COLLECTION_TYPES:
+            errors["type"] = FieldError("validation_in_invalid", "Must be a valid value.")
+            ctype = BASE
+        name = payload.get("name", "")
+        cid = payload.get("id") or ""
+        if not isinstance(cid, str):
+            raise _invalid_format()
+        new = Collection(id="", name="", type=ctype, created=now, updated=now)
+        if ctype == AUTH:
+            new.auth = default_auth_options()
+        new.rules = dict.fromkeys(RULE_NAMES)
+    else:
+        new = copy.copy(existing)
+        new.rules = dict(existing.rules)
+        new.auth = copy.deepcopy(existing.auth)
+        new.updated = now
+        if "type" in payload and payload["type"] != existing.type:
+            errors["type"] = FieldError(
+                "validation_collection_type_change", "Collection type cannot be changed."
+            )
+        name = payload.get("name", existing.name)
+        cid = existing.id
+        if "id" in payload and payload["id"] not in (existing.id, None, ""):
+            errors["id"] = FieldError("validation_pk_change", "The collection id cannot be changed.")
+
+    # name
+    if not isinstance(name, str):
+        raise _invalid_format()
+    if not name:
+        errors["name"] = FieldError("validation_required", "Cannot be blank.")
+    elif len(name) > MAX_NAME_LENGTH:
+        errors["name"] = FieldError("validation_length_too_long", "The length must be no more than 255.")
+    elif not NAME_RE.match(name) or "_via_" in name:
+        errors["name"] = FieldError("validation_match_invalid", "Must be in a valid format.")
+    else:
+        other = lookup(name)
+        if other is not None and other.id != cid:
+            errors["name"] = FieldError(
+                "validation_collection_name_exists", "Collection name must be unique (case insensitive)."
+            )
+        elif existing is not None and existing.system and name != existing.name:
+            errors["name"] = FieldError(
+                "validation_collection_system_name_change", "System collection name cannot be changed."
+            )
+    new.name = name
+
+    if existing is None:
+        if cid:
+            if not re.match(r"^\w+$", cid) or len(cid) > 100:
+                errors["id"] = FieldError("validation_match_invalid", "Must be in a valid format.")
+            elif lookup(cid) is not None:
+                errors["id"] = FieldError(
+                    "validation_pk_invalid", "The collection id is invalid or already exists."
+                )
+        else:
+            cid = checksum_id("pbc_", new.type + name)
+            suffix = 0
+            while lookup(cid if suffix == 0 else f"{cid}{suffix}") is not None:
+                suffix += 1
+            cid = cid if suffix == 0 else f"{cid}{suffix}"
+        new.id = cid
+
+    # rules (null = superusers only)
+    for key in RULE_NAMES:
+        if key in payload:
+            value = payload[key]
+            if value is not None and not isinstance(value, str):
+                raise _invalid_format()
+            new.rules[key] = value
+
+    # auth options
+    if new.type == AUTH:
+        patch = {k: v for k, v in payload.items() if k in new.auth}
+        for key in AUTH_RULE_NAMES:
+            if key in payload and payload[key] is not None and not isinstance(payload[key], str):
+                raise _invalid_format()
+        new.auth = merge_options(new.auth, patch)
+
+    if new.type == VIEW:
+        query = payload.get("viewQuery", existing.view_query if existing else "")
+        if not isinstance(query, str):
+            raise _invalid_format()
+        new.view_query = query.strip()
+
+    # fields
+    if "fields" in payload or existing is None:
+        raw_fields = payload.get("fields") or []
+        if not isinstance(raw_fields, list):
+            raise _invalid_format()
+        new.fields = _build_fields(raw_fields, existing, new.type, errors)
+    else:
+        new.fields = list(existing.fields)
+    new.reindex()
+
+    # relation targets
+    field_errors: dict[str, Any] = errors.get("fields", {}) if isinstance(errors.get("fields"), dict) else {}
+    for i, f in enumerate(new.fields):
+        if f.type == "relation":
+            target_id = f.options.get("collectionId", "")
+            target = lookup(target_id) if target_id else None
+            if target_id and (target is None or target.id != target_id and target.name != target_id):
+                field_errors.setdefault(str(i), {})["collectionId"] = FieldError(
+                    "validation_field_relation_missing_collection", "The relation collection doesn't exist."
+                )
+            elif target is not None:
+                f.options["collectionId"] = target.id
+    if field_errors:
+        errors["fields"] = field_errors
+
+    # indexes
+    if "indexes" in payload:
+        idx = payload["indexes"]
+        if idx is None:
+            idx = []
+        if not isinstance(idx, list) or not all(isinstance(x, str) for x in idx):
+            raise _invalid_format()
+        new.indexes = list(idx)
+    elif existing is not None and existing.name != new.name:
+        new.indexes = [with_table(sql, existing.name, new.name) for sql in existing.indexes]
+    if existing is not None and existing.name != new.name and "indexes" in payload:
+        new.indexes = [with_table(sql, existing.name, new.name) for sql in new.indexes]
+    if new.type == AUTH:
+        _ensure_auth_indexes(new)
+    index_errors = _check_indexes(new)
+    if index_errors:
+        errors["indexes"] = index_errors
+
+    # rules syntax (after fields, so identifiers resolve against the new schema)
+    if not errors.get("fields"):
+        rule_keys = list(RULE_NAMES) + (list(AUTH_RULE_NAMES) if new.type == AUTH else [])
+        for key in rule_keys:
+            rule = new.rules.get(key) if key in RULE_NAMES else new.auth.get(key)
+            if rule:
+                err = check_rule(rule, new, lookup)
+                if err is not None:
+                    errors[key] = err
+
+    if errors:
+        raise ValidationFailed(errors)
+    return new
+
+
+def _build_fields(
+    raw_fields: list[Any], existing: Collection | None, ctype: str, errors: dict[str, Any]
+) -> list[Field]:
+    from hearth.schema.fields.registry import field_from_dict
+
+    old_by_id = {f.id: f for f in existing.fields} if existing else {}
+    old_by_name = {f.name: f for f in existing.fields} if existing else {}
+    fields: list[Field] = []
+    field_errors: dict[str, Any] = {}
+    positions: dict[str, int] = {}
+    parsed: list[tuple[int, dict[str, Any]]] = []
+    for raw in raw_fields:
+        if not isinstance(raw, dict):
+            raise _invalid_format()
+        data = dict(raw)
+        if not data.get("id"):
+            # A field without id replaces the one with the same name (PocketBase's merge rule).
+            old = old_by_name.get(str(data.get("name", "")))
+            if old is not None and old.type == data.get("type"):
+                data["id"] = old.id
+        parsed.append((len(parsed), data))
+
+    # The id field comes first, auth system fields last, as PocketBase orders them.
+    names = {str(d.get("name", "")) for _, d in parsed}
+    ordered: list[dict[str, Any]] = []
+    if "id" not in names:
+        ordered.append(dict(ID_FIELD))
+    ordered.extend(d for _, d in parsed)
+    if ctype == AUTH:
+        for sys_field in AUTH_FIELDS:
+            if sys_field["name"] not in names:
+                ordered.append(dict(sys_field))
+
+    for i, data in enumerate(ordered):
+        name = str(data.get("name", ""))
+        try:
+            f = field_from_dict(data)
+        except OptionError as exc:
+            if "type" in exc.errors and len(exc.errors) == 1:
+                raise _invalid_format() from exc
+            field_errors[str(i)] = exc.errors
+            continue
+        old = old_by_id.get(f.id)
+        if old is not None:
+            if old.type != f.type:
+                field_errors[str(i)] = {
+                    "type": FieldError("validation_field_type_change", "The field type cannot be changed.")
+                }
+                continue
+            if old.system:
+                f.system = True
+                if old.name != f.name:
+                    field_errors[str(i)] = {
+                        "name": FieldError(
+                            "validation_system_field_change", "System field name cannot be changed."
+                        )
+                    }
+                    continue
+        if name in positions:
+            # Duplicate names: the later definition wins, in the earlier position.
+            fields[positions[name]] = f
+            continue
+        positions[name] = len(fields)
+        fields.append(f)
+
+    if field_errors:
+        errors["fields"] = {k: v for k, v in field_errors.items() if v}
+    return fields
+
+
+def _ensure_auth_indexes(c: Collection) -> None:
+    present = []
+    for sql in c.indexes:
+        try:
+            idx = parse_index(sql)
+        except IndexSyntaxError:
+            continue
+        if idx.unique and len(idx.columns) == 1:
+            present.append(idx.columns[0].name)
+    for sql in auth_indexes(c.id, c.name):
+        col = parse_index(sql).columns[0].name
+        if col not in present:
+            c.indexes.append(sql)
+
+
+def _check_indexes(c: Collection) -> dict[str, FieldError]:
+    errors: dict[str, FieldError] = {}
+    seen: set[str] = set()
+    for i, sql in enumerate(c.indexes):
+        try:
+            idx = parse_index(sql)
+        except IndexSyntaxError:
+            errors[str(i)] = FieldError(
+                "validation_invalid_index_expression", "Invalid CREATE INDEX expression."
+            )
+            continue
+        cols = [col.name for col in idx.columns] + [p.column for p in idx.where]
+        if idx.table != c.name or any(col not in c.field_map for col in cols) or idx.name.lower() in seen:
+            errors[str(i)] = FieldError(
+                "validation_invalid_index_expression", "Invalid CREATE INDEX expression."
+            )
+            continue
+        seen.add(idx.name.lower())
+    return errors
+
+
+def make_collection(
+    name: str,
+    ctype: str,
+    fields: list[dict[str, Any]],
+    *,
+    cid: str = "",
+    system: bool = False,
+    rules: dict[str, str | None] | None = None,
+    auth_patch: dict[str, Any] | None = None,
+) -> Collection:
+    """Build a built-in collection directly (no validation needed for our own definitions)."""
+    now = times.now()
+    cid = cid or checksum_id("pbc_", ctype + name)
+    all_fields = [dict(ID_FIELD), *fields] + ([dict(f) for f in AUTH_FIELDS] if ctype == AUTH else [])
+    c = Collection(
+        id=cid,
+        name=name,
+        type=ctype,
+        system=system,
+        rules={k: (rules or {}).get(k) for k in RULE_NAMES},
+        fields=make_fields(all_fields),
+        created=now,
+        updated=now,
+    )
+    if ctype == AUTH:
+        c.auth = merge_options(default_auth_options(), auth_patch or {})
+        c.indexes = auth_indexes(c.id, c.name)
+    return c

@@ -1,0 +1,124 @@
+"""Collections: loaded once, cached per process, and kept coherent across processes.
+
+Every change bumps a counter in `_hearth_state` inside the same transaction. Each request calls
+`refresh()`, one indexed single-row read, and reloads when the counter moved, so a change made
+through any worker or instance is seen on the very next request everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+
+from hearth.db.base import Database, Executor
+from hearth.schema import migrate
+from hearth.schema.collection import Collection
+from hearth.sql import system
+
+ChangeListener = Callable[[], Awaitable[None] | None]
+
+
+class CollectionRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.version = -1
+        self._by_key: dict[str, Collection] = {}
+        self._ordered: list[Collection] = []
+        self._read_version = system.read_version(db.dialect)
+
+    # ----- reads --------------------------------------------------------------------------
+    async def refresh(self) -> bool:
+        """Reload when another process (or instance) changed the schema. True if reloaded."""
+        row = await self.db.fetch_one(self._read_version)
+        version = int(row[0]) if row else 0
+        if version == self.version:
+            return False
+        await self._load(self.db, version)
+        return True
+
+    async def _load(self, ex: Executor, version: int) -> None:
+        rows = await ex.fetch_all(system.select_collections(self.db.dialect))
+        ordered = [Collection.from_storage(orjson.loads(r[0])) for r in rows]
+        by_key: dict[str, Collection] = {}
+        for c in ordered:
+            by_key[c.id] = c
+            by_key[c.name.lower()] = c
+        self._ordered, self._by_key, self.version = ordered, by_key, version
+
+    def get(self, id_or_name: str) -> Collection | None:
+        c = self._by_key.get(id_or_name)
+        if c is None:
+            c = self._by_key.get(id_or_name.lower())
+        return c
+
+    def all(self) -> list[Collection]:
+        return list(self._ordered)
+
+    def referencing(self, target: Collection) -> list[tuple[Collection, Any]]:
+        """(collection, relation field) pairs that point at `target`."""
+        out = []
+        for c in self._ordered:
+            for f in c.fields:
+                if f.type == "relation" and f.options.get("collectionId") == target.id:
+                    out.append((c, f))
+        return out
+
+    # ----- writes -------------------------------------------------------------------------
+    async def _save_row(self, tx: Executor, c: Collection, insert: bool) -> None:
+        d = self.db.dialect
+        data = orjson.dumps(c.to_storage()).decode()
+        if insert:
+            await tx.execute(
+                system.insert_collection(d), (c.id, c.name, c.type, c.system, data, c.created, c.updated)
+            )
+        else:
+            await tx.execute(system.update_collection(d), (c.name, c.type, c.system, data, c.updated, c.id))
+
+    async def _bump(self, tx: Executor) -> None:
+        await tx.execute(system.bump_version(self.db.dialect))
+
+    async def _reload_after(self) -> None:
+        self.version = -1
+        await self.refresh()
+
+    async def create(self, c: Collection, tx: Executor | None = None) -> None:
+        if tx is not None:
+            await self._create_in(tx, c)
+            return
+        async with self.db.transaction() as t:
+            await self._create_in(t, c)
+        await self._reload_after()
+
+    async def _create_in(self, tx: Executor, c: Collection) -> None:
+        await migrate.create_collection_table(tx, self.db.dialect, c)
+        await self._save_row(tx, c, insert=True)
+        await self._bump(tx)
+
+    async def update(self, old: Collection, new: Collection) -> None:
+        async with self.db.transaction() as tx:
+            await migrate.migrate_collection_table(tx, self.db.dialect, old, new)
+            await self._save_row(tx, new, insert=False)
+            await self._bump(tx)
+        await self._reload_after()
+
+    async def delete(self, c: Collection) -> None:
+        async with self.db.transaction() as tx:
+            await migrate.drop_collection_table(tx, c)
+            await self.delete_row(tx, c)
+            await self._bump(tx)
+        await self._reload_after()
+
+    async def run_in_transaction(self, fn: Callable[[Executor], Awaitable[None]]) -> None:
+        """Several schema changes as one transaction (collections import)."""
+        async with self.db.transaction() as tx:
+            await fn(tx)
+            await self._bump(tx)
+        await self._reload_after()
+
+    async def save_row(self, tx: Executor, c: Collection, insert: bool) -> None:
+        await self._save_row(tx, c, insert)
+
+    async def delete_row(self, tx: Executor, c: Collection) -> None:
+        await tx.execute(system.delete_collection(self.db.dialect), (c.id,))

@@ -1,0 +1,1 @@
+"""Runtime-editable application settings, stored in the database."""

@@ -1,0 +1,252 @@
+"""Settings: PocketBase's defaults, validation of a PATCH, and the public (secret-free) view."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+from urllib.parse import urlparse
+
+from hearth.errors import FieldError, ValidationFailed
+
+DEFAULTS: dict[str, Any] = {
+    "meta": {
+        "appName": "Acme",
+        "appURL": "http://localhost:8090",
+        "senderName": "Support",
+        "senderAddress": "support@example.com",
+        "hideControls": False,
+        "accentColor": "#1055c9",
+    },
+    "logs": {"maxDays": 5, "minLevel": 0, "logIP": True, "logAuthId": False, "maxDataSize": 0},
+    "smtp": {
+        "enabled": False,
+        "port": 587,
+        "host": "smtp.example.com",
+        "username": "",
+        "password": "",
+        "authMethod": "",
+        "tls": False,
+        "localName": "",
+    },
+    "s3": {
+        "enabled": False,
+        "bucket": "",
+        "region": "",
+        "endpoint": "",
+        "accessKey": "",
+        "secret": "",
+        "forcePathStyle": False,
+    },
+    "backups": {
+        "cron": "",
+        "cronMaxKeep": 3,
+        "s3": {
+            "enabled": False,
+            "bucket": "",
+            "region": "",
+            "endpoint": "",
+            "accessKey": "",
+            "secret": "",
+            "forcePathStyle": False,
+        },
+    },
+    "batch": {"enabled": False, "maxRequests": 50, "timeout": 3, "maxBodySize": 0},
+    "rateLimits": {
+        "rules": [
+            {"label": "*:auth", "audience": "", "duration": 3, "maxRequests": 2},
+            {"label": "*:create", "audience": "", "duration": 5, "maxRequests": 20},
+            {"label": "/api/batch", "audience": "", "duration": 1, "maxRequests": 3},
+            {"label": "/api/", "audience": "", "duration": 10, "maxRequests": 300},
+        ],
+        "enabled": False,
+        "excludedIPs": [],
+    },
+    "trustedProxy": {"headers": [], "useLeftmostIP": False},
+    "superuserIPs": [],
+}
+
+# Write-only values: accepted on PATCH, never returned.
+SECRETS = (("smtp", "password"), ("s3", "secret"), ("backups", "s3", "secret"))
+_ORDER = ("smtp", "backups", "s3", "meta", "rateLimits", "trustedProxy", "batch", "logs", "superuserIPs")
+
+_LABEL_RE = re.compile(r"^(?:\*|\w+):\w+$|^(?:[A-Z]+ )?/\S*$")
+_AUDIENCES = ("", "@guest", "@auth")
+_HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def defaults() -> dict[str, Any]:
+    return copy.deepcopy(DEFAULTS)
+
+
+def merge(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """Apply a PATCH: known keys only, nested objects merged, lists replaced."""
+    out = copy.deepcopy(current)
+    for key, value in patch.items():
+        if key not in out:
+            continue
+        if isinstance(out[key], dict) and isinstance(value, dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def public(settings: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(settings)
+    for path in SECRETS:
+        node = out
+        for part in path[:-1]:
+            node = node.get(part, {})
+        node.pop(path[-1], None)
+    return {k: out[k] for k in _ORDER if k in out}
+
+
+def _req(errors: dict[str, Any], key: str) -> None:
+    errors[key] = FieldError("validation_required", "Cannot be blank.")
+
+
+def _type_ok(value: Any, default: Any) -> bool:
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int):
+        return isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer()
+    if isinstance(default, str):
+        return isinstance(value, str)
+    if isinstance(default, list):
+        return isinstance(value, list)
+    if isinstance(default, dict):
+        return isinstance(value, dict)
+    return True
+
+
+def check_types(patch: Any, default: Any = DEFAULTS) -> bool:
+    """Every known key of the PATCH has the default's JSON type (so 'tls': 'yes' is refused)."""
+    if not isinstance(patch, dict):
+        return False
+    for key, value in patch.items():
+        if key not in default:
+            continue
+        ref = default[key]
+        if isinstance(ref, dict):
+            if not isinstance(value, dict) or not check_types(value, ref):
+                return False
+        elif not _type_ok(value, ref):
+            return False
+    return True
+
+
+def validate(s: dict[str, Any]) -> None:
+    errors: dict[str, Any] = {}
+
+    meta: dict[str, Any] = {}
+    if not s["meta"]["appName"]:
+        _req(meta, "appName")
+    elif len(s["meta"]["appName"]) > 255:
+        meta["appName"] = FieldError(
+            "validation_length_out_of_range", "The length must be between 1 and 255."
+        )
+    url = s["meta"]["appURL"]
+    if not url:
+        _req(meta, "appURL")
+    elif urlparse(url).scheme not in ("http", "https") or not urlparse(url).netloc:
+        meta["appURL"] = FieldError("validation_invalid_url", "Must be a valid url.")
+    if not s["meta"]["senderName"]:
+        _req(meta, "senderName")
+    if not s["meta"]["senderAddress"]:
+        _req(meta, "senderAddress")
+    elif not _EMAIL_RE.match(s["meta"]["senderAddress"]):
+        meta["senderAddress"] = FieldError("validation_is_email", "Must be a valid email address.")
+    if s["meta"]["accentColor"] and not _HEX_COLOR.match(s["meta"]["accentColor"]):
+        meta["accentColor"] = FieldError("validation_match_invalid", "Must be in a valid format.")
+    if meta:
+        errors["meta"] = meta
+
+    logs: dict[str, Any] = {}
+    if s["logs"]["maxDays"] < 0:
+        logs["maxDays"] = FieldError(
+            "validation_min_greater_equal_than_required", "Must be no less than 0.", {"threshold": 0}
+        )
+    if s["logs"]["maxDataSize"] < 0:
+        logs["maxDataSize"] = FieldError(
+            "validation_min_greater_equal_than_required", "Must be no less than 0.", {"threshold": 0}
+        )
+    if logs:
+        errors["logs"] = logs
+
+    smtp: dict[str, Any] = {}
+    if s["smtp"]["enabled"]:
+        if not s["smtp"]["host"]:
+            _req(smtp, "host")
+        if not s["smtp"]["port"]:
+            _req(smtp, "port")
+    if s["smtp"]["authMethod"] not in ("", "PLAIN", "LOGIN"):
+        smtp["authMethod"] = FieldError("validation_in_invalid", "Must be a valid value.")
+    if smtp:
+        errors["smtp"] = smtp
+
+    for path in (("s3",), ("backups", "s3")):
+        node = s
+        for part in path:
+            node = node[part]
+        s3: dict[str, Any] = {}
+        if node["enabled"]:
+            for key in ("bucket", "region", "endpoint", "accessKey", "secret"):
+                if not node[key]:
+                    _req(s3, key)
+        if s3:
+            if path == ("s3",):
+                errors["s3"] = s3
+            else:
+                errors.setdefault("backups", {})["s3"] = s3
+    if s["backups"]["cronMaxKeep"] < 1:
+        errors.setdefault("backups", {})["cronMaxKeep"] = FieldError(
+            "validation_min_greater_equal_than_required", "Must be no less than 1.", {"threshold": 1}
+        )
+
+    batch: dict[str, Any] = {}
+    if s["batch"]["enabled"]:
+        if s["batch"]["maxRequests"] <= 0:
+            batch["maxRequests"] = FieldError(
+                "validation_min_greater_equal_than_required", "Must be no less than 1.", {"threshold": 1}
+            )
+        if s["batch"]["timeout"] <= 0:
+            batch["timeout"] = FieldError(
+                "validation_min_greater_equal_than_required", "Must be no less than 1.", {"threshold": 1}
+            )
+    if s["batch"]["maxBodySize"] < 0:
+        batch["maxBodySize"] = FieldError(
+            "validation_min_greater_equal_than_required", "Must be no less than 0.", {"threshold": 0}
+        )
+    if batch:
+        errors["batch"] = batch
+
+    rl_errors: dict[str, Any] = {}
+    for i, rule in enumerate(s["rateLimits"]["rules"]):
+        rule_errors: dict[str, Any] = {}
+        if not isinstance(rule, dict):
+            rl_errors[str(i)] = {"label": FieldError("validation_required", "Cannot be blank.")}
+            continue
+        label = rule.get("label", "")
+        if not isinstance(label, str) or not label:
+            _req(rule_errors, "label")
+        elif not _LABEL_RE.match(label):
+            rule_errors["label"] = FieldError(
+                "validation_invalid_rate_limit_label", "Invalid rate limit label."
+            )
+        if rule.get("audience", "") not in _AUDIENCES:
+            rule_errors["audience"] = FieldError("validation_in_invalid", "Must be a valid value.")
+        for key in ("duration", "maxRequests"):
+            v = rule.get(key)
+            if not isinstance(v, int | float) or isinstance(v, bool) or v < 1:
+                rule_errors[key] = FieldError(
+                    "validation_min_greater_equal_than_required", "Must be no less than 1.", {"threshold": 1}
+                )
+        if rule_errors:
+            rl_errors[str(i)] = rule_errors
+    if rl_errors:
+        errors["rateLimits"] = {"rules": rl_errors}
+
+    if errors:
+        raise ValidationFailed(errors)

@@ -1,0 +1,1 @@
+"""The only place that writes SQL text. Values are always bound parameters."""

@@ -1,0 +1,194 @@
+"""Per-dialect SQL differences: placeholders, column types, identifier quoting.
+
+`if dialect == postgres` style branches live here and only here; everything else asks the
+dialect object.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from hearth.schema.fields.base import BOOL, JSON, NUMBER, TEXT
+
+_IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class UnsafeIdentifier(ValueError):
+    pass
+
+
+def quote(name: str) -> str:
+    """Quote an identifier. Names are validated as `\\w+` upstream; refuse anything else anyway."""
+    if not _IDENT_RE.match(name):
+        raise UnsafeIdentifier(name)
+    return f'"{name}"'
+
+
+class Dialect:
+    name = ""
+    supports_rowid = True
+
+    def placeholder(self, index: int) -> str:
+        raise NotImplementedError
+
+    def column_type(self, storage: str) -> str:
+        raise NotImplementedError
+
+    def json_param(self, placeholder: str) -> str:
+        return placeholder
+
+    def rowid_column(self) -> str | None:
+        """Extra column that keeps insertion order where the engine has no rowid."""
+        return None
+
+    def order_by_insertion(self) -> str:
+        raise NotImplementedError
+
+    def random_order(self) -> str:
+        return "RANDOM()"
+
+    def lower(self, expr: str) -> str:
+        return f"LOWER({expr})"
+
+    # Conversions used when a select/relation/file field switches between one and many values.
+    def json_wrap_single(self, col: str) -> str:
+        raise NotImplementedError
+
+    def json_last_text(self, col: str) -> str:
+        raise NotImplementedError
+
+    def json_length(self, col: str) -> str:
+        raise NotImplementedError
+
+    def nocase_column(self, col: str) -> str:
+        raise NotImplementedError
+
+    def json_array_contains(self, col: str, placeholder: str) -> str:
+        raise NotImplementedError
+
+    def bootstrap_lock(self) -> str | None:
+        """A statement that serialises start-up migrations between processes, if needed."""
+        return None
+
+    # Filter compilation.
+    like_op = "LIKE"
+    not_like_op = "NOT LIKE"
+
+    def bool_param(self, placeholder: str) -> str:
+        return placeholder
+
+    def as_text(self, expr: str) -> str:
+        return f"CAST({expr} AS TEXT)"
+
+    def true_literal(self) -> str:
+        return "1=1"
+
+    def false_literal(self) -> str:
+        return "1=0"
+
+    def column_default(self, storage: str, zero: Any) -> str:
+        """A constant DEFAULT clause from the field's zero value (never user input)."""
+        if storage == TEXT:
+            return "DEFAULT '' NOT NULL"
+        if storage == NUMBER:
+            return "DEFAULT 0 NOT NULL"
+        if storage == BOOL:
+            return "DEFAULT FALSE NOT NULL"
+        if zero == []:
+            return "DEFAULT '[]' NOT NULL"
+        if isinstance(zero, dict) and zero == {"lon": 0, "lat": 0}:
+            return """DEFAULT '{"lon":0,"lat":0}' NOT NULL"""
+        return "DEFAULT NULL"
+
+
+class SQLiteDialect(Dialect):
+    name = "sqlite"
+
+    def placeholder(self, index: int) -> str:
+        return "?"
+
+    def column_type(self, storage: str) -> str:
+        return {TEXT: "TEXT", NUMBER: "NUMERIC", BOOL: "BOOLEAN", JSON: "JSON"}[storage]
+
+    def order_by_insertion(self) -> str:
+        return "_ROWID_"
+
+    def json_wrap_single(self, col: str) -> str:
+        return f"CASE WHEN {col} IS NULL OR {col} = '' THEN '[]' ELSE json_array({col}) END"
+
+    def json_last_text(self, col: str) -> str:
+        return f"COALESCE(json_extract({col}, '$[#-1]'), '')"
+
+    def json_length(self, col: str) -> str:
+        return f"json_array_length({col})"
+
+    def nocase_column(self, col: str) -> str:
+        return f"{col} COLLATE NOCASE"
+
+    def json_array_contains(self, col: str, placeholder: str) -> str:
+        return f"EXISTS (SELECT 1 FROM json_each({col}) WHERE json_each.value = {placeholder})"
+
+
+class PostgresDialect(Dialect):
+    name = "postgres"
+    supports_rowid = False
+
+    def placeholder(self, index: int) -> str:
+        return f"${index}"
+
+    def column_type(self, storage: str) -> str:
+        return {TEXT: "TEXT", NUMBER: "DOUBLE PRECISION", BOOL: "BOOLEAN", JSON: "JSONB"}[storage]
+
+    def json_param(self, placeholder: str) -> str:
+        return f"{placeholder}::jsonb"
+
+    def rowid_column(self) -> str | None:
+        return '"_rowid" BIGINT GENERATED ALWAYS AS IDENTITY'
+
+    def order_by_insertion(self) -> str:
+        return '"_rowid"'
+
+    def json_wrap_single(self, col: str) -> str:
+        return f"CASE WHEN {col} IS NULL OR {col} = '' THEN '[]'::jsonb ELSE jsonb_build_array({col}) END"
+
+    def json_last_text(self, col: str) -> str:
+        return f"COALESCE({col} ->> -1, '')"
+
+    def json_length(self, col: str) -> str:
+        return f"jsonb_array_length({col})"
+
+    def nocase_column(self, col: str) -> str:
+        return f"LOWER({col})"
+
+    def json_array_contains(self, col: str, placeholder: str) -> str:
+        return f"{col} @> jsonb_build_array({placeholder}::text)"
+
+    def bootstrap_lock(self) -> str | None:
+        # BEGIN IMMEDIATE serialises SQLite; PostgreSQL needs an explicit lock.
+        return "SELECT pg_advisory_xact_lock(80900001)"
+
+    # PocketBase's `~` is case-insensitive for ASCII, as SQLite's LIKE is.
+    like_op = "ILIKE"
+    not_like_op = "NOT ILIKE"
+
+    def bool_param(self, placeholder: str) -> str:
+        return f"{placeholder}::boolean"
+
+
+SQLITE = SQLiteDialect()
+POSTGRES = PostgresDialect()
+
+
+class Params:
+    """Collects bound values and hands out the dialect's placeholders in order."""
+
+    __slots__ = ("dialect", "values")
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self.values: list[Any] = []
+
+    def add(self, value: Any) -> str:
+        self.values.append(value)
+        return self.dialect.placeholder(len(self.values))

@@ -1,0 +1,49 @@
+"""SQL text for compiled filters: comparisons over columns and bound parameters.
+
+Placeholders are written as a marker and numbered when the fragment is placed into a statement,
+so one compiled fragment can sit after any number of other parameters (PostgreSQL's `$n`).
+"""
+
+from __future__ import annotations
+
+from hearth.sql.dialect import Dialect, quote
+
+MARK = "\x00"
+
+
+def column(table: str, name: str) -> str:
+    return f"{quote(table)}.{quote(name)}"
+
+
+def number_marks(d: Dialect, sql: str, start: int) -> str:
+    """Replace markers with the dialect's placeholders, the first one being number `start`."""
+    if MARK not in sql:
+        return sql
+    parts = sql.split(MARK)
+    out = [parts[0]]
+    for i, part in enumerate(parts[1:]):
+        out.append(d.placeholder(start + i))
+        out.append(part)
+    return "".join(out)
+
+
+def compare(d: Dialect, left: str, op: str, right: str) -> str:
+    return f"{left} {op} {right}"
+
+
+def like(d: Dialect, left: str, right: str, negate: bool) -> str:
+    return f"{left} {d.not_like_op if negate else d.like_op} {right} ESCAPE '\\'"
+
+
+def text_eq_nullable(left: str, right: str, negate: bool) -> str:
+    """PocketBase treats "" and NULL as the same value in `=` and `!=`."""
+    expr = f"COALESCE({left}, '') = COALESCE({right}, '')"
+    return f"NOT ({expr})" if negate else expr
+
+
+def is_blank(col: str, negate: bool) -> str:
+    return f"({col} <> '' AND {col} IS NOT NULL)" if negate else f"({col} = '' OR {col} IS NULL)"
+
+
+def join(op: str, items: list[str]) -> str:
+    return "(" + f" {op} ".join(items) + ")"

@@ -1,0 +1,81 @@
+"""Record statements for one collection, built once per schema version and reused."""
+
+from __future__ import annotations
+
+from hearth.schema.collection import Collection
+from hearth.schema.fields.base import JSON
+from hearth.sql.dialect import Dialect, quote
+
+
+class RecordSQL:
+    def __init__(self, d: Dialect, c: Collection) -> None:
+        self.dialect = d
+        self.table = quote(c.name)
+        self.columns = [f.name for f in c.fields]
+        self._json = {f.name for f in c.fields if f.storage == JSON}
+        self.select_list = ", ".join(quote(n) for n in self.columns)
+        p = d.placeholder
+        self.by_id = f'SELECT {self.select_list} FROM {self.table} WHERE "id" = {p(1)}'
+        values = ", ".join(self._value(n, i + 1) for i, n in enumerate(self.columns))
+        self.insert = f"INSERT INTO {self.table} ({self.select_list}) VALUES ({values})"
+        self.delete = f'DELETE FROM {self.table} WHERE "id" = {p(1)}'
+        self.truncate = f"DELETE FROM {self.table}"
+        self.all_ids = f'SELECT "id" FROM {self.table}'
+        self._updates: dict[tuple[str, ...], str] = {}
+        self._exists: dict[int, str] = {}
+        self._by_field: dict[str, str] = {}
+
+    def _value(self, name: str, index: int) -> str:
+        ph = self.dialect.placeholder(index)
+        return self.dialect.json_param(ph) if name in self._json else ph
+
+    def update(self, names: tuple[str, ...]) -> str:
+        """UPDATE of the given columns; the record id is the last parameter."""
+        sql = self._updates.get(names)
+        if sql is None:
+            sets = ", ".join(f"{quote(n)} = {self._value(n, i + 1)}" for i, n in enumerate(names))
+            sql = f'UPDATE {self.table} SET {sets} WHERE "id" = {self.dialect.placeholder(len(names) + 1)}'
+            self._updates[names] = sql
+        return sql
+
+    def existing_ids(self, count: int) -> str:
+        sql = self._exists.get(count)
+        if sql is None:
+            marks = ", ".join(self.dialect.placeholder(i + 1) for i in range(count))
+            sql = f'SELECT "id" FROM {self.table} WHERE "id" IN ({marks})'
+            self._exists[count] = sql
+        return sql
+
+    def by_field_ci(self, field: str) -> str:
+        """Lookup by a text field, case-insensitively (auth identities)."""
+        sql = self._by_field.get(field)
+        if sql is None:
+            col = quote(field)
+            sql = (
+                f"SELECT {self.select_list} FROM {self.table}"
+                f" WHERE LOWER({col}) = LOWER({self.dialect.placeholder(1)}) LIMIT 2"
+            )
+            self._by_field[field] = sql
+        return sql
+
+    def by_id_where(self, where: str) -> str:
+        """One record by id (parameter 1) that also meets `where` (parameters from 2)."""
+        return f'SELECT {self.select_list} FROM {self.table} WHERE "id" = {self.dialect.placeholder(1)} AND {where}'
+
+    def exists_where(self, where: str) -> str:
+        return f'SELECT 1 FROM {self.table} WHERE "id" = {self.dialect.placeholder(1)} AND {where}'
+
+    def select(self, where: str, order: str, limit_ph: str, offset_ph: str) -> str:
+        sql = f"SELECT {self.select_list} FROM {self.table}"
+        if where:
+            sql += f" WHERE {where}"
+        if order:
+            sql += f" ORDER BY {order}"
+        return sql + f" LIMIT {limit_ph} OFFSET {offset_ph}"
+
+    def count(self, where: str) -> str:
+        sql = f"SELECT COUNT(*) FROM {self.table}"
+        return sql + (f" WHERE {where}" if where else "")
+
+    def order_term(self, column: str, descending: bool) -> str:
+        return f"{self.table}.{quote(column)}{' DESC' if descending else ''}"

@@ -1,0 +1,80 @@
+"""SQL for Hearth's own tables: collections, params (settings) and the change counter."""
+
+from __future__ import annotations
+
+from hearth.sql.dialect import Dialect
+
+
+def bootstrap_statements(d: Dialect) -> list[str]:
+    json_type = d.column_type("json")
+    return [
+        "CREATE TABLE IF NOT EXISTS _hearth_state (id INTEGER PRIMARY KEY, version BIGINT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS _collections ("
+        " id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL,"
+        " system BOOLEAN DEFAULT FALSE NOT NULL, data TEXT NOT NULL,"
+        " created TEXT NOT NULL, updated TEXT NOT NULL)",
+        "CREATE UNIQUE INDEX IF NOT EXISTS idx__collections_name ON _collections (LOWER(name))",
+        f"CREATE TABLE IF NOT EXISTS _params (id TEXT PRIMARY KEY NOT NULL, value {json_type},"
+        " created TEXT NOT NULL, updated TEXT NOT NULL)",
+    ]
+
+
+def init_state(d: Dialect) -> str:
+    return "INSERT INTO _hearth_state (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING"
+
+
+def read_version(d: Dialect) -> str:
+    return "SELECT version FROM _hearth_state WHERE id = 1"
+
+
+def bump_version(d: Dialect) -> str:
+    return "UPDATE _hearth_state SET version = version + 1 WHERE id = 1"
+
+
+def select_collections(d: Dialect) -> str:
+    return "SELECT data FROM _collections ORDER BY created, id"
+
+
+def insert_collection(d: Dialect) -> str:
+    p = d.placeholder
+    return (
+        "INSERT INTO _collections (id, name, type, system, data, created, updated)"
+        f" VALUES ({p(1)}, {p(2)}, {p(3)}, {p(4)}, {p(5)}, {p(6)}, {p(7)})"
+    )
+
+
+def update_collection(d: Dialect) -> str:
+    p = d.placeholder
+    return (
+        f"UPDATE _collections SET name = {p(1)}, type = {p(2)}, system = {p(3)}, data = {p(4)},"
+        f" updated = {p(5)} WHERE id = {p(6)}"
+    )
+
+
+def delete_collection(d: Dialect) -> str:
+    return f"DELETE FROM _collections WHERE id = {d.placeholder(1)}"
+
+
+def select_param(d: Dialect) -> str:
+    return f"SELECT value FROM _params WHERE id = {d.placeholder(1)}"
+
+
+def upsert_param(d: Dialect) -> str:
+    p = d.placeholder
+    value = d.json_param(p(2))
+    return (
+        f"INSERT INTO _params (id, value, created, updated) VALUES ({p(1)}, {value}, {p(3)}, {p(4)})"
+        f" ON CONFLICT (id) DO UPDATE SET value = excluded.value, updated = excluded.updated"
+    )
+
+
+def records_referencing(d: Dialect, table: str, column: str, multi: bool) -> str:
+    """Ids of records in `table` whose relation `column` holds the bound id."""
+    from hearth.sql.dialect import quote
+
+    cond = (
+        d.json_array_contains(quote(column), d.placeholder(1))
+        if multi
+        else f"{quote(column)} = {d.placeholder(1)}"
+    )
+    return f"SELECT id FROM {quote(table)} WHERE {cond}"

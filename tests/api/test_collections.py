@@ -1,0 +1,149 @@
+"""Collections API and schema migrations that keep data."""
+
+from __future__ import annotations
+
+from tests.conftest import Api, unique
+
+OPEN = {"listRule": "", "viewRule": "", "createRule": "", "updateRule": "", "deleteRule": ""}
+
+
+async def test_collections_need_a_superuser(api: Api) -> None:
+    r = await api.client.get("/api/collections")
+    assert r.status_code == 401
+    r = await api.client.post("/api/collections", json={"name": "x"})
+    assert r.status_code == 401
+
+
+async def test_create_collection_shape(api: Api) -> None:
+    name = unique("shape")
+    c = await api.create_collection({"name": name, "type": "base", "fields": [{"name": "title", "type": "text"}]})
+    assert c["id"].startswith("pbc_") and c["name"] == name and c["type"] == "base" and c["system"] is False
+    assert [f["name"] for f in c["fields"]] == ["id", "title"]
+    assert c["fields"][0]["primaryKey"] is True and c["fields"][0]["id"] == "text3208210256"
+    assert c["listRule"] is None and c["indexes"] == []
+    r = await api.client.get(f"/api/collections/{c['id']}", headers=api.su())
+    assert r.status_code == 200 and r.json()["name"] == name
+    r = await api.client.get(f"/api/collections/{name}", headers=api.su())
+    assert r.json()["id"] == c["id"]
+
+
+async def test_name_rules(api: Api) -> None:
+    name = unique("dupe")
+    await api.create_collection({"name": name, "type": "base"})
+    r = await api.client.post("/api/collections", json={"name": name.upper(), "type": "base"}, headers=api.su())
+    assert r.status_code == 400 and r.json()["data"]["name"]["code"] == "validation_collection_name_exists"
+    r = await api.client.post("/api/collections", json={"name": "bad name!", "type": "base"}, headers=api.su())
+    assert r.json()["data"]["name"]["code"] == "validation_match_invalid"
+    r = await api.client.post("/api/collections", json={"name": unique("t"), "type": "nope"}, headers=api.su())
+    assert r.status_code == 400 and "type" in r.json()["data"]
+
+
+async def test_schema_change_keeps_data(api: Api) -> None:
+    name = unique("evolve")
+    c = await api.create_collection(
+        {
+            "name": name,
+            "type": "base",
+            **OPEN,
+            "fields": [
+                {"name": "title", "type": "text"},
+                {"name": "rank", "type": "number"},
+                {"name": "gone", "type": "text"},
+                {"name": "tag", "type": "select", "values": ["a", "b"], "maxSelect": 1},
+            ],
+        }
+    )
+    cl = api.client
+    rid = (await cl.post(f"/api/collections/{name}/records", json={"title": "keep", "rank": 5, "gone": "x", "tag": "b"})).json()["id"]
+    fields = [f for f in c["fields"] if f["name"] != "gone"]
+    for f in fields:
+        if f["name"] == "rank":
+            f["name"] = "score"
+        if f["name"] == "tag":
+            f["maxSelect"] = 2
+    fields.append({"name": "extra", "type": "bool"})
+    new_name = unique("evolved")
+    r = await cl.patch(f"/api/collections/{c['id']}", json={"name": new_name, "fields": fields}, headers=api.su())
+    assert r.status_code == 200, r.text
+    rec = (await cl.get(f"/api/collections/{new_name}/records/{rid}")).json()
+    assert rec["title"] == "keep" and rec["score"] == 5 and rec["tag"] == ["b"] and rec["extra"] is False
+    assert "gone" not in rec and "rank" not in rec
+    # Two values in the multi select: turning it single would lose one, so it is refused.
+    await cl.patch(f"/api/collections/{new_name}/records/{rid}", json={"tag": ["a", "b"]})
+    for f in fields:
+        if f["name"] == "tag":
+            f["maxSelect"] = 1
+    r = await cl.patch(f"/api/collections/{c['id']}", json={"fields": fields}, headers=api.su())
+    assert r.status_code == 400
+    rec = (await cl.get(f"/api/collections/{new_name}/records/{rid}")).json()
+    assert rec["tag"] == ["a", "b"]
+
+
+async def test_unique_index_enforced_and_reported_per_field(api: Api) -> None:
+    name = unique("uniq")
+    await api.create_collection(
+        {
+            "name": name,
+            "type": "base",
+            **OPEN,
+            "fields": [{"name": "code", "type": "text"}, {"name": "a", "type": "text"}, {"name": "b", "type": "text"}],
+            "indexes": [
+                f"CREATE UNIQUE INDEX idx_code_{name} ON {name} (code)",
+                f"CREATE UNIQUE INDEX idx_ab_{name} ON {name} (a, b)",
+            ],
+        }
+    )
+    cl = api.client
+    url = f"/api/collections/{name}/records"
+    assert (await cl.post(url, json={"code": "X1", "a": "p", "b": "q"})).status_code == 200
+    r = await cl.post(url, json={"code": "X1", "a": "p2", "b": "q2"})
+    assert r.status_code == 400 and r.json()["data"] == {"code": {"code": "validation_not_unique", "message": "Value must be unique."}}
+    r = await cl.post(url, json={"code": "X2", "a": "p", "b": "q"})
+    assert set(r.json()["data"]) == {"a", "b"}
+    r = await cl.patch(f"/api/collections/{name}", json={"indexes": ["CREATE INDEX oops"]}, headers=api.su())
+    assert r.json()["data"]["indexes"]["0"]["code"] == "validation_invalid_index_expression"
+    r = await cl.patch(
+        f"/api/collections/{name}", json={"indexes": [f"CREATE INDEX x ON {name} (code); DROP TABLE {name}"]}, headers=api.su()
+    )
+    assert r.status_code == 400
+    assert (await cl.get(url)).status_code == 200
+
+
+async def test_delete_refused_while_referenced_then_allowed(api: Api) -> None:
+    target = await api.create_collection({"name": unique("target"), "type": "base"})
+    src = await api.create_collection(
+        {"name": unique("src"), "type": "base", "fields": [{"name": "r", "type": "relation", "collectionId": target["id"]}]}
+    )
+    r = await api.client.delete(f"/api/collections/{target['id']}", headers=api.su())
+    assert r.status_code == 400 and src["name"] in r.json()["message"]
+    assert (await api.client.delete(f"/api/collections/{src['id']}", headers=api.su())).status_code == 204
+    assert (await api.client.delete(f"/api/collections/{target['id']}", headers=api.su())).status_code == 204
+    assert (await api.client.get(f"/api/collections/{target['id']}", headers=api.su())).status_code == 404
+
+
+async def test_truncate_and_import(api: Api) -> None:
+    name = unique("trunc")
+    await api.create_collection({"name": name, "type": "base", **OPEN, "fields": [{"name": "t", "type": "text"}]})
+    for i in range(3):
+        await api.client.post(f"/api/collections/{name}/records", json={"t": str(i)})
+    assert (await api.client.delete(f"/api/collections/{name}/truncate", headers=api.su())).status_code == 204
+    assert (await api.client.get(f"/api/collections/{name}/records")).json()["totalItems"] == 0
+
+    imported = unique("imp")
+    r = await api.client.put(
+        "/api/collections/import",
+        json={"collections": [{"name": imported, "type": "base", "fields": [{"name": "x", "type": "number"}]}]},
+        headers=api.su(),
+    )
+    assert r.status_code == 204, r.text
+    assert (await api.client.get(f"/api/collections/{imported}", headers=api.su())).status_code == 200
+    r = await api.client.put("/api/collections/import", json={"collections": []}, headers=api.su())
+    assert r.status_code == 400 and r.json()["data"]["collections"]["code"] == "validation_required"
+
+
+async def test_scaffolds(api: Api) -> None:
+    r = await api.client.get("/api/collections/meta/scaffolds", headers=api.su())
+    body = r.json()
+    assert set(body) == {"auth", "base", "view"}
+    assert [f["name"] for f in body["auth"]["fields"]] == ["id", "password", "tokenKey", "email", "emailVisibility", "verified"]
+    assert body["base"]["name"] == "" and body["base"]["id"] == ""
