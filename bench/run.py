@@ -100,15 +100,13 @@ def start_server(
     if setup:
         r = subprocess.run(setup, capture_output=True, text=True, timeout=120)
         if r.returncode:
-            raise BenchError(f"`{' '.join(setup[:3])}` failed: {(r.stderr or r.stdout).strip()[-300:]}")
+            raise BenchError(f"`{' '.join(setup[:3])}` failed: {last_line(r.stderr or r.stdout)}")
     # own session: one killpg stops the server and all its worker processes
     proc = subprocess.Popen(cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise BenchError(
-                f"exited with {proc.returncode}: {log.read_text(errors='replace').strip()[-300:]}"
-            )
+            raise BenchError(f"exited with {proc.returncode}: {last_line(log.read_text(errors='replace'))}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
                 return proc
@@ -117,6 +115,12 @@ def start_server(
         time.sleep(0.25)
     stop_server(proc)
     raise BenchError(f"no /api/health on port {port} after 60s; see {log}")
+
+
+def last_line(text: str) -> str:
+    """The exception line of a traceback: what says why a command failed."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return lines[-1][:300] if lines else "(no output)"
 
 
 def stop_server(proc: subprocess.Popen[bytes]) -> None:
@@ -142,7 +146,12 @@ async def seed(base: str, rules: str) -> Fixture:
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=httpx.Limits(max_connections=32)) as c:
 
         async def api(method: str, path: str, body: dict | None = None, token: str = "") -> httpx.Response:
-            return await c.request(method, path, json=body, headers={"Authorization": token} if token else {})
+            try:
+                return await c.request(
+                    method, path, json=body, headers={"Authorization": token} if token else {}
+                )
+            except httpx.HTTPError as e:  # e.g. a worker crashed mid-request: say which request
+                raise BenchError(f"{method} {path}: {type(e).__name__} {e}") from e
 
         r = await api(
             "POST",
@@ -387,9 +396,11 @@ def report(args: argparse.Namespace, servers: dict[str, ServerResult], pb_versio
         h, pb = (servers[s].median(key) if s in servers else None for s in ("Hearth", "PocketBase"))
         errs = []
         for s, r in servers.items():
-            msg = r.fatal and "not run" or r.problems.get(key, "")
-            n = sum(w.errors for w in r.runs.get(key, []))
-            errs.append(f"{s}: {n}" + (f" ({msg})" if msg else ""))
+            if r.fatal:
+                errs.append(f"{s}: not run (see below)")
+                continue
+            msg = r.problems.get(key, "")
+            errs.append(f"{s}: {sum(w.errors for w in r.runs.get(key, []))}" + (f" ({msg})" if msg else ""))
         lines.append(
             f"| {WORKLOADS[key]} | {f'{h.rps:.0f}' if h else '—'} | {f'{pb.rps:.0f}' if pb else '—'} "
             f"| {f'{h.rps / pb.rps:.2f}×' if h and pb and pb.rps else '—'} "
@@ -506,7 +517,10 @@ def main() -> int:
                 port = args.pb_port
             bench_server(name, f"http://127.0.0.1:{port}", args, tmp, res)
         except Exception as e:  # report it in the table and go on with the other server
-            res.fatal = f"{type(e).__name__}: {e}".replace("\n", " ")
+            log = tmp / f"{name.lower()}.log"
+            res.fatal = f"{type(e).__name__}: {e}".replace("\n", " ") + (
+                f" (server log: {log})" if log.exists() else ""
+            )
             print(f"!! {name}: {res.fatal}", file=sys.stderr)
         finally:
             if proc:

@@ -124,7 +124,7 @@ async def test_auth_methods_and_non_auth_collection(api: Api) -> None:
     r = await api.client.get(f"/api/collections/{c['name']}/auth-methods")
     body = r.json()
     assert body["password"] == {"identityFields": ["email"], "enabled": True}
-    assert body["emailPassword"] is True and body["oauth2"]["enabled"] is False
+    assert body["oauth2"] == {"enabled": False, "providers": []} and body["otp"] == {"duration": 0, "enabled": False}
     base = await api.create_collection({"name": unique("plain"), "type": "base"})
     r = await api.client.get(f"/api/collections/{base['name']}/auth-methods")
     assert r.status_code == 404 and r.json()["message"] == "Missing or invalid auth collection context."

@@ -69,9 +69,10 @@ class AuthService:
         pw = c.auth.get("passwordAuth", {})
         otp = c.auth.get("otp", {})
         mfa = c.auth.get("mfa", {})
-        identity_fields = list(pw.get("identityFields", []))
+        enabled = bool(pw.get("enabled"))
+        identity_fields = list(pw.get("identityFields", [])) if enabled else []
         return {
-            "password": {"identityFields": identity_fields, "enabled": bool(pw.get("enabled"))},
+            "password": {"identityFields": identity_fields, "enabled": enabled},
             "oauth2": {"providers": [], "enabled": False},
             "mfa": {
                 "enabled": bool(mfa.get("enabled")),
@@ -81,15 +82,12 @@ class AuthService:
                 "enabled": bool(otp.get("enabled")),
                 "duration": int(otp.get("duration", 0)) if otp.get("enabled") else 0,
             },
-            "authProviders": [],
-            "usernamePassword": bool(pw.get("enabled")) and "username" in identity_fields,
-            "emailPassword": bool(pw.get("enabled")) and "email" in identity_fields,
         }
 
     async def with_password(self, c: Collection, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         pw = c.auth.get("passwordAuth", {})
         if not pw.get("enabled"):
-            raise BadRequest(PASSWORD_AUTH_DISABLED)
+            raise Forbidden(PASSWORD_AUTH_DISABLED)
         identity, password = body.get("identity", ""), body.get("password", "")
         identity_field = body.get("identityField", "")
         errors: dict[str, Any] = {}

@@ -23,7 +23,9 @@ RPAREN = ")"
 COMMA = ","
 EOF = "end"
 
-SIGNS = frozenset({"=", "!=", ">", ">=", "<", "<=", "~", "!~", "?=", "?!=", "?>", "?>=", "?<", "?<=", "?~", "?!~"})
+SIGNS = frozenset(
+    {"=", "!=", ">", ">=", "<", "<=", "~", "!~", "?=", "?!=", "?>", "?>=", "?<", "?<=", "?~", "?!~"}
+)
 JOINS = frozenset({"&&", "||"})
 
 # fexpr treats only these three as whitespace; "\r" is an unexpected character there too.

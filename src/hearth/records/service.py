@@ -13,6 +13,7 @@ from hearth._util import times
 from hearth.auth import passwords
 from hearth.db.base import Database, Executor, UniqueViolation
 from hearth.errors import BadRequest, FieldError, Forbidden, NotFound
+from hearth.filter import FilterSyntaxError, Identifier, parse_sort
 from hearth.query.compile import FilterError, Unsupported, compile_filter
 from hearth.records.body import assignments
 from hearth.records.codec import RecordCodec, codec_for
@@ -24,7 +25,6 @@ from hearth.sql import system
 
 DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 1000
-MAX_SORT_FIELDS = 8
 CREATE_FAILED = "Failed to create record."
 UPDATE_FAILED = "Failed to update record."
 DELETE_FAILED = (
@@ -44,6 +44,14 @@ class Page:
 
 class _RuleRejected(Exception):
     pass
+
+
+def _check_password_confirm(body: dict[str, Any], errors: dict[str, Any]) -> None:
+    confirm = body.get("passwordConfirm")
+    if confirm in (None, ""):
+        errors["passwordConfirm"] = FieldError("validation_required", "Cannot be blank.")
+    elif confirm != body.get("password"):
+        errors["passwordConfirm"] = FieldError("validation_values_mismatch", "Values don't match.")
 
 
 def _not_unique() -> FieldError:
@@ -153,25 +161,27 @@ class RecordService:
             raise BadRequest() from exc
 
     def _order_by(self, c: Collection, codec: RecordCodec, sort: str, auth: AuthState) -> str:
+        try:
+            fields = parse_sort(sort)
+        except FilterSyntaxError as exc:
+            raise BadRequest() from exc
         terms: list[str] = []
-        parts = [p.strip() for p in sort.split(",") if p.strip()]
-        if len(parts) > MAX_SORT_FIELDS:
-            raise BadRequest()
-        for part in parts:
-            desc = part.startswith("-")
-            name = part.lstrip("-+").strip()
-            if name == "@random":
-                terms.append(self.db.dialect.random_order())
-                continue
-            if name == "@rowid":
-                terms.append(self.db.dialect.order_by_insertion() + (" DESC" if desc else ""))
-                continue
-            f = c.field_map.get(name)
-            if f is None or (name in codec.hidden and not auth.is_superuser):
+        d = self.db.dialect
+        for item in fields:
+            name = getattr(item.expr, "name", "")
+            if not isinstance(item.expr, Identifier):
                 raise BadRequest()
-            terms.append(codec.sql.order_term(name, desc))
+            if name == "@random":
+                terms.append(d.random_order())
+            elif name == "@rowid":
+                terms.append(d.order_by_insertion() + (" DESC" if item.descending else ""))
+            else:
+                f = c.field_map.get(name)
+                if f is None or (name in codec.hidden and not auth.is_superuser):
+                    raise BadRequest()
+                terms.append(codec.sql.order_term(name, item.descending))
         if not terms and not c.is_view:
-            terms.append(self.db.dialect.order_by_insertion())
+            terms.append(d.order_by_insertion())
         return ", ".join(terms)
 
     # ----- writes -------------------------------------------------------------------------
@@ -388,11 +398,11 @@ class RecordService:
         auth: AuthState,
         errors: dict[str, Any],
     ) -> None:
-        password = values.get("password") or ""
-        if password and body.get("passwordConfirm") != body.get("password"):
-            errors["passwordConfirm"] = FieldError("validation_values_mismatch", "Values don't match.")
-        if not enforce.allows_value(c.auth.get("manageRule"), RequestInfo(auth=auth)):
-            values["verified"] = False
+        _check_password_confirm(body, errors)
+        if values.get("verified") and not enforce.allows_value(
+            c.auth.get("manageRule"), RequestInfo(auth=auth)
+        ):
+            errors["verified"] = FieldError("validation_values_mismatch", "Values don't match.")
         values["tokenKey"] = values.get("tokenKey") or c.field_map["tokenKey"].generate()  # type: ignore[attr-defined]
 
     async def _auth_update_checks(
@@ -417,8 +427,7 @@ class RecordService:
         password = values.get("password") or ""
         if password:
             changed.add("password")
-            if body.get("passwordConfirm") != body.get("password"):
-                errors["passwordConfirm"] = FieldError("validation_values_mismatch", "Values don't match.")
+            _check_password_confirm(body, errors)
             if not privileged:
                 old_password = body.get("oldPassword")
                 stored = self.codec(c).raw_value(row, "password")

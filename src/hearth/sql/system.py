@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hearth.sql.dialect import Dialect
+from hearth.sql.dialect import Dialect, quote
 
 
 def bootstrap_statements(d: Dialect) -> list[str]:
@@ -70,11 +70,25 @@ def upsert_param(d: Dialect) -> str:
 
 def records_referencing(d: Dialect, table: str, column: str, multi: bool) -> str:
     """Ids of records in `table` whose relation `column` holds the bound id."""
-    from hearth.sql.dialect import quote
-
     cond = (
         d.json_array_contains(quote(column), d.placeholder(1))
         if multi
         else f"{quote(column)} = {d.placeholder(1)}"
     )
     return f"SELECT id FROM {quote(table)} WHERE {cond}"
+
+
+def list_collections(
+    d: Dialect, where: str, order: list[tuple[str, bool]], limit_ph: str, offset_ph: str
+) -> str:
+    sql = 'SELECT data FROM "_collections"'
+    if where:
+        sql += f" WHERE {where}"
+    terms = [f'"_collections".{quote(name)}{" DESC" if desc else ""}' for name, desc in order]
+    terms.append('"_collections"."created"')
+    terms.append('"_collections"."id"')
+    return sql + f" ORDER BY {', '.join(terms)} LIMIT {limit_ph} OFFSET {offset_ph}"
+
+
+def count_collections(d: Dialect, where: str) -> str:
+    return 'SELECT COUNT(*) FROM "_collections"' + (f" WHERE {where}" if where else "")
