@@ -396,7 +396,7 @@ def report(args: argparse.Namespace, servers: dict[str, ServerResult], pb_versio
         h, pb = (servers[s].median(key) if s in servers else None for s in ("Hearth", "PocketBase"))
         errs = []
         for s, r in servers.items():
-            if r.fatal:
+            if r.fatal and key not in r.runs:
                 errs.append(f"{s}: not run (see below)")
                 continue
             msg = r.problems.get(key, "")
@@ -442,8 +442,11 @@ def main() -> int:
     if bad := [k for k in args.only if k not in WORKLOADS]:
         ap.error(f"unknown workload(s) {bad}; pick from {list(WORKLOADS)}")
     wrk_seconds(args.duration)
-    # SIGTERM -> exception, so the finally blocks below still kill the servers
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    # Ctrl-C and SIGTERM -> KeyboardInterrupt (also when started in the background, where SIGINT is
+    # ignored by default), so the finally below kills the servers and a partial table is still printed.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    interrupted = False
 
     tmp = Path(tempfile.mkdtemp(prefix="hearth-bench-"))
     pb_bin = (
@@ -516,6 +519,8 @@ def main() -> int:
                 )
                 port = args.pb_port
             bench_server(name, f"http://127.0.0.1:{port}", args, tmp, res)
+        except KeyboardInterrupt:
+            res.fatal, interrupted = "interrupted", True
         except Exception as e:  # report it in the table and go on with the other server
             log = tmp / f"{name.lower()}.log"
             res.fatal = f"{type(e).__name__}: {e}".replace("\n", " ") + (
@@ -528,13 +533,17 @@ def main() -> int:
             if pg_admin:
                 psql(pg_admin, f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
             shutil.rmtree(data, ignore_errors=True)  # data only; logs and wrk outputs stay in tmp
+        if interrupted:
+            for r in servers.values():
+                r.fatal = r.fatal or ("" if r.runs else "interrupted")
+            break
 
     table = report(args, servers, pb_version)
     print(table)
     if args.out:
         args.out.write_text(table)
     print(f"raw wrk outputs and server logs: {tmp}", file=sys.stderr)
-    return 0 if servers and not any(r.fatal for r in servers.values()) else 1
+    return 130 if interrupted else 0 if servers and not any(r.fatal for r in servers.values()) else 1
 
 
 if __name__ == "__main__":

@@ -70,7 +70,8 @@ class Api:
 
 async def start_api(config: Config, dialect: str) -> AsyncIterator[Api]:
     app = build_app(config)
-    async with app.router.lifespan_context(app):
+    await app.on_startup()
+    try:
         from hearth.admin_cli import upsert_superuser
 
         await upsert_superuser(app.state.hearth, SUPERUSER_EMAIL, SUPERUSER_PASSWORD)
@@ -82,10 +83,14 @@ async def start_api(config: Config, dialect: str) -> AsyncIterator[Api]:
             )
             assert r.status_code == 200, r.text
             yield Api(client, r.json()["token"], dialect, app)
+    finally:
+        await app.on_shutdown()
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
-async def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, pg_database: str | None) -> AsyncIterator[Api]:
+async def api(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, pg_database: str | None
+) -> AsyncIterator[Api]:
     """One running Hearth per test module and dialect; tests use unique collection names."""
     if request.param == "postgres":
         if pg_database is None:

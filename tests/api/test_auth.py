@@ -34,14 +34,17 @@ async def members(api: Api, **rules: object) -> dict[str, object]:
 
 async def signup(api: Api, coll: str, email: str) -> dict[str, object]:
     r = await api.client.post(
-        f"/api/collections/{coll}/records", json={"email": email, "password": PW, "passwordConfirm": PW, "nick": "n"}
+        f"/api/collections/{coll}/records",
+        json={"email": email, "password": PW, "passwordConfirm": PW, "nick": "n"},
     )
     assert r.status_code == 200, r.text
     return r.json()
 
 
 async def login(api: Api, coll: str, identity: str, password: str = PW) -> dict[str, object]:
-    r = await api.client.post(f"/api/collections/{coll}/auth-with-password", json={"identity": identity, "password": password})
+    r = await api.client.post(
+        f"/api/collections/{coll}/auth-with-password", json={"identity": identity, "password": password}
+    )
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -79,11 +82,17 @@ async def test_refresh_and_revocation_by_password_change(api: Api) -> None:
     token = str((await login(api, name, "three@example.com"))["token"])
     r = await api.client.post(f"/api/collections/{name}/auth-refresh", headers={"Authorization": token})
     assert r.status_code == 200 and r.json()["record"]["id"] == rec["id"]
-    r = await api.client.post(f"/api/collections/{name}/auth-refresh", headers={"Authorization": f"Bearer {token}"})
+    r = await api.client.post(
+        f"/api/collections/{name}/auth-refresh", headers={"Authorization": f"Bearer {token}"}
+    )
     assert r.status_code == 200
     # Changing the password needs the old one, then revokes every token of the record.
     url = f"/api/collections/{name}/records/{rec['id']}"
-    r = await api.client.patch(url, json={"password": "New-pass-4567", "passwordConfirm": "New-pass-4567"}, headers={"Authorization": token})
+    r = await api.client.patch(
+        url,
+        json={"password": "New-pass-4567", "passwordConfirm": "New-pass-4567"},
+        headers={"Authorization": token},
+    )
     assert r.status_code == 400 and r.json()["data"]["oldPassword"]["code"] == "validation_required"
     r = await api.client.patch(
         url,
@@ -124,7 +133,10 @@ async def test_auth_methods_and_non_auth_collection(api: Api) -> None:
     r = await api.client.get(f"/api/collections/{c['name']}/auth-methods")
     body = r.json()
     assert body["password"] == {"identityFields": ["email"], "enabled": True}
-    assert body["oauth2"] == {"enabled": False, "providers": []} and body["otp"] == {"duration": 0, "enabled": False}
+    assert body["oauth2"] == {"enabled": False, "providers": []} and body["otp"] == {
+        "duration": 0,
+        "enabled": False,
+    }
     base = await api.create_collection({"name": unique("plain"), "type": "base"})
     r = await api.client.get(f"/api/collections/{base['name']}/auth-methods")
     assert r.status_code == 404 and r.json()["message"] == "Missing or invalid auth collection context."
@@ -132,7 +144,8 @@ async def test_auth_methods_and_non_auth_collection(api: Api) -> None:
 
 async def test_superuser_login(api: Api) -> None:
     r = await api.client.post(
-        "/api/collections/_superusers/auth-with-password", json={"identity": SUPERUSER_EMAIL, "password": "adminpass123"}
+        "/api/collections/_superusers/auth-with-password",
+        json={"identity": SUPERUSER_EMAIL, "password": "adminpass123"},
     )
     assert r.status_code == 200
     assert claims(r.json()["token"])["collectionId"] == "pbc_3142635823"

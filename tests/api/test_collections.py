@@ -16,7 +16,9 @@ async def test_collections_need_a_superuser(api: Api) -> None:
 
 async def test_create_collection_shape(api: Api) -> None:
     name = unique("shape")
-    c = await api.create_collection({"name": name, "type": "base", "fields": [{"name": "title", "type": "text"}]})
+    c = await api.create_collection(
+        {"name": name, "type": "base", "fields": [{"name": "title", "type": "text"}]}
+    )
     assert c["id"].startswith("pbc_") and c["name"] == name and c["type"] == "base" and c["system"] is False
     assert [f["name"] for f in c["fields"]] == ["id", "title"]
     assert c["fields"][0]["primaryKey"] is True and c["fields"][0]["id"] == "text3208210256"
@@ -30,11 +32,17 @@ async def test_create_collection_shape(api: Api) -> None:
 async def test_name_rules(api: Api) -> None:
     name = unique("dupe")
     await api.create_collection({"name": name, "type": "base"})
-    r = await api.client.post("/api/collections", json={"name": name.upper(), "type": "base"}, headers=api.su())
+    r = await api.client.post(
+        "/api/collections", json={"name": name.upper(), "type": "base"}, headers=api.su()
+    )
     assert r.status_code == 400 and r.json()["data"]["name"]["code"] == "validation_collection_name_exists"
-    r = await api.client.post("/api/collections", json={"name": "bad name!", "type": "base"}, headers=api.su())
+    r = await api.client.post(
+        "/api/collections", json={"name": "bad name!", "type": "base"}, headers=api.su()
+    )
     assert r.json()["data"]["name"]["code"] == "validation_match_invalid"
-    r = await api.client.post("/api/collections", json={"name": unique("t"), "type": "nope"}, headers=api.su())
+    r = await api.client.post(
+        "/api/collections", json={"name": unique("t"), "type": "nope"}, headers=api.su()
+    )
     assert r.status_code == 400 and "type" in r.json()["data"]
 
 
@@ -54,7 +62,11 @@ async def test_schema_change_keeps_data(api: Api) -> None:
         }
     )
     cl = api.client
-    rid = (await cl.post(f"/api/collections/{name}/records", json={"title": "keep", "rank": 5, "gone": "x", "tag": "b"})).json()["id"]
+    rid = (
+        await cl.post(
+            f"/api/collections/{name}/records", json={"title": "keep", "rank": 5, "gone": "x", "tag": "b"}
+        )
+    ).json()["id"]
     fields = [f for f in c["fields"] if f["name"] != "gone"]
     for f in fields:
         if f["name"] == "rank":
@@ -63,7 +75,9 @@ async def test_schema_change_keeps_data(api: Api) -> None:
             f["maxSelect"] = 2
     fields.append({"name": "extra", "type": "bool"})
     new_name = unique("evolved")
-    r = await cl.patch(f"/api/collections/{c['id']}", json={"name": new_name, "fields": fields}, headers=api.su())
+    r = await cl.patch(
+        f"/api/collections/{c['id']}", json={"name": new_name, "fields": fields}, headers=api.su()
+    )
     assert r.status_code == 200, r.text
     rec = (await cl.get(f"/api/collections/{new_name}/records/{rid}")).json()
     assert rec["title"] == "keep" and rec["score"] == 5 and rec["tag"] == ["b"] and rec["extra"] is False
@@ -86,7 +100,11 @@ async def test_unique_index_enforced_and_reported_per_field(api: Api) -> None:
             "name": name,
             "type": "base",
             **OPEN,
-            "fields": [{"name": "code", "type": "text"}, {"name": "a", "type": "text"}, {"name": "b", "type": "text"}],
+            "fields": [
+                {"name": "code", "type": "text"},
+                {"name": "a", "type": "text"},
+                {"name": "b", "type": "text"},
+            ],
             "indexes": [
                 f"CREATE UNIQUE INDEX idx_code_{name} ON {name} (code)",
                 f"CREATE UNIQUE INDEX idx_ab_{name} ON {name} (a, b)",
@@ -97,13 +115,17 @@ async def test_unique_index_enforced_and_reported_per_field(api: Api) -> None:
     url = f"/api/collections/{name}/records"
     assert (await cl.post(url, json={"code": "X1", "a": "p", "b": "q"})).status_code == 200
     r = await cl.post(url, json={"code": "X1", "a": "p2", "b": "q2"})
-    assert r.status_code == 400 and r.json()["data"] == {"code": {"code": "validation_not_unique", "message": "Value must be unique."}}
+    assert r.status_code == 400 and r.json()["data"] == {
+        "code": {"code": "validation_not_unique", "message": "Value must be unique."}
+    }
     r = await cl.post(url, json={"code": "X2", "a": "p", "b": "q"})
     assert set(r.json()["data"]) == {"a", "b"}
     r = await cl.patch(f"/api/collections/{name}", json={"indexes": ["CREATE INDEX oops"]}, headers=api.su())
     assert r.json()["data"]["indexes"]["0"]["code"] == "validation_invalid_index_expression"
     r = await cl.patch(
-        f"/api/collections/{name}", json={"indexes": [f"CREATE INDEX x ON {name} (code); DROP TABLE {name}"]}, headers=api.su()
+        f"/api/collections/{name}",
+        json={"indexes": [f"CREATE INDEX x ON {name} (code); DROP TABLE {name}"]},
+        headers=api.su(),
     )
     assert r.status_code == 400
     assert (await cl.get(url)).status_code == 200
@@ -112,7 +134,11 @@ async def test_unique_index_enforced_and_reported_per_field(api: Api) -> None:
 async def test_delete_refused_while_referenced_then_allowed(api: Api) -> None:
     target = await api.create_collection({"name": unique("target"), "type": "base"})
     src = await api.create_collection(
-        {"name": unique("src"), "type": "base", "fields": [{"name": "r", "type": "relation", "collectionId": target["id"]}]}
+        {
+            "name": unique("src"),
+            "type": "base",
+            "fields": [{"name": "r", "type": "relation", "collectionId": target["id"]}],
+        }
     )
     r = await api.client.delete(f"/api/collections/{target['id']}", headers=api.su())
     assert r.status_code == 400 and src["name"] in r.json()["message"]
@@ -123,7 +149,9 @@ async def test_delete_refused_while_referenced_then_allowed(api: Api) -> None:
 
 async def test_truncate_and_import(api: Api) -> None:
     name = unique("trunc")
-    await api.create_collection({"name": name, "type": "base", **OPEN, "fields": [{"name": "t", "type": "text"}]})
+    await api.create_collection(
+        {"name": name, "type": "base", **OPEN, "fields": [{"name": "t", "type": "text"}]}
+    )
     for i in range(3):
         await api.client.post(f"/api/collections/{name}/records", json={"t": str(i)})
     assert (await api.client.delete(f"/api/collections/{name}/truncate", headers=api.su())).status_code == 204
@@ -132,7 +160,9 @@ async def test_truncate_and_import(api: Api) -> None:
     imported = unique("imp")
     r = await api.client.put(
         "/api/collections/import",
-        json={"collections": [{"name": imported, "type": "base", "fields": [{"name": "x", "type": "number"}]}]},
+        json={
+            "collections": [{"name": imported, "type": "base", "fields": [{"name": "x", "type": "number"}]}]
+        },
         headers=api.su(),
     )
     assert r.status_code == 204, r.text
@@ -145,5 +175,12 @@ async def test_scaffolds(api: Api) -> None:
     r = await api.client.get("/api/collections/meta/scaffolds", headers=api.su())
     body = r.json()
     assert set(body) == {"auth", "base", "view"}
-    assert [f["name"] for f in body["auth"]["fields"]] == ["id", "password", "tokenKey", "email", "emailVisibility", "verified"]
+    assert [f["name"] for f in body["auth"]["fields"]] == [
+        "id",
+        "password",
+        "tokenKey",
+        "email",
+        "emailVisibility",
+        "verified",
+    ]
     assert body["base"]["name"] == "" and body["base"]["id"] == ""

@@ -79,8 +79,12 @@ async def test_validation_errors_name_field_and_code_and_write_nothing(api: Api)
 async def test_modifiers_append_prepend_remove_and_number_add(api: Api) -> None:
     name = await notes(api)
     c = api.client
-    rid = (await c.post(f"/api/collections/{name}/records", json={"title": "t", "tags": ["b"], "count": 5})).json()["id"]
-    r = await c.patch(f"/api/collections/{name}/records/{rid}", json={"tags+": "c", "+tags": "a", "count+": 2})
+    rid = (
+        await c.post(f"/api/collections/{name}/records", json={"title": "t", "tags": ["b"], "count": 5})
+    ).json()["id"]
+    r = await c.patch(
+        f"/api/collections/{name}/records/{rid}", json={"tags+": "c", "+tags": "a", "count+": 2}
+    )
     assert r.json()["tags"] == ["a", "b", "c"] and r.json()["count"] == 7
     r = await c.patch(f"/api/collections/{name}/records/{rid}", json={"tags-": ["a", "c"], "count-": 10})
     assert r.json()["tags"] == ["b"] and r.json()["count"] == -3
@@ -104,7 +108,9 @@ async def test_list_paging_sort_and_skip_total(api: Api) -> None:
     c = api.client
     for i in range(7):
         await c.post(f"/api/collections/{name}/records", json={"title": f"t{i}", "count": (i * 3) % 7})
-    r = await c.get(f"/api/collections/{name}/records", params={"page": 2, "perPage": 3, "sort": "-count,title"})
+    r = await c.get(
+        f"/api/collections/{name}/records", params={"page": 2, "perPage": 3, "sort": "-count,title"}
+    )
     body = r.json()
     assert (body["page"], body["perPage"], body["totalItems"], body["totalPages"]) == (2, 3, 7, 3)
     assert [x["count"] for x in body["items"]] == [3, 2, 1]
@@ -156,12 +162,19 @@ async def test_multipart_with_json_payload_and_coercion(api: Api) -> None:
     ]
     r = await api.client.post(f"/api/collections/{name}/records", files=files)
     assert r.status_code == 200, r.text
-    assert (r.json()["title"], r.json()["count"], r.json()["done"], r.json()["tags"]) == ("multi", 7, True, ["a", "c"])
+    assert (r.json()["title"], r.json()["count"], r.json()["done"], r.json()["tags"]) == (
+        "multi",
+        7,
+        True,
+        ["a", "c"],
+    )
 
 
 async def test_relations_integrity_on_create_and_delete(api: Api) -> None:
     authors = unique("authors")
-    a = await api.create_collection({"name": authors, "type": "base", **OPEN, "fields": [{"name": "name", "type": "text"}]})
+    a = await api.create_collection(
+        {"name": authors, "type": "base", **OPEN, "fields": [{"name": "name", "type": "text"}]}
+    )
     books = unique("books")
     await api.create_collection(
         {
@@ -169,7 +182,13 @@ async def test_relations_integrity_on_create_and_delete(api: Api) -> None:
             "type": "base",
             **OPEN,
             "fields": [
-                {"name": "author", "type": "relation", "collectionId": a["id"], "maxSelect": 1, "required": True},
+                {
+                    "name": "author",
+                    "type": "relation",
+                    "collectionId": a["id"],
+                    "maxSelect": 1,
+                    "required": True,
+                },
                 {"name": "fans", "type": "relation", "collectionId": a["id"], "maxSelect": 5},
             ],
         }

@@ -20,7 +20,9 @@ async def test_settings_patch_validates_and_persists(api: Api) -> None:
     r = await api.client.patch("/api/settings", json={"smtp": {"tls": "yes"}}, headers=api.su())
     assert r.status_code == 400
     r = await api.client.patch(
-        "/api/settings", json={"meta": {"appName": "Hearth Test"}, "smtp": {"password": "s3cret"}}, headers=api.su()
+        "/api/settings",
+        json={"meta": {"appName": "Hearth Test"}, "smtp": {"password": "s3cret"}},
+        headers=api.su(),
     )
     assert r.status_code == 200 and r.json()["meta"]["appName"] == "Hearth Test"
     assert "password" not in r.json()["smtp"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 
@@ -178,7 +179,7 @@ def _strip_raw(node: object) -> object:
     raise AssertionError(node)
 
 
-@pytest.mark.parametrize("text", ["", " ", "\n\t ", "// only a comment", "// one\n  // two\n"])
+@pytest.mark.parametrize("text", ["", " ", "\n\t ", "// only a comment", "// one\n  // two\n", "/" * 3500])
 def test_empty_filter_is_none(text: str) -> None:
     assert parse_filter(text) is None
 
@@ -281,7 +282,7 @@ INVALID: list[tuple[str, int]] = [
     ('a = "x', 4),
     (r"a = 'x\'", 4),
     (r"a = 'x\\'", 4),  # a backslash before the quote always escapes it, as in fexpr
-    ("title = 'It''s'", 13),  # SQL-style doubled quote is two texts
+    ("title = 'It''s'", 12),  # SQL-style doubled quote is two texts
     ("a == 1", 2),  # invalid operators
     ("a =! 1", 2),
     ("a <> 1", 2),
@@ -349,7 +350,7 @@ def test_invalid_filter_raises(text: str, position: int) -> None:
     ],
 )
 def test_error_messages_are_specific(text: str, fragment: str) -> None:
-    with pytest.raises(FilterSyntaxError, match=None) as info:
+    with pytest.raises(FilterSyntaxError) as info:
         parse_filter(text)
     assert fragment in info.value.message
 
@@ -429,6 +430,15 @@ def test_max_sort_field_length() -> None:
 # Adversarial input and speed
 
 
+def _best_of(runs: int, fn: Callable[[], object]) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -442,23 +452,15 @@ def test_max_sort_field_length() -> None:
         "a=" + "-" * 3000,
         "a=" + "=" * 3000,
         "a" + "." * 3000,
-        "/" * 3500,
+        "/ " * 1750,
     ],
 )
 def test_pathological_input_fails_fast(text: str) -> None:
-    start = time.perf_counter()
-    with pytest.raises(FilterSyntaxError):
-        _parse_filter_uncached(text)
-    assert time.perf_counter() - start < 0.05
+    def attempt() -> None:
+        with pytest.raises(FilterSyntaxError):
+            _parse_filter_uncached(text)
 
-
-def _best_of(runs: int, fn: Callable[[], object]) -> float:
-    best = float("inf")
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
+    assert _best_of(3, attempt) < 0.05
 
 
 def test_max_length_filter_parses_fast() -> None:
@@ -573,7 +575,7 @@ def _quote(value: str, quote: str) -> str:
     return quote + value.replace(quote, "\\" + quote) + quote
 
 
-def _print(node: object, gap: Callable[[], str], parent: type | None = None) -> str:
+def _print(node: object, gap: Callable[[], str], flip: Callable[[], bool], parent: type | None = None) -> str:
     """Print `node` as filter text with random whitespace/comments, adding only necessary parentheses."""
     if isinstance(node, Identifier):
         return node.name
@@ -582,14 +584,14 @@ def _print(node: object, gap: Callable[[], str], parent: type | None = None) -> 
             return node.raw
         return _quote(node.value, node.raw)  # type: ignore[arg-type]  # raw holds the quote char here
     if isinstance(node, FunctionCall):
-        args = [gap() + _print(a, gap) + gap() for a in node.args]
-        trailing = "," + gap() if args and gap() == " " else ""
+        args = [gap() + _print(a, gap, flip) + gap() for a in node.args]
+        trailing = "," + gap() if args and flip() else ""
         return f"{node.name}({','.join(args)}{trailing})"
     if isinstance(node, Comparison):
-        return _print(node.left, gap) + gap() + node.op + gap() + _print(node.right, gap)
+        return _print(node.left, gap, flip) + gap() + node.op + gap() + _print(node.right, gap, flip)
     if isinstance(node, And | Or):
         join = "&&" if isinstance(node, And) else "||"
-        body = (gap() + join + gap()).join(_print(i, gap, type(node)) for i in node.items)
+        body = (gap() + join + gap()).join(_print(i, gap, flip, type(node)) for i in node.items)
         # Or under And needs parentheses for precedence, same-kind nesting to avoid being flattened.
         if parent is not None and (parent is type(node) or (parent is And and isinstance(node, Or))):
             return "(" + gap() + body + gap() + ")"
@@ -597,10 +599,24 @@ def _print(node: object, gap: Callable[[], str], parent: type | None = None) -> 
     raise AssertionError(node)
 
 
-_identifiers = st.from_regex(r"[A-Za-z_@#][A-Za-z0-9_.:]{0,12}", fullmatch=True).filter(
-    lambda s: s[-1] not in ".:" and s not in ("@", "_", "#")
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_DIGITS = "0123456789"
+# Built from parts rather than filtered regexes: filtering makes generation an order of magnitude slower.
+_identifiers = st.one_of(
+    st.sampled_from(_LETTERS),
+    st.builds(
+        lambda first, middle, last: first + middle + last,
+        st.sampled_from(_LETTERS + "_@#"),
+        st.text(_LETTERS + _DIGITS + "_.:", max_size=10),
+        st.sampled_from(_LETTERS + _DIGITS + "_"),
+    ),
 )
-_numbers = st.from_regex(r"-?[0-9]{1,6}(\.[0-9]{1,4})?", fullmatch=True).map(Literal.number)
+_numbers = st.builds(
+    lambda sign, whole, frac: Literal.number(sign + whole + ("." + frac if frac else "")),
+    st.sampled_from(["", "-"]),
+    st.text(_DIGITS, min_size=1, max_size=6),
+    st.text(_DIGITS, max_size=4),
+)
 # raw carries the quote style the printer should use (raw is not compared)
 _texts = st.builds(
     lambda value, quote: Literal(value, "text", quote),
@@ -616,7 +632,7 @@ def _operands(depth: int) -> st.SearchStrategy[Operand]:
     calls = st.builds(
         lambda name, args: FunctionCall(name, tuple(args)),
         _identifiers,
-        st.lists(_operands(depth + 1), max_size=3),
+        st.lists(_operands(depth + 1), max_size=2),
     )
     return st.one_of(base, calls)
 
@@ -632,10 +648,13 @@ _exprs = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(expr=_exprs, data=st.data())
-def test_roundtrip_print_parse(expr: Expr, data: st.DataObject) -> None:
-    text = data.draw(st.sampled_from(_GAPS)) + _print(expr, lambda: data.draw(st.sampled_from(_GAPS)))
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expr=_exprs, rnd=st.randoms(use_true_random=False))
+def test_roundtrip_print_parse(expr: Expr, rnd: random.Random) -> None:
+    def gap() -> str:
+        return rnd.choice(_GAPS)
+
+    text = gap() + _print(expr, gap, lambda: rnd.random() < 0.5) + gap()
     if len(text) > MAX_FILTER_LENGTH:
         return
     assert parse_filter(text) == expr

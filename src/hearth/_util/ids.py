@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import secrets
+import os
+import re
 import zlib
 
 LOWER_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -11,7 +12,42 @@ RECORD_ID_LENGTH = 15
 
 
 def random_string(length: int, alphabet: str = ALNUM) -> str:
-    return "".join(secrets.choice(alphabet) for _ in range(length))
+    """Uniform random characters from the OS CSPRNG (rejection sampling keeps it unbiased)."""
+    size = len(alphabet)
+    limit = 256 - (256 % size)
+    out: list[str] = []
+    while len(out) < length:
+        for b in os.urandom(length * 2):
+            if b < limit:
+                out.append(alphabet[b % size])
+                if len(out) == length:
+                    break
+    return "".join(out)
+
+
+_SIMPLE_PATTERN = re.compile(r"^\[((?:[A-Za-z0-9]-[A-Za-z0-9]|[A-Za-z0-9_])+)\]\{(\d{1,4})\}$")
+
+
+def simple_pattern_alphabet(pattern: str) -> tuple[str, int] | None:
+    """`[a-z0-9]{15}`-style patterns → (alphabet, length), the fast path of autogenerate."""
+    m = _SIMPLE_PATTERN.match(pattern)
+    if not m:
+        return None
+    body, count = m.group(1), int(m.group(2))
+    chars: list[str] = []
+    i = 0
+    while i < len(body):
+        if i + 2 < len(body) and body[i + 1] == "-":
+            lo, hi = ord(body[i]), ord(body[i + 2])
+            if lo > hi:
+                return None
+            chars.extend(chr(c) for c in range(lo, hi + 1))
+            i += 3
+        else:
+            chars.append(body[i])
+            i += 1
+    alphabet = "".join(dict.fromkeys(chars))
+    return (alphabet, count) if alphabet and count > 0 else None
 
 
 def record_id() -> str:

@@ -24,4 +24,5 @@ async def bootstrap(db: Database, collections: CollectionRepository) -> None:
                 await migrate.create_collection_table(tx, d, c)
                 await collections.save_row(tx, c, insert=True)
             await tx.execute(system.bump_version(d))
+    db.bump_generation()
     await collections.refresh()

@@ -70,5 +70,12 @@ class PostgresDatabase(_Conn):
             except asyncpg.PostgresError as exc:
                 raise _translate(exc) from exc
 
+    def generation(self) -> int | None:
+        """No shared-memory hint across machines: the repository reads the counter row instead."""
+        return None
+
+    def bump_generation(self) -> None:
+        return None
+
     async def close(self) -> None:
         await self.pool.close()

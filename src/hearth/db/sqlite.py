@@ -1,15 +1,26 @@
 """SQLite called inline on the event loop (see docs/architecture.md for the numbers).
 
 One writer connection guarded by an asyncio lock, and one reader connection for statements
-outside transactions. WAL lets readers run beside the writer, also across worker processes;
-`BEGIN IMMEDIATE` plus a busy timeout serialises writers between processes.
+outside transactions. WAL lets readers run beside the writer, also across worker processes.
+
+Writers of several worker processes take turns through an flock on a side file: SQLite's own
+busy handler sleeps in steps of milliseconds, which would stall every process's event loop under
+write load, while a blocked flock wakes the moment the holder releases it. Write transactions
+never wait on anything but SQLite, so the lock is held for well under a millisecond.
+
+A second side file holds a change counter in shared memory: the schema cache of every process
+checks it per request for the cost of reading 8 bytes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import mmap
+import os
 import re
 import sqlite3
+import struct
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -76,6 +87,23 @@ class SQLiteDatabase(_Conn):
         super().__init__(self._reader_conn)
         self._writer = _Conn(self._writer_conn)
         self._lock = asyncio.Lock()
+        self._lock_fd = os.open(self.path + "-hearth.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        gen_fd = os.open(self.path + "-hearth.gen", os.O_RDWR | os.O_CREAT, 0o600)
+        if os.fstat(gen_fd).st_size < 8:
+            os.ftruncate(gen_fd, 8)
+        self._gen = mmap.mmap(gen_fd, 8)
+        os.close(gen_fd)
+
+    def generation(self) -> int | None:
+        """A counter every process bumps after a schema/settings change (see module doc)."""
+        return int(struct.unpack_from("<Q", self._gen, 0)[0])
+
+    def bump_generation(self) -> None:
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            struct.pack_into("<Q", self._gen, 0, struct.unpack_from("<Q", self._gen, 0)[0] + 1)
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         async with self.transaction() as tx:
@@ -84,18 +112,28 @@ class SQLiteDatabase(_Conn):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_Conn]:
         async with self._lock:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
             try:
-                self._writer_conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise _translate(exc) from exc
-            try:
-                yield self._writer
-            except BaseException:
-                self._writer_conn.execute("ROLLBACK")
-                raise
-            else:
-                self._writer_conn.execute("COMMIT")
+                try:
+                    self._writer_conn.execute("BEGIN IMMEDIATE")
+                except sqlite3.Error as exc:
+                    raise _translate(exc) from exc
+                try:
+                    yield self._writer
+                except BaseException:
+                    self._writer_conn.execute("ROLLBACK")
+                    raise
+                else:
+                    try:
+                        self._writer_conn.execute("COMMIT")
+                    except sqlite3.Error as exc:
+                        self._writer_conn.execute("ROLLBACK")
+                        raise _translate(exc) from exc
+            finally:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     async def close(self) -> None:
         self._writer_conn.close()
         self._reader_conn.close()
+        self._gen.close()
+        os.close(self._lock_fd)

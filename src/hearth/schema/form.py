@@ -23,7 +23,7 @@ from hearth.schema.collection import (
     VIEW,
     Collection,
 )
-from hearth.schema.fields.base import Field, OptionError
+from hearth.schema.fields.base import Field, FieldLoadError, OptionError
 from hearth.schema.indexes import IndexSyntaxError, parse_index, with_table
 from hearth.schema.system_fields import AUTH_FIELDS, ID_FIELD, auth_indexes, make_fields
 
@@ -231,9 +231,10 @@ def _build_fields(
         name = str(data.get("name", ""))
         try:
             f = field_from_dict(data)
+        except FieldLoadError as exc:
+            # PocketBase answers malformed field JSON (unknown type, wrongly typed options) generically.
+            raise _invalid_format() from exc
         except OptionError as exc:
-            if "type" in exc.errors and len(exc.errors) == 1:
-                raise _invalid_format() from exc
             field_errors[str(i)] = exc.errors
             continue
         old = old_by_id.get(f.id)

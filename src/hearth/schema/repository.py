@@ -27,10 +27,15 @@ class CollectionRepository:
         self._by_key: dict[str, Collection] = {}
         self._ordered: list[Collection] = []
         self._read_version = system.read_version(db.dialect)
+        self._generation: int | None = None
 
     # ----- reads --------------------------------------------------------------------------
     async def refresh(self) -> bool:
         """Reload when another process (or instance) changed the schema. True if reloaded."""
+        gen = self.db.generation()
+        if gen is not None and gen == self._generation and self.version >= 0:
+            return False
+        self._generation = gen
         row = await self.db.fetch_one(self._read_version)
         version = int(row[0]) if row else 0
         if version == self.version:
@@ -80,6 +85,7 @@ class CollectionRepository:
         await tx.execute(system.bump_version(self.db.dialect))
 
     async def _reload_after(self) -> None:
+        self.db.bump_generation()
         self.version = -1
         await self.refresh()
 

@@ -45,8 +45,10 @@ class SettingsStore:
             raise BadRequest(FAILED, exc.errors) from exc
         async with self.db.transaction() as tx:
             await tx.execute(
-                system.upsert_param(self.db.dialect), (PARAM_ID, orjson.dumps(new).decode(), times.now(), times.now())
+                system.upsert_param(self.db.dialect),
+                (PARAM_ID, orjson.dumps(new).decode(), times.now(), times.now()),
             )
             await tx.execute(system.bump_version(self.db.dialect))
+        self.db.bump_generation()
         self._cache = None
         return new

@@ -49,11 +49,17 @@ def test_input_is_ignored(raw: object) -> None:
 def test_stamp(options: dict[str, bool], creating: bool, stamped: bool) -> None:
     value = AutodateField(name="x", **options).stamp(creating=creating, current="2020-01-01 00:00:00.000Z")  # type: ignore[arg-type]
     if stamped:
-        assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z", value) and value != "2020-01-01 00:00:00.000Z"
+        assert (
+            re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z", value)
+            and value != "2020-01-01 00:00:00.000Z"
+        )
     else:
         assert value == "2020-01-01 00:00:00.000Z"
 
 
 def test_from_db() -> None:
     field = AutodateField(name="created")
-    assert [field.from_db(None), field.from_db("2024-01-02 03:04:05.000Z")] == ["", "2024-01-02 03:04:05.000Z"]
+    assert [field.from_db(None), field.from_db("2024-01-02 03:04:05.000Z")] == [
+        "",
+        "2024-01-02 03:04:05.000Z",
+    ]

@@ -39,12 +39,17 @@ def test_prepare(raw: object, prepared: bool) -> None:
     assert BoolField(name="b").prepare(raw) is prepared
 
 
-@pytest.mark.parametrize(("raw", "value"), [(None, False), (0, False), (1, True), (True, True), (False, False)])
+@pytest.mark.parametrize(
+    ("raw", "value"), [(None, False), (0, False), (1, True), (True, True), (False, False)]
+)
 def test_from_db_sqlite_and_postgres(raw: object, value: bool) -> None:
     assert BoolField(name="b").from_db(raw) is value
 
 
-@pytest.mark.parametrize(("required", "value", "error"), [(True, False, "validation_required"), (True, True, None), (False, False, None)])
+@pytest.mark.parametrize(
+    ("required", "value", "error"),
+    [(True, False, "validation_required"), (True, True, None), (False, False, None)],
+)
 def test_validate(required: bool, value: bool, error: str | None) -> None:
     err = BoolField(name="b", required=required).validate(value)
     assert (err and err.code) == error

@@ -71,8 +71,22 @@ def test_datetime_objects() -> None:
 @pytest.mark.parametrize(
     ("value", "error"),
     [
-        ("2019-12-31 23:59:59.999Z", {"code": "validation_min_greater_equal_than_required", "message": "Must be no less than 2020-01-01 00:00:00 +0000 UTC.", "params": {"threshold": "2020-01-01T00:00:00Z"}}),
-        ("2030-01-01 00:00:00.001Z", {"code": "validation_max_less_equal_than_required", "message": "Must be no greater than 2030-01-01 00:00:00 +0000 UTC.", "params": {"threshold": "2030-01-01T00:00:00Z"}}),
+        (
+            "2019-12-31 23:59:59.999Z",
+            {
+                "code": "validation_min_greater_equal_than_required",
+                "message": "Must be no less than 2020-01-01 00:00:00 +0000 UTC.",
+                "params": {"threshold": "2020-01-01T00:00:00Z"},
+            },
+        ),
+        (
+            "2030-01-01 00:00:00.001Z",
+            {
+                "code": "validation_max_less_equal_than_required",
+                "message": "Must be no greater than 2030-01-01 00:00:00 +0000 UTC.",
+                "params": {"threshold": "2030-01-01T00:00:00Z"},
+            },
+        ),
         ("2020-01-01 00:00:00.000Z", None),
         ("2030-01-01 00:00:00.000Z", None),
         ("", None),
@@ -102,7 +116,10 @@ def test_required() -> None:
     ("options", "normalized"),
     [
         ({"min": "not a date", "max": "2020-01-01"}, {"min": "", "max": "2020-01-01 00:00:00.000Z"}),
-        ({"min": "2030-01-01", "max": "2020-01-01"}, {"min": "2030-01-01 00:00:00.000Z", "max": "2020-01-01 00:00:00.000Z"}),  # PB accepts
+        (
+            {"min": "2030-01-01", "max": "2020-01-01"},
+            {"min": "2030-01-01 00:00:00.000Z", "max": "2020-01-01 00:00:00.000Z"},
+        ),  # PB accepts
         ({"min": "2020-01-01T10:00:00+02:00"}, {"min": "2020-01-01 08:00:00.000Z", "max": ""}),
     ],
 )
@@ -114,5 +131,9 @@ def test_options_never_fail(options: dict[str, str], normalized: dict[str, str])
 
 def test_storage() -> None:
     field = DateField(name="f_date")
-    assert (field.zero(), field.from_db(None), field.from_db("2024-01-02 03:04:05.000Z")) == ("", "", "2024-01-02 03:04:05.000Z")
+    assert (field.zero(), field.from_db(None), field.from_db("2024-01-02 03:04:05.000Z")) == (
+        "",
+        "",
+        "2024-01-02 03:04:05.000Z",
+    )
     assert field.to_dict()["id"] == "date1593245080"

@@ -9,10 +9,34 @@ from hearth.schema.fields.editor import EditorField
     ("options", "value", "error"),
     [
         ({"maxSize": 20}, "x" * 20, None),
-        ({"maxSize": 20}, "x" * 21, {"code": "validation_content_size_limit", "message": "The maximum allowed content size is 20 bytes.", "params": {"maxSize": 20}}),
-        ({"maxSize": 20}, "é" * 11, {"code": "validation_content_size_limit", "message": "The maximum allowed content size is 20 bytes.", "params": {"maxSize": 20}}),  # bytes, not characters
+        (
+            {"maxSize": 20},
+            "x" * 21,
+            {
+                "code": "validation_content_size_limit",
+                "message": "The maximum allowed content size is 20 bytes.",
+                "params": {"maxSize": 20},
+            },
+        ),
+        (
+            {"maxSize": 20},
+            "é" * 11,
+            {
+                "code": "validation_content_size_limit",
+                "message": "The maximum allowed content size is 20 bytes.",
+                "params": {"maxSize": 20},
+            },
+        ),  # bytes, not characters
         ({}, "x" * (5 << 20), None),
-        ({}, "x" * ((5 << 20) + 1), {"code": "validation_content_size_limit", "message": "The maximum allowed content size is 5242880 bytes.", "params": {"maxSize": 5242880}}),
+        (
+            {},
+            "x" * ((5 << 20) + 1),
+            {
+                "code": "validation_content_size_limit",
+                "message": "The maximum allowed content size is 5242880 bytes.",
+                "params": {"maxSize": 5242880},
+            },
+        ),
         ({"required": True}, "", {"code": "validation_required", "message": "Cannot be blank."}),
     ],
 )

@@ -60,7 +60,10 @@ def test_valid(value: str) -> None:
 @pytest.mark.parametrize("value", INVALID)
 def test_invalid(value: str) -> None:
     err = EmailField(name="e").validate(value)
-    assert err is not None and err.to_dict() == {"code": "validation_is_email", "message": "Must be a valid email address."}
+    assert err is not None and err.to_dict() == {
+        "code": "validation_is_email",
+        "message": "Must be a valid email address.",
+    }
 
 
 @pytest.mark.parametrize(
@@ -85,7 +88,10 @@ def test_domains_and_required(options: dict[str, object], value: str, error: str
 @pytest.mark.parametrize(
     ("options", "errors"),
     [
-        ({"exceptDomains": ["not a domain", "ok.com"]}, {"exceptDomains": {"0": {"code": "validation_is_domain", "message": "Must be a valid domain."}}}),
+        (
+            {"exceptDomains": ["not a domain", "ok.com"]},
+            {"exceptDomains": {"0": {"code": "validation_is_domain", "message": "Must be a valid domain."}}},
+        ),
         (
             {"exceptDomains": ["a.com"], "onlyDomains": ["b.com"]},
             {
@@ -93,7 +99,10 @@ def test_domains_and_required(options: dict[str, object], value: str, error: str
                 "onlyDomains": {"code": "validation_empty", "message": "Must be blank."},
             },
         ),
-        ({"onlyDomains": ["x"]}, {"onlyDomains": {"0": {"code": "validation_is_domain", "message": "Must be a valid domain."}}}),
+        (
+            {"onlyDomains": ["x"]},
+            {"onlyDomains": {"0": {"code": "validation_is_domain", "message": "Must be a valid domain."}}},
+        ),
         ({"onlyDomains": ["example.com", "sub.example.co.uk"]}, {}),
     ],
 )

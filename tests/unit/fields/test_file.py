@@ -12,15 +12,31 @@ from hearth.schema.fields.file import FileField
         (
             {"maxSelect": -1, "maxSize": -1},
             {
-                "maxSelect": {"code": "validation_min_greater_equal_than_required", "message": "Must be no less than 0.", "params": {"threshold": 0}},
-                "maxSize": {"code": "validation_min_greater_equal_than_required", "message": "Must be no less than 0.", "params": {"threshold": 0}},
+                "maxSelect": {
+                    "code": "validation_min_greater_equal_than_required",
+                    "message": "Must be no less than 0.",
+                    "params": {"threshold": 0},
+                },
+                "maxSize": {
+                    "code": "validation_min_greater_equal_than_required",
+                    "message": "Must be no less than 0.",
+                    "params": {"threshold": 0},
+                },
             },
         ),
         (
             {"maxSelect": 2**53, "maxSize": 2**53},
             {
-                "maxSelect": {"code": "validation_max_less_equal_than_required", "message": "Must be no greater than 9007199254740991.", "params": {"threshold": 9007199254740991}},
-                "maxSize": {"code": "validation_max_less_equal_than_required", "message": "Must be no greater than 9007199254740991.", "params": {"threshold": 9007199254740991}},
+                "maxSelect": {
+                    "code": "validation_max_less_equal_than_required",
+                    "message": "Must be no greater than 9007199254740991.",
+                    "params": {"threshold": 9007199254740991},
+                },
+                "maxSize": {
+                    "code": "validation_max_less_equal_than_required",
+                    "message": "Must be no greater than 9007199254740991.",
+                    "params": {"threshold": 9007199254740991},
+                },
             },
         ),
         (
@@ -43,10 +59,26 @@ def test_option_errors(options: dict[str, object], errors: dict[str, object]) ->
 @pytest.mark.parametrize(
     ("max_select", "value", "error"),
     [
-        (2, ["a.txt", "b.txt", "c.txt"], {"code": "validation_too_many_files", "message": "The maximum allowed files is 2.", "params": {"maxSelect": 2}}),
+        (
+            2,
+            ["a.txt", "b.txt", "c.txt"],
+            {
+                "code": "validation_too_many_files",
+                "message": "The maximum allowed files is 2.",
+                "params": {"maxSelect": 2},
+            },
+        ),
         (2, ["a.txt", "b.txt", "a.txt"], None),
         (0, "a.txt", None),
-        (0, ["a.txt", "b.txt"], {"code": "validation_too_many_files", "message": "The maximum allowed files is 1.", "params": {"maxSelect": 1}}),
+        (
+            0,
+            ["a.txt", "b.txt"],
+            {
+                "code": "validation_too_many_files",
+                "message": "The maximum allowed files is 1.",
+                "params": {"maxSelect": 1},
+            },
+        ),
     ],
 )
 def test_validate(max_select: int, value: object, error: object) -> None:
@@ -61,7 +93,12 @@ def test_required() -> None:
 
 @pytest.mark.parametrize(
     ("max_select", "raw", "prepared"),
-    [(1, ["a.png", "b.png"], "b.png"), (3, "a.png", ["a.png"]), (3, ["a.png", "a.png", ""], ["a.png"]), (1, None, "")],
+    [
+        (1, ["a.png", "b.png"], "b.png"),
+        (3, "a.png", ["a.png"]),
+        (3, ["a.png", "a.png", ""], ["a.png"]),
+        (1, None, ""),
+    ],
 )
 def test_prepare(max_select: int, raw: object, prepared: object) -> None:
     assert FileField(name="f", maxSelect=max_select).prepare(raw) == prepared
@@ -74,7 +111,13 @@ def test_modifiers() -> None:
 
 
 def test_storage_and_json() -> None:
-    field = FileField(name="f_files", maxSelect=4, maxSize=1048576, mimeTypes=["text/plain", "image/png"], thumbs=["100x100"])
+    field = FileField(
+        name="f_files",
+        maxSelect=4,
+        maxSize=1048576,
+        mimeTypes=["text/plain", "image/png"],
+        thumbs=["100x100"],
+    )
     assert field.normalize_options() == {}
     assert (field.storage, field.zero(), field.max_size) == (JSON, [], 1048576)
     assert (FileField(name="x").storage, FileField(name="x").max_size) == (TEXT, 5 << 20)

@@ -66,11 +66,39 @@ def test_prepare_special_floats_are_rejected_by_validate(raw: str) -> None:
     ("options", "value", "error"),
     [
         ({"min": 1, "max": 10}, 0, None),  # zero is blank: min/max skipped
-        ({"min": 1, "max": 10}, -5, {"code": "validation_min_number_constraint", "message": "Must be greater or equal than 1.", "params": {"min": 1}}),
-        ({"min": 1, "max": 10}, 11, {"code": "validation_max_number_constraint", "message": "Must be less or equal than 10.", "params": {"max": 10}}),
-        ({"min": 1.5}, 1, {"code": "validation_min_number_constraint", "message": "Must be greater or equal than 1.5.", "params": {"min": 1.5}}),
+        (
+            {"min": 1, "max": 10},
+            -5,
+            {
+                "code": "validation_min_number_constraint",
+                "message": "Must be greater or equal than 1.",
+                "params": {"min": 1},
+            },
+        ),
+        (
+            {"min": 1, "max": 10},
+            11,
+            {
+                "code": "validation_max_number_constraint",
+                "message": "Must be less or equal than 10.",
+                "params": {"max": 10},
+            },
+        ),
+        (
+            {"min": 1.5},
+            1,
+            {
+                "code": "validation_min_number_constraint",
+                "message": "Must be greater or equal than 1.5.",
+                "params": {"min": 1.5},
+            },
+        ),
         ({"min": 1, "max": 10}, 10, None),
-        ({"onlyInt": True}, 2.5, {"code": "validation_only_int_constraint", "message": "Decimal numbers are not allowed."}),
+        (
+            {"onlyInt": True},
+            2.5,
+            {"code": "validation_only_int_constraint", "message": "Decimal numbers are not allowed."},
+        ),
         ({"onlyInt": True}, 2.0, None),
         ({"required": True}, 0, {"code": "validation_required", "message": "Cannot be blank."}),
         ({"required": True}, -1, None),
@@ -82,7 +110,14 @@ def test_validate(options: dict[str, object], value: object, error: object) -> N
 
 @pytest.mark.parametrize(
     ("current", "modifier", "raw", "result"),
-    [(5, "+", 2, 7), (7, "-", "3", 4), (4, "+", "abc", 4), (4, "+", True, 5), (None, "+", 2.5, 2.5), (0.1, "+", 0.2, 0.30000000000000004)],
+    [
+        (5, "+", 2, 7),
+        (7, "-", "3", 4),
+        (4, "+", "abc", 4),
+        (4, "+", True, 5),
+        (None, "+", 2.5, 2.5),
+        (0.1, "+", 0.2, 0.30000000000000004),
+    ],
 )
 def test_modifiers(current: object, modifier: str, raw: object, result: object) -> None:
     assert number().apply_modifier(current, modifier, raw) == result
@@ -109,12 +144,27 @@ def test_storage() -> None:
 @pytest.mark.parametrize(
     ("options", "errors"),
     [
-        ({"min": 5, "max": 3}, {"max": {"code": "validation_min_number_constraint", "message": "Must be greater or equal than 5.", "params": {"min": 5}}}),
+        (
+            {"min": 5, "max": 3},
+            {
+                "max": {
+                    "code": "validation_min_number_constraint",
+                    "message": "Must be greater or equal than 5.",
+                    "params": {"min": 5},
+                }
+            },
+        ),
         (
             {"min": 1.5, "max": 3.5, "onlyInt": True},
             {
-                "min": {"code": "validation_only_int_constraint", "message": "Decimal numbers are not allowed."},
-                "max": {"code": "validation_only_int_constraint", "message": "Decimal numbers are not allowed."},
+                "min": {
+                    "code": "validation_only_int_constraint",
+                    "message": "Decimal numbers are not allowed.",
+                },
+                "max": {
+                    "code": "validation_only_int_constraint",
+                    "message": "Decimal numbers are not allowed.",
+                },
             },
         ),
         ({"min": -100, "max": 100}, {}),

@@ -15,12 +15,32 @@ USERS = "_pb_users_auth_"
         (
             {"collectionId": USERS, "minSelect": -1, "maxSelect": -2},
             {
-                "minSelect": {"code": "validation_min_greater_equal_than_required", "message": "Must be no less than 0.", "params": {"threshold": 0}},
-                "maxSelect": {"code": "validation_min_greater_equal_than_required", "message": "Must be no less than -1.", "params": {"threshold": -1}},
+                "minSelect": {
+                    "code": "validation_min_greater_equal_than_required",
+                    "message": "Must be no less than 0.",
+                    "params": {"threshold": 0},
+                },
+                "maxSelect": {
+                    "code": "validation_min_greater_equal_than_required",
+                    "message": "Must be no less than -1.",
+                    "params": {"threshold": -1},
+                },
             },
         ),
-        ({"collectionId": USERS, "minSelect": 3, "maxSelect": 2}, {"maxSelect": {"code": "validation_min_greater_equal_than_required", "message": "Must be no less than 3.", "params": {"threshold": 3}}}),
-        ({"collectionId": USERS, "minSelect": 3, "maxSelect": 0}, {"maxSelect": {"code": "validation_required", "message": "Cannot be blank."}}),
+        (
+            {"collectionId": USERS, "minSelect": 3, "maxSelect": 2},
+            {
+                "maxSelect": {
+                    "code": "validation_min_greater_equal_than_required",
+                    "message": "Must be no less than 3.",
+                    "params": {"threshold": 3},
+                }
+            },
+        ),
+        (
+            {"collectionId": USERS, "minSelect": 3, "maxSelect": 0},
+            {"maxSelect": {"code": "validation_required", "message": "Cannot be blank."}},
+        ),
         ({"collectionId": USERS, "maxSelect": 2**60}, {}),
         ({"collectionId": USERS, "minSelect": 1, "maxSelect": 5}, {}),
     ],
@@ -33,10 +53,34 @@ def test_option_errors(options: dict[str, object], errors: dict[str, object]) ->
 @pytest.mark.parametrize(
     ("options", "value", "error"),
     [
-        ({"maxSelect": 2}, ["a", "b", "c"], {"code": "validation_too_many_values", "message": "Select no more than 2.", "params": {"maxSelect": 2}}),
-        ({"maxSelect": 0}, ["a", "b"], {"code": "validation_too_many_values", "message": "Select no more than 1.", "params": {"maxSelect": 1}}),
-        ({"minSelect": 2, "maxSelect": 5}, ["a"], {"code": "validation_not_enough_values", "message": "Select at least 2.", "params": {"minSelect": 2}}),
-        ({"minSelect": 2, "maxSelect": 5}, ["a", "b", "a"], None),  # duplicates count once... and then b
+        (
+            {"maxSelect": 2},
+            ["a", "b", "c"],
+            {
+                "code": "validation_too_many_values",
+                "message": "Select no more than 2.",
+                "params": {"maxSelect": 2},
+            },
+        ),
+        (
+            {"maxSelect": 0},
+            ["a", "b"],
+            {
+                "code": "validation_too_many_values",
+                "message": "Select no more than 1.",
+                "params": {"maxSelect": 1},
+            },
+        ),
+        (
+            {"minSelect": 2, "maxSelect": 5},
+            ["a"],
+            {
+                "code": "validation_not_enough_values",
+                "message": "Select at least 2.",
+                "params": {"minSelect": 2},
+            },
+        ),
+        ({"minSelect": 2, "maxSelect": 5}, ["a", "b", "a"], None),  # two distinct ids
         ({"minSelect": 2, "maxSelect": 5}, [], None),  # empty skips minSelect unless required
         ({"required": True}, "", {"code": "validation_required", "message": "Cannot be blank."}),
         ({}, "abc", None),

@@ -85,13 +85,41 @@ def test_modifiers(field: str, current: object, modifier: str, raw: object, resu
 @pytest.mark.parametrize(
     ("field", "value", "error"),
     [
-        (SelectField(name="color", values=["red", "green", "blue"]), "purple", {"code": "validation_invalid_value", "message": "Invalid value purple.", "params": {"value": "purple"}}),
+        (
+            SelectField(name="color", values=["red", "green", "blue"]),
+            "purple",
+            {
+                "code": "validation_invalid_value",
+                "message": "Invalid value purple.",
+                "params": {"value": "purple"},
+            },
+        ),
         (SelectField(name="color", values=["red", "green", "blue"]), "green", None),
-        (SelectField(name="tags", values=["a", "b", "c", "d"], maxSelect=2), ["zzz"], {"code": "validation_invalid_value", "message": "Invalid value zzz.", "params": {"value": "zzz"}}),
-        (SelectField(name="tags", values=["a", "b", "c", "d"], maxSelect=2), ["a", "b", "c"], {"code": "validation_too_many_values", "message": "Select no more than 2.", "params": {"maxSelect": 2}}),
+        (
+            SelectField(name="tags", values=["a", "b", "c", "d"], maxSelect=2),
+            ["zzz"],
+            {"code": "validation_invalid_value", "message": "Invalid value zzz.", "params": {"value": "zzz"}},
+        ),
+        (
+            SelectField(name="tags", values=["a", "b", "c", "d"], maxSelect=2),
+            ["a", "b", "c"],
+            {
+                "code": "validation_too_many_values",
+                "message": "Select no more than 2.",
+                "params": {"maxSelect": 2},
+            },
+        ),
         (SelectField(name="tags", values=["a", "b", "c", "d"], maxSelect=2), ["d", "a"], None),
-        (SelectField(name="tags", values=["a"], required=True), "", {"code": "validation_required", "message": "Cannot be blank."}),
-        (SelectField(name="tags", values=["a"], maxSelect=2, required=True), [], {"code": "validation_required", "message": "Cannot be blank."}),
+        (
+            SelectField(name="tags", values=["a"], required=True),
+            "",
+            {"code": "validation_required", "message": "Cannot be blank."},
+        ),
+        (
+            SelectField(name="tags", values=["a"], maxSelect=2, required=True),
+            [],
+            {"code": "validation_required", "message": "Cannot be blank."},
+        ),
     ],
 )
 def test_validate(field: SelectField, value: object, error: object) -> None:
@@ -103,8 +131,26 @@ def test_validate(field: SelectField, value: object, error: object) -> None:
     ("options", "errors"),
     [
         ({}, {"values": {"code": "validation_required", "message": "Cannot be blank."}}),
-        ({"values": ["a", "b"], "maxSelect": 3}, {"maxSelect": {"code": "validation_max_less_equal_than_required", "message": "Must be no greater than 2.", "params": {"threshold": 2}}}),
-        ({"values": ["a", "b"], "maxSelect": -1}, {"maxSelect": {"code": "validation_min_greater_equal_than_required", "message": "Must be no less than 0.", "params": {"threshold": 0}}}),
+        (
+            {"values": ["a", "b"], "maxSelect": 3},
+            {
+                "maxSelect": {
+                    "code": "validation_max_less_equal_than_required",
+                    "message": "Must be no greater than 2.",
+                    "params": {"threshold": 2},
+                }
+            },
+        ),
+        (
+            {"values": ["a", "b"], "maxSelect": -1},
+            {
+                "maxSelect": {
+                    "code": "validation_min_greater_equal_than_required",
+                    "message": "Must be no less than 0.",
+                    "params": {"threshold": 0},
+                }
+            },
+        ),
         ({"values": ["a", "b"], "maxSelect": 0}, {}),
         ({"values": ["a", "a", ""]}, {}),
     ],

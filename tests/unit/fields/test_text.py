@@ -54,21 +54,57 @@ def test_prepare(raw: object, prepared: str) -> None:
 @pytest.mark.parametrize(
     ("options", "value", "error"),
     [
-        ({"min": 3, "max": 5}, "ab", {"code": "validation_min_text_constraint", "message": "Must be at least 3 character(s).", "params": {"min": 3}}),
-        ({"min": 3, "max": 5}, "abcdef", {"code": "validation_max_text_constraint", "message": "Must be no more than 5 character(s).", "params": {"max": 5}}),
+        (
+            {"min": 3, "max": 5},
+            "ab",
+            {
+                "code": "validation_min_text_constraint",
+                "message": "Must be at least 3 character(s).",
+                "params": {"min": 3},
+            },
+        ),
+        (
+            {"min": 3, "max": 5},
+            "abcdef",
+            {
+                "code": "validation_max_text_constraint",
+                "message": "Must be no more than 5 character(s).",
+                "params": {"max": 5},
+            },
+        ),
         ({"min": 3, "max": 5}, "abc", None),
         ({"min": 3, "max": 5}, "", None),  # blank optional values skip min
         ({"min": 3, "max": 5}, "ééé", None),  # characters, not bytes
         ({}, "x" * 5000, None),
-        ({}, "x" * 5001, {"code": "validation_max_text_constraint", "message": "Must be no more than 5000 character(s).", "params": {"max": 5000}}),
+        (
+            {},
+            "x" * 5001,
+            {
+                "code": "validation_max_text_constraint",
+                "message": "Must be no more than 5000 character(s).",
+                "params": {"max": 5000},
+            },
+        ),
         ({"required": True}, "", {"code": "validation_required", "message": "Cannot be blank."}),
         ({"required": True}, " ", None),
         ({"pattern": "^[a-z0-9-]+$"}, "my-slug-1", None),
-        ({"pattern": "^[a-z0-9-]+$"}, "My-Slug", {"code": "validation_invalid_format", "message": "Invalid value format."}),
+        (
+            {"pattern": "^[a-z0-9-]+$"},
+            "My-Slug",
+            {"code": "validation_invalid_format", "message": "Invalid value format."},
+        ),
         ({"pattern": "^[a-z0-9-]+$"}, "", None),  # empty optional value skips the pattern
-        ({"pattern": "^[a-z]+$"}, "abc\n", {"code": "validation_invalid_format", "message": "Invalid value format."}),  # Go's $ is end of text
+        (
+            {"pattern": "^[a-z]+$"},
+            "abc\n",
+            {"code": "validation_invalid_format", "message": "Invalid value format."},
+        ),  # Go's $ is end of text
         ({"pattern": "^\\d{5}$"}, "12345", None),
-        ({"pattern": "^\\d{5}$"}, "１２３４５", {"code": "validation_invalid_format", "message": "Invalid value format."}),  # \d is ASCII in Go
+        (
+            {"pattern": "^\\d{5}$"},
+            "１２３４５",
+            {"code": "validation_invalid_format", "message": "Invalid value format."},
+        ),  # \d is ASCII in Go
     ],
 )
 def test_validate(options: dict[str, object], value: str, error: dict[str, object] | None) -> None:
@@ -93,9 +129,30 @@ def test_id_field() -> None:
 @pytest.mark.parametrize(
     ("value", "error"),
     [
-        ("ab.cd", {"code": "validation_forbidden_pk_character", "message": "'.' is not a valid primary key character.", "params": {"ch": "."}}),
-        ("con", {"code": "validation_reserved_pk", "message": "The primary key 'CON' is reserved and cannot be used.", "params": {"reserved": "CON"}}),
-        ("Lpt1", {"code": "validation_reserved_pk", "message": "The primary key 'LPT1' is reserved and cannot be used.", "params": {"reserved": "LPT1"}}),
+        (
+            "ab.cd",
+            {
+                "code": "validation_forbidden_pk_character",
+                "message": "'.' is not a valid primary key character.",
+                "params": {"ch": "."},
+            },
+        ),
+        (
+            "con",
+            {
+                "code": "validation_reserved_pk",
+                "message": "The primary key 'CON' is reserved and cannot be used.",
+                "params": {"reserved": "CON"},
+            },
+        ),
+        (
+            "Lpt1",
+            {
+                "code": "validation_reserved_pk",
+                "message": "The primary key 'LPT1' is reserved and cannot be used.",
+                "params": {"reserved": "LPT1"},
+            },
+        ),
         ("console", None),
     ],
 )
@@ -106,7 +163,12 @@ def test_custom_primary_key_characters(value: str, error: dict[str, object] | No
 
 @pytest.mark.parametrize(
     ("pattern", "length_re"),
-    [("[a-z0-9]{15}", "[a-z0-9]{15}"), ("[a-zA-Z0-9]{50}", "[a-zA-Z0-9]{50}"), ("ab(c|d)x{2,4}", "ab[cd]x{2,3}"), ("\\d\\w", "[0-9][0-9A-Za-z_]")],
+    [
+        ("[a-z0-9]{15}", "[a-z0-9]{15}"),
+        ("[a-zA-Z0-9]{50}", "[a-zA-Z0-9]{50}"),
+        ("ab(c|d)x{2,4}", "ab[cd]x{2,3}"),
+        ("\\d\\w", "[0-9][0-9A-Za-z_]"),
+    ],
 )
 def test_generate(pattern: str, length_re: str) -> None:
     field = text(autogeneratePattern=pattern)
@@ -121,18 +183,68 @@ def test_generate_without_pattern() -> None:
 @pytest.mark.parametrize(
     ("options", "errors"),
     [
-        ({"min": 5, "max": 3}, {"max": {"code": "validation_min_greater_equal_than_required", "message": "Must be no less than 5.", "params": {"threshold": 5}}}),
+        (
+            {"min": 5, "max": 3},
+            {
+                "max": {
+                    "code": "validation_min_greater_equal_than_required",
+                    "message": "Must be no less than 5.",
+                    "params": {"threshold": 5},
+                }
+            },
+        ),
         (
             {"min": -1, "max": -3},
             {
-                "min": {"code": "validation_min_greater_equal_than_required", "message": "Must be no less than 0.", "params": {"threshold": 0}},
-                "max": {"code": "validation_min_greater_equal_than_required", "message": "Must be no less than -1.", "params": {"threshold": -1}},
+                "min": {
+                    "code": "validation_min_greater_equal_than_required",
+                    "message": "Must be no less than 0.",
+                    "params": {"threshold": 0},
+                },
+                "max": {
+                    "code": "validation_min_greater_equal_than_required",
+                    "message": "Must be no less than -1.",
+                    "params": {"threshold": -1},
+                },
             },
         ),
-        ({"max": 2**53}, {"max": {"code": "validation_max_less_equal_than_required", "message": "Must be no greater than 9007199254740991.", "params": {"threshold": 9007199254740991}}}),
-        ({"pattern": "[a-"}, {"pattern": {"code": "validation_invalid_regex", "message": "Error parsing regexp: missing closing ]: `[a-`."}}),
-        ({"pattern": "(?=a)b"}, {"pattern": {"code": "validation_invalid_regex", "message": "Error parsing regexp: invalid or unsupported Perl syntax: `(?=`."}}),
-        ({"autogeneratePattern": "^[a-z]{3}$"}, {"autogeneratePattern": {"code": "validation_invalid_autogenerate_pattern", "message": "Unsupported pattern operator 9."}}),
+        (
+            {"max": 2**53},
+            {
+                "max": {
+                    "code": "validation_max_less_equal_than_required",
+                    "message": "Must be no greater than 9007199254740991.",
+                    "params": {"threshold": 9007199254740991},
+                }
+            },
+        ),
+        (
+            {"pattern": "[a-"},
+            {
+                "pattern": {
+                    "code": "validation_invalid_regex",
+                    "message": "Error parsing regexp: missing closing ]: `[a-`.",
+                }
+            },
+        ),
+        (
+            {"pattern": "(?=a)b"},
+            {
+                "pattern": {
+                    "code": "validation_invalid_regex",
+                    "message": "Error parsing regexp: invalid or unsupported Perl syntax: `(?=`.",
+                }
+            },
+        ),
+        (
+            {"autogeneratePattern": "^[a-z]{3}$"},
+            {
+                "autogeneratePattern": {
+                    "code": "validation_invalid_autogenerate_pattern",
+                    "message": "Unsupported pattern operator 9.",
+                }
+            },
+        ),
         ({"min": 0, "max": 0}, {}),
     ],
 )
@@ -145,7 +257,9 @@ def test_autogenerate_conflicting_with_max() -> None:
     field = TextField(name="t", autogeneratePattern="[a-z]{3}", max=2)
     err = field.normalize_options()["autogeneratePattern"]
     assert err.code == "validation_invalid_autogenerate_pattern_value"
-    assert err.message.startswith("The provided autogenerate pattern could produce invalid field values, ex.: ")
+    assert err.message.startswith(
+        "The provided autogenerate pattern could produce invalid field values, ex.: "
+    )
 
 
 def test_primary_key_options() -> None:

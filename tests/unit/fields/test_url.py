@@ -25,7 +25,15 @@ VALID = [
     "https://user:pw@ex.com",
     "http://ok.example/p?q=1",
 ]
-INVALID = ["https://a b.com", "https://ex.com/a b", "//ex.com", "javascript:alert(1)", "x://y.z", "ab", ".example.com"]
+INVALID = [
+    "https://a b.com",
+    "https://ex.com/a b",
+    "//ex.com",
+    "javascript:alert(1)",
+    "x://y.z",
+    "ab",
+    ".example.com",
+]
 
 
 @pytest.mark.parametrize("value", VALID)
@@ -36,7 +44,10 @@ def test_valid(value: str) -> None:
 @pytest.mark.parametrize("value", INVALID)
 def test_invalid(value: str) -> None:
     err = URLField(name="u").validate(value)
-    assert err is not None and err.to_dict() == {"code": "validation_invalid_url", "message": "Must be a valid url."}
+    assert err is not None and err.to_dict() == {
+        "code": "validation_invalid_url",
+        "message": "Must be a valid url.",
+    }
 
 
 @pytest.mark.parametrize(
@@ -45,8 +56,16 @@ def test_invalid(value: str) -> None:
         ({"exceptDomains": ["bad.example"]}, "https://bad.example/x", "validation_url_domain_not_allowed"),
         ({"exceptDomains": ["bad.example"]}, "https://good.example", None),
         ({"onlyDomains": ["good.example"]}, "https://good.example", None),
-        ({"onlyDomains": ["good.example"]}, "https://good.example:8080", "validation_url_domain_not_allowed"),  # Go's Host has the port
-        ({"onlyDomains": ["good.example"]}, "good.example", "validation_url_domain_not_allowed"),  # no scheme: no host
+        (
+            {"onlyDomains": ["good.example"]},
+            "https://good.example:8080",
+            "validation_url_domain_not_allowed",
+        ),  # Go's Host has the port
+        (
+            {"onlyDomains": ["good.example"]},
+            "good.example",
+            "validation_url_domain_not_allowed",
+        ),  # no scheme: no host
         ({"required": True}, "", "validation_required"),
     ],
 )
@@ -75,6 +94,10 @@ def test_go_url_parse(raw: str, parsed: tuple[str, str, str] | None) -> None:
 
 def test_hostile_input_is_fast() -> None:
     started = time.monotonic()
-    for value in ("http://" + "a" * 2000 + "!", "http://" + "a-" * 1000 + "!", "https://" + "a." * 1000 + "/ x"):
+    for value in (
+        "http://" + "a" * 2000 + "!",
+        "http://" + "a-" * 1000 + "!",
+        "https://" + "a." * 1000 + "/ x",
+    ):
         assert is_url(value) is False
     assert time.monotonic() - started < 5

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from hearth.http import responses
 from hearth.http.body import read_object
 from hearth.http.context import begin
+from hearth.http.router import route
 
 
 async def auth_methods(request: Request) -> Response:
@@ -33,7 +33,7 @@ async def auth_refresh(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/collections/{collection}/auth-methods", auth_methods, methods=["GET"]),
-    Route("/api/collections/{collection}/auth-with-password", auth_with_password, methods=["POST"]),
-    Route("/api/collections/{collection}/auth-refresh", auth_refresh, methods=["POST"]),
+    route("GET", "/api/collections/{collection}/auth-methods", auth_methods),
+    route("POST", "/api/collections/{collection}/auth-with-password", auth_with_password),
+    route("POST", "/api/collections/{collection}/auth-refresh", auth_refresh),
 ]

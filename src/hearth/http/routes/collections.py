@@ -6,11 +6,11 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from hearth.http import responses
 from hearth.http.body import read_object
 from hearth.http.context import begin, page_envelope, query_bool, query_int, require_superuser
+from hearth.http.router import route
 from hearth.schema.scaffolds import scaffolds
 
 
@@ -78,12 +78,12 @@ async def get_scaffolds(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/collections", list_collections, methods=["GET"]),
-    Route("/api/collections", create_collection, methods=["POST"]),
-    Route("/api/collections/import", import_collections, methods=["PUT"]),
-    Route("/api/collections/meta/scaffolds", get_scaffolds, methods=["GET"]),
-    Route("/api/collections/{collection}", view_collection, methods=["GET"]),
-    Route("/api/collections/{collection}", update_collection, methods=["PATCH"]),
-    Route("/api/collections/{collection}", delete_collection, methods=["DELETE"]),
-    Route("/api/collections/{collection}/truncate", truncate_collection, methods=["DELETE"]),
+    route("GET", "/api/collections", list_collections),
+    route("POST", "/api/collections", create_collection),
+    route("PUT", "/api/collections/import", import_collections),
+    route("GET", "/api/collections/meta/scaffolds", get_scaffolds),
+    route("GET", "/api/collections/{collection}", view_collection),
+    route("PATCH", "/api/collections/{collection}", update_collection),
+    route("DELETE", "/api/collections/{collection}", delete_collection),
+    route("DELETE", "/api/collections/{collection}/truncate", truncate_collection),
 ]

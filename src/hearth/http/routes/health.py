@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from hearth.http import responses
 from hearth.http.context import begin
+from hearth.http.router import route
 
 
 async def health(request: Request) -> Response:
@@ -17,4 +17,4 @@ async def health(request: Request) -> Response:
     return responses.json({"message": "API is healthy.", "code": 200, "data": data})
 
 
-routes = [Route("/api/health", health, methods=["GET", "HEAD"])]
+routes = [route("GET", "/api/health", health)]

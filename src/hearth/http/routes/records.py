@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from hearth.errors import NotFound
 from hearth.http import responses
 from hearth.http.body import read_object
 from hearth.http.context import begin, collection_or_404, page_envelope, query_bool, query_int, request_info
+from hearth.http.router import route
 from hearth.records.service import DEFAULT_PER_PAGE
 
 MAX_ID_LENGTH = 255
@@ -70,9 +70,9 @@ async def delete_record(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/collections/{collection}/records", list_records, methods=["GET"]),
-    Route("/api/collections/{collection}/records", create_record, methods=["POST"]),
-    Route("/api/collections/{collection}/records/{id}", view_record, methods=["GET"]),
-    Route("/api/collections/{collection}/records/{id}", update_record, methods=["PATCH"]),
-    Route("/api/collections/{collection}/records/{id}", delete_record, methods=["DELETE"]),
+    route("GET", "/api/collections/{collection}/records", list_records),
+    route("POST", "/api/collections/{collection}/records", create_record),
+    route("GET", "/api/collections/{collection}/records/{id}", view_record),
+    route("PATCH", "/api/collections/{collection}/records/{id}", update_record),
+    route("DELETE", "/api/collections/{collection}/records/{id}", delete_record),
 ]

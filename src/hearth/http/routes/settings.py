@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from hearth.http import responses
 from hearth.http.body import read_object
 from hearth.http.context import begin, require_superuser
+from hearth.http.router import route
 from hearth.settings import model
 
 
@@ -26,6 +26,6 @@ async def patch_settings(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/settings", get_settings, methods=["GET"]),
-    Route("/api/settings", patch_settings, methods=["PATCH"]),
+    route("GET", "/api/settings", get_settings),
+    route("PATCH", "/api/settings", patch_settings),
 ]

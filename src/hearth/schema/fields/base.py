@@ -148,7 +148,7 @@ def opt_str_list(value: Any) -> list[str]:
 
 
 # ----- helpers added for the field types --------------------------------------------------------
-# Messages PocketBase uses for option (settings) errors; shared by several types.
+# The message PocketBase answers a FieldLoadError with (status 400, empty data).
 LOAD_FAILED_MESSAGE = "Failed to load the submitted data due to invalid formatting."
 
 

@@ -76,7 +76,7 @@ def domain_list_errors(options: dict[str, Any]) -> dict[str, FieldError]:
         bad = {
             str(i): FieldError("validation_is_domain", "Must be a valid domain.")
             for i, domain in enumerate(values)
-            if not is_domain(domain)
+            if domain and not is_domain(domain)  # ozzo skips empty values
         }
         if bad:
             errors[key] = FieldErrors(bad)

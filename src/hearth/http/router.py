@@ -1,0 +1,164 @@
+"""A small ASGI dispatcher: exact segment matching, PocketBase's error envelope, default headers.
+
+Starlette's Router tries every route's regex in turn and wraps each request in two exception
+middlewares; on the hot path (one record by id) that cost more than the database read. Here a
+route is found by (method, segment count) and literal segments, and errors are turned into the
+envelope in one place. Handlers still take Starlette `Request`s and return `Response`s.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from hearth.errors import ApiError, NotFound
+from hearth.http import responses
+from hearth.http.headers import ALLOW_METHODS, SECURITY_HEADERS
+
+log = logging.getLogger("hearth")
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    method: str
+    path: str
+    handler: Handler
+
+
+def route(method: str, path: str, handler: Handler) -> Route:
+    return Route(method, path, handler)
+
+
+class _Compiled:
+    __slots__ = ("segments", "params", "handler")
+
+    def __init__(self, path: str, handler: Handler) -> None:
+        parts = path.strip("/").split("/")
+        self.segments = [None if p.startswith("{") else p for p in parts]
+        self.params = [(i, p[1:-1]) for i, p in enumerate(parts) if p.startswith("{")]
+        self.handler = handler
+
+    def match(self, parts: list[str]) -> dict[str, str] | None:
+        for seg, part in zip(self.segments, parts, strict=True):
+            if seg is not None and seg != part:
+                return None
+        return {name: parts[i] for i, name in self.params}
+
+
+class Router:
+    def __init__(self, routes: Sequence[Route]) -> None:
+        self._table: dict[tuple[str, int], list[_Compiled]] = {}
+        self._paths: dict[int, list[_Compiled]] = {}
+        for r in routes:
+            compiled = _Compiled(r.path, r.handler)
+            n = len(compiled.segments)
+            methods = [r.method, "HEAD"] if r.method == "GET" else [r.method]
+            for m in methods:
+                self._table.setdefault((m, n), []).append(compiled)
+            self._paths.setdefault(n, []).append(compiled)
+
+    def find(self, method: str, path: str) -> tuple[Handler, dict[str, str]] | None:
+        parts = path.strip("/").split("/")
+        for candidate in self._table.get((method, len(parts)), ()):
+            params = candidate.match(parts)
+            if params is not None:
+                return candidate.handler, params
+        return None
+
+
+class App:
+    """The ASGI callable: lifespan, dispatch, CORS/security headers, error envelopes."""
+
+    def __init__(
+        self,
+        router: Router,
+        on_startup: Callable[[], Awaitable[None]],
+        on_shutdown: Callable[[], Awaitable[None]],
+    ) -> None:
+        self.router = router
+        self.on_startup = on_startup
+        self.on_shutdown = on_shutdown
+        self.state = _State()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.on_startup()
+                except Exception as exc:  # reported to the server, which exits
+                    log.exception("startup failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.on_shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self
+        method = scope["method"]
+        origin = False
+        for key, _ in scope["headers"]:
+            if key == b"origin":
+                origin = True
+                break
+        if method == "OPTIONS" and origin:
+            await self._preflight(scope, send)
+            return
+        found = self.router.find(method, scope["path"])
+        if found is None:
+            response = responses.error(NotFound())
+        else:
+            handler, params = found
+            scope["path_params"] = params
+            request = Request(scope, receive, send)
+            try:
+                response = await handler(request)
+            except ApiError as exc:
+                response = responses.error(exc)
+            except Exception:
+                log.exception("unhandled error on %s %s", method, scope["path"])
+                err = ApiError()
+                err.status = 500
+                response = responses.error(err)
+        response.raw_headers.extend(SECURITY_HEADERS)
+        if origin:
+            response.raw_headers.append((b"access-control-allow-origin", b"*"))
+        if method == "HEAD":
+            response.body = b""
+        await response(scope, receive, send)
+
+    async def _preflight(self, scope: Scope, send: Send) -> None:
+        requested = b""
+        for key, value in scope["headers"]:
+            if key == b"access-control-request-headers":
+                requested = value
+        headers = [
+            *SECURITY_HEADERS,
+            (b"access-control-allow-origin", b"*"),
+            (b"access-control-allow-methods", ALLOW_METHODS),
+        ]
+        if requested:
+            headers.append((b"access-control-allow-headers", requested))
+        await send({"type": "http.response.start", "status": 204, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+
+class _State:
+    """Attribute bag, like Starlette's `app.state`."""
