@@ -337,6 +337,8 @@ def bench_server(name: str, base: str, args: argparse.Namespace, tmp: Path, res:
                 r = c.send(probe)
             if r.status_code >= 300:
                 res.problems[key] = f"HTTP {r.status_code}: {r.text[:120]}"
+            elif key.startswith("list"):  # same page for both servers? (else req/s are not comparable)
+                fx.notes.append(f"{key} totalItems={r.json().get('totalItems')}")
         except httpx.HTTPError as e:
             res.problems[key] = f"probe failed: {e!r}"
         for i in range(1, args.runs + 1):

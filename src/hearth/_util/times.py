@@ -17,9 +17,11 @@ def now() -> str:
 
 
 def format_datetime(dt: datetime) -> str:
-    if dt.tzinfo is not None:
+    if dt.tzinfo is not None and dt.utcoffset():
         dt = dt.astimezone(UTC)
-    return dt.strftime("%Y-%m-%d %H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    # isoformat is several times faster than strftime; years < 1000 need the zero padding.
+    text = dt.replace(tzinfo=None).isoformat(sep=" ", timespec="milliseconds")
+    return (text if dt.year >= 1000 else text.zfill(23)) + "Z"
 
 
 def parse_datetime(text: str) -> datetime | None:

@@ -106,8 +106,13 @@ class SQLiteDatabase(_Conn):
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        async with self.transaction() as tx:
-            return await tx.execute(sql, params)
+        """One statement is its own transaction: no BEGIN/COMMIT round trips needed."""
+        async with self._lock:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            try:
+                return await self._writer.execute(sql, params)
+            finally:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_Conn]:

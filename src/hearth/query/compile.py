@@ -29,9 +29,15 @@ class FilterError(Exception):
 class CompiledFilter:
     sql: str  # with fsql.MARK placeholders
     getters: list[Getter] = field(default_factory=list)
+    # False when only request values are compared: the answer is the same for every row.
+    uses_columns: bool = True
+    _rendered: dict[int, str] = field(default_factory=dict)
 
     def render(self, d: Dialect, start: int) -> str:
-        return fsql.number_marks(d, self.sql, start)
+        sql = self._rendered.get(start)
+        if sql is None:
+            sql = self._rendered[start] = fsql.number_marks(d, self.sql, start)
+        return sql
 
     def params(self, info: RequestInfo) -> list[Any]:
         return [g(info) for g in self.getters]
@@ -111,6 +117,7 @@ class _Compiler:
         self.c = c
         self.resolver = resolver
         self.getters: list[Getter] = []
+        self.uses_columns = False
 
     def param(self, getter: Getter) -> str:
         self.getters.append(getter)
@@ -130,9 +137,12 @@ class _Compiler:
         kind = type(n).__name__
         if kind == "Identifier":
             try:
-                return self.resolver.resolve(n.name)
+                ref = self.resolver.resolve(n.name)
             except UnknownIdentifier as exc:
                 raise FilterError(f"unknown field {exc}") from exc
+            if isinstance(ref, ColumnRef):
+                self.uses_columns = True
+            return ref
         if kind == "Literal":
             value = n.value
             lkind = {"number": NUMBER, "bool": BOOL, "null": "null"}.get(getattr(n, "kind", "text"), TEXT)
@@ -220,7 +230,8 @@ def compile_filter(d: Dialect, c: Collection, text: str, *, rule: bool) -> Compi
     compiled = None
     if tree is not None:
         compiler = _Compiler(d, c, Resolver(c, allow_hidden=rule, allow_request=True))
-        compiled = CompiledFilter(compiler.node(tree), compiler.getters)
+        sql = compiler.node(tree)
+        compiled = CompiledFilter(sql, compiler.getters, compiler.uses_columns)
     if len(cache) >= _CACHE_LIMIT:
         cache.clear()
     cache[key] = compiled

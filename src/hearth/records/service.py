@@ -22,6 +22,7 @@ from hearth.rules.context import AuthState, RequestInfo
 from hearth.schema.collection import Collection
 from hearth.schema.repository import CollectionRepository
 from hearth.sql import system
+from hearth.sql.filter import constant_check
 
 DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 1000
@@ -75,11 +76,20 @@ class RecordService:
     async def find_row(self, c: Collection, rid: str, ex: Executor | None = None) -> Any:
         return await (ex or self.db).fetch_one(self.codec(c).sql.by_id, (rid,))
 
+    async def _constraint(self, c: Collection, rule: str | None, info: RequestInfo) -> enforce.Constraint:
+        """The rule as a row condition; conditions on request values alone are decided here once."""
+        con = enforce.constraint(self.db.dialect, c, rule, info)
+        cond = con.condition
+        if cond is None or cond.uses_columns:
+            return con
+        row = await self.db.fetch_one(constant_check(cond.render(self.db.dialect, 1)), cond.params(info))
+        return enforce.OPEN if row is not None else enforce.DENY
+
     async def find_allowed(
         self, c: Collection, rid: str, rule: str | None, info: RequestInfo, ex: Executor | None = None
     ) -> Any:
         """The row of `rid` if it exists and its rule admits the requester, else None (403 for null rules)."""
-        con = enforce.constraint(self.db.dialect, c, rule, info)
+        con = await self._constraint(c, rule, info)
         if con.deny:
             return None
         codec = self.codec(c)
@@ -119,7 +129,7 @@ class RecordService:
         skip_total: bool = False,
     ) -> Page:
         auth = info.auth
-        con = enforce.constraint(self.db.dialect, c, c.rules.get("listRule"), info)
+        con = await self._constraint(c, c.rules.get("listRule"), info)
         codec = self.codec(c)
         page = page if page > 0 else 1
         per_page = per_page if per_page > 0 else DEFAULT_PER_PAGE
@@ -192,7 +202,7 @@ class RecordService:
     async def create(self, c: Collection, body: dict[str, Any], info: RequestInfo) -> dict[str, Any]:
         self._check_writable(c)
         auth = info.auth
-        con = enforce.constraint(self.db.dialect, c, c.rules.get("createRule"), info)
+        con = await self._constraint(c, c.rules.get("createRule"), info)
         if con.deny:
             raise BadRequest(CREATE_FAILED)
         codec = self.codec(c)
@@ -224,9 +234,11 @@ class RecordService:
         await self._hash_passwords(c, values, changed=None)
         names = codec.sql.columns
         try:
-            async with self.db.transaction() as tx:
-                await tx.execute(codec.sql.insert, codec.params(values, names))
-                if con.condition is not None:
+            if con.condition is None:
+                await self.db.execute(codec.sql.insert, codec.params(values, names))
+            else:
+                async with self.db.transaction() as tx:
+                    await tx.execute(codec.sql.insert, codec.params(values, names))
                     # The create rule is checked on the new row, inside the transaction.
                     sql = codec.sql.exists_where(con.condition.render(self.db.dialect, 2))
                     if await tx.fetch_one(sql, (values["id"], *con.params(info))) is None:
@@ -278,8 +290,7 @@ class RecordService:
         if changed:
             names = tuple(n for n in codec.sql.columns if n in changed)
             try:
-                async with self.db.transaction() as tx:
-                    await tx.execute(codec.sql.update(names), [*codec.params(values, names), rid])
+                await self.db.execute(codec.sql.update(names), [*codec.params(values, names), rid])
             except UniqueViolation as exc:
                 raise BadRequest(UPDATE_FAILED, self._unique_errors(c, exc)) from exc
         for f in c.fields:

@@ -10,6 +10,7 @@ a small Thompson-NFA simulator with a lazily built DFA cache: linear in the inpu
 from __future__ import annotations
 
 import functools
+import re
 import secrets
 import warnings
 from collections.abc import Callable
@@ -372,6 +373,37 @@ def _assertion(code: Any, flags: int) -> int:
     raise _go_error("invalid escape sequence", str(code))
 
 
+_SIMPLE_OPS = {sre.LITERAL, sre.IN, sre.ANY, sre.AT}
+
+
+def _class_ok(op: Any, av: Any) -> bool:
+    # Go's \s lacks \v, which Python's ASCII \s has: leave those to the DFA.
+    if op is sre.IN:
+        return all(
+            a is not sre.CATEGORY or b not in (sre.CATEGORY_SPACE, sre.CATEGORY_NOT_SPACE) for a, b in av
+        )
+    return True
+
+
+def _is_simple(tree: Any, flags: int) -> bool:
+    if flags & ~sre.SRE_FLAG_UNICODE:
+        return False
+    repeats = 0
+    for op, av in tree:
+        if op in _SIMPLE_OPS and _class_ok(op, av):
+            continue
+        if (
+            op is sre.MAX_REPEAT
+            and len(av[2]) == 1
+            and av[2][0][0] in (sre.LITERAL, sre.IN, sre.ANY)
+            and _class_ok(*av[2][0])
+        ):
+            repeats += 1
+            continue
+        return False
+    return repeats <= 1
+
+
 class GoRegex:
     """A Go-compatible regular expression: `search()` is Go's MatchString, `generate()` is
     PocketBase's RandomStringByRegex (used by `autogeneratePattern`)."""
@@ -393,12 +425,20 @@ class GoRegex:
         compiler.seq(self._tree, self._flags)
         compiler.add(_MATCH)
         self._prog = compiler.prog
+        # Patterns with at most one repeat and no groups cannot backtrack badly, so the C engine
+        # is safe for them (ASCII classes, as Go's); everything else runs on the linear-time DFA.
+        self._fast = (
+            re.compile(_translate(pattern), re.ASCII) if _is_simple(self._tree, self._flags) else None
+        )
         self._steps: dict[tuple[frozenset[int], int, str | None], tuple[bool, frozenset[int]]] = {}
         self._interned: dict[frozenset[int], frozenset[int]] = {}
 
     # ----- matching ---------------------------------------------------------------------------
     def search(self, text: str) -> bool:
         """Whether the pattern matches anywhere in `text` (Go's regexp.MatchString)."""
+        # Python's `$` also matches before a final newline, Go's does not: let the DFA decide those.
+        if self._fast is not None and not text.endswith("\n"):
+            return self._fast.search(text) is not None
         state: frozenset[int] = frozenset()
         prev = _PREV_START
         for index in range(len(text) + 1):
