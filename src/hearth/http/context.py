@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 
 from hearth.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from hearth.http.fields import Tree, parse_fields
 from hearth.rules.context import AuthState, RequestInfo
 from hearth.schema.collection import Collection
 
@@ -52,9 +53,22 @@ def query_int(request: Request, name: str, default: int) -> int:
         raise BadRequest() from None
 
 
+_TRUE = ("1", "t", "T", "TRUE", "true", "True")
+_FALSE = ("", "0", "f", "F", "FALSE", "false", "False")
+
+
 def query_bool(request: Request, name: str) -> bool:
+    """Go's strconv.ParseBool, as PocketBase reads `skipTotal`; anything else is a 400."""
     raw = request.query_params.get(name, "")
-    return raw.lower() in ("1", "t", "true")
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise BadRequest()
+
+
+def projection(request: Request) -> Tree | None:
+    return parse_fields(request.query_params.get("fields", ""))
 
 
 def page_envelope(

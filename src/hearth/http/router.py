@@ -18,6 +18,7 @@ from starlette.types import Receive, Scope, Send
 
 from hearth.errors import ApiError, NotFound
 from hearth.http import responses
+from hearth.http.body import PayloadTooLarge
 from hearth.http.headers import ALLOW_METHODS, SECURITY_HEADERS
 
 log = logging.getLogger("hearth")
@@ -81,8 +82,10 @@ class App:
         router: Router,
         on_startup: Callable[[], Awaitable[None]],
         on_shutdown: Callable[[], Awaitable[None]],
+        max_body_size: int,
     ) -> None:
         self.router = router
+        self.max_body_size = max_body_size
         self.on_startup = on_startup
         self.on_shutdown = on_shutdown
         self.state = _State()
@@ -114,16 +117,22 @@ class App:
         scope["app"] = self
         method = scope["method"]
         origin = False
-        for key, _ in scope["headers"]:
+        too_large = False
+        for key, value in scope["headers"]:
             if key == b"origin":
                 origin = True
-                break
+            elif key == b"content-length":
+                # Every route refuses an announced body over the limit, as PocketBase does.
+                too_large = not value.isdigit() or int(value) > self.max_body_size
         if method == "OPTIONS" and origin:
             await self._preflight(scope, send)
             return
         found = self.router.find(method, scope["path"])
-        if found is None:
-            response = responses.error(NotFound())
+        if too_large:
+            response = responses.error(PayloadTooLarge())
+        elif found is None:
+            # GET falls through to static files in PocketBase, hence its different message.
+            response = responses.error(NotFound("File not found." if method in ("GET", "HEAD") else ""))
         else:
             handler, params = found
             scope["path_params"] = params

@@ -11,7 +11,9 @@ from hearth.http.routes import auth, collections, health, records, settings
 def build_app(config: Config | None = None) -> App:
     hearth = Hearth(config or Config.from_env())
     router = Router([*health.routes, *collections.routes, *records.routes, *auth.routes, *settings.routes])
-    app = App(router, on_startup=hearth.start, on_shutdown=hearth.stop)
+    app = App(
+        router, on_startup=hearth.start, on_shutdown=hearth.stop, max_body_size=hearth.config.max_body_size
+    )
     app.state.hearth = hearth
     return app
 

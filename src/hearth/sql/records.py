@@ -46,15 +46,11 @@ class RecordSQL:
             self._exists[count] = sql
         return sql
 
-    def by_field_ci(self, field: str) -> str:
-        """Lookup by a text field, case-insensitively (auth identities)."""
+    def by_field(self, field: str) -> str:
+        """Lookup by exact value of one field (auth identities; PocketBase matches case-sensitively)."""
         sql = self._by_field.get(field)
         if sql is None:
-            col = quote(field)
-            sql = (
-                f"SELECT {self.select_list} FROM {self.table}"
-                f" WHERE LOWER({col}) = LOWER({self.dialect.placeholder(1)}) LIMIT 2"
-            )
+            sql = f"SELECT {self.select_list} FROM {self.table} WHERE {quote(field)} = {self.dialect.placeholder(1)} LIMIT 1"
             self._by_field[field] = sql
         return sql
 

@@ -7,14 +7,15 @@ from starlette.responses import Response
 
 from hearth.http import responses
 from hearth.http.body import read_object
-from hearth.http.context import begin
+from hearth.http.context import begin, projection
+from hearth.http.fields import project
 from hearth.http.router import route
 
 
 async def auth_methods(request: Request) -> Response:
     h, _ = await begin(request)
     c = h.auth.auth_collection(request.path_params["collection"])
-    return responses.json(h.auth.methods(c))
+    return responses.json(project(h.auth.methods(c), projection(request)))
 
 
 async def auth_with_password(request: Request) -> Response:
@@ -22,14 +23,14 @@ async def auth_with_password(request: Request) -> Response:
     c = h.auth.auth_collection(request.path_params["collection"])
     body = await read_object(request, h.config.max_body_size)
     token, values = await h.auth.with_password(c, body)
-    return responses.json(h.auth.auth_response(c, token, values))
+    return responses.json(project(h.auth.auth_response(c, token, values), projection(request)))
 
 
 async def auth_refresh(request: Request) -> Response:
     h, auth = await begin(request)
     c = h.auth.auth_collection(request.path_params["collection"])
     token, values = await h.auth.refresh(c, auth)
-    return responses.json(h.auth.auth_response(c, token, values))
+    return responses.json(project(h.auth.auth_response(c, token, values), projection(request)))
 
 
 routes = [

@@ -9,7 +9,8 @@ from starlette.responses import Response
 
 from hearth.http import responses
 from hearth.http.body import read_object
-from hearth.http.context import begin, page_envelope, query_bool, query_int, require_superuser
+from hearth.http.context import begin, page_envelope, projection, query_bool, query_int, require_superuser
+from hearth.http.fields import project
 from hearth.http.router import route
 from hearth.schema.scaffolds import scaffolds
 
@@ -24,7 +25,9 @@ async def list_collections(request: Request) -> Response:
         filter_text=request.query_params.get("filter", ""),
         skip_total=query_bool(request, "skipTotal"),
     )
-    return responses.json(page_envelope(*page))
+    items, *rest = page
+    tree = projection(request)
+    return responses.json(page_envelope([project(i, tree) for i in items], *rest))
 
 
 async def create_collection(request: Request) -> Response:
@@ -38,7 +41,8 @@ async def create_collection(request: Request) -> Response:
 async def view_collection(request: Request) -> Response:
     h, auth = await begin(request)
     require_superuser(auth)
-    return responses.json(h.collection_service.get(request.path_params["collection"]).to_api())
+    c = h.collection_service.get(request.path_params["collection"])
+    return responses.json(project(c.to_api(), projection(request)))
 
 
 async def update_collection(request: Request) -> Response:

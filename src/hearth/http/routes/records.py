@@ -8,7 +8,16 @@ from starlette.responses import Response
 from hearth.errors import NotFound
 from hearth.http import responses
 from hearth.http.body import read_object
-from hearth.http.context import begin, collection_or_404, page_envelope, query_bool, query_int, request_info
+from hearth.http.context import (
+    begin,
+    collection_or_404,
+    page_envelope,
+    projection,
+    query_bool,
+    query_int,
+    request_info,
+)
+from hearth.http.fields import project
 from hearth.http.router import route
 from hearth.records.service import DEFAULT_PER_PAGE
 
@@ -34,7 +43,8 @@ async def list_records(request: Request) -> Response:
         filter_text=request.query_params.get("filter", ""),
         skip_total=query_bool(request, "skipTotal"),
     )
-    items = [h.records.to_api(c, v, auth) for v in page.items]
+    tree = projection(request)
+    items = [project(h.records.to_api(c, v, auth), tree) for v in page.items]
     return responses.json(page_envelope(items, page.page, page.per_page, page.total_items, page.total_pages))
 
 
@@ -42,7 +52,7 @@ async def view_record(request: Request) -> Response:
     h, auth = await begin(request)
     c = collection_or_404(h, request.path_params["collection"])
     values = await h.records.view(c, _record_id(request), request_info(request, auth))
-    return responses.json(h.records.to_api(c, values, auth))
+    return responses.json(project(h.records.to_api(c, values, auth), projection(request)))
 
 
 async def create_record(request: Request) -> Response:
@@ -50,7 +60,7 @@ async def create_record(request: Request) -> Response:
     c = collection_or_404(h, request.path_params["collection"])
     body = await read_object(request, h.config.max_body_size)
     values = await h.records.create(c, body, request_info(request, auth, body))
-    return responses.json(h.records.to_api(c, values, auth))
+    return responses.json(project(h.records.to_api(c, values, auth), projection(request)))
 
 
 async def update_record(request: Request) -> Response:
@@ -59,7 +69,7 @@ async def update_record(request: Request) -> Response:
     rid = _record_id(request)
     body = await read_object(request, h.config.max_body_size)
     values = await h.records.update(c, rid, body, request_info(request, auth, body))
-    return responses.json(h.records.to_api(c, values, auth))
+    return responses.json(project(h.records.to_api(c, values, auth), projection(request)))
 
 
 async def delete_record(request: Request) -> Response:
