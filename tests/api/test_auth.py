@@ -56,7 +56,9 @@ async def test_signup_hides_secrets_and_login_gives_pocketbase_token(api: Api) -
     assert "password" not in rec and "tokenKey" not in rec
     assert "email" not in rec, "emailVisibility is false: a guest does not see the email"
     assert rec["verified"] is False
-    r = await api.client.post(f"/api/collections/{name}/auth-with-password", json={"identity": "ONE@example.com", "password": PW})
+    r = await api.client.post(
+        f"/api/collections/{name}/auth-with-password", json={"identity": "ONE@example.com", "password": PW}
+    )
     assert r.status_code == 400, "identities match case-sensitively, as in PocketBase"
     auth = await login(api, name, "one@example.com")
     assert auth["record"]["email"] == "one@example.com", "the own email is always in auth responses"
@@ -140,7 +142,9 @@ async def test_auth_methods_and_non_auth_collection(api: Api) -> None:
         "enabled": False,
     }
     assert body["emailPassword"] is True and body["usernamePassword"] is False
-    r = await api.client.get(f"/api/collections/{c['name']}/auth-methods", params={"fields": "mfa,otp,password,oauth2"})
+    r = await api.client.get(
+        f"/api/collections/{c['name']}/auth-methods", params={"fields": "mfa,otp,password,oauth2"}
+    )
     assert set(r.json()) == {"mfa", "otp", "password", "oauth2"}
     base = await api.create_collection({"name": unique("plain"), "type": "base"})
     r = await api.client.get(f"/api/collections/{base['name']}/auth-methods")

@@ -184,3 +184,52 @@ async def test_scaffolds(api: Api) -> None:
         "verified",
     ]
     assert body["base"]["name"] == "" and body["base"]["id"] == ""
+
+
+async def test_view_collection_infers_fields_and_is_read_only(api: Api) -> None:
+    src = unique("vsrc")
+    await api.create_collection(
+        {
+            "name": src,
+            "type": "base",
+            **OPEN,
+            "fields": [{"name": "title", "type": "text"}, {"name": "n", "type": "number"}],
+        }
+    )
+    for i in range(3):
+        await api.client.post(f"/api/collections/{src}/records", json={"title": f"t{i}", "n": i})
+    view = unique("vview")
+    c = await api.create_collection(
+        {
+            "name": view,
+            "type": "view",
+            "listRule": "",
+            "viewRule": "",
+            "viewQuery": f"SELECT id, title, n * 2 AS dbl FROM {src}",
+        }
+    )
+    assert [(f["name"], f["type"]) for f in c["fields"]] == [
+        ("id", "text"),
+        ("title", "text"),
+        ("dbl", "json"),
+    ]
+    assert "createRule" not in c and c["viewQuery"].startswith("SELECT")
+    r = await api.client.get(f"/api/collections/{view}/records", params={"sort": "-title"})
+    assert [(x["title"], x["dbl"]) for x in r.json()["items"]] == [("t2", 4), ("t1", 2), ("t0", 0)]
+    r = await api.client.post(f"/api/collections/{view}/records", json={"title": "x"})
+    assert r.status_code == 400 and r.json()["message"] == "Unsupported collection type."
+    # The source cannot go while the view reads it.
+    r = await api.client.delete(f"/api/collections/{src}", headers=api.su())
+    assert r.status_code == 400 and view in r.json()["message"]
+    for bad in (
+        f"SELECT title FROM {src}",
+        f"DELETE FROM {src}",
+        f"SELECT id FROM {src}; DROP TABLE {src}",
+        "SELECT nope FROM",
+    ):
+        r = await api.client.post(
+            "/api/collections",
+            json={"name": unique("bad"), "type": "view", "viewQuery": bad},
+            headers=api.su(),
+        )
+        assert r.status_code == 400 and "viewQuery" in r.json()["data"], bad

@@ -31,6 +31,10 @@ class Executor(Protocol):
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
 
+    async def column_names(self, sql: str) -> list[str]:
+        """The result column names of a query, without running it for rows."""
+        ...
+
 
 class Database(Executor, Protocol):
     dialect: Dialect

@@ -40,6 +40,13 @@ class _Conn:
         except asyncpg.PostgresError as exc:
             raise _translate(exc) from exc
 
+    async def column_names(self, sql: str) -> list[str]:
+        try:
+            stmt = await self._conn.prepare(sql)
+        except asyncpg.PostgresError as exc:
+            raise _translate(exc) from exc
+        return [a.name for a in stmt.get_attributes()]
+
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         try:
             status = await self._conn.execute(sql, *params)

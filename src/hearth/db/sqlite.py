@@ -76,6 +76,15 @@ class _Conn:
         except sqlite3.Error as exc:
             raise _translate(exc) from exc
 
+    async def column_names(self, sql: str) -> list[str]:
+        try:
+            cur = self._conn.execute(sql)
+            names = [d[0] for d in cur.description or ()]
+            cur.close()
+            return names
+        except sqlite3.Error as exc:
+            raise _translate(exc) from exc
+
 
 class SQLiteDatabase(_Conn):
     dialect = SQLITE

@@ -26,6 +26,7 @@ from hearth.schema.collection import (
 from hearth.schema.fields.base import Field, FieldLoadError, OptionError
 from hearth.schema.indexes import IndexSyntaxError, parse_index, with_table
 from hearth.schema.system_fields import AUTH_FIELDS, ID_FIELD, auth_indexes, make_fields
+from hearth.schema.views import check_query
 
 NAME_RE = re.compile(r"^\w+$")
 MAX_NAME_LENGTH = 255
@@ -134,10 +135,15 @@ def build_collection(
         query = payload.get("viewQuery", existing.view_query if existing else "")
         if not isinstance(query, str):
             raise _invalid_format()
-        new.view_query = query.strip()
+        new.view_query = query.strip().rstrip(";")
+        query_error = check_query(new.view_query)
+        if query_error is not None:
+            errors["viewQuery"] = query_error
 
-    # fields
-    if "fields" in payload or existing is None:
+    # fields (a view's come from its query, when the table layer creates it)
+    if new.type == VIEW:
+        new.fields = list(existing.fields) if existing else []
+    elif "fields" in payload or existing is None:
         raw_fields = payload.get("fields") or []
         if not isinstance(raw_fields, list):
             raise _invalid_format()

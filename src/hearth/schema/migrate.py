@@ -6,11 +6,14 @@ multi-value field with rows holding several values turned single) is refused.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from hearth._util.ids import random_string
-from hearth.db.base import Executor
+from hearth.db.base import DatabaseError, Executor
 from hearth.errors import FieldError, ValidationFailed
 from hearth.schema.collection import Collection
 from hearth.schema.indexes import IndexSyntaxError, parse_index
+from hearth.schema.views import infer_fields
 from hearth.sql import ddl
 from hearth.sql.dialect import Dialect
 
@@ -25,9 +28,32 @@ def _index_defs(c: Collection) -> dict[str, str]:
     return out
 
 
-async def create_collection_table(tx: Executor, d: Dialect, c: Collection) -> None:
-    if c.is_view:
+async def _create_view(tx: Executor, c: Collection, others: Callable[[], list[Collection]]) -> None:
+    """Create the SQL view and set the collection's fields from its columns."""
+    try:
         await tx.execute(ddl.create_view(c.name, c.view_query))
+        columns = await tx.column_names(ddl.view_columns(c.name))
+    except DatabaseError as exc:
+        raise ValidationFailed(
+            {"viewQuery": FieldError("validation_invalid_view_query", f"Invalid query - {exc}")}
+        ) from exc
+    if "id" not in columns:
+        raise ValidationFailed(
+            {
+                "viewQuery": FieldError(
+                    "validation_invalid_view_query", "The view query must return an id column."
+                )
+            }
+        )
+    c.fields = infer_fields(columns, c.view_query, others)
+    c.reindex()
+
+
+async def create_collection_table(
+    tx: Executor, d: Dialect, c: Collection, others: Callable[[], list[Collection]] = list
+) -> None:
+    if c.is_view:
+        await _create_view(tx, c, others)
         return
     for stmt in ddl.create_table(d, c.name, c.fields):
         await tx.execute(stmt)
@@ -44,10 +70,12 @@ async def drop_collection_table(tx: Executor, c: Collection) -> None:
     await tx.execute(ddl.drop_table(c.name))
 
 
-async def migrate_collection_table(tx: Executor, d: Dialect, old: Collection, new: Collection) -> None:
+async def migrate_collection_table(
+    tx: Executor, d: Dialect, old: Collection, new: Collection, others: Callable[[], list[Collection]] = list
+) -> None:
     if new.is_view:
         await tx.execute(ddl.drop_view(old.name))
-        await tx.execute(ddl.create_view(new.name, new.view_query))
+        await _create_view(tx, new, others)
         return
     table = old.name
     old_idx, new_idx = _index_defs(old), _index_defs(new)

@@ -7,12 +7,14 @@ through any worker or instance is seen on the very next request everywhere.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
 
-from hearth.db.base import Database, Executor
+from hearth.db.base import Database, DatabaseError, Executor
+from hearth.errors import FieldError, ValidationFailed
 from hearth.schema import migrate
 from hearth.schema.collection import Collection
 from hearth.sql import system
@@ -70,6 +72,13 @@ class CollectionRepository:
                     out.append((c, f))
         return out
 
+    def views_reading(self, target: Collection) -> list[Collection]:
+        """View collections whose query names `target` (a word match on the SQL)."""
+        pattern = re.compile(
+            rf"(?<![\w\"`]){re.escape(target.name)}(?![\w\"`])|[\"`]{re.escape(target.name)}[\"`]"
+        )
+        return [c for c in self._ordered if c.is_view and c.id != target.id and pattern.search(c.view_query)]
+
     # ----- writes -------------------------------------------------------------------------
     async def _save_row(self, tx: Executor, c: Collection, insert: bool) -> None:
         d = self.db.dialect
@@ -98,15 +107,25 @@ class CollectionRepository:
         await self._reload_after()
 
     async def _create_in(self, tx: Executor, c: Collection) -> None:
-        await migrate.create_collection_table(tx, self.db.dialect, c)
+        await migrate.create_collection_table(tx, self.db.dialect, c, self.all)
         await self._save_row(tx, c, insert=True)
         await self._bump(tx)
 
     async def update(self, old: Collection, new: Collection) -> None:
-        async with self.db.transaction() as tx:
-            await migrate.migrate_collection_table(tx, self.db.dialect, old, new)
-            await self._save_row(tx, new, insert=False)
-            await self._bump(tx)
+        try:
+            async with self.db.transaction() as tx:
+                await migrate.migrate_collection_table(tx, self.db.dialect, old, new, self.all)
+                await self._save_row(tx, new, insert=False)
+                await self._bump(tx)
+        except DatabaseError as exc:
+            # E.g. PostgreSQL refusing to drop a column a view reads: nothing changed, say why.
+            raise ValidationFailed(
+                {
+                    "fields": FieldError(
+                        "validation_schema_change_failed", f"The table could not be changed: {exc}"
+                    )
+                }
+            ) from exc
         await self._reload_after()
 
     async def delete(self, c: Collection) -> None:

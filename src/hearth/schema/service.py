@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hearth.db.base import Executor, UniqueViolation
+from hearth.db.base import DatabaseError, Executor, UniqueViolation
 from hearth.errors import BadRequest, FieldError, NotFound, ValidationFailed
 from hearth.records.service import RecordService
 from hearth.schema import migrate
@@ -48,6 +48,8 @@ class CollectionService:
             raise BadRequest(CREATE_FAILED, exc.errors) from exc
         try:
             await self.repo.create(c)
+        except ValidationFailed as exc:
+            raise BadRequest(CREATE_FAILED, exc.errors) from exc
         except UniqueViolation as exc:
             raise BadRequest(
                 CREATE_FAILED,
@@ -86,7 +88,14 @@ class CollectionService:
                 raise BadRequest(
                     f"Failed to delete collection probably due to existing reference in {other.name}."
                 )
-        await self.repo.delete(c)
+        for view in self.repo.views_reading(c):
+            raise BadRequest(
+                f"Failed to delete collection probably due to existing reference in {view.name}."
+            )
+        try:
+            await self.repo.delete(c)
+        except DatabaseError as exc:
+            raise BadRequest("Failed to delete collection: other database objects depend on it.") from exc
 
     async def truncate(self, c: Collection) -> None:
         if c.is_view:
@@ -165,10 +174,10 @@ class CollectionService:
                 await self.repo.delete_row(tx, c)
             for old, new in built:
                 if old is None:
-                    await migrate.create_collection_table(tx, d, new)
+                    await migrate.create_collection_table(tx, d, new, self.repo.all)
                     await self.repo.save_row(tx, new, insert=True)
                 else:
-                    await migrate.migrate_collection_table(tx, d, old, new)
+                    await migrate.migrate_collection_table(tx, d, old, new, self.repo.all)
                     await self.repo.save_row(tx, new, insert=False)
 
         try:

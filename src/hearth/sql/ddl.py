@@ -96,3 +96,7 @@ def create_view(name: str, query: str) -> str:
 
 def drop_view(name: str) -> str:
     return f"DROP VIEW IF EXISTS {quote(name)}"
+
+
+def view_columns(name: str) -> str:
+    return f"SELECT * FROM {quote(name)} LIMIT 0"
