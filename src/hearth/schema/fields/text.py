@@ -637,6 +637,9 @@ def check_range(value: int, lo: int | None, hi: int | None) -> FieldError | None
 
 
 # ----- the field --------------------------------------------------------------------------------
+_AUTOGEN_CHECKED: dict[tuple[str, str, str], FieldError | None] = {}
+
+
 @functools.lru_cache(maxsize=256)
 def _simple_alphabet(pattern: str) -> tuple[str, int] | None:
     return simple_pattern_alphabet(pattern)
@@ -702,12 +705,23 @@ class TextField(Field):
     def _autogenerate_error(self) -> FieldError | None:
         if not self.autogenerate_pattern:
             return None
+        # Collections are rebuilt from storage on every schema reload: sample each option set once.
+        key = (self.name, self.autogenerate_pattern, repr(sorted(self.options.items())))
+        if key not in _AUTOGEN_CHECKED:
+            if len(_AUTOGEN_CHECKED) > 4096:
+                _AUTOGEN_CHECKED.clear()
+            _AUTOGEN_CHECKED[key] = self._sample_autogenerate()
+        return _AUTOGEN_CHECKED[key]
+
+    def _sample_autogenerate(self) -> FieldError | None:
         if err := regex_error(self.autogenerate_pattern):
             return err
         # Like PocketBase, sample the generator and check the samples against the other options.
         for _ in range(10):
             try:
-                sample = compile_pattern(self.autogenerate_pattern).generate()
+                sample = self.generate() or ""
+                if not sample and not _simple_alphabet(self.autogenerate_pattern):
+                    sample = compile_pattern(self.autogenerate_pattern).generate()
             except RegexError as err:
                 return FieldError("validation_invalid_autogenerate_pattern", str(err))
             if self.validate_plain(sample) is not None:

@@ -1,0 +1,82 @@
+"""Real `hearth serve` processes for tests that need workers, restarts or several instances."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ADMIN = ("admin@example.com", "adminpass123")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def hearth_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "hearth", *args], capture_output=True, text=True, timeout=60)
+
+
+@contextmanager
+def running_server(data_dir: Path, db_url: str = "", workers: int = 1) -> Iterator[str]:
+    """Start `hearth serve`, wait until healthy, yield its base URL, stop it with SIGINT."""
+    port = free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "hearth",
+        "serve",
+        "--http",
+        f"127.0.0.1:{port}",
+        "--dir",
+        str(data_dir),
+        "--workers",
+        str(workers),
+    ]
+    if db_url:
+        cmd += ["--db", db_url]
+    log = open(data_dir / f"serve-{port}.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(url + "/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"hearth serve did not start: {(data_dir / f'serve-{port}.log').read_text()}"
+                )
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.send_signal(2)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def superuser_token(url: str) -> str:
+    r = httpx.post(
+        url + "/api/collections/_superusers/auth-with-password",
+        json={"identity": ADMIN[0], "password": ADMIN[1]},
+    )
+    r.raise_for_status()
+    return str(r.json()["token"])

@@ -1,0 +1,105 @@
+"""Several processes, one database: every process sees a schema change on its very next request.
+
+Runs real `hearth serve` processes (granian workers, separate instances) on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import ADMIN, hearth_cli, running_server, superuser_token
+
+OPEN = {"listRule": "", "viewRule": "", "createRule": "", "updateRule": "", "deleteRule": ""}
+
+
+def _exercise_schema_changes(writer: str, readers: list[str]) -> None:
+    # No keep-alive: every request opens a new connection, which the kernel may hand to any worker.
+    http = httpx.Client(limits=httpx.Limits(max_keepalive_connections=0))
+    su = {"Authorization": superuser_token(writer)}
+    for i in range(12):
+        name = f"c{i}_{secrets.token_hex(3)}"
+        fields = [{"name": "t", "type": "text"}]
+        r = http.post(
+            writer + "/api/collections",
+            json={"name": name, "type": "base", **OPEN, "fields": fields},
+            headers=su,
+        )
+        assert r.status_code == 200, r.text
+        cid = r.json()["id"]
+        for url in readers:
+            r = http.post(f"{url}/api/collections/{name}/records", json={"t": "x"})
+            assert r.status_code == 200, f"{url}: {r.text}"
+        # A rule and field change is seen at once too: null list rule = superusers only.
+        fields.append({"name": "n", "type": "number"})
+        r = http.patch(
+            writer + f"/api/collections/{cid}", json={"listRule": None, "fields": fields}, headers=su
+        )
+        assert r.status_code == 200, r.text
+        for url in readers:
+            assert http.get(f"{url}/api/collections/{name}/records").status_code == 403
+            r = http.post(f"{url}/api/collections/{name}/records", json={"t": "y", "n": 3})
+            assert r.status_code == 200 and r.json()["n"] == 3, r.text
+        assert http.delete(writer + f"/api/collections/{cid}", headers=su).status_code == 204
+        for url in readers:
+            assert http.get(f"{url}/api/collections/{name}/records").status_code == 404
+    http.close()
+
+
+def test_sqlite_workers_and_instances_stay_coherent(tmp_path: Path) -> None:
+    assert hearth_cli("superuser", "upsert", *ADMIN, "--dir", str(tmp_path)).returncode == 0
+    with running_server(tmp_path, workers=2) as a, running_server(tmp_path) as b:
+        _exercise_schema_changes(a, [a, b])
+        _exercise_schema_changes(b, [a, b])
+
+
+def test_postgres_instances_stay_coherent(tmp_path: Path, pg_url: str) -> None:
+    assert hearth_cli("superuser", "upsert", *ADMIN, "--db", pg_url, "--dir", str(tmp_path)).returncode == 0
+    with (
+        running_server(tmp_path, db_url=pg_url, workers=2) as a,
+        running_server(tmp_path, db_url=pg_url) as b,
+    ):
+        _exercise_schema_changes(a, [a, b])
+        _exercise_schema_changes(b, [b, a])
+
+
+def test_restart_keeps_data_and_superuser_cli(tmp_path: Path) -> None:
+    assert hearth_cli("superuser", "upsert", *ADMIN, "--dir", str(tmp_path)).returncode == 0
+    with running_server(tmp_path) as url:
+        su = {"Authorization": superuser_token(url)}
+        r = httpx.post(
+            url + "/api/collections",
+            json={"name": "keep", "type": "base", **OPEN, "fields": [{"name": "t", "type": "text"}]},
+            headers=su,
+        )
+        assert r.status_code == 200
+        rid = httpx.post(url + "/api/collections/keep/records", json={"t": "survives"}).json()["id"]
+    with running_server(tmp_path) as url:
+        assert httpx.get(url + f"/api/collections/keep/records/{rid}").json()["t"] == "survives"
+    # Changing the password through the CLI, then deleting the superuser.
+    assert hearth_cli("superuser", "upsert", ADMIN[0], "otherpass123", "--dir", str(tmp_path)).returncode == 0
+    with running_server(tmp_path) as url:
+        r = httpx.post(
+            url + "/api/collections/_superusers/auth-with-password",
+            json={"identity": ADMIN[0], "password": "otherpass123"},
+        )
+        assert r.status_code == 200
+    result = hearth_cli("superuser", "delete", ADMIN[0], "--dir", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    result = hearth_cli("superuser", "delete", ADMIN[0], "--dir", str(tmp_path))
+    assert result.returncode != 0
+
+
+@pytest.fixture
+async def pg_url(pg_database: str | None) -> str:
+    if pg_database is None:
+        pytest.skip("PostgreSQL not reachable (set HEARTH_REQUIRE_PG=1 to make this an error)")
+    import asyncpg
+
+    conn = await asyncpg.connect(pg_database)
+    await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    await conn.close()
+    return pg_database
