@@ -206,3 +206,99 @@ async def test_relations_integrity_on_create_and_delete(api: Api) -> None:
     # a2 is only in the optional multi relation: deleting it removes it from the list.
     assert (await c.delete(f"/api/collections/{authors}/records/{a2}")).status_code == 204
     assert (await c.get(f"/api/collections/{books}/records/{b['id']}")).json()["fans"] == [a1]
+
+
+async def test_content_types_and_body_limit(api: Api) -> None:
+    name = await notes(api)
+    url = f"/api/collections/{name}/records"
+    c = api.client
+    r = await c.post(url, content=b'{"title":"x"}', headers={"content-type": "text/plain"})
+    assert r.status_code == 400 and r.json()["message"] == "Unsupported Content-Type."
+    r = await c.post(url, content=b"", headers={"content-type": "text/plain"})
+    assert r.status_code == 400 and r.json()["data"]["title"]["code"] == "validation_required", (
+        "an empty body is {}"
+    )
+    r = await c.post(
+        url, content=b"title=form&count=5", headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert r.status_code == 200 and (r.json()["title"], r.json()["count"]) == ("form", 5)
+    limit = api.app.state.hearth.config.max_body_size
+    r = await c.post(
+        url, content=b"x", headers={"content-type": "application/json", "content-length": str(limit + 1)}
+    )
+    assert r.status_code == 413 and r.json() == {
+        "data": {},
+        "message": "Request entity too large.",
+        "status": 413,
+    }
+    big = b'{"title":"' + b"y" * (limit + 10) + b'"}'
+    r = await c.post(url, content=big, headers={"content-type": "application/json"})
+    assert r.status_code == 413
+
+
+async def test_fields_projection_on_list_and_view(api: Api) -> None:
+    name = await notes(api)
+    c = api.client
+    rid = (
+        await c.post(f"/api/collections/{name}/records", json={"title": "<p>Hello <b>there</b> world</p>"})
+    ).json()["id"]
+    r = await c.get(
+        f"/api/collections/{name}/records/{rid}", params={"fields": "id,title:excerpt(11,true),nope"}
+    )
+    assert r.json() == {"id": rid, "title": "Hello there..."}
+    r = await c.get(f"/api/collections/{name}/records", params={"fields": "id"})
+    assert r.json()["items"] == [{"id": rid}] and r.json()["totalItems"] == 1
+
+
+async def test_list_params_are_parsed_strictly(api: Api) -> None:
+    name = await notes(api)
+    url = f"/api/collections/{name}/records"
+    for params in (
+        {"page": "abc"},
+        {"perPage": "1.5"},
+        {"skipTotal": "maybe"},
+        {"sort": ",".join(["title"] * 9)},
+    ):
+        r = await api.client.get(url, params=params)
+        assert r.status_code == 400 and r.json()["data"] == {}, params
+    r = await api.client.get(url, params={"page": 0, "perPage": 0, "skipTotal": "TRUE"})
+    assert (r.json()["page"], r.json()["perPage"], r.json()["totalItems"]) == (1, 30, -1)
+
+
+async def test_rules_filter_rows_and_hide_records(api: Api) -> None:
+    name = await notes(api, listRule="done = true", viewRule="done = true || count > 10")
+    c = api.client
+    a = (await c.post(f"/api/collections/{name}/records", json={"title": "a", "done": True})).json()["id"]
+    b = (await c.post(f"/api/collections/{name}/records", json={"title": "b", "count": 11})).json()["id"]
+    hidden = (await c.post(f"/api/collections/{name}/records", json={"title": "c"})).json()["id"]
+    r = await c.get(f"/api/collections/{name}/records")
+    assert [x["id"] for x in r.json()["items"]] == [a] and r.json()["totalItems"] == 1
+    assert (await c.get(f"/api/collections/{name}/records/{b}")).status_code == 200
+    assert (await c.get(f"/api/collections/{name}/records/{hidden}")).status_code == 404
+    r = await c.get(f"/api/collections/{name}/records", headers=api.su())
+    assert r.json()["totalItems"] == 3, "superusers bypass rules"
+
+
+async def test_injection_attempts_never_reach_sql_text(api: Api) -> None:
+    name = await notes(api)
+    c = api.client
+    url = f"/api/collections/{name}/records"
+    await c.post(url, json={"title": "safe"})
+    evil = ["' OR '1'='1", '" OR 1=1 --', f"x'; DROP TABLE {name}; --", "1) OR (1=1"]
+    for text in evil:
+        assert (await c.get(f"{url}/{text}")).status_code == 404
+        r = await c.get(url, params={"filter": f"title = '{text}'"})
+        assert r.status_code in (200, 400) and (r.status_code == 400 or r.json()["totalItems"] == 0), text
+        r = await c.get(url, params={"sort": text})
+        assert r.status_code == 400
+        r = await c.post(url, json={"title": text})
+        assert r.status_code == 200 and r.json()["title"] == text, "stored verbatim, as data"
+    r = await c.get(url, params={"filter": 'title ~ "%\' OR 1=1 --"'})
+    assert r.status_code == 200 and r.json()["totalItems"] == 0
+    assert (await c.get(url)).json()["totalItems"] == 1 + len(evil)
+    r = await c.patch(
+        f"/api/collections/{name}",
+        json={"indexes": [f"CREATE INDEX i1 ON {name} (title) WHERE title = 'a'' OR 1=1'"]},
+        headers=api.su(),
+    )
+    assert r.status_code == 200, "index literals are parsed and re-quoted, not pasted"
