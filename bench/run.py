@@ -123,9 +123,9 @@ def last_line(text: str) -> str:
 
 
 def stop_server(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
+    if proc.poll() is not None:  # already gone (and reaped): its group id may belong to someone else now
         return
-    os.killpg(proc.pid, signal.SIGTERM)
+    os.killpg(proc.pid, signal.SIGTERM)  # the whole group: the server and its worker processes
     try:
         proc.wait(10)
     except subprocess.TimeoutExpired:
@@ -308,7 +308,14 @@ def parse(text: str) -> Wrk:
     return Wrk(float(rps.group(1)), lat(50), lat(99), errors)
 
 
-def bench_server(name: str, base: str, args: argparse.Namespace, tmp: Path, res: ServerResult) -> None:
+def bench_server(
+    name: str,
+    base: str,
+    args: argparse.Namespace,
+    tmp: Path,
+    res: ServerResult,
+    proc: subprocess.Popen[bytes],
+) -> None:
     print(f"== {name}: seeding {base}", file=sys.stderr)
     fx = res.fixture = asyncio.run(seed(base, args.rules))
     print(f"   seeded in {fx.seed_s:.1f}s {'; '.join(fx.notes)}", file=sys.stderr)
@@ -338,6 +345,13 @@ def bench_server(name: str, base: str, args: argparse.Namespace, tmp: Path, res:
             ]
             p = subprocess.run(cmd, capture_output=True, text=True, timeout=wrk_seconds(args.duration) + 60)
             (out / f"{key}_{i}.txt").write_text(p.stdout + p.stderr)
+            if proc.poll() is not None:  # died under load (or killed from outside): stop, keep what we have
+                how = (
+                    f"killed by signal {-proc.returncode}"
+                    if proc.returncode < 0
+                    else f"exit code {proc.returncode}"
+                )
+                raise BenchError(f"server stopped during {key} run {i} ({how})")
             try:
                 w = parse(p.stdout + p.stderr)
             except ValueError as e:
@@ -479,7 +493,7 @@ def main() -> int:
                 serve += ["--migrationsDir", dirs["migrations"], "--hooksDir", dirs["hooks"]]
                 serve += ["--publicDir", dirs["public"]]
             proc = start_server(serve, log, port, setup)
-            bench_server(name, f"http://127.0.0.1:{port}", args, tmp, res)
+            bench_server(name, f"http://127.0.0.1:{port}", args, tmp, res, proc)
         except KeyboardInterrupt:
             res.fatal, interrupted = "interrupted", True
         except Exception as e:  # report it in the table and go on with the other server
