@@ -29,8 +29,10 @@ class FilterError(Exception):
 class CompiledFilter:
     sql: str  # with fsql.MARK placeholders
     getters: list[Getter] = field(default_factory=list)
-    # False when only request values are compared: the answer is the same for every row.
+    # False when only request values are compared: the answer is the same for every row, and
+    # `decide` computes it without the database.
     uses_columns: bool = True
+    decide: Callable[[RequestInfo], bool] | None = None
     _rendered: dict[int, str] = field(default_factory=dict)
 
     def render(self, d: Dialect, start: int) -> str:
@@ -133,6 +135,19 @@ class _Compiler:
             return self.comparison(n)
         raise FilterError("invalid expression")
 
+    def decider(self, n: Any) -> Callable[[RequestInfo], bool]:
+        """The same condition as a Python predicate (only when no column is involved)."""
+        kind = type(n).__name__
+        if kind in ("And", "Or"):
+            parts = [self.decider(x) for x in n.items]
+            if kind == "And":
+                return lambda i: all(p(i) for p in parts)
+            return lambda i: any(p(i) for p in parts)
+        left, right = self.operand(n.left), self.operand(n.right)
+        assert isinstance(left, ValueRef) and isinstance(right, ValueRef)
+        op, lg, rg = n.op, left.get, right.get
+        return lambda i: _compare_values(op, lg(i), rg(i))
+
     def operand(self, n: Any) -> ColumnRef | ValueRef:
         kind = type(n).__name__
         if kind == "Identifier":
@@ -231,7 +246,8 @@ def compile_filter(d: Dialect, c: Collection, text: str, *, rule: bool) -> Compi
     if tree is not None:
         compiler = _Compiler(d, c, Resolver(c, allow_hidden=rule, allow_request=True))
         sql = compiler.node(tree)
-        compiled = CompiledFilter(sql, compiler.getters, compiler.uses_columns)
+        decide = None if compiler.uses_columns else compiler.decider(tree)
+        compiled = CompiledFilter(sql, compiler.getters, compiler.uses_columns, decide)
     if len(cache) >= _CACHE_LIMIT:
         cache.clear()
     cache[key] = compiled

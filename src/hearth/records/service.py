@@ -22,7 +22,6 @@ from hearth.rules.context import AuthState, RequestInfo
 from hearth.schema.collection import Collection
 from hearth.schema.repository import CollectionRepository
 from hearth.sql import system
-from hearth.sql.filter import constant_check
 
 DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 1000
@@ -80,10 +79,9 @@ class RecordService:
         """The rule as a row condition; conditions on request values alone are decided here once."""
         con = enforce.constraint(self.db.dialect, c, rule, info)
         cond = con.condition
-        if cond is None or cond.uses_columns:
+        if cond is None or cond.decide is None:
             return con
-        row = await self.db.fetch_one(constant_check(cond.render(self.db.dialect, 1)), cond.params(info))
-        return enforce.OPEN if row is not None else enforce.DENY
+        return enforce.OPEN if cond.decide(info) else enforce.DENY
 
     async def find_allowed(
         self, c: Collection, rid: str, rule: str | None, info: RequestInfo, ex: Executor | None = None

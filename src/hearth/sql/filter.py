@@ -47,8 +47,3 @@ def is_blank(col: str, negate: bool) -> str:
 
 def join(op: str, items: list[str]) -> str:
     return "(" + f" {op} ".join(items) + ")"
-
-
-def constant_check(where: str) -> str:
-    """Evaluate a condition that reads no columns, without touching any table."""
-    return f"SELECT 1 WHERE {where}"
