@@ -233,3 +233,57 @@ async def test_view_collection_infers_fields_and_is_read_only(api: Api) -> None:
             headers=api.su(),
         )
         assert r.status_code == 400 and "viewQuery" in r.json()["data"], bad
+
+
+async def test_collection_validation_answers(api: Api) -> None:
+    su = api.su()
+    post = api.client.post
+    r = await post("/api/collections", json={"name": "x" * 256, "type": "base"}, headers=su)
+    assert r.json()["data"]["name"]["code"] == "validation_length_out_of_range"
+    for reserved in ("_collections", "_PARAMS", "sqlite_master"):
+        r = await post("/api/collections", json={"name": reserved, "type": "base"}, headers=su)
+        assert r.status_code == 400 and "name" in r.json()["data"], reserved
+    r = await post(
+        "/api/collections",
+        json={"name": unique("f"), "fields": [{"name": "id", "type": "number"}]},
+        headers=su,
+    )
+    assert r.json()["data"]["fields"]["1"]["name"]["code"] == "validation_duplicated_field_name"
+    r = await post(
+        "/api/collections",
+        json={"name": unique("f"), "fields": [{"name": "expand", "type": "text"}]},
+        headers=su,
+    )
+    assert r.json()["data"]["fields"]["1"]["name"]["code"] == "validation_not_in_invalid"
+    for bad in ({"listRule": 123}, {"fields": "abc"}, {"fields": [{"name": "a", "type": "nope"}]}):
+        r = await post("/api/collections", json={"name": unique("f"), **bad}, headers=su)
+        assert r.status_code == 400 and r.json()["data"] == {}, bad
+    r = await post("/api/collections", json={"name": unique("f"), "listRule": "nofield = 1"}, headers=su)
+    assert r.json()["data"]["listRule"]["code"] == "validation_invalid_rule"
+    r = await post("/api/collections", json={"name": unique("f"), "listRule": "title ="}, headers=su)
+    assert r.json()["data"]["listRule"]["code"] == "validation_invalid_rule"
+    # Valid PocketBase rules are accepted even where the engine does not evaluate them yet.
+    c = await api.create_collection(
+        {
+            "name": unique("ok"),
+            "fields": [{"name": "tags", "type": "json"}],
+            "listRule": "tags.a = 1 && @collection.users.id ?= id",
+        }
+    )
+    r = await api.client.patch(f"/api/collections/{c['id']}", json={"type": "auth"}, headers=su)
+    assert r.json()["data"]["type"]["code"] == "validation_collection_type_change"
+
+
+async def test_field_type_and_system_field_changes_are_refused(api: Api) -> None:
+    c = await api.create_collection(
+        {"name": unique("typed"), "type": "auth", "fields": [{"name": "t", "type": "text"}]}
+    )
+    fields = c["fields"]
+    changed = [dict(f, type="number") if f["name"] == "t" else f for f in fields]
+    r = await api.client.patch(f"/api/collections/{c['id']}", json={"fields": changed}, headers=api.su())
+    assert r.json()["data"]["fields"]["1"]["code"] == "validation_field_type_change"
+    renamed = [dict(f, name="mail") if f["name"] == "email" else f for f in fields]
+    r = await api.client.patch(f"/api/collections/{c['id']}", json={"fields": renamed}, headers=api.su())
+    assert r.json()["data"]["fields"]["code"] == "validation_system_field_change"
+    r = await api.client.patch("/api/collections/_superusers", json={"name": "admins"}, headers=api.su())
+    assert r.json()["data"]["name"]["code"] == "validation_collection_system_name_change"

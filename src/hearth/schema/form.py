@@ -29,6 +29,8 @@ from hearth.schema.system_fields import AUTH_FIELDS, ID_FIELD, auth_indexes, mak
 from hearth.schema.views import check_query
 
 NAME_RE = re.compile(r"^\w+$")
+# Hearth's own tables (and the engines' namespaces) cannot be collection names.
+RESERVED_TABLES = frozenset({"_collections", "_params", "_hearth_state"})
 MAX_NAME_LENGTH = 255
 
 Lookup = Callable[[str], Collection | None]
@@ -84,9 +86,15 @@ def build_collection(
     if not name:
         errors["name"] = FieldError("validation_required", "Cannot be blank.")
     elif len(name) > MAX_NAME_LENGTH:
-        errors["name"] = FieldError("validation_length_too_long", "The length must be no more than 255.")
+        errors["name"] = FieldError(
+            "validation_length_out_of_range", "The length must be between 1 and 255.", {"max": 255, "min": 1}
+        )
     elif not NAME_RE.match(name) or "_via_" in name:
         errors["name"] = FieldError("validation_match_invalid", "Must be in a valid format.")
+    elif name.lower() in RESERVED_TABLES or name.lower().startswith(("sqlite_", "pg_")):
+        errors["name"] = FieldError(
+            "validation_not_in_invalid", "The name is reserved for Hearth's own tables."
+        )
     else:
         other = lookup(name)
         if other is not None and other.id != cid:
@@ -225,7 +233,7 @@ def _build_fields(
     # The id field comes first, auth system fields last, as PocketBase orders them.
     names = {str(d.get("name", "")) for _, d in parsed}
     ordered: list[dict[str, Any]] = []
-    if "id" not in names:
+    if not any(d.get("name") == "id" and d.get("type") == "text" and d.get("primaryKey") for _, d in parsed):
         ordered.append(dict(ID_FIELD))
     ordered.extend(d for _, d in parsed)
     if ctype == AUTH:
@@ -235,6 +243,15 @@ def _build_fields(
 
     for i, data in enumerate(ordered):
         name = str(data.get("name", ""))
+        if name == "id" and not (data.get("type") == "text" and data.get("primaryKey")):
+            field_errors[str(i)] = {
+                "name": FieldError(
+                    "validation_duplicated_field_name",
+                    "Duplicated or invalid field name id.",
+                    {"fieldName": "id"},
+                )
+            }
+            continue
         try:
             f = field_from_dict(data)
         except FieldLoadError as exc:
@@ -246,19 +263,17 @@ def _build_fields(
         old = old_by_id.get(f.id)
         if old is not None:
             if old.type != f.type:
-                field_errors[str(i)] = {
-                    "type": FieldError("validation_field_type_change", "The field type cannot be changed.")
-                }
+                field_errors[str(i)] = FieldError(
+                    "validation_field_type_change", "Field type cannot be changed."
+                )
                 continue
             if old.system:
                 f.system = True
                 if old.name != f.name:
-                    field_errors[str(i)] = {
-                        "name": FieldError(
-                            "validation_system_field_change", "System field name cannot be changed."
-                        )
-                    }
-                    continue
+                    errors["fields"] = FieldError(
+                        "validation_system_field_change", "System fields cannot be deleted or renamed."
+                    )
+                    return fields
         if name in positions:
             # Duplicate names: the later definition wins, in the earlier position.
             fields[positions[name]] = f
@@ -266,7 +281,7 @@ def _build_fields(
         positions[name] = len(fields)
         fields.append(f)
 
-    if field_errors:
+    if field_errors and "fields" not in errors:
         errors["fields"] = {k: v for k, v in field_errors.items() if v}
     return fields
 

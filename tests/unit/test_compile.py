@@ -1,0 +1,127 @@
+"""The filter compiler: SQL text and parameters, per dialect, for the constructs it supports."""
+
+from __future__ import annotations
+
+import pytest
+
+from hearth.query.compile import FilterError, Unsupported, compile_filter
+from hearth.rules.context import AuthState, RequestInfo
+from hearth.schema.collection import Collection
+from hearth.schema.form import make_collection
+from hearth.sql.dialect import POSTGRES, SQLITE
+
+
+def posts() -> Collection:
+    return make_collection(
+        "posts",
+        "base",
+        [
+            {"name": "title", "type": "text"},
+            {"name": "views", "type": "number"},
+            {"name": "published", "type": "bool"},
+            {"name": "author", "type": "relation", "collectionId": "x", "maxSelect": 1},
+            {"name": "secret", "type": "text", "hidden": True},
+            {"name": "meta", "type": "json"},
+        ],
+    )
+
+
+def guest() -> RequestInfo:
+    return RequestInfo()
+
+
+def user(uid: str) -> RequestInfo:
+    return RequestInfo(auth=AuthState(posts(), {"id": uid}))
+
+
+@pytest.mark.parametrize(
+    ("text", "sqlite_sql", "pg_sql", "params"),
+    [
+        ("views > 5", '"posts"."views" > ?', '"posts"."views" > $1', [5.0]),
+        ('views > "5"', '"posts"."views" > ?', '"posts"."views" > $1', [5.0]),
+        ("published = true", '"posts"."published" = ?', '"posts"."published" = $1::boolean', [True]),
+        (
+            "title = 'a' && views < 3",
+            '(COALESCE("posts"."title", \'\') = COALESCE(?, \'\') AND "posts"."views" < ?)',
+            '(COALESCE("posts"."title", \'\') = COALESCE($1, \'\') AND "posts"."views" < $2)',
+            ["a", 3.0],
+        ),
+        (
+            'title ~ "50%"',
+            '"posts"."title" LIKE ? ESCAPE \'\\\'',
+            '"posts"."title" ILIKE $1 ESCAPE \'\\\'',
+            ["50%"],
+        ),
+        (
+            'title !~ "a_b"',
+            '"posts"."title" NOT LIKE ? ESCAPE \'\\\'',
+            '"posts"."title" NOT ILIKE $1 ESCAPE \'\\\'',
+            ["%a\\_b%"],
+        ),
+        ("title = null", '("posts"."title" = \'\' OR "posts"."title" IS NULL)', None, []),
+        (
+            "views > 1 || (views < 0 && published = false)",
+            '("posts"."views" > ? OR ("posts"."views" < ? AND "posts"."published" = ?))',
+            '("posts"."views" > $1 OR ("posts"."views" < $2 AND "posts"."published" = $3::boolean))',
+            [1.0, 0.0, False],
+        ),
+    ],
+)
+def test_sql_and_params(text: str, sqlite_sql: str, pg_sql: str | None, params: list[object]) -> None:
+    c = posts()
+    compiled = compile_filter(SQLITE, c, text, rule=False)
+    assert compiled is not None
+    assert compiled.render(SQLITE, 1) == sqlite_sql
+    assert compiled.params(guest()) == params
+    if pg_sql is not None:
+        pg = compile_filter(POSTGRES, posts(), text, rule=False)
+        assert pg is not None and pg.render(POSTGRES, 1) == pg_sql
+
+
+def test_placeholders_number_from_the_given_start() -> None:
+    compiled = compile_filter(POSTGRES, posts(), "views > 1 && views < 9", rule=False)
+    assert compiled is not None
+    assert compiled.render(POSTGRES, 3) == '("posts"."views" > $3 AND "posts"."views" < $4)'
+
+
+def test_request_values_are_parameters_read_per_request() -> None:
+    c = posts()
+    compiled = compile_filter(SQLITE, c, "author = @request.auth.id", rule=True)
+    assert compiled is not None and compiled.uses_columns
+    assert "@" not in compiled.render(SQLITE, 1)
+    assert compiled.params(user("u1")) == ["u1"]
+    assert compiled.params(guest()) == [""]
+
+
+def test_conditions_without_columns_are_decided_in_python() -> None:
+    compiled = compile_filter(SQLITE, posts(), "@request.auth.id != ''", rule=True)
+    assert compiled is not None and compiled.decide is not None
+    assert compiled.decide(user("u1")) is True
+    assert compiled.decide(guest()) is False
+
+
+def test_hidden_fields_only_in_rules() -> None:
+    assert compile_filter(SQLITE, posts(), "secret = 'x'", rule=True) is not None
+    with pytest.raises(FilterError):
+        compile_filter(SQLITE, posts(), "secret = 'x'", rule=False)
+
+
+@pytest.mark.parametrize("text", ["nope = 1", "title =", "(views > 1", "@request.nope = 1"])
+def test_errors(text: str) -> None:
+    with pytest.raises(FilterError):
+        compile_filter(SQLITE, posts(), text, rule=False)
+
+
+@pytest.mark.parametrize(
+    "text", ["author.name = 'x'", "meta.k = 1", "title ?= 'x'", "@collection.users.id = id"]
+)
+def test_valid_but_not_yet_supported(text: str) -> None:
+    with pytest.raises(Unsupported):
+        compile_filter(SQLITE, posts(), text, rule=True)
+
+
+def test_values_never_appear_in_sql_text() -> None:
+    evil = "x' OR 1=1 --"
+    compiled = compile_filter(SQLITE, posts(), f'title = "{evil}"', rule=False)
+    assert compiled is not None and evil not in compiled.render(SQLITE, 1)
+    assert compiled.params(guest()) == [evil]
