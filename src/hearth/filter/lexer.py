@@ -59,22 +59,24 @@ def is_valid_identifier(name: str) -> bool:
 def scan_text(source: str, pos: int, end: int) -> tuple[str, int]:
     """Scan the quoted text starting at `pos`; return its value and the offset after the closing quote.
 
-    Like fexpr, a quote preceded by a backslash never closes the text (even if that backslash is itself
-    preceded by one), and the only escape sequence is backslash + the enclosing quote.
+    As PocketBase answers (checked on 0.40.6): backslash + the enclosing quote is the quote,
+    backslash + backslash is one backslash, and any other backslash stays as written
+    (`"back\\slash"` and `"back\slash"` both mean `back\slash`; `"end\\"` closes after `end\`).
     """
     quote = source[pos]
-    search = pos + 1
-    while True:
-        close = source.find(quote, search, end)
-        if close < 0:
-            raise FilterSyntaxError("unterminated text literal", pos)
-        if source[close - 1] != "\\":
-            break
-        search = close + 1
-    inner = source[pos + 1 : close]
-    if "\\" in inner:
-        inner = inner.replace("\\" + quote, quote)
-    return inner, close + 1
+    out: list[str] = []
+    i = pos + 1
+    while i < end:
+        ch = source[i]
+        if ch == "\\" and i + 1 < end and source[i + 1] in (quote, "\\"):
+            out.append(source[i + 1])
+            i += 2
+            continue
+        if ch == quote:
+            return "".join(out), i + 1
+        out.append(ch)
+        i += 1
+    raise FilterSyntaxError("unterminated text literal", pos)
 
 
 def tokenize(source: str, start: int = 0, end: int | None = None, *, comments: bool = True) -> list[Token]:
