@@ -164,7 +164,8 @@ class RecordService:
                 if prefix in text:
                     raise Forbidden(f"Only superusers can filter by {prefix}")
         try:
-            return compile_filter(self.db.dialect, c, text, rule=False)
+            # Superusers may filter on hidden fields, as in rules; nobody else can.
+            return compile_filter(self.db.dialect, c, text, rule=auth.is_superuser)
         except (FilterError, Unsupported) as exc:
             raise BadRequest() from exc
 
