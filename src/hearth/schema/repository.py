@@ -114,6 +114,17 @@ class CollectionRepository:
     async def update(self, old: Collection, new: Collection) -> None:
         try:
             async with self.db.transaction() as tx:
+                # Another process may have changed this collection since we loaded it: the diff
+                # would then be computed against a stale definition.
+                row = await tx.fetch_one(system.collection_updated(self.db.dialect), (old.id,))
+                if row is None or row[0] != old.updated:
+                    raise ValidationFailed(
+                        {
+                            "id": FieldError(
+                                "validation_concurrent_change", "The collection was changed meanwhile; retry."
+                            )
+                        }
+                    )
                 await migrate.migrate_collection_table(tx, self.db.dialect, old, new, self.all)
                 await self._save_row(tx, new, insert=False)
                 await self._bump(tx)

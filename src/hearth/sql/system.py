@@ -92,3 +92,7 @@ def list_collections(
 
 def count_collections(d: Dialect, where: str) -> str:
     return 'SELECT COUNT(*) FROM "_collections"' + (f" WHERE {where}" if where else "")
+
+
+def collection_updated(d: Dialect) -> str:
+    return f"SELECT updated FROM _collections WHERE id = {d.placeholder(1)}"
