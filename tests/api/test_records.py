@@ -302,3 +302,17 @@ async def test_injection_attempts_never_reach_sql_text(api: Api) -> None:
         headers=api.su(),
     )
     assert r.status_code == 200, "index literals are parsed and re-quoted, not pasted"
+
+
+async def test_values_the_engine_cannot_hold_are_client_errors(api: Api) -> None:
+    name = await notes(api)
+    url = f"/api/collections/{name}/records"
+    r = await api.client.post(url, json={"title": "nul\x00byte"})
+    assert r.status_code in (200, 400) and "status" in r.json() or "id" in r.json()
+    assert (await api.client.get(f"{url}/abc%00def")).status_code == 404
+    r = await api.client.get(url, params={"page": str(10**18), "perPage": 1000})
+    assert r.status_code == 200 and r.json()["items"] == []
+    r = await api.client.get(url, params={"page": str(10**30)})
+    assert r.status_code in (200, 400)
+    r = await api.client.post(url, json={"title": "big", "count": 10**30})
+    assert r.status_code in (200, 400)

@@ -10,12 +10,16 @@ from typing import Any
 import asyncpg
 
 from hearth.db.base import DatabaseError, Row, UniqueViolation
+from hearth.errors import BadRequest
 from hearth.sql.dialect import POSTGRES
 
 _KEY_RE = re.compile(r"Key \((.+?)\)=")
 
 
 def _translate(exc: Exception) -> Exception:
+    if isinstance(exc, asyncpg.exceptions.DataError):
+        # Values PostgreSQL cannot hold (a NUL character in text, numbers out of range): bad input.
+        return BadRequest()
     if isinstance(exc, asyncpg.UniqueViolationError):
         detail = getattr(exc, "detail", "") or ""
         m = _KEY_RE.search(detail)

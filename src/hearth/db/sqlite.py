@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from hearth.db.base import DatabaseError, Row, UniqueViolation
+from hearth.errors import BadRequest
 from hearth.sql.dialect import SQLITE
 
 BUSY_TIMEOUT_MS = 10_000
@@ -43,7 +44,9 @@ def _connect(path: str) -> sqlite3.Connection:
     return conn
 
 
-def _translate(exc: sqlite3.Error) -> Exception:
+def _translate(exc: Exception) -> Exception:
+    if isinstance(exc, OverflowError):
+        return BadRequest()  # an integer beyond SQLite's 64 bits: bad input
     if isinstance(exc, sqlite3.IntegrityError):
         m = _UNIQUE_RE.search(str(exc))
         if m:
@@ -61,19 +64,19 @@ class _Conn:
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         try:
             return self._conn.execute(sql, params).fetchone()  # type: ignore[no-any-return]
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OverflowError) as exc:
             raise _translate(exc) from exc
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         try:
             return self._conn.execute(sql, params).fetchall()
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OverflowError) as exc:
             raise _translate(exc) from exc
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         try:
             return self._conn.execute(sql, params).rowcount
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OverflowError) as exc:
             raise _translate(exc) from exc
 
     async def column_names(self, sql: str) -> list[str]:
@@ -82,7 +85,7 @@ class _Conn:
             names = [d[0] for d in cur.description or ()]
             cur.close()
             return names
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OverflowError) as exc:
             raise _translate(exc) from exc
 
 
@@ -130,7 +133,7 @@ class SQLiteDatabase(_Conn):
             try:
                 try:
                     self._writer_conn.execute("BEGIN IMMEDIATE")
-                except sqlite3.Error as exc:
+                except (sqlite3.Error, OverflowError) as exc:
                     raise _translate(exc) from exc
                 try:
                     yield self._writer
@@ -140,7 +143,7 @@ class SQLiteDatabase(_Conn):
                 else:
                     try:
                         self._writer_conn.execute("COMMIT")
-                    except sqlite3.Error as exc:
+                    except (sqlite3.Error, OverflowError) as exc:
                         self._writer_conn.execute("ROLLBACK")
                         raise _translate(exc) from exc
             finally:

@@ -48,9 +48,12 @@ def query_int(request: Request, name: str, default: int) -> int:
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise BadRequest() from None
+    if not -(2**63) <= value < 2**63:
+        raise BadRequest()  # Go's Atoi range, as PocketBase parses it
+    return value
 
 
 _TRUE = ("1", "t", "T", "TRUE", "true", "True")

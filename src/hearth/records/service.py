@@ -24,6 +24,7 @@ from hearth.schema.repository import CollectionRepository
 from hearth.sql import system
 
 DEFAULT_PER_PAGE = 30
+MAX_OFFSET = 2**62
 MAX_PER_PAGE = 1000
 CREATE_FAILED = "Failed to create record."
 UPDATE_FAILED = "Failed to update record."
@@ -148,7 +149,9 @@ class RecordService:
         where = " AND ".join(where_parts)
         n = len(params)
         sql = codec.sql.select(where, order, d.placeholder(n + 1), d.placeholder(n + 2))
-        rows = await self.db.fetch_all(sql, (*params, per_page, (page - 1) * per_page))
+        offset = (page - 1) * per_page
+        # Past any real table: answer an empty page instead of overflowing the engine's integers.
+        rows = await self.db.fetch_all(sql, (*params, per_page, offset)) if offset < MAX_OFFSET else []
         items = [codec.values_from_row(r) for r in rows]
         if skip_total:
             return Page(items, page, per_page, -1, -1)

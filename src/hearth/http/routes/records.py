@@ -26,7 +26,7 @@ MAX_ID_LENGTH = 255
 
 def _record_id(request: Request) -> str:
     rid: str = request.path_params["id"]
-    if not rid or len(rid) > MAX_ID_LENGTH:
+    if not rid or len(rid) > MAX_ID_LENGTH or "\x00" in rid:
         raise NotFound()
     return rid
 
