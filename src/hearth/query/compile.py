@@ -234,8 +234,8 @@ def compile_filter(d: Dialect, c: Collection, text: str, *, rule: bool) -> Compi
     from hearth.filter import FilterSyntaxError, parse_filter
 
     # Cached on the collection object, which is rebuilt whenever the schema changes.
-    cache: dict[tuple[str, bool], CompiledFilter | None] = c.__dict__.setdefault("_filters", {})
-    key = (text, rule)
+    cache: dict[tuple[str, str, bool], CompiledFilter | None] = c.__dict__.setdefault("_filters", {})
+    key = (d.name, text, rule)
     if key in cache:
         return cache[key]
     try:
