@@ -76,19 +76,11 @@ class RecordService:
     async def find_row(self, c: Collection, rid: str, ex: Executor | None = None) -> Any:
         return await (ex or self.db).fetch_one(self.codec(c).sql.by_id, (rid,))
 
-    async def _constraint(self, c: Collection, rule: str | None, info: RequestInfo) -> enforce.Constraint:
-        """The rule as a row condition; conditions on request values alone are decided here once."""
-        con = enforce.constraint(self.db.dialect, c, rule, info)
-        cond = con.condition
-        if cond is None or cond.decide is None:
-            return con
-        return enforce.OPEN if cond.decide(info) else enforce.DENY
-
     async def find_allowed(
         self, c: Collection, rid: str, rule: str | None, info: RequestInfo, ex: Executor | None = None
     ) -> Any:
         """The row of `rid` if it exists and its rule admits the requester, else None (403 for null rules)."""
-        con = await self._constraint(c, rule, info)
+        con = enforce.constraint(self.db.dialect, c, rule, info)
         if con.deny:
             return None
         codec = self.codec(c)
@@ -128,7 +120,7 @@ class RecordService:
         skip_total: bool = False,
     ) -> Page:
         auth = info.auth
-        con = await self._constraint(c, c.rules.get("listRule"), info)
+        con = enforce.constraint(self.db.dialect, c, c.rules.get("listRule"), info)
         codec = self.codec(c)
         page = page if page > 0 else 1
         per_page = per_page if per_page > 0 else DEFAULT_PER_PAGE
@@ -204,7 +196,7 @@ class RecordService:
     async def create(self, c: Collection, body: dict[str, Any], info: RequestInfo) -> dict[str, Any]:
         self._check_writable(c)
         auth = info.auth
-        con = await self._constraint(c, c.rules.get("createRule"), info)
+        con = enforce.constraint(self.db.dialect, c, c.rules.get("createRule"), info)
         if con.deny:
             raise BadRequest(CREATE_FAILED)
         codec = self.codec(c)

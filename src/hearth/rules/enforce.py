@@ -51,7 +51,12 @@ def constraint(d: Dialect, c: Collection, rule: str | None, info: RequestInfo) -
         compiled = compile_filter(d, c, rule, rule=True)
     except (FilterError, Unsupported):
         return DENY
-    return OPEN if compiled is None else Constraint(compiled)
+    if compiled is None:
+        return OPEN
+    if compiled.decide is not None:
+        # Only request values are compared (`@request.auth.id != ""`): same answer for every row.
+        return OPEN if compiled.decide(info) else DENY
+    return Constraint(compiled)
 
 
 def allows_value(rule: str | None, info: RequestInfo) -> bool:
