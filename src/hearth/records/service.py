@@ -252,6 +252,7 @@ class RecordService:
         self._check_writable(c)
         auth = info.auth
         codec = self.codec(c)
+        rule = enforce.constraint(self.db.dialect, c, c.rules.get("updateRule"), info)
         row = await self.find_allowed(c, rid, c.rules.get("updateRule"), info)
         if row is None:
             raise NotFound()
@@ -283,10 +284,19 @@ class RecordService:
         await self._hash_passwords(c, values, changed=changed)
         if changed:
             names = tuple(n for n in codec.sql.columns if n in changed)
+            params = [*codec.params(values, names), rid]
+            sql = codec.sql.update(names)
+            if rule.condition is not None:
+                # The rule is checked again by the UPDATE itself, so a concurrent change between
+                # the check above and this write cannot let a request past it.
+                sql = codec.sql.update_where(names, rule.condition.render(self.db.dialect, len(params) + 1))
+                params.extend(rule.params(info))
             try:
-                await self.db.execute(codec.sql.update(names), [*codec.params(values, names), rid])
+                written = await self.db.execute(sql, params)
             except UniqueViolation as exc:
                 raise BadRequest(UPDATE_FAILED, self._unique_errors(c, exc)) from exc
+            if written == 0:
+                raise NotFound()
         for f in c.fields:
             if getattr(f, "is_password", False):
                 values[f.name] = ""

@@ -38,6 +38,10 @@ class RecordSQL:
             self._updates[names] = sql
         return sql
 
+    def update_where(self, names: tuple[str, ...], where: str) -> str:
+        """UPDATE that also requires `where` on the row (parameters after the id)."""
+        return f"{self.update(names)} AND {where}"
+
     def existing_ids(self, count: int) -> str:
         sql = self._exists.get(count)
         if sql is None:
