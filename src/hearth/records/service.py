@@ -6,6 +6,8 @@ Handlers call this; it never sees HTTP. Values are dicts of API values keyed by 
 from __future__ import annotations
 
 import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +68,15 @@ class RecordService:
 
     def codec(self, c: Collection) -> RecordCodec:
         return codec_for(self.db.dialect, c)
+
+    @asynccontextmanager
+    async def _within(self, ex: Executor | None) -> AsyncIterator[Executor]:
+        """The caller's transaction (a batch), or a new one."""
+        if ex is not None:
+            yield ex
+        else:
+            async with self.db.transaction() as tx:
+                yield tx
 
     # ----- reads --------------------------------------------------------------------------
     async def find(self, c: Collection, rid: str, ex: Executor | None = None) -> dict[str, Any] | None:
@@ -193,7 +204,9 @@ class RecordService:
         if c.is_view:
             raise BadRequest(UNSUPPORTED_TYPE)
 
-    async def create(self, c: Collection, body: dict[str, Any], info: RequestInfo) -> dict[str, Any]:
+    async def create(
+        self, c: Collection, body: dict[str, Any], info: RequestInfo, ex: Executor | None = None
+    ) -> dict[str, Any]:
         self._check_writable(c)
         auth = info.auth
         con = enforce.constraint(self.db.dialect, c, c.rules.get("createRule"), info)
@@ -222,16 +235,16 @@ class RecordService:
         if c.is_auth:
             self._auth_create_checks(c, body, values, auth, errors)
         self._validate(c, values, errors, changed=None)
-        await self._check_relations(c, values, errors, changed=None)
+        await self._check_relations(c, values, errors, changed=None, ex=ex)
         if errors:
             raise BadRequest(CREATE_FAILED, errors)
         await self._hash_passwords(c, values, changed=None)
         names = codec.sql.columns
         try:
             if con.condition is None:
-                await self.db.execute(codec.sql.insert, codec.params(values, names))
+                await (ex or self.db).execute(codec.sql.insert, codec.params(values, names))
             else:
-                async with self.db.transaction() as tx:
+                async with self._within(ex) as tx:
                     await tx.execute(codec.sql.insert, codec.params(values, names))
                     # The create rule is checked on the new row, inside the transaction.
                     sql = codec.sql.exists_where(con.condition.render(self.db.dialect, 2))
@@ -247,13 +260,13 @@ class RecordService:
         return values
 
     async def update(
-        self, c: Collection, rid: str, body: dict[str, Any], info: RequestInfo
+        self, c: Collection, rid: str, body: dict[str, Any], info: RequestInfo, ex: Executor | None = None
     ) -> dict[str, Any]:
         self._check_writable(c)
         auth = info.auth
         codec = self.codec(c)
         rule = enforce.constraint(self.db.dialect, c, c.rules.get("updateRule"), info)
-        row = await self.find_allowed(c, rid, c.rules.get("updateRule"), info)
+        row = await self.find_allowed(c, rid, c.rules.get("updateRule"), info, ex)
         if row is None:
             raise NotFound()
         old = codec.values_from_row(row)
@@ -273,7 +286,7 @@ class RecordService:
         if c.is_auth:
             await self._auth_update_checks(c, body, values, old, row, auth, errors, changed)
         self._validate(c, values, errors, changed=changed)
-        await self._check_relations(c, values, errors, changed=changed)
+        await self._check_relations(c, values, errors, changed=changed, ex=ex)
         if errors:
             raise BadRequest(UPDATE_FAILED, errors)
         now = times.now()
@@ -292,7 +305,7 @@ class RecordService:
                 sql = codec.sql.update_where(names, rule.condition.render(self.db.dialect, len(params) + 1))
                 params.extend(rule.params(info))
             try:
-                written = await self.db.execute(sql, params)
+                written = await (ex or self.db).execute(sql, params)
             except UniqueViolation as exc:
                 raise BadRequest(UPDATE_FAILED, self._unique_errors(c, exc)) from exc
             if written == 0:
@@ -302,9 +315,9 @@ class RecordService:
                 values[f.name] = ""
         return values
 
-    async def delete(self, c: Collection, rid: str, info: RequestInfo) -> None:
+    async def delete(self, c: Collection, rid: str, info: RequestInfo, ex: Executor | None = None) -> None:
         self._check_writable(c)
-        async with self.db.transaction() as tx:
+        async with self._within(ex) as tx:
             if await self.find_allowed(c, rid, c.rules.get("deleteRule"), info, tx) is None:
                 raise NotFound()
             await self._delete_in(tx, c, rid, depth=0)
@@ -360,7 +373,12 @@ class RecordService:
                 errors[f.name] = err
 
     async def _check_relations(
-        self, c: Collection, values: dict[str, Any], errors: dict[str, Any], changed: set[str] | None
+        self,
+        c: Collection,
+        values: dict[str, Any],
+        errors: dict[str, Any],
+        changed: set[str] | None,
+        ex: Executor | None = None,
     ) -> None:
         for f in c.fields:
             if f.type != "relation" or f.name in errors or (changed is not None and f.name not in changed):
@@ -376,7 +394,7 @@ class RecordService:
                 )
                 continue
             tcodec = self.codec(target)
-            rows = await self.db.fetch_all(tcodec.sql.existing_ids(len(ids)), ids)
+            rows = await (ex or self.db).fetch_all(tcodec.sql.existing_ids(len(ids)), ids)
             if len({r[0] for r in rows}) != len(set(ids)):
                 errors[f.name] = FieldError(
                     "validation_missing_rel_records",
