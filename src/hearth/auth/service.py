@@ -151,6 +151,10 @@ class AuthService:
         await self._check_auth_rule(c, values)
         return self.issue_auth_token(c, values, str(codec.raw_value(row, "tokenKey"))), values
 
-    def auth_response(self, c: Collection, token: str, values: dict[str, Any]) -> dict[str, Any]:
-        state = AuthState(c, values)
-        return {"record": self.records.to_api(c, values, state), "token": token}
+    async def auth_response(
+        self, c: Collection, token: str, values: dict[str, Any], expand_text: str = ""
+    ) -> dict[str, Any]:
+        """`{"record", "token"}`; the record is seen as by itself (own email included)."""
+        info = RequestInfo(auth=AuthState(c, values))
+        (record,) = await self.records.serialize(c, [values], info, expand_text)
+        return {"record": record, "token": token}

@@ -19,6 +19,7 @@ from hearth.filter import FilterSyntaxError, Identifier, parse_sort
 from hearth.query.compile import FilterError, Unsupported, compile_filter
 from hearth.records.body import assignments
 from hearth.records.codec import RecordCodec, codec_for
+from hearth.records.expand import expand as expand_records
 from hearth.rules import enforce
 from hearth.rules.context import AuthState, RequestInfo
 from hearth.schema.collection import Collection
@@ -477,6 +478,14 @@ class RecordService:
             changed.discard("password")
 
     # ----- output -------------------------------------------------------------------------
+    async def serialize(
+        self, c: Collection, values: list[dict[str, Any]], info: RequestInfo, expand_text: str = ""
+    ) -> list[dict[str, Any]]:
+        """Records as the API shows them to this requester, with `?expand=` applied."""
+        if not expand_text:
+            return [self.to_api(c, v, info.auth) for v in values]
+        return await expand_records(self, c, values, expand_text, info)
+
     def to_api(self, c: Collection, values: dict[str, Any], auth: AuthState) -> dict[str, Any]:
         show_hidden = auth.is_superuser
         show_email = True

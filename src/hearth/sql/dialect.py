@@ -67,6 +67,9 @@ class Dialect:
     def json_array_contains(self, col: str, placeholder: str) -> str:
         raise NotImplementedError
 
+    def json_array_contains_any(self, col: str, placeholders: list[str]) -> str:
+        raise NotImplementedError
+
     def bootstrap_lock(self) -> str | None:
         """A statement that serialises start-up migrations between processes, if needed."""
         return None
@@ -129,6 +132,9 @@ class SQLiteDialect(Dialect):
     def json_array_contains(self, col: str, placeholder: str) -> str:
         return f"EXISTS (SELECT 1 FROM json_each({col}) WHERE json_each.value = {placeholder})"
 
+    def json_array_contains_any(self, col: str, placeholders: list[str]) -> str:
+        return f"EXISTS (SELECT 1 FROM json_each({col}) WHERE json_each.value IN ({', '.join(placeholders)}))"
+
 
 class PostgresDialect(Dialect):
     name = "postgres"
@@ -163,6 +169,9 @@ class PostgresDialect(Dialect):
 
     def json_array_contains(self, col: str, placeholder: str) -> str:
         return f"{col} @> jsonb_build_array({placeholder}::text)"
+
+    def json_array_contains_any(self, col: str, placeholders: list[str]) -> str:
+        return f"EXISTS (SELECT 1 FROM jsonb_array_elements_text({col}) AS e(v) WHERE e.v IN ({', '.join(placeholders)}))"
 
     def bootstrap_lock(self) -> str | None:
         # BEGIN IMMEDIATE serialises SQLite; PostgreSQL needs an explicit lock.

@@ -42,6 +42,22 @@ class RecordSQL:
         """UPDATE that also requires `where` on the row (parameters after the id)."""
         return f"{self.update(names)} AND {where}"
 
+    def _marks(self, count: int, start: int = 1) -> list[str]:
+        return [self.dialect.placeholder(start + i) for i in range(count)]
+
+    def with_ids(self, count: int, where: str = "") -> str:
+        """Records whose id is one of `count` parameters (and that meet `where`, parameters after)."""
+        sql = f'SELECT {self.select_list} FROM {self.table} WHERE "id" IN ({", ".join(self._marks(count))})'
+        return sql + (f" AND {where}" if where else "")
+
+    def referencing_any(self, field: str, multi: bool, count: int, where: str = "") -> str:
+        """Records whose relation `field` points at any of `count` ids (back-relations)."""
+        marks = self._marks(count)
+        col = f"{self.table}.{quote(field)}"
+        cond = self.dialect.json_array_contains_any(col, marks) if multi else f"{col} IN ({', '.join(marks)})"
+        sql = f"SELECT {self.select_list} FROM {self.table} WHERE {cond}"
+        return sql + (f" AND {where}" if where else "")
+
     def existing_ids(self, count: int) -> str:
         sql = self._exists.get(count)
         if sql is None:

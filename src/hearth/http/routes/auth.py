@@ -23,14 +23,16 @@ async def auth_with_password(request: Request) -> Response:
     c = h.auth.auth_collection(request.path_params["collection"])
     body = await read_object(request, h.config.max_body_size)
     token, values = await h.auth.with_password(c, body)
-    return responses.json(project(h.auth.auth_response(c, token, values), projection(request)))
+    body = await h.auth.auth_response(c, token, values, request.query_params.get("expand", ""))
+    return responses.json(project(body, projection(request)))
 
 
 async def auth_refresh(request: Request) -> Response:
     h, auth = await begin(request)
     c = h.auth.auth_collection(request.path_params["collection"])
     token, values = await h.auth.refresh(c, auth)
-    return responses.json(project(h.auth.auth_response(c, token, values), projection(request)))
+    body = await h.auth.auth_response(c, token, values, request.query_params.get("expand", ""))
+    return responses.json(project(body, projection(request)))
 
 
 routes = [

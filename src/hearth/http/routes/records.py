@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -20,8 +22,24 @@ from hearth.http.context import (
 from hearth.http.fields import project
 from hearth.http.router import route
 from hearth.records.service import DEFAULT_PER_PAGE
+from hearth.rules.context import RequestInfo
+from hearth.schema.collection import Collection
+
+if TYPE_CHECKING:
+    from hearth.app import Hearth
 
 MAX_ID_LENGTH = 255
+
+
+def _expand(request: Request) -> str:
+    return request.query_params.get("expand", "")
+
+
+async def _one(
+    request: Request, h: Hearth, c: Collection, values: dict[str, Any], info: RequestInfo
+) -> Response:
+    (api,) = await h.records.serialize(c, [values], info, _expand(request))
+    return responses.json(project(api, projection(request)))
 
 
 def _record_id(request: Request) -> str:
@@ -44,23 +62,26 @@ async def list_records(request: Request) -> Response:
         skip_total=query_bool(request, "skipTotal"),
     )
     tree = projection(request)
-    items = [project(h.records.to_api(c, v, auth), tree) for v in page.items]
+    info = request_info(request, auth)
+    items = [project(x, tree) for x in await h.records.serialize(c, page.items, info, _expand(request))]
     return responses.json(page_envelope(items, page.page, page.per_page, page.total_items, page.total_pages))
 
 
 async def view_record(request: Request) -> Response:
     h, auth = await begin(request)
     c = collection_or_404(h, request.path_params["collection"])
-    values = await h.records.view(c, _record_id(request), request_info(request, auth))
-    return responses.json(project(h.records.to_api(c, values, auth), projection(request)))
+    info = request_info(request, auth)
+    values = await h.records.view(c, _record_id(request), info)
+    return await _one(request, h, c, values, info)
 
 
 async def create_record(request: Request) -> Response:
     h, auth = await begin(request)
     c = collection_or_404(h, request.path_params["collection"])
     body = await read_object(request, h.config.max_body_size)
-    values = await h.records.create(c, body, request_info(request, auth, body))
-    return responses.json(project(h.records.to_api(c, values, auth), projection(request)))
+    info = request_info(request, auth, body)
+    values = await h.records.create(c, body, info)
+    return await _one(request, h, c, values, info)
 
 
 async def update_record(request: Request) -> Response:
@@ -68,8 +89,9 @@ async def update_record(request: Request) -> Response:
     c = collection_or_404(h, request.path_params["collection"])
     rid = _record_id(request)
     body = await read_object(request, h.config.max_body_size)
-    values = await h.records.update(c, rid, body, request_info(request, auth, body))
-    return responses.json(project(h.records.to_api(c, values, auth), projection(request)))
+    info = request_info(request, auth, body)
+    values = await h.records.update(c, rid, body, info)
+    return await _one(request, h, c, values, info)
 
 
 async def delete_record(request: Request) -> Response:

@@ -1,0 +1,147 @@
+"""`?expand=`: attach related records (relations and `x_via_y` back-relations), up to 6 levels.
+
+Every expanded record must pass its own collection's view rule for the requester (with
+`@request.context = "expand"`); records that fail are left out, as PocketBase does. Related
+records of a whole page are fetched with one query per relation and level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from hearth.errors import Forbidden
+from hearth.rules import enforce
+from hearth.rules.context import RequestInfo
+from hearth.schema.collection import Collection
+from hearth.schema.fields.base import Field
+
+if TYPE_CHECKING:
+    from hearth.records.service import RecordService
+
+MAX_DEPTH = 6
+MAX_PATHS = 64
+
+Tree = dict[str, "Tree"]
+
+
+def parse_expand(text: str) -> Tree:
+    tree: Tree = {}
+    for raw in text.split(",")[:MAX_PATHS]:
+        parts = [p.strip() for p in raw.strip().split(".")][:MAX_DEPTH]
+        if not all(parts):
+            continue
+        node = tree
+        for part in parts:
+            node = node.setdefault(part, {})
+    return tree
+
+
+@dataclass(frozen=True, slots=True)
+class _Relation:
+    target: Collection
+    field: Field  # the relation field (on the parent for direct, on the target for back-relations)
+    back: bool
+
+    @property
+    def multi(self) -> bool:
+        return self.field.storage == "json"
+
+
+def _relation(svc: RecordService, c: Collection, name: str) -> _Relation | None:
+    f = c.field_map.get(name)
+    if f is not None:
+        if f.type != "relation":
+            return None
+        target = svc.collections.get(f.options.get("collectionId", ""))
+        return _Relation(target, f, back=False) if target is not None else None
+    if "_via_" not in name:
+        return None
+    coll_name, _, field_name = name.rpartition("_via_")
+    target = svc.collections.get(coll_name)
+    if target is None or target.is_view:
+        return None
+    back_field = target.field_map.get(field_name)
+    if back_field is None or back_field.type != "relation" or back_field.options.get("collectionId") != c.id:
+        return None
+    return _Relation(target, back_field, back=True)
+
+
+def _ids(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str) and v]
+    return [value] if isinstance(value, str) and value else []
+
+
+async def expand(
+    svc: RecordService, c: Collection, values: list[dict[str, Any]], text: str, info: RequestInfo
+) -> list[dict[str, Any]]:
+    """Serialise `values` for this requester, with the requested expansions attached."""
+    apis = [svc.to_api(c, v, info.auth) for v in values]
+    tree = parse_expand(text) if text else {}
+    if tree and values:
+        ctx = RequestInfo(info.auth, info.method, info.query, info.headers, info.body, context="expand")
+        await _level(svc, c, values, apis, tree, ctx)
+    return apis
+
+
+async def _level(
+    svc: RecordService,
+    c: Collection,
+    values: list[dict[str, Any]],
+    apis: list[dict[str, Any]],
+    tree: Tree,
+    info: RequestInfo,
+) -> None:
+    for name, subtree in tree.items():
+        rel = _relation(svc, c, name)
+        if rel is None:
+            continue
+        for api in apis:
+            api.setdefault("expand", {})
+        parent_ids = [v["id"] for v in values]
+        wanted = (
+            sorted({i for v in values for i in _ids(v.get(rel.field.name))}) if not rel.back else parent_ids
+        )
+        children = await _fetch(svc, rel, wanted, info)
+        if not children:
+            continue
+        child_values = list(children.values())
+        child_apis = {v["id"]: svc.to_api(rel.target, v, info.auth) for v in child_values}
+        if subtree:
+            await _level(
+                svc, rel.target, child_values, [child_apis[v["id"]] for v in child_values], subtree, info
+            )
+        for v, api in zip(values, apis, strict=True):
+            if rel.back:
+                found = [
+                    child_apis[k] for k, cv in children.items() if v["id"] in _ids(cv.get(rel.field.name))
+                ]
+            else:
+                found = [child_apis[i] for i in _ids(v.get(rel.field.name)) if i in child_apis]
+            if not found:
+                continue
+            api["expand"][name] = found if (rel.back or rel.multi) else found[0]
+
+
+async def _fetch(
+    svc: RecordService, rel: _Relation, ids: list[str], info: RequestInfo
+) -> dict[str, dict[str, Any]]:
+    """Related records by id, limited to those the requester may view."""
+    if not ids:
+        return {}
+    d = svc.db.dialect
+    try:
+        con = enforce.constraint(d, rel.target, rel.target.rules.get("viewRule"), info)
+    except Forbidden:  # a null view rule: superusers only
+        return {}
+    if con.deny:
+        return {}
+    codec = svc.codec(rel.target)
+    where = con.condition.render(d, len(ids) + 1) if con.condition is not None else ""
+    if rel.back:
+        sql = codec.sql.referencing_any(rel.field.name, rel.multi, len(ids), where)
+    else:
+        sql = codec.sql.with_ids(len(ids), where)
+    rows = await svc.db.fetch_all(sql, (*ids, *con.params(info)))
+    return {r["id"]: r for r in (codec.values_from_row(row) for row in rows)}
