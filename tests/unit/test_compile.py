@@ -113,9 +113,10 @@ def test_errors(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["author.name = 'x'", "meta.k = 1", "title ?= 'x'", "@collection.users.id = id"]
+    "text", ["author.name = 'x'", "@collection.users.id = id", "geoDistance(1,2,3,4) < 5"]
 )
-def test_valid_but_not_yet_supported(text: str) -> None:
+def test_valid_but_not_evaluable_here(text: str) -> None:
+    # `posts` has no lookup (no repository), so relation targets cannot be resolved.
     with pytest.raises(Unsupported):
         compile_filter(SQLITE, posts(), text, rule=True)
 
@@ -125,3 +126,19 @@ def test_values_never_appear_in_sql_text() -> None:
     compiled = compile_filter(SQLITE, posts(), f'title = "{evil}"', rule=False)
     assert compiled is not None and evil not in compiled.render(SQLITE, 1)
     assert compiled.params(guest()) == [evil]
+
+
+def test_any_of_on_a_single_value_is_the_plain_operator() -> None:
+    a = compile_filter(SQLITE, posts(), "title ?= 'x'", rule=False)
+    b = compile_filter(SQLITE, posts(), "title = 'x'", rule=False)
+    assert a is not None and b is not None and a.sql == b.sql
+
+
+def test_json_paths_and_multi_value_modifiers() -> None:
+    c = posts()
+    compiled = compile_filter(SQLITE, c, "meta.a.0 = 1", rule=False)
+    assert compiled is not None and 'json_extract("posts"."meta", \'$.a[0]\')' in compiled.render(SQLITE, 1)
+    pg = compile_filter(POSTGRES, posts(), "meta.a = 'x'", rule=False)
+    assert pg is not None and "#>> '{a}'" in pg.render(POSTGRES, 1)
+    with pytest.raises(FilterError):
+        compile_filter(SQLITE, c, "title:each = 'x'", rule=False)  # :each needs a multi-value field

@@ -57,7 +57,7 @@ def is_valid_identifier(name: str) -> bool:
 
 
 def scan_text(source: str, pos: int, end: int) -> tuple[str, int]:
-    """Scan the quoted text starting at `pos`; return its value and the offset after the closing quote.
+    r"""Scan the quoted text starting at `pos`; return its value and the offset after the closing quote.
 
     As PocketBase answers (checked on 0.40.6): backslash + the enclosing quote is the quote,
     backslash + backslash is one backslash, and any other backslash stays as written

@@ -11,12 +11,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hearth.query.resolve import ColumnRef, Getter, Resolver, UnknownIdentifier, Unsupported, ValueRef
+from hearth.query.resolve import (
+    ColumnRef,
+    Getter,
+    Lookup,
+    Resolver,
+    SetRef,
+    UnknownIdentifier,
+    Unsupported,
+    ValueRef,
+)
 from hearth.rules.context import RequestInfo
 from hearth.schema.collection import Collection
 from hearth.schema.fields.base import BOOL, NUMBER, TEXT
 from hearth.sql import filter as fsql
-from hearth.sql.dialect import Dialect
+from hearth.sql.dialect import Dialect, quote
 
 __all__ = ["CompiledFilter", "FilterError", "Unsupported", "compile_filter"]
 
@@ -125,6 +134,11 @@ class _Compiler:
         self.getters.append(getter)
         return fsql.MARK
 
+    def embed(self, sql: str, getters: tuple[Getter, ...]) -> str:
+        """Place SQL that carries its own parameters; call in textual order."""
+        self.getters.extend(getters)
+        return sql
+
     def node(self, n: Any) -> str:
         kind = type(n).__name__
         if kind == "And":
@@ -145,17 +159,17 @@ class _Compiler:
             return lambda i: any(p(i) for p in parts)
         left, right = self.operand(n.left), self.operand(n.right)
         assert isinstance(left, ValueRef) and isinstance(right, ValueRef)
-        op, lg, rg = n.op, left.get, right.get
+        op, lg, rg = n.op.lstrip("?"), left.get, right.get
         return lambda i: _compare_values(op, lg(i), rg(i))
 
-    def operand(self, n: Any) -> ColumnRef | ValueRef:
+    def operand(self, n: Any) -> ColumnRef | SetRef | ValueRef:
         kind = type(n).__name__
         if kind == "Identifier":
             try:
                 ref = self.resolver.resolve(n.name)
             except UnknownIdentifier as exc:
                 raise FilterError(f"unknown field {exc}") from exc
-            if isinstance(ref, ColumnRef):
+            if not isinstance(ref, ValueRef):
                 self.uses_columns = True
             return ref
         if kind == "Literal":
@@ -167,70 +181,117 @@ class _Compiler:
         raise FilterError("invalid operand")
 
     def comparison(self, n: Any) -> str:
-        op: str = n.op
-        if op.startswith("?"):
-            raise Unsupported("any-of operators need multi-valued paths")
         left, right = self.operand(n.left), self.operand(n.right)
+        op: str = n.op
+        any_of = op.startswith("?")
+        op = op.lstrip("?")
         if isinstance(left, ValueRef) and isinstance(right, ValueRef):
             lg, rg = left.get, right.get
             return self.d.bool_param(self.param(lambda i: _compare_values(op, lg(i), rg(i))))
-        if isinstance(left, ValueRef):
-            # Normalise to column-first; flip the direction of ordering operators.
-            flipped = {">": "<", ">=": "<=", "<": ">", "<=": ">="}.get(op, op)
+        if isinstance(right, SetRef) and not isinstance(left, SetRef):
             if op in ("~", "!~"):
-                return self.like_value_column(left, right, op)  # type: ignore[arg-type]
-            left, right, op = right, left, flipped
+                raise Unsupported("a multi-valued right side of ~")
+            left, right, op = right, left, _FLIPPED.get(op, op)
+        if isinstance(left, SetRef):
+            if isinstance(right, SetRef):
+                raise Unsupported("multi-valued on both sides")
+            return self.set_comparison(left, op, right, any_of)
+        if isinstance(left, ValueRef):
+            if op in ("~", "!~"):
+                assert isinstance(right, ColumnRef)
+                return self.like_value_column(left, right, op)
+            left, right, op = right, left, _FLIPPED.get(op, op)
         assert isinstance(left, ColumnRef)
-        col = fsql.column(self.c.name, left.column)
+        col = self.embed(left.sql, left.getters)
+        return self.expr_vs(col, left.storage, op, right)
+
+    def expr_vs(self, col: str, storage: str, op: str, right: ColumnRef | ValueRef) -> str:
+        """`col op right` where col is single-valued SQL already placed in the text."""
         if isinstance(right, ColumnRef):
-            other = fsql.column(self.c.name, right.column)
+            other = self.embed(right.sql, right.getters)
             if op in ("~", "!~"):
                 pattern = f"('%' || {self.d.as_text(other)} || '%')"
                 return fsql.like(self.d, self.d.as_text(col), pattern, op == "!~")
-            if left.storage != right.storage:
+            if storage != right.storage or "any" in (storage, right.storage):
                 col, other = self.d.as_text(col), self.d.as_text(other)
-            if op in ("=", "!=") and left.storage == TEXT and right.storage == TEXT:
+                storage = TEXT
+            if op in ("=", "!=") and storage == TEXT:
                 return fsql.text_eq_nullable(col, other, op == "!=")
             return fsql.compare(self.d, col, _COMPARISON_OPS[op], other)
-        return self.column_value(left, col, op, right)
+        return self.column_value(storage, col, op, right)
 
-    def column_value(self, ref: ColumnRef, col: str, op: str, value: ValueRef) -> str:
+    def set_comparison(self, ref: SetRef, op: str, right: ColumnRef | ValueRef, any_of: bool) -> str:
+        """`?op`: some element matches. Plain op: every element matches (and an empty set
+        compares as one blank value), as PocketBase's multi-match does."""
+        src = self.embed(ref.source, ref.getters)
+        cond = self.expr_vs(ref.value, ref.storage, op, right)
+        if any_of:
+            return f"EXISTS (SELECT 1 {src} AND {cond})"
+        src2 = self.embed(ref.source, ref.getters)
+        cond2 = self.expr_vs(ref.value, ref.storage, op, right)
+        src3 = self.embed(ref.source, ref.getters)
+        blank = self.expr_vs("''" if ref.storage == TEXT else "NULL", ref.storage, op, right)
+        return (
+            f"((EXISTS (SELECT 1 {src} AND {cond}) AND NOT EXISTS (SELECT 1 {src2} AND NOT ({cond2})))"
+            f" OR (NOT EXISTS (SELECT 1 {src3}) AND {blank}))"
+        )
+
+    def column_value(self, storage: str, col: str, op: str, value: ValueRef) -> str:
+        get = value.get
         if op in ("~", "!~"):
-            get = value.get
-            text_col = col if ref.storage == TEXT else self.d.as_text(col)
+            text_col = col if storage == TEXT else self.d.as_text(col)
             return fsql.like(self.d, text_col, self.param(lambda i: _like_pattern(get(i))), op == "!~")
         if value.kind == "null" and op in ("=", "!="):
             return fsql.is_blank(col, op == "!=")
-        get = value.get
-        if ref.storage == TEXT:
+        if storage == "any":
+            # A JSON path: compare as the literal's kind.
+            kind = value.kind if value.kind in (NUMBER, BOOL) else TEXT
+            expr = self.d.json_value_as(col, kind)
+            if kind == TEXT:
+                if op in ("=", "!="):
+                    return fsql.text_eq_nullable(expr, self.param(lambda i: _to_text(get(i))), op == "!=")
+                return fsql.compare(self.d, expr, _COMPARISON_OPS[op], self.param(lambda i: _to_text(get(i))))
+            storage, col = kind, expr
+        if storage == TEXT:
             if op in ("=", "!="):
                 return fsql.text_eq_nullable(col, self.param(lambda i: _to_text(get(i))), op == "!=")
             return fsql.compare(self.d, col, _COMPARISON_OPS[op], self.param(lambda i: _to_text(get(i))))
-        if ref.storage == NUMBER and value.kind == TEXT:
+        if storage == NUMBER and value.kind == TEXT:
             probe = value.get(RequestInfo())
             if isinstance(probe, str) and _to_number(probe) is None:
                 # A non-numeric text against a number: compare as text, as SQLite would.
                 return fsql.compare(
                     self.d, self.d.as_text(col), _COMPARISON_OPS[op], self.param(lambda i: _to_text(get(i)))
                 )
-        coerce = _coercer(ref.storage)
+        coerce = _coercer(storage)
         ph = self.param(lambda i: coerce(get(i)))
-        if ref.storage == BOOL:
+        if storage == BOOL:
             ph = self.d.bool_param(ph)
         return fsql.compare(self.d, col, _COMPARISON_OPS[op], ph)
 
     def like_value_column(self, value: ValueRef, ref: ColumnRef, op: str) -> str:
-        col = fsql.column(self.c.name, ref.column)
-        pattern = f"('%' || {self.d.as_text(col)} || '%')"
         get = value.get
-        return fsql.like(self.d, self.param(lambda i: _to_text(get(i))), pattern, op == "!~")
+        ph = self.param(lambda i: _to_text(get(i)))
+        col = self.embed(ref.sql, ref.getters)
+        pattern = f"('%' || {self.d.as_text(col)} || '%')"
+        return fsql.like(self.d, ph, pattern, op == "!~")
+
+
+_FLIPPED = {">": "<", ">=": "<=", "<": ">", "<=": ">="}
 
 
 _CACHE_LIMIT = 512
 
 
-def compile_filter(d: Dialect, c: Collection, text: str, *, rule: bool) -> CompiledFilter | None:
-    """`text` → WHERE fragment, or None for an empty filter. Raises FilterError/Unsupported."""
+def compile_filter(
+    d: Dialect, c: Collection, text: str, *, rule: bool, lookup: Lookup | None = None
+) -> CompiledFilter | None:
+    """`text` → WHERE fragment, or None for an empty filter. Raises FilterError/Unsupported.
+
+    `rule=True` is for API rules and superusers: hidden fields are visible and related
+    collections are joined as they are. Client filters (`rule=False`) see only what the requester
+    may list in every collection a relation path crosses.
+    """
     from hearth.filter import FilterSyntaxError, parse_filter
 
     # Cached on the collection object, which is rebuilt whenever the schema changes.
@@ -244,7 +305,16 @@ def compile_filter(d: Dialect, c: Collection, text: str, *, rule: bool) -> Compi
         raise FilterError(str(exc)) from exc
     compiled = None
     if tree is not None:
-        compiler = _Compiler(d, c, Resolver(c, allow_hidden=rule, allow_request=True))
+        find = lookup or getattr(c, "lookup", None)
+        resolver = Resolver(
+            c,
+            allow_hidden=rule,
+            allow_request=True,
+            dialect=d,
+            lookup=find,
+            list_rules=None if rule else _list_rule_joiner(d, find),
+        )
+        compiler = _Compiler(d, c, resolver)
         sql = compiler.node(tree)
         decide = None if compiler.uses_columns else compiler.decider(tree)
         compiled = CompiledFilter(sql, compiler.getters, compiler.uses_columns, decide)
@@ -252,3 +322,22 @@ def compile_filter(d: Dialect, c: Collection, text: str, *, rule: bool) -> Compi
         cache.clear()
     cache[key] = compiled
     return compiled
+
+
+def _list_rule_joiner(
+    d: Dialect, lookup: Lookup | None
+) -> Callable[[Collection, str], tuple[str, tuple[Getter, ...]] | None]:
+    def join(target: Collection, alias: str) -> tuple[str, tuple[Getter, ...]] | None:
+        list_rule = target.rules.get("listRule")
+        if list_rule is None:
+            raise UnknownIdentifier(f"{target.name} (superusers only)")
+        if not list_rule.strip():
+            return None
+        compiled = compile_filter(d, target, list_rule, rule=True, lookup=lookup)
+        if compiled is None:
+            return None
+        return f'{alias}."id" IN (SELECT "id" FROM {quote(target.name)} WHERE {compiled.sql})', tuple(
+            compiled.getters
+        )
+
+    return join

@@ -6,6 +6,7 @@ from the request when the compiled filter runs, so one compiled form serves ever
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,7 +15,8 @@ from typing import Any
 from hearth._util.times import format_datetime
 from hearth.rules.context import RequestInfo
 from hearth.schema.collection import Collection
-from hearth.schema.fields.base import BOOL, JSON, NUMBER, TEXT
+from hearth.schema.fields.base import BOOL, JSON, NUMBER, TEXT, Field
+from hearth.sql.dialect import Dialect, quote
 
 
 class Unsupported(Exception):
@@ -30,10 +32,27 @@ Getter = Callable[[RequestInfo], Any]
 
 @dataclass(frozen=True, slots=True)
 class ColumnRef:
-    """A column of the collection's table; `storage` drives comparisons and coercion."""
+    """A single value read from the record (its column, or a path through relations).
 
-    column: str
+    `sql` may hold parameter markers; `getters` supply them, in textual order.
+    """
+
+    sql: str
     storage: str
+    getters: tuple[Getter, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SetRef:
+    """Several values per record (a multi relation, a back-relation, `:each`).
+
+    `source` is a correlated `FROM … WHERE …` clause and `value` the expression of one element.
+    """
+
+    source: str
+    value: str
+    storage: str
+    getters: tuple[Getter, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,15 +121,55 @@ def _mapping_getter(attr: str, key: str) -> Getter:
     return get
 
 
-class Resolver:
-    """Resolves identifiers against one collection. `allow_hidden` is True for rules."""
+_SEGMENT_RE = re.compile(r"^\w+$")
+MAX_PATH_HOPS = 6
 
-    def __init__(self, collection: Collection, allow_hidden: bool, allow_request: bool = True) -> None:
+Lookup = Callable[[str], "Collection | None"]
+# Compiles a rule for a crossed collection: (collection, rule) -> (sql with markers, getters)
+RuleCompiler = Callable[["Collection", str], "tuple[str, tuple[Getter, ...]] | None"]
+
+
+class _Path:
+    """FROM items and correlated conditions of a relation path, built hop by hop."""
+
+    def __init__(self) -> None:
+        self.froms: list[str] = []
+        self.wheres: list[str] = []
+        self.getters: list[Getter] = []
+        self.multi = False
+
+    def source(self) -> str:
+        where = " AND ".join(self.wheres) if self.wheres else "1=1"
+        return f"FROM {', '.join(self.froms)} WHERE {where}"
+
+
+class Resolver:
+    """Resolves identifiers against one collection.
+
+    `allow_hidden` is True for rules and superusers. `list_rules` compiles the list rule of every
+    collection a client filter crosses (PocketBase ≥ 0.32 ANDs it into relation paths); None in
+    rules and for superusers.
+    """
+
+    def __init__(
+        self,
+        collection: Collection,
+        allow_hidden: bool,
+        allow_request: bool = True,
+        *,
+        dialect: Dialect | None = None,
+        lookup: Lookup | None = None,
+        list_rules: RuleCompiler | None = None,
+    ) -> None:
         self.collection = collection
         self.allow_hidden = allow_hidden
         self.allow_request = allow_request
+        self.dialect = dialect
+        self.lookup = lookup
+        self.list_rules = list_rules
+        self._aliases = 0
 
-    def resolve(self, name: str) -> ColumnRef | ValueRef:
+    def resolve(self, name: str) -> ColumnRef | SetRef | ValueRef:
         lowered = name.lower()
         if lowered in ("true", "false") and name not in self.collection.field_map:
             return ValueRef(lambda _i, v=(lowered == "true"): v, BOOL)
@@ -118,17 +177,151 @@ class Resolver:
             return ValueRef(lambda _i: None, "null")
         if name.startswith("@"):
             return self._resolve_special(name)
-        if ":" in name or "." in name:
-            base = name.replace(":", ".").split(".", 1)[0]
-            if base not in self.collection.field_map and "_via_" not in base:
-                raise UnknownIdentifier(name)
-            raise Unsupported(name)
-        f = self.collection.field_map.get(name)
-        if f is None or (f.hidden and not self.allow_hidden) or getattr(f, "is_password", False):
+        segments = name.split(".")
+        last, sep, modifier = segments[-1].partition(":")
+        segments[-1] = last
+        if not all(_SEGMENT_RE.match(seg) for seg in segments) or ":" in modifier:
             raise UnknownIdentifier(name)
+        return self._resolve_path(name, segments, modifier if sep else None)
+
+    # ----- fields and relation paths ---------------------------------------------------------
+    def _field(self, c: Collection, name: str, whole: str) -> Field:
+        f = c.field_map.get(name)
+        if f is None or (f.hidden and not self.allow_hidden) or getattr(f, "is_password", False):
+            raise UnknownIdentifier(whole)
+        return f
+
+    def _alias(self) -> str:
+        self._aliases += 1
+        return f"__r{self._aliases}"
+
+    def _d(self) -> Dialect:
+        if self.dialect is None:
+            raise Unsupported("relation paths need a dialect")
+        return self.dialect
+
+    def _target(self, f: Field, whole: str) -> Collection:
+        target = self.lookup(f.options.get("collectionId", "")) if self.lookup else None
+        if target is None:
+            raise Unsupported(whole) if self.lookup is None else UnknownIdentifier(whole)
+        return target
+
+    def _resolve_path(self, whole: str, segments: list[str], modifier: str | None) -> ColumnRef | SetRef:
+        if len(segments) > MAX_PATH_HOPS + 1:
+            raise UnknownIdentifier(whole)
+        path = _Path()
+        current, alias = self.collection, quote(self.collection.name)
+        for i, seg in enumerate(segments):
+            last = i == len(segments) - 1
+            f = current.field_map.get(seg)
+            if f is None and "_via_" in seg:
+                current, alias = self._back_hop(path, current, alias, seg, whole)
+                if last:
+                    if modifier is not None:
+                        raise Unsupported(whole)  # e.g. `x_via_y:length` (PocketBase answers 400 too)
+                    return self._wrap(path, f'{alias}."id"', TEXT)
+                continue
+            if last:
+                return self._final(current, alias, seg, modifier, whole, path if path.froms else None)
+            f = self._field(current, seg, whole)
+            if f.type == "relation":
+                current, alias = self._hop(path, alias, f, whole)
+                continue
+            if f.type in ("json", "geoPoint") and modifier is None:
+                expr = self._d().json_path(f"{alias}.{quote(f.name)}", segments[i + 1 :])
+                return self._wrap(path, expr, "any") if path.froms else ColumnRef(expr, "any")
+            raise UnknownIdentifier(whole)
+        raise UnknownIdentifier(whole)
+
+    def _hop(self, path: _Path, alias: str, f: Field, whole: str) -> tuple[Collection, str]:
+        d = self._d()
+        target = self._target(f, whole)
+        t = self._alias()
+        col = f"{alias}.{quote(f.name)}"
         if f.storage == JSON:
-            raise Unsupported(name)
-        return ColumnRef(name, f.storage)
+            item, value = d.json_elements(col, self._alias())
+            path.froms.append(item)
+            path.froms.append(f"{quote(target.name)} AS {t}")
+            path.wheres.append(f'{t}."id" = {value}')
+            path.multi = True
+        else:
+            path.froms.append(f"{quote(target.name)} AS {t}")
+            path.wheres.append(f'{t}."id" = {col}')
+        self._cross(path, target, t)
+        return target, t
+
+    def _back_hop(
+        self, path: _Path, c: Collection, alias: str, seg: str, whole: str
+    ) -> tuple[Collection, str]:
+        d = self._d()
+        coll_name, _, field_name = seg.rpartition("_via_")
+        target = self.lookup(coll_name) if self.lookup else None
+        if target is None:
+            raise Unsupported(whole) if self.lookup is None else UnknownIdentifier(whole)
+        f = target.field_map.get(field_name)
+        if f is None or f.type != "relation" or f.options.get("collectionId") != c.id:
+            raise UnknownIdentifier(whole)
+        t = self._alias()
+        path.froms.append(f"{quote(target.name)} AS {t}")
+        col = f"{t}.{quote(f.name)}"
+        if f.storage == JSON:
+            item, value = d.json_elements(col, self._alias())
+            path.froms.append(item)
+            path.wheres.append(f'{value} = {alias}."id"')
+        else:
+            path.wheres.append(f'{col} = {alias}."id"')
+        path.multi = True
+        self._cross(path, target, t)
+        return target, t
+
+    def _cross(self, path: _Path, target: Collection, alias: str) -> None:
+        """Client filters only see related records the requester may list."""
+        if self.list_rules is None:
+            return
+        compiled = self.list_rules(target, alias)
+        if compiled is None:
+            return
+        sql, getters = compiled
+        path.wheres.append(sql)
+        path.getters.extend(getters)
+
+    def _wrap(self, path: _Path, value: str, storage: str) -> ColumnRef | SetRef:
+        if path.multi:
+            return SetRef(path.source(), value, storage, tuple(path.getters))
+        return ColumnRef(f"(SELECT {value} {path.source()} LIMIT 1)", storage, tuple(path.getters))
+
+    def _final(
+        self, c: Collection, alias: str, name: str, modifier: str | None, whole: str, path: _Path | None
+    ) -> ColumnRef | SetRef:
+        f = self._field(c, name, whole)
+        col = f"{alias}.{quote(name)}"
+        multi_field = f.storage == JSON and f.type in ("select", "relation", "file")
+        if modifier == "each":
+            if not multi_field:
+                raise UnknownIdentifier(whole)
+            inner = path or _Path()
+            item, value = self._d().json_elements(col, self._alias())
+            inner.froms.append(item)
+            inner.multi = True
+            return self._wrap(inner, value, TEXT)
+        if modifier == "length":
+            if not multi_field:
+                raise UnknownIdentifier(whole)
+            expr = self._d().json_length(col)
+            return self._wrap(path, expr, NUMBER) if path else ColumnRef(expr, NUMBER)
+        if modifier == "lower":
+            if f.storage != TEXT:
+                raise UnknownIdentifier(whole)
+            expr = f"LOWER({col})"
+            return self._wrap(path, expr, TEXT) if path else ColumnRef(expr, TEXT)
+        if modifier is not None:
+            raise Unsupported(whole)
+        if f.storage == JSON:
+            if self.dialect is None:
+                raise Unsupported(whole)
+            expr = self.dialect.json_as_text(col)
+            return self._wrap(path, expr, TEXT) if path else ColumnRef(expr, TEXT)
+        return self._wrap(path, col, f.storage) if path else ColumnRef(col, f.storage)
 
     def _resolve_special(self, name: str) -> ValueRef:
         if name in MACROS:

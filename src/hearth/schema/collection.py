@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,9 @@ class Collection:
 
     def __post_init__(self) -> None:
         self.reindex()
+
+    # Set by the repository: id or name → Collection, for relation paths in filters.
+    lookup: Callable[[str], Collection | None] | None = None
 
     def reindex(self) -> None:
         """Rebuild the name lookups after the field list changed."""

@@ -52,6 +52,8 @@ class CollectionRepository:
         for c in ordered:
             by_key[c.id] = c
             by_key[c.name.lower()] = c
+            # Relation paths in filters and rules find their target collections through this.
+            c.lookup = self.get
         self._ordered, self._by_key, self.version = ordered, by_key, version
 
     def get(self, id_or_name: str) -> Collection | None:

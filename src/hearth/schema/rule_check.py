@@ -21,7 +21,10 @@ def check_rule(rule: str, collection: Collection, lookup: Lookup) -> FieldError 
         tree = parse_filter(rule)
     except FilterSyntaxError:
         return _invalid("invalid or incomplete filter expression")
-    resolver = Resolver(collection, allow_hidden=True)
+    from hearth.sql.dialect import SQLITE
+
+    # The dialect only shapes SQL text, which is discarded here; lookups resolve relation paths.
+    resolver = Resolver(collection, allow_hidden=True, dialect=SQLITE, lookup=lookup)
     for ident in walk_identifiers(tree):
         try:
             resolver.resolve(ident.name)

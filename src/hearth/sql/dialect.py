@@ -70,6 +70,22 @@ class Dialect:
     def json_array_contains_any(self, col: str, placeholders: list[str]) -> str:
         raise NotImplementedError
 
+    def json_elements(self, col: str, alias: str) -> tuple[str, str]:
+        """A FROM item listing the elements of a JSON array column, and its element expression."""
+        raise NotImplementedError
+
+    def json_path(self, col: str, path: list[str]) -> str:
+        """The value at `path` (keys / array indexes, validated as \\w+) inside a JSON column."""
+        raise NotImplementedError
+
+    def json_as_text(self, col: str) -> str:
+        """A JSON column as its text, compact, as PocketBase compares multi-value fields."""
+        raise NotImplementedError
+
+    def json_value_as(self, expr: str, kind: str) -> str:
+        """A JSON path value made comparable with a number/bool/text parameter."""
+        return expr
+
     def bootstrap_lock(self) -> str | None:
         """A statement that serialises start-up migrations between processes, if needed."""
         return None
@@ -135,6 +151,16 @@ class SQLiteDialect(Dialect):
     def json_array_contains_any(self, col: str, placeholders: list[str]) -> str:
         return f"EXISTS (SELECT 1 FROM json_each({col}) WHERE json_each.value IN ({', '.join(placeholders)}))"
 
+    def json_elements(self, col: str, alias: str) -> tuple[str, str]:
+        return f"json_each({col}) AS {alias}", f"{alias}.value"
+
+    def json_path(self, col: str, path: list[str]) -> str:
+        dotted = "$" + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in path)
+        return f"json_extract({col}, '{dotted}')"
+
+    def json_as_text(self, col: str) -> str:
+        return col
+
 
 class PostgresDialect(Dialect):
     name = "postgres"
@@ -172,6 +198,29 @@ class PostgresDialect(Dialect):
 
     def json_array_contains_any(self, col: str, placeholders: list[str]) -> str:
         return f"EXISTS (SELECT 1 FROM jsonb_array_elements_text({col}) AS e(v) WHERE e.v IN ({', '.join(placeholders)}))"
+
+    def json_elements(self, col: str, alias: str) -> tuple[str, str]:
+        return (
+            f"jsonb_array_elements_text(CASE WHEN jsonb_typeof({col}) = 'array' THEN {col} ELSE '[]'::jsonb END) AS {alias}(value)",
+            f"{alias}.value",
+        )
+
+    def json_path(self, col: str, path: list[str]) -> str:
+        return f"({col} #>> '{{{','.join(path)}}}')"
+
+    def json_value_as(self, expr: str, kind: str) -> str:
+        # `#>>` yields text; numbers and booleans need a cast that cannot fail on other text.
+        if kind == "number":
+            return (
+                f"(CASE WHEN {expr} ~ '^-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?$' THEN ({expr})::float8 END)"
+            )
+        if kind == "bool":
+            return f"({expr} = 'true')"
+        return expr
+
+    def json_as_text(self, col: str) -> str:
+        # jsonb's text form has spaces after separators; PocketBase compares SQLite's compact form.
+        return f"replace(replace({col}::text, '\", \"', '\",\"'), ': ', ':')"
 
     def bootstrap_lock(self) -> str | None:
         # BEGIN IMMEDIATE serialises SQLite; PostgreSQL needs an explicit lock.
