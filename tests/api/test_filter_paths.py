@@ -1,0 +1,119 @@
+"""Filters through relations, back-relations and multi-value fields, with PocketBase's any/all rules."""
+
+from __future__ import annotations
+
+from tests.conftest import Api, unique
+
+OPEN = {"listRule": "", "viewRule": "", "createRule": "", "updateRule": "", "deleteRule": ""}
+
+
+async def setup(api: Api, tag_list_rule: str | None = "") -> dict[str, str]:
+    tags = await api.create_collection(
+        {
+            "name": unique("tags"),
+            "type": "base",
+            **OPEN,
+            "listRule": tag_list_rule,
+            "fields": [{"name": "title", "type": "text"}],
+        }
+    )
+    posts = await api.create_collection(
+        {
+            "name": unique("posts"),
+            "type": "base",
+            **OPEN,
+            "fields": [
+                {"name": "title", "type": "text"},
+                {"name": "tags", "type": "relation", "collectionId": tags["id"], "maxSelect": 5},
+                {"name": "labels", "type": "select", "values": ["a", "b", "c"], "maxSelect": 3},
+                {"name": "meta", "type": "json"},
+            ],
+        }
+    )
+    c, su = api.client, api.su()
+    py = (await c.post(f"/api/collections/{tags['name']}/records", json={"title": "py"}, headers=su)).json()[
+        "id"
+    ]
+    js = (await c.post(f"/api/collections/{tags['name']}/records", json={"title": "js"}, headers=su)).json()[
+        "id"
+    ]
+    for title, t, labels, meta in [
+        ("only-py", [py], ["a"], {"k": 1, "deep": {"x": "y"}}),
+        ("both", [js, py], ["a", "b"], {"k": 2}),
+        ("none", [], [], None),
+    ]:
+        await c.post(
+            f"/api/collections/{posts['name']}/records",
+            json={"title": title, "tags": t, "labels": labels, "meta": meta},
+            headers=su,
+        )
+    return {"tags": tags["name"], "posts": posts["name"]}
+
+
+async def titles(api: Api, coll: str, flt: str, su: bool = False) -> list[str] | int:
+    r = await api.client.get(
+        f"/api/collections/{coll}/records",
+        params={"filter": flt, "sort": "title"},
+        headers=api.su() if su else {},
+    )
+    return [x["title"] for x in r.json()["items"]] if r.status_code == 200 else r.status_code
+
+
+async def test_multi_relation_any_versus_all(api: Api) -> None:
+    s = await setup(api)
+    assert await titles(api, s["posts"], 'tags.title ?= "py"') == ["both", "only-py"]
+    assert await titles(api, s["posts"], 'tags.title = "py"') == ["only-py"], "plain = means every tag"
+    assert await titles(api, s["posts"], 'tags.title != "py"') == ["none"]
+    assert await titles(api, s["posts"], 'tags.title ?!= "py"') == ["both"]
+    assert await titles(api, s["posts"], "tags:length = 2") == ["both"]
+
+
+async def test_multi_select_each_and_raw_json_text(api: Api) -> None:
+    s = await setup(api)
+    assert await titles(api, s["posts"], 'labels:each ?= "b"') == ["both"]
+    assert await titles(api, s["posts"], 'labels:each = "a"') == ["only-py"]
+    assert await titles(api, s["posts"], 'labels ?= "b"') == [], (
+        "a multi field used directly is its JSON text"
+    )
+    assert await titles(api, s["posts"], 'labels ~ "b"') == ["both"]
+
+
+async def test_json_paths(api: Api) -> None:
+    s = await setup(api)
+    assert await titles(api, s["posts"], "meta.k = 2") == ["both"]
+    assert await titles(api, s["posts"], "meta.k > 0") == ["both", "only-py"]
+    assert await titles(api, s["posts"], 'meta.deep.x = "y"') == ["only-py"]
+
+
+async def test_back_relation_and_relation_paths(api: Api) -> None:
+    s = await setup(api)
+    via = f"{s['posts']}_via_tags"
+    r = await api.client.get(
+        f"/api/collections/{s['tags']}/records", params={"filter": f'{via}.title ?= "both"', "sort": "title"}
+    )
+    assert [x["title"] for x in r.json()["items"]] == ["js", "py"]
+    r = await api.client.get(
+        f"/api/collections/{s['tags']}/records", params={"filter": f'{via}.title ?= "only-py"'}
+    )
+    assert [x["title"] for x in r.json()["items"]] == ["py"]
+
+
+async def test_client_filters_respect_crossed_collections_list_rules(api: Api) -> None:
+    s = await setup(api, tag_list_rule="title = 'js'")
+    # A guest only "sees" the js tag through the relation path; superusers see everything.
+    assert await titles(api, s["posts"], 'tags.title ?= "py"') == []
+    assert await titles(api, s["posts"], 'tags.title ?= "py"', su=True) == ["both", "only-py"]
+    s2 = await setup(api, tag_list_rule=None)
+    assert await titles(api, s2["posts"], 'tags.title ?= "py"') == 400, (
+        "a superuser-only collection cannot be crossed"
+    )
+
+
+async def test_rules_can_use_relation_paths(api: Api) -> None:
+    s = await setup(api)
+    r = await api.client.patch(
+        f"/api/collections/{s['posts']}", json={"listRule": 'tags.title ?= "js"'}, headers=api.su()
+    )
+    assert r.status_code == 200, r.text
+    r = await api.client.get(f"/api/collections/{s['posts']}/records")
+    assert [x["title"] for x in r.json()["items"]] == ["both"]
