@@ -117,3 +117,34 @@ async def test_rules_can_use_relation_paths(api: Api) -> None:
     assert r.status_code == 200, r.text
     r = await api.client.get(f"/api/collections/{s['posts']}/records")
     assert [x["title"] for x in r.json()["items"]] == ["both"]
+
+
+async def test_sort_by_relation_path_and_rowid(api: Api) -> None:
+    s = await setup(api)
+    authors = await api.create_collection(
+        {"name": unique("authors"), "type": "base", **OPEN, "fields": [{"name": "name", "type": "text"}]}
+    )
+    books = await api.create_collection(
+        {
+            "name": unique("books"),
+            "type": "base",
+            **OPEN,
+            "fields": [
+                {"name": "title", "type": "text"},
+                {"name": "author", "type": "relation", "collectionId": authors["id"]},
+            ],
+        }
+    )
+    c = api.client
+    zed = (await c.post(f"/api/collections/{authors['name']}/records", json={"name": "Zed"})).json()["id"]
+    amy = (await c.post(f"/api/collections/{authors['name']}/records", json={"name": "Amy"})).json()["id"]
+    for title, author in [("b1", zed), ("b2", amy), ("b3", zed)]:
+        await c.post(f"/api/collections/{books['name']}/records", json={"title": title, "author": author})
+    r = await c.get(f"/api/collections/{books['name']}/records", params={"sort": "author.name,-title"})
+    assert [x["title"] for x in r.json()["items"]] == ["b2", "b3", "b1"]
+    r = await c.get(f"/api/collections/{books['name']}/records", params={"sort": "-@rowid"})
+    assert [x["title"] for x in r.json()["items"]] == ["b3", "b2", "b1"]
+    r = await c.get(f"/api/collections/{books['name']}/records", params={"sort": "@request.auth.id"})
+    assert r.status_code == 403
+    r = await c.get(f"/api/collections/{s['posts']}/records", params={"sort": "tags.title"})
+    assert r.status_code == 400, "a multi-valued path cannot order records"

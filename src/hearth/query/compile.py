@@ -341,3 +341,65 @@ def _list_rule_joiner(
         )
 
     return join
+
+
+@dataclass(slots=True)
+class CompiledSort:
+    sql: str  # ORDER BY terms with fsql.MARK placeholders ("" for none)
+    getters: list[Getter] = field(default_factory=list)
+
+    def render(self, d: Dialect, start: int) -> str:
+        return fsql.number_marks(d, self.sql, start)
+
+    def params(self, info: RequestInfo) -> list[Any]:
+        return [g(info) for g in self.getters]
+
+
+def compile_sort(d: Dialect, c: Collection, text: str, *, superuser: bool) -> CompiledSort:
+    """`-views,author.name,@random` → ORDER BY terms. Raises FilterError for unknown paths."""
+    from hearth.filter import FilterSyntaxError, Identifier, parse_sort
+
+    cache: dict[tuple[str, str, bool], CompiledSort] = c.__dict__.setdefault("_sorts", {})
+    key = (d.name, text, superuser)
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    try:
+        items = parse_sort(text)
+    except FilterSyntaxError as exc:
+        raise FilterError(str(exc)) from exc
+    find = getattr(c, "lookup", None)
+    resolver = Resolver(
+        c,
+        allow_hidden=superuser,
+        dialect=d,
+        lookup=find,
+        list_rules=None if superuser else _list_rule_joiner(d, find),
+    )
+    terms: list[str] = []
+    getters: list[Getter] = []
+    for item in items:
+        if not isinstance(item.expr, Identifier):
+            raise FilterError("sort by a function is not supported")
+        name = item.expr.name
+        if name == "@random":
+            terms.append(d.random_order())
+            continue
+        if name == "@rowid":
+            terms.append(fsql.order_term(d.order_by_insertion(), item.descending))
+            continue
+        try:
+            ref = resolver.resolve(name)
+        except UnknownIdentifier as exc:
+            raise FilterError(f"unknown field {exc}") from exc
+        if not isinstance(ref, ColumnRef):
+            raise FilterError(f"cannot sort by {name}")
+        getters.extend(ref.getters)
+        terms.append(fsql.order_term(ref.sql, item.descending))
+    if not terms and not c.is_view:
+        terms.append(d.order_by_insertion())
+    compiled = CompiledSort(", ".join(terms), getters)
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[key] = compiled
+    return compiled

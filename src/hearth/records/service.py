@@ -15,8 +15,7 @@ from hearth._util import times
 from hearth.auth import passwords
 from hearth.db.base import Database, Executor, UniqueViolation
 from hearth.errors import BadRequest, FieldError, Forbidden, NotFound
-from hearth.filter import FilterSyntaxError, Identifier, parse_sort
-from hearth.query.compile import FilterError, Unsupported, compile_filter
+from hearth.query.compile import FilterError, Unsupported, compile_filter, compile_sort
 from hearth.records.body import assignments
 from hearth.records.codec import RecordCodec, codec_for
 from hearth.records.expand import expand as expand_records
@@ -137,7 +136,12 @@ class RecordService:
         page = page if page > 0 else 1
         per_page = per_page if per_page > 0 else DEFAULT_PER_PAGE
         per_page = min(per_page, MAX_PER_PAGE)
-        order = self._order_by(c, codec, sort, auth)
+        if not auth.is_superuser and ("@collection." in sort or "@request." in sort):
+            raise Forbidden("Only superusers can filter by @collection and @request.")
+        try:
+            order = compile_sort(self.db.dialect, c, sort, superuser=auth.is_superuser)
+        except (FilterError, Unsupported) as exc:
+            raise BadRequest() from exc
         if con.deny:
             return Page([], page, per_page, 0 if not skip_total else -1, 0 if not skip_total else -1)
         d = self.db.dialect
@@ -151,15 +155,18 @@ class RecordService:
             where_parts.append(cond.render(d, len(params) + 1))
             params.extend(cond.params(info))
         where = " AND ".join(where_parts)
+        where_params = list(params)
+        order_sql = order.render(d, len(params) + 1)
+        params.extend(order.params(info))
         n = len(params)
-        sql = codec.sql.select(where, order, d.placeholder(n + 1), d.placeholder(n + 2))
+        sql = codec.sql.select(where, order_sql, d.placeholder(n + 1), d.placeholder(n + 2))
         offset = (page - 1) * per_page
         # Past any real table: answer an empty page instead of overflowing the engine's integers.
         rows = await self.db.fetch_all(sql, (*params, per_page, offset)) if offset < MAX_OFFSET else []
         items = [codec.values_from_row(r) for r in rows]
         if skip_total:
             return Page(items, page, per_page, -1, -1)
-        row = await self.db.fetch_one(codec.sql.count(where), params)
+        row = await self.db.fetch_one(codec.sql.count(where), where_params)
         total = int(row[0]) if row else 0
         return Page(items, page, per_page, total, math.ceil(total / per_page))
 
@@ -175,30 +182,6 @@ class RecordService:
             return compile_filter(self.db.dialect, c, text, rule=auth.is_superuser)
         except (FilterError, Unsupported) as exc:
             raise BadRequest() from exc
-
-    def _order_by(self, c: Collection, codec: RecordCodec, sort: str, auth: AuthState) -> str:
-        try:
-            fields = parse_sort(sort)
-        except FilterSyntaxError as exc:
-            raise BadRequest() from exc
-        terms: list[str] = []
-        d = self.db.dialect
-        for item in fields:
-            name = getattr(item.expr, "name", "")
-            if not isinstance(item.expr, Identifier):
-                raise BadRequest()
-            if name == "@random":
-                terms.append(d.random_order())
-            elif name == "@rowid":
-                terms.append(d.order_by_insertion() + (" DESC" if item.descending else ""))
-            else:
-                f = c.field_map.get(name)
-                if f is None or (name in codec.hidden and not auth.is_superuser):
-                    raise BadRequest()
-                terms.append(codec.sql.order_term(name, item.descending))
-        if not terms and not c.is_view:
-            terms.append(d.order_by_insertion())
-        return ", ".join(terms)
 
     # ----- writes -------------------------------------------------------------------------
     def _check_writable(self, c: Collection) -> None:

@@ -47,3 +47,7 @@ def is_blank(col: str, negate: bool) -> str:
 
 def join(op: str, items: list[str]) -> str:
     return "(" + f" {op} ".join(items) + ")"
+
+
+def order_term(expr: str, descending: bool) -> str:
+    return f"{expr} DESC" if descending else expr

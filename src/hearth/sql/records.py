@@ -92,6 +92,3 @@ class RecordSQL:
     def count(self, where: str) -> str:
         sql = f"SELECT COUNT(*) FROM {self.table}"
         return sql + (f" WHERE {where}" if where else "")
-
-    def order_term(self, column: str, descending: bool) -> str:
-        return f"{self.table}.{quote(column)}{' DESC' if descending else ''}"
