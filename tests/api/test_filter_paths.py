@@ -148,3 +148,31 @@ async def test_sort_by_relation_path_and_rowid(api: Api) -> None:
     assert r.status_code == 403
     r = await c.get(f"/api/collections/{s['posts']}/records", params={"sort": "tags.title"})
     assert r.status_code == 400, "a multi-valued path cannot order records"
+
+
+async def test_request_body_modifiers_in_rules(api: Api) -> None:
+    coll = await api.create_collection(
+        {
+            "name": unique("guarded"),
+            "type": "base",
+            **OPEN,
+            "createRule": "@request.body.title:isset = true && @request.body.tags:length <= 2",
+            "updateRule": "@request.body.owner:changed = false",
+            "fields": [
+                {"name": "title", "type": "text"},
+                {"name": "owner", "type": "text"},
+                {"name": "tags", "type": "select", "values": ["a", "b", "c"], "maxSelect": 3},
+            ],
+        }
+    )
+    url = f"/api/collections/{coll['name']}/records"
+    c = api.client
+    assert (await c.post(url, json={"owner": "x"})).status_code == 400, "title not sent"
+    assert (await c.post(url, json={"title": "t", "tags": ["a", "b", "c"]})).status_code == 400
+    rid = (await c.post(url, json={"title": "t", "owner": "me", "tags": ["a"]})).json()["id"]
+    assert (await c.patch(f"{url}/{rid}", json={"title": "t2"})).status_code == 200, "owner not sent"
+    assert (await c.patch(f"{url}/{rid}", json={"owner": "me"})).status_code == 200, "sent but unchanged"
+    assert (await c.patch(f"{url}/{rid}", json={"owner": "you"})).status_code == 404, (
+        "changed: the rule hides it"
+    )
+    assert (await c.get(f"{url}/{rid}")).json()["owner"] == "me"

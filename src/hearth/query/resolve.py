@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
+
 from hearth._util.times import format_datetime
 from hearth.rules.context import RequestInfo
 from hearth.schema.collection import Collection
 from hearth.schema.fields.base import BOOL, JSON, NUMBER, TEXT, Field
 from hearth.sql.dialect import Dialect, quote
+from hearth.sql.filter import MARK as MARK_TEXT
 
 
 class Unsupported(Exception):
@@ -323,7 +326,7 @@ class Resolver:
             return self._wrap(path, expr, TEXT) if path else ColumnRef(expr, TEXT)
         return self._wrap(path, col, f.storage) if path else ColumnRef(col, f.storage)
 
-    def _resolve_special(self, name: str) -> ValueRef:
+    def _resolve_special(self, name: str) -> ColumnRef | ValueRef:
         if name in MACROS:
             fn = MACROS[name]
             return ValueRef(lambda _i: fn(datetime.now(UTC)), NUMBER if name in NUMBER_MACROS else TEXT)
@@ -334,8 +337,12 @@ class Resolver:
         parts = name.split(".")
         if parts[0] != "@request" or len(parts) < 2:
             raise UnknownIdentifier(name)
-        if any(":" in p for p in parts):
+        last, sep, modifier = parts[-1].partition(":")
+        if any(":" in p for p in parts[:-1]):
             raise Unsupported(name)
+        if sep:
+            parts[-1] = last
+            return self._request_modifier(name, parts, modifier)
         head = parts[1]
         if head == "method" and len(parts) == 2:
             return ValueRef(lambda i: i.method)
@@ -350,3 +357,53 @@ class Resolver:
         if head in ("auth", "body"):
             raise Unsupported(name)
         raise UnknownIdentifier(name)
+
+    def _request_modifier(self, whole: str, parts: list[str], modifier: str) -> ColumnRef | ValueRef:
+        """`@request.body.x:isset`, `:length`, `:changed` (and `@request.query.x:isset`)."""
+        if len(parts) != 3 or parts[1] not in ("body", "query", "headers"):
+            raise Unsupported(whole)
+        head, key = parts[1], parts[2]
+        if modifier == "isset":
+            return ValueRef(lambda i: key in getattr(i, head), BOOL)
+        if head != "body":
+            raise Unsupported(whole)
+        if modifier == "length":
+
+            def length(i: RequestInfo) -> int:
+                v = i.body.get(key)
+                return len(v) if isinstance(v, list) else (1 if v not in (None, "") else 0)
+
+            return ValueRef(length, NUMBER)
+        if modifier == "changed":
+            return self._changed(whole, key)
+        raise Unsupported(whole)
+
+    def _changed(self, whole: str, key: str) -> ColumnRef:
+        """Sent and different from the stored value: a boolean over the record's column."""
+        f = self.collection.field_map.get(key)
+        if f is None or self.dialect is None:
+            raise UnknownIdentifier(whole) if f is None else Unsupported(whole)
+        d = self.dialect
+        col = f"{quote(self.collection.name)}.{quote(f.name)}"
+
+        def sent(i: RequestInfo) -> bool:
+            return key in i.body
+
+        def value(i: RequestInfo) -> Any:
+            prepared = f.prepare(i.body.get(key))
+            if f.storage == JSON:
+                return orjson.dumps(prepared).decode()
+            if f.storage == TEXT:
+                return "" if prepared is None else str(prepared)
+            return prepared
+
+        if f.storage == JSON:
+            differs = f"NOT ({d.json_as_text(col)} = {MARK_TEXT})"
+        elif f.storage == TEXT:
+            differs = f"NOT (COALESCE({col}, '') = COALESCE({MARK_TEXT}, ''))"
+        elif f.storage == BOOL:
+            differs = f"NOT ({col} = {d.bool_param(MARK_TEXT)})"
+        else:
+            differs = f"NOT ({col} = {MARK_TEXT})"
+        sql = f"({d.bool_param(MARK_TEXT)} AND {differs})"
+        return ColumnRef(sql, BOOL, (sent, value))
