@@ -176,3 +176,41 @@ async def test_request_body_modifiers_in_rules(api: Api) -> None:
         "changed: the rule hides it"
     )
     assert (await c.get(f"{url}/{rid}")).json()["owner"] == "me"
+
+
+async def test_collection_joins_in_rules_talk_about_one_row(api: Api) -> None:
+    members = await api.create_collection(
+        {
+            "name": unique("members"),
+            "type": "base",
+            "fields": [{"name": "who", "type": "text"}, {"name": "grp", "type": "text"}],
+        }
+    )
+    m = members["name"]
+    docs = await api.create_collection(
+        {
+            "name": unique("docs"),
+            "type": "base",
+            **OPEN,
+            # Visible when some membership row has who = the query's `me` AND grp = the doc's group.
+            "listRule": f"@collection.{m}.who ?= @request.query.me && @collection.{m}.grp ?= grp",
+            "fields": [{"name": "title", "type": "text"}, {"name": "grp", "type": "text"}],
+        }
+    )
+    c, su = api.client, api.su()
+    for who, grp in [("ann", "g1"), ("bob", "g2")]:
+        await c.post(f"/api/collections/{m}/records", json={"who": who, "grp": grp}, headers=su)
+    for title, grp in [("d1", "g1"), ("d2", "g2")]:
+        await c.post(f"/api/collections/{docs['name']}/records", json={"title": title, "grp": grp})
+
+    async def visible(me: str) -> list[str]:
+        r = await c.get(f"/api/collections/{docs['name']}/records", params={"me": me, "sort": "title"})
+        return [x["title"] for x in r.json()["items"]]
+
+    assert await visible("ann") == ["d1"], "ann is in g1 only: the two conditions hold on one row"
+    assert await visible("bob") == ["d2"]
+    assert await visible("eve") == []
+    r = await c.get(
+        f"/api/collections/{docs['name']}/records", params={"filter": f"@collection.{m}.who ?= 'ann'"}
+    )
+    assert r.status_code == 403, "guests cannot use @collection in filters"

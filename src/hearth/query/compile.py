@@ -14,6 +14,7 @@ from typing import Any
 from hearth.query.resolve import (
     ColumnRef,
     Getter,
+    JoinedRef,
     Lookup,
     Resolver,
     SetRef,
@@ -171,7 +172,7 @@ class _Compiler:
                 raise FilterError(f"unknown field {exc}") from exc
             if not isinstance(ref, ValueRef):
                 self.uses_columns = True
-            return ref
+            return ref  # type: ignore[return-value]
         if kind == "Literal":
             value = n.value
             lkind = {"number": NUMBER, "bool": BOOL, "null": "null"}.get(getattr(n, "kind", "text"), TEXT)
@@ -196,6 +197,12 @@ class _Compiler:
             if isinstance(right, SetRef):
                 raise Unsupported("multi-valued on both sides")
             return self.set_comparison(left, op, right, any_of)
+        if isinstance(right, JoinedRef) and not isinstance(left, JoinedRef):
+            if op in ("~", "!~"):
+                raise Unsupported("@collection on the right of ~")
+            left, right, op = right, left, _FLIPPED.get(op, op)
+        if isinstance(left, JoinedRef):
+            return self.joined_comparison(left, op, right, any_of)
         if isinstance(left, ValueRef):
             if op in ("~", "!~"):
                 assert isinstance(right, ColumnRef)
@@ -204,6 +211,17 @@ class _Compiler:
         assert isinstance(left, ColumnRef)
         col = self.embed(left.sql, left.getters)
         return self.expr_vs(col, left.storage, op, right)
+
+    def joined_comparison(self, ref: JoinedRef, op: str, right: Any, any_of: bool) -> str:
+        """On the joined row; plain operators also require every row of the collection to match."""
+        if isinstance(right, (SetRef, JoinedRef)):
+            raise Unsupported("@collection compared with a multi-valued side")
+        cond = self.expr_vs(ref.sql, ref.storage, op, right)
+        if any_of:
+            return cond
+        every = self.resolver._alias()
+        cond2 = self.expr_vs(f"{every}.{quote(ref.field)}", ref.storage, op, right)
+        return f"({cond} AND NOT EXISTS (SELECT 1 FROM {quote(ref.table)} AS {every} WHERE NOT ({cond2})))"
 
     def expr_vs(self, col: str, storage: str, op: str, right: ColumnRef | ValueRef) -> str:
         """`col op right` where col is single-valued SQL already placed in the text."""
@@ -316,6 +334,13 @@ def compile_filter(
         )
         compiler = _Compiler(d, c, resolver)
         sql = compiler.node(tree)
+        if resolver.joins:
+            # `@collection` rows are joined once per alias around the whole condition; the
+            # one-row seed keeps the condition alive when a joined collection is empty.
+            joins = " ".join(
+                f"LEFT JOIN {quote(table)} AS {alias} ON 1=1" for alias, table in resolver.joins.values()
+            )
+            sql = f"EXISTS (SELECT 1 FROM (SELECT 1 AS one) AS __seed {joins} WHERE {sql})"
         decide = None if compiler.uses_columns else compiler.decider(tree)
         compiled = CompiledFilter(sql, compiler.getters, compiler.uses_columns, decide)
     if len(cache) >= _CACHE_LIMIT:

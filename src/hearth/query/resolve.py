@@ -46,6 +46,17 @@ class ColumnRef:
 
 
 @dataclass(frozen=True, slots=True)
+class JoinedRef:
+    """A field of an `@collection.name[:alias]` row, joined once per alias around the whole
+    condition (so several comparisons on one alias talk about the same row, as in PocketBase)."""
+
+    sql: str  # the field on the joined row
+    storage: str
+    table: str  # the collection's table, for the "every row" form of plain operators
+    field: str
+
+
+@dataclass(frozen=True, slots=True)
 class SetRef:
     """Several values per record (a multi relation, a back-relation, `:each`).
 
@@ -171,8 +182,10 @@ class Resolver:
         self.lookup = lookup
         self.list_rules = list_rules
         self._aliases = 0
+        # `@collection` joins: key ("name" or "name:alias") → (sql alias, table name)
+        self.joins: dict[str, tuple[str, str]] = {}
 
-    def resolve(self, name: str) -> ColumnRef | SetRef | ValueRef:
+    def resolve(self, name: str) -> ColumnRef | JoinedRef | SetRef | ValueRef:
         lowered = name.lower()
         if lowered in ("true", "false") and name not in self.collection.field_map:
             return ValueRef(lambda _i, v=(lowered == "true"): v, BOOL)
@@ -326,14 +339,35 @@ class Resolver:
             return self._wrap(path, expr, TEXT) if path else ColumnRef(expr, TEXT)
         return self._wrap(path, col, f.storage) if path else ColumnRef(col, f.storage)
 
-    def _resolve_special(self, name: str) -> ColumnRef | ValueRef:
+    def _collection_field(self, whole: str) -> JoinedRef:
+        parts = whole.split(".")
+        if len(parts) != 3 or self.lookup is None:
+            raise Unsupported(whole)  # deeper paths from a joined row are not evaluated yet
+        key = parts[1]
+        coll_name, _, alias = key.partition(":")
+        target = self.lookup(coll_name)
+        if target is None or not _SEGMENT_RE.match(parts[2]) or (alias and not _SEGMENT_RE.match(alias)):
+            raise UnknownIdentifier(whole)
+        f = target.field_map.get(parts[2])
+        if f is None or getattr(f, "is_password", False) or f.storage == JSON:
+            raise (
+                UnknownIdentifier(whole)
+                if f is None or getattr(f, "is_password", False)
+                else Unsupported(whole)
+            )
+        if key not in self.joins:
+            self.joins[key] = (self._alias(), target.name)
+        sql_alias, table = self.joins[key]
+        return JoinedRef(f"{sql_alias}.{quote(f.name)}", f.storage, table, f.name)
+
+    def _resolve_special(self, name: str) -> ColumnRef | JoinedRef | ValueRef:
         if name in MACROS:
             fn = MACROS[name]
             return ValueRef(lambda _i: fn(datetime.now(UTC)), NUMBER if name in NUMBER_MACROS else TEXT)
         if not self.allow_request:
             raise UnknownIdentifier(name)
         if name.startswith("@collection."):
-            raise Unsupported(name)
+            return self._collection_field(name)
         parts = name.split(".")
         if parts[0] != "@request" or len(parts) < 2:
             raise UnknownIdentifier(name)
