@@ -31,16 +31,19 @@ class Route:
     method: str
     path: str
     handler: Handler
+    # True when the handler enforces its own body limit (batch: settings.batch.maxBodySize).
+    own_body_limit: bool = False
 
 
-def route(method: str, path: str, handler: Handler) -> Route:
-    return Route(method, path, handler)
+def route(method: str, path: str, handler: Handler, *, own_body_limit: bool = False) -> Route:
+    return Route(method, path, handler, own_body_limit)
 
 
 class _Compiled:
-    __slots__ = ("segments", "params", "handler")
+    __slots__ = ("segments", "params", "handler", "own_body_limit")
 
-    def __init__(self, path: str, handler: Handler) -> None:
+    def __init__(self, path: str, handler: Handler, own_body_limit: bool = False) -> None:
+        self.own_body_limit = own_body_limit
         parts = path.strip("/").split("/")
         self.segments = [None if p.startswith("{") else p for p in parts]
         self.params = [(i, p[1:-1]) for i, p in enumerate(parts) if p.startswith("{")]
@@ -58,19 +61,19 @@ class Router:
         self._table: dict[tuple[str, int], list[_Compiled]] = {}
         self._paths: dict[int, list[_Compiled]] = {}
         for r in routes:
-            compiled = _Compiled(r.path, r.handler)
+            compiled = _Compiled(r.path, r.handler, r.own_body_limit)
             n = len(compiled.segments)
             methods = [r.method, "HEAD"] if r.method == "GET" else [r.method]
             for m in methods:
                 self._table.setdefault((m, n), []).append(compiled)
             self._paths.setdefault(n, []).append(compiled)
 
-    def find(self, method: str, path: str) -> tuple[Handler, dict[str, str]] | None:
+    def find(self, method: str, path: str) -> tuple[_Compiled, dict[str, str]] | None:
         parts = path.strip("/").split("/")
         for candidate in self._table.get((method, len(parts)), ()):
             params = candidate.match(parts)
             if params is not None:
-                return candidate.handler, params
+                return candidate, params
         return None
 
 
@@ -128,13 +131,14 @@ class App:
             await self._preflight(scope, send)
             return
         found = self.router.find(method, scope["path"])
-        if too_large:
+        if too_large and not (found is not None and found[0].own_body_limit):
             response = responses.error(PayloadTooLarge())
         elif found is None:
             # GET falls through to static files in PocketBase, hence its different message.
             response = responses.error(NotFound("File not found." if method in ("GET", "HEAD") else ""))
         else:
-            handler, params = found
+            compiled, params = found
+            handler = compiled.handler
             scope["path_params"] = params
             request = Request(scope, receive, send)
             try:
