@@ -214,3 +214,46 @@ async def test_collection_joins_in_rules_talk_about_one_row(api: Api) -> None:
         f"/api/collections/{docs['name']}/records", params={"filter": f"@collection.{m}.who ?= 'ann'"}
     )
     assert r.status_code == 403, "guests cannot use @collection in filters"
+
+
+async def test_rules_follow_relations_of_the_requester(api: Api) -> None:
+    teams = await api.create_collection(
+        {"name": unique("teams"), "type": "base", **OPEN, "fields": [{"name": "name", "type": "text"}]}
+    )
+    staff = await api.create_collection(
+        {
+            "name": unique("staff"),
+            "type": "auth",
+            **OPEN,
+            "fields": [{"name": "team", "type": "relation", "collectionId": teams["id"], "maxSelect": 1}],
+        }
+    )
+    docs = await api.create_collection(
+        {
+            "name": unique("docs"),
+            "type": "base",
+            **OPEN,
+            "listRule": "@request.auth.team.name = title",
+            "fields": [{"name": "title", "type": "text"}],
+        }
+    )
+    c, su = api.client, api.su()
+    red = (await c.post(f"/api/collections/{teams['name']}/records", json={"name": "red"})).json()["id"]
+    pw = "Secret-pass-123"
+    await c.post(
+        f"/api/collections/{staff['name']}/records",
+        json={"email": "r@example.com", "password": pw, "passwordConfirm": pw, "team": red},
+        headers=su,
+    )
+    for title in ("red", "blue"):
+        await c.post(f"/api/collections/{docs['name']}/records", json={"title": title})
+    token = (
+        await c.post(
+            f"/api/collections/{staff['name']}/auth-with-password",
+            json={"identity": "r@example.com", "password": pw},
+        )
+    ).json()["token"]
+    r = await c.get(f"/api/collections/{docs['name']}/records", headers={"Authorization": token})
+    assert [x["title"] for x in r.json()["items"]] == ["red"]
+    r = await c.get(f"/api/collections/{docs['name']}/records")
+    assert r.json()["items"] == [], "a guest's @request.auth paths are blank"

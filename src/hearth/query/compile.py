@@ -302,7 +302,13 @@ _CACHE_LIMIT = 512
 
 
 def compile_filter(
-    d: Dialect, c: Collection, text: str, *, rule: bool, lookup: Lookup | None = None
+    d: Dialect,
+    c: Collection,
+    text: str,
+    *,
+    rule: bool,
+    lookup: Lookup | None = None,
+    auth_collection: Collection | None = None,
 ) -> CompiledFilter | None:
     """`text` → WHERE fragment, or None for an empty filter. Raises FilterError/Unsupported.
 
@@ -313,8 +319,10 @@ def compile_filter(
     from hearth.filter import FilterSyntaxError, parse_filter
 
     # Cached on the collection object, which is rebuilt whenever the schema changes.
-    cache: dict[tuple[str, str, bool], CompiledFilter | None] = c.__dict__.setdefault("_filters", {})
-    key = (d.name, text, rule)
+    cache: dict[tuple[str, str, bool, str], CompiledFilter | None] = c.__dict__.setdefault("_filters", {})
+    # Paths through the requester's record (`@request.auth.team.owner`) compile per auth collection.
+    auth_key = auth_collection.id if auth_collection is not None and "@request.auth." in text else ""
+    key = (d.name, text, rule, auth_key)
     if key in cache:
         return cache[key]
     try:
@@ -331,6 +339,7 @@ def compile_filter(
             dialect=d,
             lookup=find,
             list_rules=None if rule else _list_rule_joiner(d, find),
+            auth_collection=auth_collection if auth_key else None,
         )
         compiler = _Compiler(d, c, resolver)
         sql = compiler.node(tree)

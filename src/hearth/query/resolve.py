@@ -174,6 +174,7 @@ class Resolver:
         dialect: Dialect | None = None,
         lookup: Lookup | None = None,
         list_rules: RuleCompiler | None = None,
+        auth_collection: Collection | None = None,
     ) -> None:
         self.collection = collection
         self.allow_hidden = allow_hidden
@@ -181,6 +182,7 @@ class Resolver:
         self.dialect = dialect
         self.lookup = lookup
         self.list_rules = list_rules
+        self.auth_collection = auth_collection
         self._aliases = 0
         # `@collection` joins: key ("name" or "name:alias") → (sql alias, table name)
         self.joins: dict[str, tuple[str, str]] = {}
@@ -225,8 +227,17 @@ class Resolver:
     def _resolve_path(self, whole: str, segments: list[str], modifier: str | None) -> ColumnRef | SetRef:
         if len(segments) > MAX_PATH_HOPS + 1:
             raise UnknownIdentifier(whole)
-        path = _Path()
-        current, alias = self.collection, quote(self.collection.name)
+        return self._walk(_Path(), self.collection, quote(self.collection.name), segments, modifier, whole)
+
+    def _walk(
+        self,
+        path: _Path,
+        current: Collection,
+        alias: str,
+        segments: list[str],
+        modifier: str | None,
+        whole: str,
+    ) -> ColumnRef | SetRef:
         for i, seg in enumerate(segments):
             last = i == len(segments) - 1
             f = current.field_map.get(seg)
@@ -339,6 +350,26 @@ class Resolver:
             return self._wrap(path, expr, TEXT) if path else ColumnRef(expr, TEXT)
         return self._wrap(path, col, f.storage) if path else ColumnRef(col, f.storage)
 
+    def _auth_path(self, whole: str, segments: list[str]) -> ColumnRef | SetRef | ValueRef:
+        """`@request.auth.team.owner`: a path that starts at the requester's record. The SQL depends
+        on the requester's collection, which is part of the compiled filter's cache key."""
+        auth = self.auth_collection
+        if auth is None:
+            return ValueRef(lambda _i: None, "null")  # guests: every such path is blank
+        if any(":" in seg for seg in segments) or not all(_SEGMENT_RE.match(seg) for seg in segments):
+            raise Unsupported(whole)
+        f = auth.field_map.get(segments[0])
+        if f is None or f.type != "relation" or f.storage == JSON:
+            raise Unsupported(whole)  # multi relations on the auth record: not evaluated yet
+        target = self._target(f, whole)
+        t = self._alias()
+        path = _Path()
+        path.froms.append(f"{quote(target.name)} AS {t}")
+        path.wheres.append(f'{t}."id" = {MARK_TEXT}')
+        path.getters.append(_auth_getter(f.name))
+        self._cross(path, target, t)
+        return self._walk(path, target, t, segments[1:], None, whole)
+
     def _collection_field(self, whole: str) -> JoinedRef:
         parts = whole.split(".")
         if len(parts) != 3 or self.lookup is None:
@@ -384,6 +415,8 @@ class Resolver:
             return ValueRef(lambda i: i.context)
         if head == "auth" and len(parts) == 3:
             return ValueRef(_auth_getter(parts[2]), "any")
+        if head == "auth" and 3 < len(parts) <= MAX_PATH_HOPS + 2:
+            return self._auth_path(name, parts[2:])
         if head in ("query", "headers") and len(parts) == 3:
             return ValueRef(_mapping_getter(head, parts[2]))
         if head == "body" and len(parts) == 3:

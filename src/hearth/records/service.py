@@ -179,7 +179,9 @@ class RecordService:
                     raise Forbidden(f"Only superusers can filter by {prefix}")
         try:
             # Superusers may filter on hidden fields, as in rules; nobody else can.
-            return compile_filter(self.db.dialect, c, text, rule=auth.is_superuser)
+            return compile_filter(
+                self.db.dialect, c, text, rule=auth.is_superuser, auth_collection=auth.collection
+            )
         except (FilterError, Unsupported) as exc:
             raise BadRequest() from exc
 

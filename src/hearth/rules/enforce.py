@@ -48,7 +48,7 @@ def constraint(d: Dialect, c: Collection, rule: str | None, info: RequestInfo) -
     if not rule.strip():
         return OPEN
     try:
-        compiled = compile_filter(d, c, rule, rule=True)
+        compiled = compile_filter(d, c, rule, rule=True, auth_collection=info.auth.collection)
     except (FilterError, Unsupported):
         return DENY
     if compiled is None:
