@@ -257,3 +257,23 @@ async def test_rules_follow_relations_of_the_requester(api: Api) -> None:
     assert [x["title"] for x in r.json()["items"]] == ["red"]
     r = await c.get(f"/api/collections/{docs['name']}/records")
     assert r.json()["items"] == [], "a guest's @request.auth paths are blank"
+
+
+async def test_geo_distance(api: Api) -> None:
+    coll = await api.create_collection(
+        {
+            "name": unique("places"),
+            "type": "base",
+            **OPEN,
+            "fields": [{"name": "name", "type": "text"}, {"name": "loc", "type": "geoPoint"}],
+        }
+    )
+    c = api.client
+    url = f"/api/collections/{coll['name']}/records"
+    await c.post(url, json={"name": "near", "loc": {"lon": 10.5, "lat": 20.25}})
+    await c.post(url, json={"name": "km-away", "loc": {"lon": 10.5, "lat": 20.26}})
+    await c.post(url, json={"name": "far", "loc": {"lon": -70, "lat": -30}})
+    r = await c.get(url, params={"filter": "geoDistance(loc.lon, loc.lat, 10.5, 20.25) < 2", "sort": "name"})
+    assert [x["name"] for x in r.json()["items"]] == ["km-away", "near"]
+    r = await c.get(url, params={"filter": "geoDistance(loc.lon, loc.lat, 10.5, 20.25) < 0.5"})
+    assert [x["name"] for x in r.json()["items"]] == ["near"]

@@ -178,8 +178,30 @@ class _Compiler:
             lkind = {"number": NUMBER, "bool": BOOL, "null": "null"}.get(getattr(n, "kind", "text"), TEXT)
             return ValueRef(lambda _i, v=value: v, lkind)
         if kind == "FunctionCall":
-            raise Unsupported(f"function {n.name}")
+            return self.function(n)
         raise FilterError("invalid operand")
+
+    def function(self, n: Any) -> ColumnRef:
+        """geoDistance(lonA, latA, lonB, latB): kilometres on a sphere of radius 6371 (haversine)."""
+        if n.name != "geoDistance":
+            raise Unsupported(f"function {n.name}")
+        if len(n.args) != 4:
+            raise FilterError("geoDistance takes 4 arguments")
+        parts: list[str] = []
+        getters: list[Getter] = []
+        for arg in n.args:
+            ref = self.operand(arg)
+            if isinstance(ref, ValueRef):
+                get = ref.get
+                getters.append(lambda i, g=get: _to_number(g(i)) or 0.0)
+                parts.append(fsql.MARK)
+            elif isinstance(ref, ColumnRef) and ref.storage in (NUMBER, "any"):
+                getters.extend(ref.getters)
+                parts.append(self.d.json_value_as(ref.sql, NUMBER) if ref.storage == "any" else ref.sql)
+            else:
+                raise FilterError("geoDistance takes numbers")
+        self.uses_columns = self.uses_columns or any(p != fsql.MARK for p in parts)
+        return ColumnRef(fsql.haversine_km(*parts), NUMBER, tuple(getters))
 
     def comparison(self, n: Any) -> str:
         left, right = self.operand(n.left), self.operand(n.right)
