@@ -200,7 +200,7 @@ class _Compiler:
                 parts.append(self.d.json_value_as(ref.sql, NUMBER) if ref.storage == "any" else ref.sql)
             else:
                 raise FilterError("geoDistance takes numbers")
-        self.uses_columns = self.uses_columns or any(p != fsql.MARK for p in parts)
+        self.uses_columns = True  # evaluated by the database even when all arguments are constants
         return ColumnRef(fsql.haversine_km(*parts), NUMBER, tuple(getters))
 
     def comparison(self, n: Any) -> str:
