@@ -79,7 +79,7 @@ class NotFound(ApiError):
 
 class PayloadTooLarge(ApiError):
     status = 413
-    default_message = "Request entity too large"
+    default_message = "Request entity too large."
 
 
 class TooManyRequests(ApiError):

@@ -8,16 +8,11 @@ import orjson
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
-from hearth.errors import ApiError, BadRequest
+from hearth.errors import BadRequest, PayloadTooLarge
 
 DEFAULT_MAX_BODY_SIZE = 32 << 20  # PocketBase's default
 JSON_PAYLOAD = "@jsonPayload"
 MAX_FORM_FIELDS = 1000
-
-
-class PayloadTooLarge(ApiError):
-    status = 413
-    default_message = "Request entity too large."
 
 
 def _invalid() -> BadRequest:

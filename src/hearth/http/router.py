@@ -16,9 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from hearth.errors import ApiError, NotFound
+from hearth.errors import ApiError, NotFound, PayloadTooLarge
 from hearth.http import responses
-from hearth.http.body import PayloadTooLarge
 from hearth.http.headers import ALLOW_METHODS, SECURITY_HEADERS
 
 log = logging.getLogger("hearth")

@@ -7,9 +7,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hearth.errors import BadRequest
+from hearth.errors import BadRequest, PayloadTooLarge
 from hearth.http import responses
-from hearth.http.body import PayloadTooLarge, read_object
+from hearth.http.body import read_object
 from hearth.http.context import begin
 from hearth.http.fields import parse_fields, project
 from hearth.http.router import route
