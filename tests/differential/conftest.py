@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import sysconfig
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,7 +24,7 @@ import httpx
 import pytest
 
 from tests.differential.dataset import COLLECTION, COLLECTION_BODY, build_records
-from tests.e2e.conftest import ADMIN, free_port, hearth_cli, running_server, superuser_token
+from tests.e2e.conftest import ADMIN, free_port, hearth_cli, running_server, superuser_token, wait_healthy
 
 # One line per differential test, printed at the end of the run (pytest_terminal_summary below).
 SUMMARY: list[str] = []
@@ -143,16 +142,7 @@ def pocketbase(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(url + "/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"pocketbase serve did not start: {log_path.read_text()}")
-            time.sleep(0.05)
+        wait_healthy(url, proc, log_path, "pocketbase serve")
         server = Server("pocketbase", url, _client(url))
         _seed(server)
         yield server

@@ -50,18 +50,7 @@ def running_server(data_dir: Path, db_url: str = "", workers: int = 1) -> Iterat
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(url + "/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"hearth serve did not start: {(data_dir / f'serve-{port}.log').read_text()}"
-                )
-            time.sleep(0.1)
+        wait_healthy(url, proc, data_dir / f"serve-{port}.log", "hearth serve")
         yield url
     finally:
         proc.send_signal(2)
@@ -71,6 +60,20 @@ def running_server(data_dir: Path, db_url: str = "", workers: int = 1) -> Iterat
             proc.kill()
             proc.wait()
         log.close()
+
+
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], log_path: Path, what: str) -> None:
+    """Poll /api/health until the server answers; fail with its log if it dies or takes >30 s."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(url + "/api/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not start: {log_path.read_text()}")
+        time.sleep(0.05)
 
 
 def superuser_token(url: str) -> str:
