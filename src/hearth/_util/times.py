@@ -43,8 +43,3 @@ def parse_datetime(text: str) -> datetime | None:
         offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
         dt = dt - sign * offset
     return dt
-
-
-def normalize_datetime(text: str) -> str | None:
-    dt = parse_datetime(text)
-    return None if dt is None else format_datetime(dt)

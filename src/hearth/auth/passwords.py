@@ -7,7 +7,6 @@ Hashing takes tens of milliseconds, so it runs in a small thread pool (bcrypt re
 from __future__ import annotations
 
 import asyncio
-import hmac
 from concurrent.futures import ThreadPoolExecutor
 
 import bcrypt
@@ -41,7 +40,3 @@ async def verify_password(password: str, hashed: str | None) -> bool:
     target = hashed or _DUMMY_HASH.decode()
     ok = await asyncio.get_running_loop().run_in_executor(_pool, _verify, password, target)
     return ok and hashed is not None
-
-
-def same_secret(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())

@@ -48,9 +48,6 @@ class Dialect:
     def random_order(self) -> str:
         return "RANDOM()"
 
-    def lower(self, expr: str) -> str:
-        return f"LOWER({expr})"
-
     # Conversions used when a select/relation/file field switches between one and many values.
     def json_wrap_single(self, col: str) -> str:
         raise NotImplementedError
@@ -236,17 +233,3 @@ class PostgresDialect(Dialect):
 
 SQLITE = SQLiteDialect()
 POSTGRES = PostgresDialect()
-
-
-class Params:
-    """Collects bound values and hands out the dialect's placeholders in order."""
-
-    __slots__ = ("dialect", "values")
-
-    def __init__(self, dialect: Dialect) -> None:
-        self.dialect = dialect
-        self.values: list[Any] = []
-
-    def add(self, value: Any) -> str:
-        self.values.append(value)
-        return self.dialect.placeholder(len(self.values))
