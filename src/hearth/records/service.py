@@ -91,7 +91,11 @@ class RecordService:
         self, c: Collection, rid: str, rule: str | None, info: RequestInfo, ex: Executor | None = None
     ) -> Any:
         """The row of `rid` if it exists and its rule admits the requester, else None (403 for null rules)."""
-        con = enforce.constraint(self.db.dialect, c, rule, info)
+        return await self._row_meeting(c, rid, enforce.constraint(self.db.dialect, c, rule, info), info, ex)
+
+    async def _row_meeting(
+        self, c: Collection, rid: str, con: enforce.Constraint, info: RequestInfo, ex: Executor | None
+    ) -> Any:
         if con.deny:
             return None
         codec = self.codec(c)
@@ -252,7 +256,7 @@ class RecordService:
         auth = info.auth
         codec = self.codec(c)
         rule = enforce.constraint(self.db.dialect, c, c.rules.get("updateRule"), info)
-        row = await self.find_allowed(c, rid, c.rules.get("updateRule"), info, ex)
+        row = await self._row_meeting(c, rid, rule, info, ex)
         if row is None:
             raise NotFound()
         old = codec.values_from_row(row)
