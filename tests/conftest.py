@@ -26,6 +26,8 @@ from hearth.http.server import build_app
 collect_ignore = [] if os.environ.get("HEARTH_DIFFERENTIAL") == "1" else ["differential"]
 
 PG_ADMIN_URL = os.environ.get("HEARTH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+# Every API rule public: the shape most API tests start from.
+OPEN = {"listRule": "", "viewRule": "", "createRule": "", "updateRule": "", "deleteRule": ""}
 SUPERUSER_EMAIL = "admin@example.com"
 SUPERUSER_PASSWORD = "adminpass123"
 

@@ -14,9 +14,8 @@ from typing import Any
 import orjson
 import pytest
 
-from tests.conftest import Api, unique
+from tests.conftest import OPEN, Api, unique
 
-OPEN = {"listRule": "", "viewRule": "", "createRule": "", "updateRule": "", "deleteRule": ""}
 BATCH_FAILED = "Batch transaction failed."
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import Api, unique
-
-OPEN = {"listRule": "", "viewRule": "", "createRule": "", "updateRule": "", "deleteRule": ""}
+from tests.conftest import OPEN, Api, unique
 
 
 async def test_collections_need_a_superuser(api: Api) -> None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import Api, unique
+from tests.conftest import OPEN, Api, unique
 
-OPEN = {"listRule": "", "viewRule": "", "createRule": "", "updateRule": "", "deleteRule": ""}
 AUTODATES = [
     {"name": "created", "type": "autodate", "onCreate": True, "onUpdate": False},
     {"name": "updated", "type": "autodate", "onCreate": True, "onUpdate": True},

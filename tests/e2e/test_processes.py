@@ -11,9 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import OPEN
 from tests.e2e.conftest import ADMIN, hearth_cli, running_server, superuser_token
-
-OPEN = {"listRule": "", "viewRule": "", "createRule": "", "updateRule": "", "deleteRule": ""}
 
 
 def _exercise_schema_changes(writer: str, readers: list[str]) -> None:
