@@ -35,53 +35,75 @@ def user(uid: str) -> RequestInfo:
 
 
 @pytest.mark.parametrize(
-    ("text", "sqlite_sql", "pg_sql", "params"),
+    ("text", "sqlite_sql", "sqlite_params", "pg_sql", "pg_params"),
     [
-        ("views > 5", '"posts"."views" > ?', '"posts"."views" > $1', [5.0]),
-        ('views > "5"', '"posts"."views" > ?', '"posts"."views" > $1', [5.0]),
-        ("published = true", '"posts"."published" = ?', '"posts"."published" = $1::boolean', [True]),
+        # Numbers are bound as floats (PocketBase binds float64); SQLite converts "5" itself
+        # (NUMERIC affinity), PostgreSQL gets the converted value.
+        ("views > 5", '"posts"."views" > ?', [5.0], '("posts"."views" > $1::float8)', [5.0]),
+        ('views > "5"', '"posts"."views" > ?', ["5"], '("posts"."views" > $1::float8)', [5.0]),
+        # true is PocketBase's 1.
+        (
+            "published = true",
+            '"posts"."published" = ?',
+            [1],
+            '(("posts"."published")::int = $1::float8)',
+            [1.0],
+        ),
         (
             "title = 'a' && views < 3",
-            '(COALESCE("posts"."title", \'\') = COALESCE(?, \'\') AND "posts"."views" < ?)',
-            '(COALESCE("posts"."title", \'\') = COALESCE($1, \'\') AND "posts"."views" < $2)',
+            '("posts"."title" = ? AND "posts"."views" < ?)',
+            ["a", 3.0],
+            '(("posts"."title" = $1::text) AND ("posts"."views" < $2::float8))',
             ["a", 3.0],
         ),
+        # An explicit % is kept; otherwise the text is wrapped and its wildcards escaped.
+        ('title ~ "50%"', '"posts"."title" LIKE ? ESCAPE \'\\\'', ["50%"], None, [True, "50%"]),
+        ('title !~ "a_b"', '"posts"."title" NOT LIKE ? ESCAPE \'\\\'', ["%a\\_b%"], None, [True, "%a\\_b%"]),
         (
-            'title ~ "50%"',
-            '"posts"."title" LIKE ? ESCAPE \'\\\'',
-            '"posts"."title" ILIKE $1 ESCAPE \'\\\'',
-            ["50%"],
+            "title = null",
+            '("posts"."title" = ? OR ("posts"."title" IS NULL))',
+            [""],
+            '(("posts"."title" = $1::text) OR ("posts"."title" IS NULL))',
+            [""],
         ),
-        (
-            'title !~ "a_b"',
-            '"posts"."title" NOT LIKE ? ESCAPE \'\\\'',
-            '"posts"."title" NOT ILIKE $1 ESCAPE \'\\\'',
-            ["%a\\_b%"],
-        ),
-        ("title = null", '("posts"."title" = \'\' OR "posts"."title" IS NULL)', None, []),
         (
             "views > 1 || (views < 0 && published = false)",
             '("posts"."views" > ? OR ("posts"."views" < ? AND "posts"."published" = ?))',
-            '("posts"."views" > $1 OR ("posts"."views" < $2 AND "posts"."published" = $3::boolean))',
-            [1.0, 0.0, False],
+            [1.0, 0.0, 0],
+            '(("posts"."views" > $1::float8) OR (("posts"."views" < $2::float8) AND '
+            '(("posts"."published")::int = $3::float8)))',
+            [1.0, 0.0, 0.0],
         ),
     ],
 )
-def test_sql_and_params(text: str, sqlite_sql: str, pg_sql: str | None, params: list[object]) -> None:
-    c = posts()
-    compiled = compile_filter(SQLITE, c, text, rule=False)
+def test_sql_and_params(
+    text: str, sqlite_sql: str, sqlite_params: list[object], pg_sql: str | None, pg_params: list[object]
+) -> None:
+    compiled = compile_filter(SQLITE, posts(), text, rule=False)
     assert compiled is not None
     assert compiled.render(SQLITE, 1) == sqlite_sql
-    assert compiled.params(guest()) == params
+    assert compiled.params(guest()) == sqlite_params
+    pg = compile_filter(POSTGRES, posts(), text, rule=False)
+    assert pg is not None
     if pg_sql is not None:
-        pg = compile_filter(POSTGRES, posts(), text, rule=False)
-        assert pg is not None and pg.render(POSTGRES, 1) == pg_sql
+        assert pg.render(POSTGRES, 1) == pg_sql
+    assert pg.params(guest()) == pg_params
+
+
+def test_like_on_postgres_folds_ascii_only() -> None:
+    pg = compile_filter(POSTGRES, posts(), 'title ~ "É"', rule=False)
+    assert pg is not None
+    sql = pg.render(POSTGRES, 1)
+    assert "ILIKE" not in sql and "translate(" in sql
+    assert pg.params(guest()) == [True, "%É%"]
 
 
 def test_placeholders_number_from_the_given_start() -> None:
     compiled = compile_filter(POSTGRES, posts(), "views > 1 && views < 9", rule=False)
     assert compiled is not None
-    assert compiled.render(POSTGRES, 3) == '("posts"."views" > $3 AND "posts"."views" < $4)'
+    assert (
+        compiled.render(POSTGRES, 3) == '(("posts"."views" > $3::float8) AND ("posts"."views" < $4::float8))'
+    )
 
 
 def test_request_values_are_parameters_read_per_request() -> None:
@@ -139,6 +161,6 @@ def test_json_paths_and_multi_value_modifiers() -> None:
     compiled = compile_filter(SQLITE, c, "meta.a.0 = 1", rule=False)
     assert compiled is not None and 'json_extract("posts"."meta", \'$.a[0]\')' in compiled.render(SQLITE, 1)
     pg = compile_filter(POSTGRES, posts(), "meta.a = 'x'", rule=False)
-    assert pg is not None and "#>> '{a}'" in pg.render(POSTGRES, 1)
+    assert pg is not None and "#> '{a}'" in pg.render(POSTGRES, 1)
     with pytest.raises(FilterError):
         compile_filter(SQLITE, c, "title:each = 'x'", rule=False)  # :each needs a multi-value field

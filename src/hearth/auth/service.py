@@ -59,7 +59,11 @@ class AuthService:
         verified = tokens.verify(token, key)
         if verified is None:
             return None
-        return AuthState(c, codec.values_from_row(row), bool(verified.get("refreshable", False)))
+        record = codec.values_from_row(row)
+        # Rules may read `@request.auth.password` (the hash, as in PocketBase); the record only
+        # feeds rule evaluation, never a response.
+        record["password"] = codec.raw_value(row, "password")
+        return AuthState(c, record, bool(verified.get("refreshable", False)))
 
     def issue_auth_token(self, c: Collection, record: dict[str, Any], raw_token_key: str) -> str:
         claims = {"collectionId": c.id, "id": record["id"], "refreshable": True, "type": tokens.AUTH}

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hearth.filter import values as V
 from hearth.query.resolve import (
     ColumnRef,
     Getter,
@@ -26,6 +27,7 @@ from hearth.rules.context import RequestInfo
 from hearth.schema.collection import Collection
 from hearth.schema.fields.base import BOOL, NUMBER, TEXT
 from hearth.sql import filter as fsql
+from hearth.sql import typed as T
 from hearth.sql.dialect import Dialect, quote
 
 __all__ = ["CompiledFilter", "FilterError", "Unsupported", "compile_filter"]
@@ -55,78 +57,64 @@ class CompiledFilter:
         return [g(info) for g in self.getters]
 
 
-_COMPARISON_OPS = {"=": "=", "!=": "<>", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
+_SQL_OPS = {"=": "=", "!=": "<>", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
+_FLIPPED = {">": "<", ">=": "<=", "<": ">", "<=": ">="}
+
+NULL_IDENT = "null"  # the literal `null` (or a path that is blank for guests): PocketBase's NULL
+BOOL_IDENT = "bool"  # `true`/`false`: PocketBase's 1/0, a value known not to be blank
 
 
-def _to_number(v: Any) -> float | None:
-    if isinstance(v, bool):
-        return 1.0 if v else 0.0
-    if isinstance(v, int | float):
-        return float(v)
-    if isinstance(v, str):
-        try:
-            return float(v.strip()) if v.strip() else 0.0
-        except ValueError:
-            return None
-    return None if v is not None else 0.0
+@dataclass(frozen=True, slots=True)
+class _Side:
+    """One operand as PocketBase's `=`/`!=` rules see it (tools/search/filter.go)."""
+
+    operand: T.Operand
+    ident: str | None = None  # NULL_IDENT | BOOL_IDENT for identifier literals
+    json: bool = False  # a JSON value: compared with IS / IS NOT, never with blank fallbacks
+
+    @property
+    def is_value(self) -> bool:
+        return self.operand.kind == T.VALUE
 
 
-def _to_text(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
+def _go_number(v: Any) -> Any:
+    """Request values are bound as Go binds them: every JSON number is a float64."""
+    return float(v) if isinstance(v, int) and not isinstance(v, bool) else v
 
 
-def _to_bool(v: Any) -> bool:
-    if isinstance(v, str):
-        return v.lower() in ("1", "true", "t")
-    return bool(v)
+def _blank(v: Any, ident: str | None) -> bool:
+    return ident == NULL_IDENT or (ident is None and v in (None, ""))
 
 
-def _coercer(storage: str) -> Callable[[Any], Any]:
-    if storage == NUMBER:
-        return _to_number
-    if storage == BOOL:
-        return _to_bool
-    return _to_text
-
-
-def _like_pattern(v: Any) -> str:
-    text = _to_text(v)
-    if "%" in text.replace("\\%", ""):
-        return text
-    escaped = text.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%")
-    return f"%{escaped}%"
-
-
-def _compare_values(op: str, a: Any, b: Any) -> bool:
-    """Both sides known at request time (e.g. `@request.auth.id != ""`)."""
+def _decide(op: str, a: Any, a_ident: str | None, b: Any, b_ident: str | None) -> bool:
+    """`a op b` for two request-time values, exactly as PocketBase's SQL would answer it."""
+    a, b = V.to_sqlite(a), V.to_sqlite(b)
     if op in ("=", "!="):
-        eq = (
-            _to_text(a) == _to_text(b)
-            if not (isinstance(a, int | float) and isinstance(b, int | float))
-            else a == b
-        )
-        return eq if op == "=" else not eq
+        eq = op == "="
+        ea, eb = _blank(a, a_ident), _blank(b, b_ident)
+        if ea and eb:
+            return eq
+        a2, b2 = ("" if ea else a), ("" if eb else b)
+        if not ea and not eb:
+            result = V.compare("=" if eq else "IS NOT", a2, b2)
+        else:
+            # `'' = x OR x IS NULL` with the non-blank x: only a blank x could match.
+            result = V.compare("=" if eq else "IS NOT", a2, b2)
+        return bool(result)
     if op in ("~", "!~"):
-        hit = _to_text(b).strip("%").lower() in _to_text(a).lower()
-        return hit if op == "~" else not hit
-    na, nb = _to_number(a), _to_number(b)
-    if na is not None and nb is not None:
-        x, y = na, nb
-    else:
-        x, y = _to_text(a), _to_text(b)  # type: ignore[assignment]
-    return {">": x > y, ">=": x >= y, "<": x < y, "<=": x <= y}[op]  # type: ignore[operator]
+        if b_ident == NULL_IDENT:
+            return False
+        pattern = ("%" + (V.as_text(b) or "") + "%") if b_ident else V.like_pattern(b)
+        hit = V.like(a, pattern)
+        return bool(hit if op == "~" or hit is None else not hit)
+    return bool(V.compare(_SQL_OPS[op], a, b))
 
 
 class _Compiler:
     def __init__(self, d: Dialect, c: Collection, resolver: Resolver) -> None:
         self.d = d
         self.c = c
+        self.t = T.typing_for(d)
         self.resolver = resolver
         self.getters: list[Getter] = []
         self.uses_columns = False
@@ -135,10 +123,10 @@ class _Compiler:
         self.getters.append(getter)
         return fsql.MARK
 
-    def embed(self, sql: str, getters: tuple[Getter, ...]) -> str:
+    def place(self, frag: T.Frag) -> str:
         """Place SQL that carries its own parameters; call in textual order."""
-        self.getters.extend(getters)
-        return sql
+        self.getters.extend(frag.getters)
+        return frag.sql
 
     def node(self, n: Any) -> str:
         kind = type(n).__name__
@@ -147,7 +135,7 @@ class _Compiler:
         if kind == "Or":
             return fsql.join("OR", [self.node(x) for x in n.items])
         if kind == "Comparison":
-            return self.comparison(n)
+            return self.place(self.comparison(n))
         raise FilterError("invalid expression")
 
     def decider(self, n: Any) -> Callable[[RequestInfo], bool]:
@@ -160,10 +148,14 @@ class _Compiler:
             return lambda i: any(p(i) for p in parts)
         left, right = self.operand(n.left), self.operand(n.right)
         assert isinstance(left, ValueRef) and isinstance(right, ValueRef)
-        op, lg, rg = n.op.lstrip("?"), left.get, right.get
-        return lambda i: _compare_values(op, lg(i), rg(i))
+        return self._value_decider(n.op.lstrip("?"), left, right)
 
-    def operand(self, n: Any) -> ColumnRef | SetRef | ValueRef:
+    def _value_decider(self, op: str, left: ValueRef, right: ValueRef) -> Callable[[RequestInfo], bool]:
+        lg, rg = left.get, right.get
+        li, ri = _ident(left), _ident(right)
+        return lambda i: _decide(op, lg(i), li, rg(i), ri)
+
+    def operand(self, n: Any) -> ColumnRef | SetRef | JoinedRef | ValueRef:
         kind = type(n).__name__
         if kind == "Identifier":
             try:
@@ -172,11 +164,19 @@ class _Compiler:
                 raise FilterError(f"unknown field {exc}") from exc
             if not isinstance(ref, ValueRef):
                 self.uses_columns = True
-            return ref  # type: ignore[return-value]
+            return ref
         if kind == "Literal":
-            value = n.value
-            lkind = {"number": NUMBER, "bool": BOOL, "null": "null"}.get(getattr(n, "kind", "text"), TEXT)
-            return ValueRef(lambda _i, v=value: v, lkind)
+            lkind = getattr(n, "kind", "text")
+            if lkind == "number":
+                number = float(n.raw)  # PocketBase binds every number literal as a float64 (and -0 stays -0)
+                return ValueRef(lambda _i: number, "literal")
+            if lkind == "null":
+                return ValueRef(lambda _i: None, "null")
+            if lkind == "bool":
+                truth = bool(n.value)
+                return ValueRef(lambda _i: truth, BOOL, const=True)
+            text = n.value
+            return ValueRef(lambda _i: text, "literal")
         if kind == "FunctionCall":
             return self.function(n)
         raise FilterError("invalid operand")
@@ -193,30 +193,67 @@ class _Compiler:
             ref = self.operand(arg)
             if isinstance(ref, ValueRef):
                 get = ref.get
-                getters.append(lambda i, g=get: _to_number(g(i)) or 0.0)
+                getters.append(lambda i, g=get: _to_number(g(i)))
                 parts.append(fsql.MARK)
-            elif isinstance(ref, ColumnRef) and ref.storage in (NUMBER, "any"):
+            elif isinstance(ref, ColumnRef) and ref.storage in (NUMBER, "any") and not ref.lower:
                 getters.extend(ref.getters)
                 parts.append(self.d.json_value_as(ref.sql, NUMBER) if ref.storage == "any" else ref.sql)
             else:
                 raise FilterError("geoDistance takes numbers")
         self.uses_columns = True  # evaluated by the database even when all arguments are constants
-        return ColumnRef(fsql.haversine_km(*parts), NUMBER, tuple(getters))
+        return ColumnRef(fsql.haversine_km(*parts), NUMBER, tuple(getters), None, True)
 
-    def comparison(self, n: Any) -> str:
+    # ----- typed operands --------------------------------------------------------------------
+    def column_side(
+        self, sql: str, getters: tuple[Getter, ...], ref: ColumnRef | SetRef | JoinedRef, nullable: bool
+    ) -> _Side:
+        frag = T.Frag(sql, tuple(getters))
+        if ref.storage == "any":
+            op = self.t.column(frag, T.JSON, None, True)
+        elif ref.storage == BOOL:
+            op = self.t.bool_column(frag, ref.affinity, nullable)
+        else:
+            op = self.t.column(frag, T.NUM if ref.storage == NUMBER else T.TEXT, ref.affinity, nullable)
+        if isinstance(ref, ColumnRef) and ref.lower:
+            return _Side(self.t.lower(op))
+        return _Side(op, json=ref.storage == "any")
+
+    def value_side(self, ref: ValueRef) -> _Side:
+        get = ref.get
+        ident = _ident(ref)
+        if ref.kind == "null":
+            return _Side(T.value(lambda _i: None, const=True), NULL_IDENT)
+        if ref.kind == "any":
+            return _Side(T.value(lambda i: _go_number(get(i))), ident)
+        if ref.kind == "literal":
+            return _Side(T.value(get, const=True), ident)
+        # Booleans (`true`, `:isset`) are 1/0; macros and `:length` numbers; the rest text.
+        vtype = T.TEXT if ref.kind == TEXT else T.NUM
+        return _Side(T.value(get, const=ref.const, vtype=vtype), ident)
+
+    def side(self, ref: ColumnRef | ValueRef) -> _Side:
+        if isinstance(ref, ValueRef):
+            return self.value_side(ref)
+        return self.column_side(ref.sql, ref.getters, ref, ref.nullable)
+
+    # ----- comparisons -----------------------------------------------------------------------
+    def comparison(self, n: Any) -> T.Frag:
         left, right = self.operand(n.left), self.operand(n.right)
         op: str = n.op
         any_of = op.startswith("?")
         op = op.lstrip("?")
         if isinstance(left, ValueRef) and isinstance(right, ValueRef):
-            lg, rg = left.get, right.get
-            return self.d.bool_param(self.param(lambda i: _compare_values(op, lg(i), rg(i))))
+            decide = self._value_decider(op, left, right)
+            return T.Frag(self.d.bool_param(fsql.MARK), (decide,))
         if isinstance(right, SetRef) and not isinstance(left, SetRef):
-            if op in ("~", "!~"):
-                raise Unsupported("a multi-valued right side of ~")
-            left, right, op = right, left, _FLIPPED.get(op, op)
+            if isinstance(left, JoinedRef):
+                raise Unsupported("multi-valued on both sides")
+            return self.set_comparison(right, op, left, any_of, set_on_left=False)
         if isinstance(left, SetRef):
             if isinstance(right, SetRef):
+                same = type(n.left).__name__ == "Identifier" and n.left.name == getattr(n.right, "name", None)
+                return self.set_vs_set(left, op, right, any_of, same)
+            if isinstance(right, JoinedRef):
                 raise Unsupported("multi-valued on both sides")
             return self.set_comparison(left, op, right, any_of)
         if isinstance(right, JoinedRef) and not isinstance(left, JoinedRef):
@@ -225,99 +262,143 @@ class _Compiler:
             left, right, op = right, left, _FLIPPED.get(op, op)
         if isinstance(left, JoinedRef):
             return self.joined_comparison(left, op, right, any_of)
-        if isinstance(left, ValueRef):
-            if op in ("~", "!~"):
-                assert isinstance(right, ColumnRef)
-                return self.like_value_column(left, right, op)
-            left, right, op = right, left, _FLIPPED.get(op, op)
-        assert isinstance(left, ColumnRef)
-        col = self.embed(left.sql, left.getters)
-        return self.expr_vs(col, left.storage, op, right)
+        assert not isinstance(right, (SetRef, JoinedRef))
+        return self.condition(op, self.side(left), self.side(right))
 
-    def joined_comparison(self, ref: JoinedRef, op: str, right: Any, any_of: bool) -> str:
+    def condition(self, op: str, a: _Side, b: _Side) -> T.Frag:
+        """`a op b` with PocketBase's rules (one side at least is a column)."""
+        t = self.t
+        if op in ("~", "!~"):
+            if b.ident == NULL_IDENT or a.ident == NULL_IDENT:
+                return t.null_condition()
+            return t.like(a.operand, b.operand, op == "!~")
+        if op not in ("=", "!="):
+            return t.compare(_SQL_OPS[op], a.operand, b.operand)
+        eq = op == "="
+        if a.json or b.json:
+            return t.compare("IS" if eq else "IS NOT", a.operand, b.operand)
+        if a.is_value and not b.is_value:
+            a, b = b, a
+        if not b.is_value:
+            # Two columns: blank and NULL are the same value (and the affinities are lost).
+            return t.compare("=" if eq else "IS NOT", t.blank_or(a.operand), t.blank_or(b.operand))
+        col, value = a.operand, b.operand
+        if b.ident == NULL_IDENT:
+            return self.blank_test(col, eq)
+        if b.ident == BOOL_IDENT or value.const:
+            assert value.get is not None
+            if value.const and _blank(value.get(None), None):
+                return self.blank_test(col, eq)
+            return t.compare("=" if eq else "IS NOT", col, value)
+        # A request-time value: blank ("" or missing) compares as `col = '' OR col IS NULL`.
+        get = value.get
+        assert get is not None
+        filled = T.Operand(T.VALUE, get=lambda i: "" if _blank(get(i), None) else get(i))
+        direct = t.compare("=" if eq else "IS NOT", col, filled)
+        if not col.nullable:
+            return direct
+        blank = t.param(lambda i: _blank(get(i), None))
+        null_too = T.cat(
+            "(", T.Frag(self.d.bool_param(blank.sql), blank.getters), " AND ", t.is_null(col), ")"
+        )
+        if eq:
+            return T.cat("(", direct, " OR ", null_too, ")")
+        return T.cat("(", direct, " AND NOT ", null_too, ")")
+
+    def blank_test(self, col: T.Operand, eq: bool) -> T.Frag:
+        """`col = ''` or NULL (PocketBase's form for a blank right side)."""
+        t = self.t
+        empty = T.value(lambda _i: "", const=True)
+        if eq:
+            return T.cat("(", t.compare("=", col, empty), " OR ", t.is_null(col), ")")
+        return T.cat("(", t.compare("IS NOT", col, empty), " AND ", t.is_null(col, negate=True), ")")
+
+    def joined_comparison(self, ref: JoinedRef, op: str, right: Any, any_of: bool) -> T.Frag:
         """On the joined row; plain operators also require every row of the collection to match."""
         if isinstance(right, (SetRef, JoinedRef)):
             raise Unsupported("@collection compared with a multi-valued side")
-        cond = self.expr_vs(ref.sql, ref.storage, op, right)
+        cond = self.condition(op, self.column_side(ref.sql, (), ref, True), self.side(right))
         if any_of:
             return cond
         every = self.resolver._alias()
-        cond2 = self.expr_vs(f"{every}.{quote(ref.field)}", ref.storage, op, right)
-        return f"({cond} AND NOT EXISTS (SELECT 1 FROM {quote(ref.table)} AS {every} WHERE NOT ({cond2})))"
-
-    def expr_vs(self, col: str, storage: str, op: str, right: ColumnRef | ValueRef) -> str:
-        """`col op right` where col is single-valued SQL already placed in the text."""
-        if isinstance(right, ColumnRef):
-            other = self.embed(right.sql, right.getters)
-            if op in ("~", "!~"):
-                pattern = f"('%' || {self.d.as_text(other)} || '%')"
-                return fsql.like(self.d, self.d.as_text(col), pattern, op == "!~")
-            if storage != right.storage or "any" in (storage, right.storage):
-                col, other = self.d.as_text(col), self.d.as_text(other)
-                storage = TEXT
-            if op in ("=", "!=") and storage == TEXT:
-                return fsql.text_eq_nullable(col, other, op == "!=")
-            return fsql.compare(self.d, col, _COMPARISON_OPS[op], other)
-        return self.column_value(storage, col, op, right)
-
-    def set_comparison(self, ref: SetRef, op: str, right: ColumnRef | ValueRef, any_of: bool) -> str:
-        """`?op`: some element matches. Plain op: every element matches (and an empty set
-        compares as one blank value), as PocketBase's multi-match does."""
-        src = self.embed(ref.source, ref.getters)
-        cond = self.expr_vs(ref.value, ref.storage, op, right)
-        if any_of:
-            return f"EXISTS (SELECT 1 {src} AND {cond})"
-        src2 = self.embed(ref.source, ref.getters)
-        cond2 = self.expr_vs(ref.value, ref.storage, op, right)
-        src3 = self.embed(ref.source, ref.getters)
-        blank = self.expr_vs("''" if ref.storage == TEXT else "NULL", ref.storage, op, right)
-        return (
-            f"((EXISTS (SELECT 1 {src} AND {cond}) AND NOT EXISTS (SELECT 1 {src2} AND NOT ({cond2})))"
-            f" OR (NOT EXISTS (SELECT 1 {src3}) AND {blank}))"
+        row = self.column_side(f"{every}.{quote(ref.field)}", (), ref, True)
+        cond2 = self.condition(op, row, self.side(right))
+        return T.cat(
+            "(",
+            cond,
+            f" AND NOT EXISTS (SELECT 1 FROM {quote(ref.table)} AS {every} WHERE NOT (",
+            cond2,
+            ")))",
         )
 
-    def column_value(self, storage: str, col: str, op: str, value: ValueRef) -> str:
-        get = value.get
-        if op in ("~", "!~"):
-            text_col = col if storage == TEXT else self.d.as_text(col)
-            return fsql.like(self.d, text_col, self.param(lambda i: _like_pattern(get(i))), op == "!~")
-        if value.kind == "null" and op in ("=", "!="):
-            return fsql.is_blank(col, op == "!=")
-        if storage == "any":
-            # A JSON path: compare as the literal's kind.
-            kind = value.kind if value.kind in (NUMBER, BOOL) else TEXT
-            expr = self.d.json_value_as(col, kind)
-            if kind == TEXT:
-                if op in ("=", "!="):
-                    return fsql.text_eq_nullable(expr, self.param(lambda i: _to_text(get(i))), op == "!=")
-                return fsql.compare(self.d, expr, _COMPARISON_OPS[op], self.param(lambda i: _to_text(get(i))))
-            storage, col = kind, expr
-        if storage == TEXT:
-            if op in ("=", "!="):
-                return fsql.text_eq_nullable(col, self.param(lambda i: _to_text(get(i))), op == "!=")
-            return fsql.compare(self.d, col, _COMPARISON_OPS[op], self.param(lambda i: _to_text(get(i))))
-        if storage == NUMBER and value.kind == TEXT:
-            probe = value.get(RequestInfo())
-            if isinstance(probe, str) and _to_number(probe) is None:
-                # A non-numeric text against a number: compare as text, as SQLite would.
-                return fsql.compare(
-                    self.d, self.d.as_text(col), _COMPARISON_OPS[op], self.param(lambda i: _to_text(get(i)))
-                )
-        coerce = _coercer(storage)
-        ph = self.param(lambda i: coerce(get(i)))
-        if storage == BOOL:
-            ph = self.d.bool_param(ph)
-        return fsql.compare(self.d, col, _COMPARISON_OPS[op], ph)
+    def set_comparison(
+        self, ref: SetRef, op: str, other: ColumnRef | ValueRef, any_of: bool, set_on_left: bool = True
+    ) -> T.Frag:
+        """`?op`: some element matches. Plain op: some element matches and none fails (NULL is
+        not a failure). An empty set reads as one NULL element, as PocketBase's LEFT JOIN does."""
+        src = T.Frag(ref.source, ref.getters)
 
-    def like_value_column(self, value: ValueRef, ref: ColumnRef, op: str) -> str:
-        get = value.get
-        ph = self.param(lambda i: _to_text(get(i)))
-        col = self.embed(ref.sql, ref.getters)
-        pattern = f"('%' || {self.d.as_text(col)} || '%')"
-        return fsql.like(self.d, ph, pattern, op == "!~")
+        def cond(element: _Side) -> T.Frag:
+            pair = (element, self.side(other)) if set_on_left else (self.side(other), element)
+            return self.condition(op, *pair)
+
+        def element() -> _Side:
+            return self.column_side(ref.value, (), ref, True)
+
+        null = T.Operand(T.VALUE, get=lambda _i: None, const=True)
+        some = T.cat("EXISTS (SELECT 1 ", src, " AND ", cond(element()), ")")
+        empty = T.cat("(NOT EXISTS (SELECT 1 ", src, ") AND ", cond(_Side(null)), ")")
+        if any_of:
+            return T.cat("(", some, " OR ", empty, ")")
+        none_fails = T.cat("NOT EXISTS (SELECT 1 ", src, " AND NOT (", cond(element()), "))")
+        return T.cat("((", some, " AND ", none_fails, ") OR ", empty, ")")
+
+    def set_vs_set(self, left: SetRef, op: str, right: SetRef, any_of: bool, same: bool) -> T.Frag:
+        """Two multi-valued sides. Some pair of elements matches (the same element on both sides
+        when both name the same path, as PocketBase joins it once); plain operators also need
+        every pair not to fail. An empty side reads as one NULL element."""
+
+        def pairs(both: bool) -> tuple[T.Frag, str, str]:
+            la, ra = self.resolver._alias(), self.resolver._alias()
+            lat = self.d.lateral
+            parts: list[str | T.Frag] = [
+                f"FROM (SELECT 1 AS one) AS __seed LEFT JOIN {lat}(SELECT {left.value} AS v ",
+                T.Frag(left.source, left.getters),
+                f") AS {la} ON 1=1",
+            ]
+            if both:
+                parts += [
+                    f" LEFT JOIN {lat}(SELECT {right.value} AS v ",
+                    T.Frag(right.source, right.getters),
+                    f") AS {ra} ON 1=1",
+                ]
+            return T.cat(*parts), f"{la}.v", f"{ra}.v" if both else f"{la}.v"
+
+        def cond(lv: str, rv: str) -> T.Frag:
+            return self.condition(
+                op, self.column_side(lv, (), left, True), self.column_side(rv, (), right, True)
+            )
+
+        src, lv, rv = pairs(not same)
+        some = T.cat("EXISTS (SELECT 1 ", src, " WHERE ", cond(lv, rv), ")")
+        if any_of:
+            return some
+        src2, lv2, rv2 = pairs(True)
+        none_fails = T.cat("NOT EXISTS (SELECT 1 ", src2, " WHERE NOT (", cond(lv2, rv2), "))")
+        return T.cat("(", some, " AND ", none_fails, ")")
 
 
-_FLIPPED = {">": "<", ">=": "<=", "<": ">", "<=": ">="}
+def _ident(ref: ValueRef) -> str | None:
+    if ref.kind == "null":
+        return NULL_IDENT
+    if ref.kind == BOOL:
+        return BOOL_IDENT
+    return None
+
+
+def _to_number(v: Any) -> float:
+    v = V.numeric_affinity(V.to_sqlite(v))
+    return float(v) if isinstance(v, int | float) else 0.0
 
 
 _CACHE_LIMIT = 512

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from hearth._util.times import format_datetime
+from hearth.filter.values import NUMERIC, TEXT_AFFINITY
 from hearth.rules.context import RequestInfo
 from hearth.schema.collection import Collection
 from hearth.schema.fields.base import BOOL, JSON, NUMBER, TEXT, Field
@@ -41,8 +42,18 @@ class ColumnRef:
     """
 
     sql: str
-    storage: str
+    storage: str  # TEXT | NUMBER | BOOL | "any" (a JSON value)
     getters: tuple[Getter, ...] = ()
+    # SQLite's affinity of the expression (a plain column reference has its column's), which
+    # decides how the other operand is converted before comparing (hearth.filter.values).
+    affinity: str | None = None
+    nullable: bool = True
+    lower: bool = False  # `:lower`, applied by the compiler with SQLite's ASCII-only folding
+
+
+def affinity_of(storage: str) -> str:
+    """The affinity of a column holding `storage` (PocketBase's column types on SQLite)."""
+    return TEXT_AFFINITY if storage == TEXT else NUMERIC
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +65,7 @@ class JoinedRef:
     storage: str
     table: str  # the collection's table, for the "every row" form of plain operators
     field: str
+    affinity: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +79,7 @@ class SetRef:
     value: str
     storage: str
     getters: tuple[Getter, ...] = ()
+    affinity: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +87,8 @@ class ValueRef:
     """A value known only at request time (or a constant)."""
 
     get: Getter
-    kind: str = TEXT  # TEXT | NUMBER | BOOL | "null" | "any"
+    kind: str = TEXT  # TEXT | NUMBER | BOOL | "null" | "any" | "literal" (text or number)
+    const: bool = False  # the same value for every request
 
 
 def _macro_values() -> dict[str, Callable[[datetime], Any]]:
@@ -190,7 +204,7 @@ class Resolver:
     def resolve(self, name: str) -> ColumnRef | JoinedRef | SetRef | ValueRef:
         lowered = name.lower()
         if lowered in ("true", "false") and name not in self.collection.field_map:
-            return ValueRef(lambda _i, v=(lowered == "true"): v, BOOL)
+            return ValueRef(lambda _i, v=(lowered == "true"): v, BOOL, const=True)
         if lowered == "null" and name not in self.collection.field_map:
             return ValueRef(lambda _i: None, "null")
         if name.startswith("@"):
@@ -246,7 +260,7 @@ class Resolver:
                 if last:
                     if modifier is not None:
                         raise Unsupported(whole)  # e.g. `x_via_y:length` (PocketBase answers 400 too)
-                    return self._wrap(path, f'{alias}."id"', TEXT)
+                    return self._wrap(path, f'{alias}."id"', TEXT, TEXT_AFFINITY)
                 continue
             if last:
                 return self._final(current, alias, seg, modifier, whole, path if path.froms else None)
@@ -254,9 +268,12 @@ class Resolver:
             if f.type == "relation":
                 current, alias = self._hop(path, alias, f, whole)
                 continue
-            if f.type in ("json", "geoPoint") and modifier is None:
+            if f.type == "json" and modifier is None:
+                expr = self._d().json_value(f"{alias}.{quote(f.name)}", segments[i + 1 :])
+                return self._wrap(path, expr, "any", None) if path.froms else ColumnRef(expr, "any")
+            if f.type == "geoPoint" and modifier is None:
                 expr = self._d().json_path(f"{alias}.{quote(f.name)}", segments[i + 1 :])
-                return self._wrap(path, expr, "any") if path.froms else ColumnRef(expr, "any")
+                return self._wrap(path, expr, "any", None) if path.froms else ColumnRef(expr, "any")
             raise UnknownIdentifier(whole)
         raise UnknownIdentifier(whole)
 
@@ -312,43 +329,53 @@ class Resolver:
         path.wheres.append(sql)
         path.getters.extend(getters)
 
-    def _wrap(self, path: _Path, value: str, storage: str) -> ColumnRef | SetRef:
+    def _wrap(
+        self, path: _Path, value: str, storage: str, affinity: str | None, lower: bool = False
+    ) -> ColumnRef | SetRef:
         if path.multi:
-            return SetRef(path.source(), value, storage, tuple(path.getters))
-        return ColumnRef(f"(SELECT {value} {path.source()} LIMIT 1)", storage, tuple(path.getters))
+            if lower:
+                raise Unsupported(":lower across a multi-valued path")
+            return SetRef(path.source(), value, storage, tuple(path.getters), affinity)
+        # A scalar subquery has the affinity of its column, as the column itself would.
+        sql = f"(SELECT {value} {path.source()} LIMIT 1)"
+        return ColumnRef(sql, storage, tuple(path.getters), affinity, True, lower)
 
     def _final(
         self, c: Collection, alias: str, name: str, modifier: str | None, whole: str, path: _Path | None
     ) -> ColumnRef | SetRef:
         f = self._field(c, name, whole)
         col = f"{alias}.{quote(name)}"
-        multi_field = f.storage == JSON and f.type in ("select", "relation", "file")
+        valuer = f.type in ("select", "relation", "file")
+        multi_field = f.storage == JSON and valuer
         if modifier == "each":
-            if not multi_field:
+            if not valuer:
                 raise UnknownIdentifier(whole)
+            if not multi_field:
+                # One element: the value itself, read from a JSON array (so without affinity).
+                return self._wrap(path, col, TEXT, None) if path else ColumnRef(col, TEXT, nullable=False)
             inner = path or _Path()
             item, value = self._d().json_elements(col, self._alias())
             inner.froms.append(item)
             inner.multi = True
-            return self._wrap(inner, value, TEXT)
+            return self._wrap(inner, value, TEXT, None)
         if modifier == "length":
-            if not multi_field:
+            if not valuer:
                 raise UnknownIdentifier(whole)
-            expr = self._d().json_length(col)
-            return self._wrap(path, expr, NUMBER) if path else ColumnRef(expr, NUMBER)
-        if modifier == "lower":
-            if f.storage != TEXT:
-                raise UnknownIdentifier(whole)
-            expr = f"LOWER({col})"
-            return self._wrap(path, expr, TEXT) if path else ColumnRef(expr, TEXT)
-        if modifier is not None:
+            d = self._d()
+            expr = d.json_length(col) if multi_field else d.single_length(col)
+            return self._wrap(path, expr, NUMBER, None) if path else ColumnRef(expr, NUMBER, nullable=False)
+        if modifier not in (None, "lower"):
             raise Unsupported(whole)
+        lower = modifier == "lower"
+        if f.type == "json":
+            expr = self._d().json_value(col, [])
+            return self._wrap(path, expr, "any", None, lower) if path else ColumnRef(expr, "any", lower=lower)
+        storage, affinity = (TEXT, NUMERIC) if f.storage == JSON else (f.storage, affinity_of(f.storage))
         if f.storage == JSON:
-            if self.dialect is None:
-                raise Unsupported(whole)
-            expr = self.dialect.json_as_text(col)
-            return self._wrap(path, expr, TEXT) if path else ColumnRef(expr, TEXT)
-        return self._wrap(path, col, f.storage) if path else ColumnRef(col, f.storage)
+            col = self._d().json_as_text(col)
+        if path:
+            return self._wrap(path, col, storage, affinity, lower)
+        return ColumnRef(col, storage, (), affinity, False, lower)
 
     def _auth_path(self, whole: str, segments: list[str]) -> ColumnRef | SetRef | ValueRef:
         """`@request.auth.team.owner`: a path that starts at the requester's record. The SQL depends
@@ -389,7 +416,7 @@ class Resolver:
         if key not in self.joins:
             self.joins[key] = (self._alias(), target.name)
         sql_alias, table = self.joins[key]
-        return JoinedRef(f"{sql_alias}.{quote(f.name)}", f.storage, table, f.name)
+        return JoinedRef(f"{sql_alias}.{quote(f.name)}", f.storage, table, f.name, affinity_of(f.storage))
 
     def _resolve_special(self, name: str) -> ColumnRef | JoinedRef | ValueRef:
         if name in MACROS:
@@ -414,7 +441,8 @@ class Resolver:
         if head == "context" and len(parts) == 2:
             return ValueRef(lambda i: i.context)
         if head == "auth" and len(parts) == 3:
-            return ValueRef(_auth_getter(parts[2]), "any")
+            text = parts[2] in ("id", "collectionId", "collectionName")
+            return ValueRef(_auth_getter(parts[2]), TEXT if text else "any")
         if head == "auth" and 3 < len(parts) <= MAX_PATH_HOPS + 2:
             return self._auth_path(name, parts[2:])
         if head in ("query", "headers") and len(parts) == 3:
@@ -473,4 +501,4 @@ class Resolver:
         else:
             differs = f"NOT ({col} = {MARK_TEXT})"
         sql = f"({d.bool_param(MARK_TEXT)} AND {differs})"
-        return ColumnRef(sql, BOOL, (sent, value))
+        return ColumnRef(sql, BOOL, (sent, value), None, False)

@@ -44,7 +44,8 @@ class RecordCodec:
             f = self.collection.field_map[name]
             v = f.to_db(values.get(name, f.zero()))
             if f.storage == JSON:
-                v = None if v is None else orjson.dumps(v).decode()
+                # Keys sorted, as PocketBase (Go maps) stores JSON objects; text comparisons see it.
+                v = None if v is None else orjson.dumps(v, option=orjson.OPT_SORT_KEYS).decode()
             out.append(v)
         return out
 

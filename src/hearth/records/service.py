@@ -175,7 +175,7 @@ class RecordService:
         return Page(items, page, per_page, total, math.ceil(total / per_page))
 
     def _client_filter(self, c: Collection, text: str, auth: AuthState) -> Any:
-        if not text.strip():
+        if text == "":
             return None
         if not auth.is_superuser:
             for prefix in ("@collection.", "@request."):
@@ -183,11 +183,14 @@ class RecordService:
                     raise Forbidden(f"Only superusers can filter by {prefix}")
         try:
             # Superusers may filter on hidden fields, as in rules; nobody else can.
-            return compile_filter(
+            compiled = compile_filter(
                 self.db.dialect, c, text, rule=auth.is_superuser, auth_collection=auth.collection
             )
         except (FilterError, Unsupported) as exc:
             raise BadRequest() from exc
+        if compiled is None:
+            raise BadRequest()  # only whitespace or comments: PocketBase refuses it too
+        return compiled
 
     # ----- writes -------------------------------------------------------------------------
     def _check_writable(self, c: Collection) -> None:
@@ -224,6 +227,8 @@ class RecordService:
                     values[f.name] = generated
         if c.is_auth:
             self._auth_create_checks(c, body, values, auth, errors)
+        if c.is_superusers:
+            values["verified"] = True  # superusers are always verified, as in PocketBase
         self._validate(c, values, errors, changed=None)
         await self._check_relations(c, values, errors, changed=None, ex=ex)
         if errors:
@@ -275,6 +280,8 @@ class RecordService:
         changed = {name for name in values if values[name] != old.get(name)}
         if c.is_auth:
             await self._auth_update_checks(c, body, values, old, row, auth, errors, changed)
+        if c.is_superusers:
+            values["verified"] = True
         self._validate(c, values, errors, changed=changed)
         await self._check_relations(c, values, errors, changed=changed, ex=ex)
         if errors:

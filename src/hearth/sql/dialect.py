@@ -75,6 +75,15 @@ class Dialect:
         """The value at `path` (keys / array indexes, validated as \\w+) inside a JSON column."""
         raise NotImplementedError
 
+    def json_value(self, col: str, path: list[str]) -> str:
+        """The JSON value at `path` (validated as \\w+): SQLite's json_extract result, PostgreSQL's
+        jsonb (hearth.sql.typed reads its type)."""
+        raise NotImplementedError
+
+    def single_length(self, col: str) -> str:
+        """`:length` of a single-valued select/relation/file: 0 when blank, else 1."""
+        return f"(CASE WHEN {col} = '' OR {col} IS NULL THEN 0 ELSE 1 END)"
+
     def json_as_text(self, col: str) -> str:
         """A JSON column as its text, compact, as PocketBase compares multi-value fields."""
         raise NotImplementedError
@@ -88,6 +97,7 @@ class Dialect:
         return None
 
     # Filter compilation.
+    lateral = ""  # before a correlated subquery in FROM
     like_op = "LIKE"
     not_like_op = "NOT LIKE"
 
@@ -158,6 +168,10 @@ class SQLiteDialect(Dialect):
     def json_as_text(self, col: str) -> str:
         return col
 
+    def json_value(self, col: str, path: list[str]) -> str:
+        dotted = "$" + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in path)
+        return f"json_extract({col}, '{dotted}')"
+
 
 class PostgresDialect(Dialect):
     name = "postgres"
@@ -205,6 +219,9 @@ class PostgresDialect(Dialect):
     def json_path(self, col: str, path: list[str]) -> str:
         return f"({col} #>> '{{{','.join(path)}}}')"
 
+    def json_value(self, col: str, path: list[str]) -> str:
+        return f"({col} #> '{{{','.join(path)}}}')" if path else col
+
     def json_value_as(self, expr: str, kind: str) -> str:
         # `#>>` yields text; numbers and booleans need a cast that cannot fail on other text.
         if kind == "number":
@@ -222,6 +239,8 @@ class PostgresDialect(Dialect):
     def bootstrap_lock(self) -> str | None:
         # BEGIN IMMEDIATE serialises SQLite; PostgreSQL needs an explicit lock.
         return "SELECT pg_advisory_xact_lock(80900001)"
+
+    lateral = "LATERAL "
 
     # PocketBase's `~` is case-insensitive for ASCII, as SQLite's LIKE is.
     like_op = "ILIKE"
