@@ -21,10 +21,6 @@ import pytest
 from hearth.config import Config
 from hearth.http.server import build_app
 
-# The differential filter suite compares Hearth with the real PocketBase binary. It joins the
-# default run (and CI) once Hearth matches it; until then: HEARTH_DIFFERENTIAL=1 pytest tests/differential
-collect_ignore = [] if os.environ.get("HEARTH_DIFFERENTIAL") == "1" else ["differential"]
-
 PG_ADMIN_URL = os.environ.get("HEARTH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 # Every API rule public: the shape most API tests start from.
 OPEN = {"listRule": "", "viewRule": "", "createRule": "", "updateRule": "", "deleteRule": ""}

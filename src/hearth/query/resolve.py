@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from hearth._util.times import format_datetime
-from hearth.filter.values import NUMERIC, TEXT_AFFINITY
+from hearth.filter.values import NUMERIC, TEXT_AFFINITY, go_string, lower_ascii, to_sqlite
 from hearth.rules.context import RequestInfo
 from hearth.schema.collection import Collection
 from hearth.schema.fields.base import BOOL, JSON, NUMBER, TEXT, Field
@@ -418,7 +418,7 @@ class Resolver:
         sql_alias, table = self.joins[key]
         return JoinedRef(f"{sql_alias}.{quote(f.name)}", f.storage, table, f.name, affinity_of(f.storage))
 
-    def _resolve_special(self, name: str) -> ColumnRef | JoinedRef | ValueRef:
+    def _resolve_special(self, name: str) -> ColumnRef | JoinedRef | SetRef | ValueRef:
         if name in MACROS:
             fn = MACROS[name]
             return ValueRef(lambda _i: fn(datetime.now(UTC)), NUMBER if name in NUMBER_MACROS else TEXT)
@@ -453,7 +453,7 @@ class Resolver:
             raise Unsupported(name)
         raise UnknownIdentifier(name)
 
-    def _request_modifier(self, whole: str, parts: list[str], modifier: str) -> ColumnRef | ValueRef:
+    def _request_modifier(self, whole: str, parts: list[str], modifier: str) -> ColumnRef | SetRef | ValueRef:
         """`@request.body.x:isset`, `:length`, `:changed` (and `@request.query.x:isset`)."""
         if len(parts) != 3 or parts[1] not in ("body", "query", "headers"):
             raise Unsupported(whole)
@@ -471,7 +471,27 @@ class Resolver:
             return ValueRef(length, NUMBER)
         if modifier == "changed":
             return self._changed(whole, key)
+        if modifier == "lower":
+            # PocketBase lowers the value's text form (Go's cast.ToString), ASCII letters only.
+            return ValueRef(lambda i: lower_ascii(go_string(to_sqlite(i.body.get(key)))), TEXT)
+        if modifier == "each":
+            return self._body_each(whole, key)
         raise Unsupported(whole)
+
+    def _body_each(self, whole: str, key: str) -> SetRef:
+        """`@request.body.tags:each`: the submitted values of a select/relation/file field."""
+        f = self.collection.field_map.get(key)
+        if f is None or f.type not in ("select", "relation", "file"):
+            raise UnknownIdentifier(whole)
+        d = self._d()
+
+        def items(i: RequestInfo) -> str:
+            v = i.body.get(key)
+            values = [] if v is None else v if isinstance(v, list) else [v]
+            return orjson.dumps(values).decode()
+
+        item, value = d.json_param_elements(MARK_TEXT, self._alias())
+        return SetRef(f"FROM {item} WHERE 1=1", value, TEXT, (items,), None)
 
     def _changed(self, whole: str, key: str) -> ColumnRef:
         """Sent and different from the stored value: a boolean over the record's column."""

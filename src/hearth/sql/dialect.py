@@ -71,6 +71,10 @@ class Dialect:
         """A FROM item listing the elements of a JSON array column, and its element expression."""
         raise NotImplementedError
 
+    def json_param_elements(self, placeholder: str, alias: str) -> tuple[str, str]:
+        """Like json_elements, for a parameter that always holds a JSON array (placed once)."""
+        raise NotImplementedError
+
     def json_path(self, col: str, path: list[str]) -> str:
         """The value at `path` (keys / array indexes, validated as \\w+) inside a JSON column."""
         raise NotImplementedError
@@ -161,6 +165,9 @@ class SQLiteDialect(Dialect):
     def json_elements(self, col: str, alias: str) -> tuple[str, str]:
         return f"json_each({col}) AS {alias}", f"{alias}.value"
 
+    def json_param_elements(self, placeholder: str, alias: str) -> tuple[str, str]:
+        return f"json_each({placeholder}) AS {alias}", f"{alias}.value"
+
     def json_path(self, col: str, path: list[str]) -> str:
         dotted = "$" + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in path)
         return f"json_extract({col}, '{dotted}')"
@@ -215,6 +222,9 @@ class PostgresDialect(Dialect):
             f"jsonb_array_elements_text(CASE WHEN jsonb_typeof({col}) = 'array' THEN {col} ELSE '[]'::jsonb END) AS {alias}(value)",
             f"{alias}.value",
         )
+
+    def json_param_elements(self, placeholder: str, alias: str) -> tuple[str, str]:
+        return f"jsonb_array_elements_text({placeholder}::jsonb) AS {alias}(value)", f"{alias}.value"
 
     def json_path(self, col: str, path: list[str]) -> str:
         return f"({col} #>> '{{{','.join(path)}}}')"
