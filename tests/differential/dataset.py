@@ -5,6 +5,11 @@ backslashes, zero/negative/decimal numbers, JSON scalars of every kind, dates on
 boundaries the macros (@todayStart, @yesterday, @yearStart…) draw, empty multi-selects and
 duplicate rows. Dates near "now" are computed once per test session (`build_records(now)`), so all
 servers hold the same values.
+
+A second collection, `diff_authors`, is the target of `diff_items.author` (a single relation) and
+`diff_items.coauthors` (a multi relation), for filters through relation paths, back-relations and
+`@collection.*` joins. It is created and seeded first; its collection id is explicit, so the same
+relation field definition works on every server.
 """
 
 from __future__ import annotations
@@ -13,6 +18,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 COLLECTION = "diff_items"
+AUTHORS = "diff_authors"
+# Explicit (PocketBase accepts `pbc_` + word characters) so `collectionId` is the same everywhere.
+AUTHORS_ID = "pbc_diffauthors01"
 
 OPEN_RULES = {"listRule": "", "viewRule": "", "createRule": "", "updateRule": "", "deleteRule": ""}
 
@@ -27,11 +35,35 @@ FIELDS: list[dict[str, Any]] = [
     {"name": "meta", "type": "json"},
     {"name": "when", "type": "date"},
     {"name": "email", "type": "email"},
+    {"name": "author", "type": "relation", "collectionId": AUTHORS_ID, "maxSelect": 1},
+    {"name": "coauthors", "type": "relation", "collectionId": AUTHORS_ID, "maxSelect": 5},
     {"name": "created", "type": "autodate", "onCreate": True, "onUpdate": False},
     {"name": "updated", "type": "autodate", "onCreate": True, "onUpdate": True},
 ]
 
 COLLECTION_BODY: dict[str, Any] = {"name": COLLECTION, "type": "base", **OPEN_RULES, "fields": FIELDS}
+
+# `n` on purpose has the same name as diff_items.n: a path must resolve it on the right table.
+AUTHOR_FIELDS: list[dict[str, Any]] = [
+    {"name": "name", "type": "text"},
+    {"name": "code", "type": "text"},
+    {"name": "n", "type": "number"},
+    {"name": "active", "type": "bool"},
+    {"name": "tier", "type": "select", "values": ["a", "b", "c"], "maxSelect": 1},
+    {"name": "created", "type": "autodate", "onCreate": True, "onUpdate": False},
+    {"name": "updated", "type": "autodate", "onCreate": True, "onUpdate": True},
+]
+
+AUTHORS_BODY: dict[str, Any] = {
+    "id": AUTHORS_ID,
+    "name": AUTHORS,
+    "type": "base",
+    **OPEN_RULES,
+    "fields": AUTHOR_FIELDS,
+}
+
+# Collections in creation order (diff_items' relation fields need diff_authors to exist).
+COLLECTIONS = (AUTHORS, COLLECTION)
 
 # Fields whose values are set by the server at creation time and so differ between servers.
 SERVER_SET = ("created", "updated")
@@ -44,6 +76,62 @@ def fmt(dt: datetime) -> str:
 
 def record_id(i: int) -> str:
     return f"diffrec{i:08d}"  # 15 characters of [a-z0-9]
+
+
+def author_id(i: int) -> str:
+    return f"diffauthor{i:05d}"  # 15 characters of [a-z0-9]
+
+
+# Case variants, numbers as text, a duplicate name (2 and 11), an all-default row (0), and
+# authors nobody points at (9, 10; 11 only as a coauthor).
+AUTHOR_ROWS: list[dict[str, Any]] = [
+    {},
+    {"name": "Alice", "code": "10", "n": 1, "active": True, "tier": "a"},
+    {"name": "alice", "code": "2", "n": 2, "tier": "b"},
+    {"name": "ALICE", "code": "", "n": -1, "active": True, "tier": "c"},
+    {"name": "Bob", "code": "abc", "n": 10, "tier": "a"},
+    {"name": "", "code": "0", "n": 0.5, "active": True},
+    {"name": "hello", "code": "hello", "n": 1.5, "tier": "b"},
+    {"name": "100%", "code": "-3.5", "n": -3.5, "tier": "c"},
+    {"name": "it's", "code": "1e1", "n": 100, "active": True},
+    {"name": "Ünïcödé", "code": "10", "n": 42, "tier": "a"},
+    {"name": "nobody", "n": 7, "active": True},
+    {"name": "alice", "code": "2", "n": 2, "tier": "b"},
+]
+
+
+def build_authors() -> list[dict[str, Any]]:
+    return [{"id": author_id(i), **row} for i, row in enumerate(AUTHOR_ROWS)]
+
+
+# diff_items' relations, cycled over the records with coprime periods (13, 11) so most
+# author/coauthors combinations occur: empty ones, the author among its coauthors, the same pair in
+# both orders, five coauthors, and the all-default author 0.
+_AUTHOR_CYCLE: list[int | None] = [None, 1, 2, 3, 1, 4, 5, 6, 7, 8, 0, None, 2]
+_COAUTHOR_CYCLE: list[list[int]] = [
+    [],
+    [1],
+    [2, 1],
+    [1, 2],
+    [3, 4, 5],
+    [1, 2, 3, 4, 5],
+    [0],
+    [6],
+    [],
+    [11, 2],
+    [4, 1, 8],
+]
+
+
+def relations(i: int) -> dict[str, Any]:
+    """The `author`/`coauthors` values of record i (record 0 keeps every field at its default)."""
+    if i == 0:
+        return {}
+    author = _AUTHOR_CYCLE[i % len(_AUTHOR_CYCLE)]
+    return {
+        "author": "" if author is None else author_id(author),
+        "coauthors": [author_id(a) for a in _COAUTHOR_CYCLE[i % len(_COAUTHOR_CYCLE)]],
+    }
 
 
 def build_records(now: datetime) -> list[dict[str, Any]]:
@@ -154,4 +242,4 @@ def build_records(now: datetime) -> list[dict[str, Any]]:
         {"title": "<p>hello</p>", "body": "hello", "n": 42},
         {"title": "'quoted'", "body": '"double"', "meta": "'"},
     ]
-    return [{"id": record_id(i), **row} for i, row in enumerate(rows)]
+    return [{"id": record_id(i), **row, **relations(i)} for i, row in enumerate(rows)]
