@@ -265,6 +265,14 @@ class Resolver:
             if last:
                 return self._final(current, alias, seg, modifier, whole, path if path.froms else None)
             f = self._field(current, seg, whole)
+            if f.type == "relation" and f.storage != JSON and i == len(segments) - 2:
+                if segments[-1] == "id" and modifier is None:
+                    # `author.id` reads the relation column itself, as PocketBase does (so an
+                    # empty relation compares as "", not as a missing row).
+                    col = f"{alias}.{quote(f.name)}"
+                    if path.froms:
+                        return self._wrap(path, col, TEXT, TEXT_AFFINITY)
+                    return ColumnRef(col, TEXT, (), TEXT_AFFINITY, False)
             if f.type == "relation":
                 current, alias = self._hop(path, alias, f, whole)
                 continue
