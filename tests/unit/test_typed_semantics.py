@@ -71,7 +71,7 @@ def test_python_affinities_match_sqlite() -> None:
         n, s = db.execute("SELECT n, s FROM t").fetchone()
         converted = V.numeric_affinity(v)
         assert converted == n and isinstance(converted, str) == isinstance(n, str), v
-        assert V.text_affinity(v) == s, v
+        assert V.as_text(v) == s, v
 
 
 @pytest.mark.parametrize("pattern", ["%a%", "a_b", "%É%", "%é%", "%\\%%", "abc", "ABC", "%5", "x\\", "%"])

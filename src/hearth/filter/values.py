@@ -67,10 +67,6 @@ def as_text(v: Any) -> str | None:
     return str(v)
 
 
-def text_affinity(v: Any) -> Any:
-    return as_text(v)
-
-
 def go_string(v: Any) -> str:
     """The text PocketBase puts around `%` for `~`: Go's cast.ToString of the bound value."""
     if v is None:

@@ -94,13 +94,9 @@ def _decide(op: str, a: Any, a_ident: str | None, b: Any, b_ident: str | None) -
         ea, eb = _blank(a, a_ident), _blank(b, b_ident)
         if ea and eb:
             return eq
+        # A blank side reads as '' (`'' = x OR x IS NULL` with a non-blank x is just `'' = x`).
         a2, b2 = ("" if ea else a), ("" if eb else b)
-        if not ea and not eb:
-            result = V.compare("=" if eq else "IS NOT", a2, b2)
-        else:
-            # `'' = x OR x IS NULL` with the non-blank x: only a blank x could match.
-            result = V.compare("=" if eq else "IS NOT", a2, b2)
-        return bool(result)
+        return bool(V.compare("=" if eq else "IS NOT", a2, b2))
     if op in ("~", "!~"):
         if b_ident == NULL_IDENT:
             return False
@@ -196,8 +192,9 @@ class _Compiler:
                 getters.append(lambda i, g=get: _to_number(g(i)))
                 parts.append(fsql.MARK)
             elif isinstance(ref, ColumnRef) and ref.storage in (NUMBER, "any") and not ref.lower:
-                getters.extend(ref.getters)
-                parts.append(self.d.json_value_as(ref.sql, NUMBER) if ref.storage == "any" else ref.sql)
+                number = self.t.number(self.column_side(ref.sql, ref.getters, ref, ref.nullable).operand)
+                getters.extend(number.getters)
+                parts.append(number.sql)
             else:
                 raise FilterError("geoDistance takes numbers")
         self.uses_columns = True  # evaluated by the database even when all arguments are constants

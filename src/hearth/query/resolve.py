@@ -276,11 +276,8 @@ class Resolver:
             if f.type == "relation":
                 current, alias = self._hop(path, alias, f, whole)
                 continue
-            if f.type == "json" and modifier is None:
+            if f.type in ("json", "geoPoint") and modifier is None:
                 expr = self._d().json_value(f"{alias}.{quote(f.name)}", segments[i + 1 :])
-                return self._wrap(path, expr, "any", None) if path.froms else ColumnRef(expr, "any")
-            if f.type == "geoPoint" and modifier is None:
-                expr = self._d().json_path(f"{alias}.{quote(f.name)}", segments[i + 1 :])
                 return self._wrap(path, expr, "any", None) if path.froms else ColumnRef(expr, "any")
             raise UnknownIdentifier(whole)
         raise UnknownIdentifier(whole)

@@ -75,10 +75,6 @@ class Dialect:
         """Like json_elements, for a parameter that always holds a JSON array (placed once)."""
         raise NotImplementedError
 
-    def json_path(self, col: str, path: list[str]) -> str:
-        """The value at `path` (keys / array indexes, validated as \\w+) inside a JSON column."""
-        raise NotImplementedError
-
     def json_value(self, col: str, path: list[str]) -> str:
         """The JSON value at `path` (validated as \\w+): SQLite's json_extract result, PostgreSQL's
         jsonb (hearth.sql.typed reads its type)."""
@@ -92,24 +88,15 @@ class Dialect:
         """A JSON column as its text, compact, as PocketBase compares multi-value fields."""
         raise NotImplementedError
 
-    def json_value_as(self, expr: str, kind: str) -> str:
-        """A JSON path value made comparable with a number/bool/text parameter."""
-        return expr
-
     def bootstrap_lock(self) -> str | None:
         """A statement that serialises start-up migrations between processes, if needed."""
         return None
 
     # Filter compilation.
     lateral = ""  # before a correlated subquery in FROM
-    like_op = "LIKE"
-    not_like_op = "NOT LIKE"
 
     def bool_param(self, placeholder: str) -> str:
         return placeholder
-
-    def as_text(self, expr: str) -> str:
-        return f"CAST({expr} AS TEXT)"
 
     def true_literal(self) -> str:
         return "1=1"
@@ -168,10 +155,6 @@ class SQLiteDialect(Dialect):
     def json_param_elements(self, placeholder: str, alias: str) -> tuple[str, str]:
         return f"json_each({placeholder}) AS {alias}", f"{alias}.value"
 
-    def json_path(self, col: str, path: list[str]) -> str:
-        dotted = "$" + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in path)
-        return f"json_extract({col}, '{dotted}')"
-
     def json_as_text(self, col: str) -> str:
         return col
 
@@ -226,21 +209,8 @@ class PostgresDialect(Dialect):
     def json_param_elements(self, placeholder: str, alias: str) -> tuple[str, str]:
         return f"jsonb_array_elements_text({placeholder}::jsonb) AS {alias}(value)", f"{alias}.value"
 
-    def json_path(self, col: str, path: list[str]) -> str:
-        return f"({col} #>> '{{{','.join(path)}}}')"
-
     def json_value(self, col: str, path: list[str]) -> str:
         return f"({col} #> '{{{','.join(path)}}}')" if path else col
-
-    def json_value_as(self, expr: str, kind: str) -> str:
-        # `#>>` yields text; numbers and booleans need a cast that cannot fail on other text.
-        if kind == "number":
-            return (
-                f"(CASE WHEN {expr} ~ '^-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?$' THEN ({expr})::float8 END)"
-            )
-        if kind == "bool":
-            return f"({expr} = 'true')"
-        return expr
 
     def json_as_text(self, col: str) -> str:
         # jsonb's text form has spaces after separators; PocketBase compares SQLite's compact form.
@@ -251,10 +221,6 @@ class PostgresDialect(Dialect):
         return "SELECT pg_advisory_xact_lock(80900001)"
 
     lateral = "LATERAL "
-
-    # PocketBase's `~` is case-insensitive for ASCII, as SQLite's LIKE is.
-    like_op = "ILIKE"
-    not_like_op = "NOT ILIKE"
 
     def bool_param(self, placeholder: str) -> str:
         return f"{placeholder}::boolean"

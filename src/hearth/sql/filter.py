@@ -27,24 +27,6 @@ def number_marks(d: Dialect, sql: str, start: int) -> str:
     return "".join(out)
 
 
-def compare(d: Dialect, left: str, op: str, right: str) -> str:
-    return f"{left} {op} {right}"
-
-
-def like(d: Dialect, left: str, right: str, negate: bool) -> str:
-    return f"{left} {d.not_like_op if negate else d.like_op} {right} ESCAPE '\\'"
-
-
-def text_eq_nullable(left: str, right: str, negate: bool) -> str:
-    """PocketBase treats "" and NULL as the same value in `=` and `!=`."""
-    expr = f"COALESCE({left}, '') = COALESCE({right}, '')"
-    return f"NOT ({expr})" if negate else expr
-
-
-def is_blank(col: str, negate: bool) -> str:
-    return f"({col} <> '' AND {col} IS NOT NULL)" if negate else f"({col} = '' OR {col} IS NULL)"
-
-
 def join(op: str, items: list[str]) -> str:
     return "(" + f" {op} ".join(items) + ")"
 

@@ -113,6 +113,10 @@ class Typing:
     def lower(self, a: Operand) -> Operand:
         raise NotImplementedError
 
+    def number(self, a: Operand) -> Frag:
+        """A column operand's numeric value (NULL for text), for function arguments."""
+        raise NotImplementedError
+
     def blank_or(self, a: Operand) -> Operand:
         """COALESCE(a, ''): NULL becomes the empty text; the affinity is lost."""
         raise NotImplementedError
@@ -152,6 +156,9 @@ class SQLiteTyping(Typing):
         if a.kind == VALUE:
             return _lower_value(a)
         return Operand(TEXT, cat("LOWER(", self._sql(a), ")"), None, a.nullable)
+
+    def number(self, a: Operand) -> Frag:
+        return self._sql(a)
 
     def blank_or(self, a: Operand) -> Operand:
         if a.kind == VALUE:
@@ -272,6 +279,9 @@ class PostgresTyping(Typing):
             return Operand(SPLIT, n=n, ntext=cat(self.param(ntext), "::text"))
         return Operand(SPLIT, n=n, t=cat(self.param(text), "::text"), ntext=cat(self.param(ntext), "::text"))
 
+    def number(self, a: Operand) -> Frag:
+        return self._split(a).n or Frag("NULL::float8")
+
     def _compact(self, j: Frag) -> Frag:
         # jsonb's text form has spaces after separators; SQLite's JSON text is compact.
         return cat("replace(replace((", j, ")::text, '\", \"', '\",\"'), ': ', ':')")
@@ -334,7 +344,7 @@ class PostgresTyping(Typing):
         if a.kind == VALUE:
             get = a.get
             assert get is not None
-            return replace(a, get=lambda i: V.text_affinity(get(i)), vtype=TEXT)
+            return replace(a, get=lambda i: V.as_text(get(i)), vtype=TEXT)
         return Operand(TEXT, self._text_of(a) or Frag("NULL::text"), None, a.nullable)
 
     def _apply_affinity(self, a: Operand, b: Operand) -> tuple[Operand, Operand]:
