@@ -8,17 +8,16 @@ parameters read by getters at run time.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hearth.filter import values as V
 from hearth.query.resolve import (
     ColumnRef,
     Getter,
-    JoinedRef,
     Lookup,
+    Multi,
     Resolver,
-    SetRef,
     UnknownIdentifier,
     Unsupported,
     ValueRef,
@@ -27,6 +26,7 @@ from hearth.rules.context import RequestInfo
 from hearth.schema.collection import Collection
 from hearth.schema.fields.base import BOOL, NUMBER, TEXT
 from hearth.sql import filter as fsql
+from hearth.sql import joins as J
 from hearth.sql import typed as T
 from hearth.sql.dialect import Dialect, quote
 
@@ -151,7 +151,7 @@ class _Compiler:
         li, ri = _ident(left), _ident(right)
         return lambda i: _decide(op, lg(i), li, rg(i), ri)
 
-    def operand(self, n: Any) -> ColumnRef | SetRef | JoinedRef | ValueRef:
+    def operand(self, n: Any) -> ColumnRef | ValueRef:
         kind = type(n).__name__
         if kind == "Identifier":
             try:
@@ -201,9 +201,7 @@ class _Compiler:
         return ColumnRef(fsql.haversine_km(*parts), NUMBER, tuple(getters), None, True)
 
     # ----- typed operands --------------------------------------------------------------------
-    def column_side(
-        self, sql: str, getters: tuple[Getter, ...], ref: ColumnRef | SetRef | JoinedRef, nullable: bool
-    ) -> _Side:
+    def column_side(self, sql: str, getters: tuple[Getter, ...], ref: ColumnRef, nullable: bool) -> _Side:
         frag = T.Frag(sql, tuple(getters))
         if ref.storage == "any":
             op = self.t.column(frag, T.JSON, None, True)
@@ -211,7 +209,7 @@ class _Compiler:
             op = self.t.bool_column(frag, ref.affinity, nullable)
         else:
             op = self.t.column(frag, T.NUM if ref.storage == NUMBER else T.TEXT, ref.affinity, nullable)
-        if isinstance(ref, ColumnRef) and ref.lower:
+        if ref.lower:
             return _Side(self.t.lower(op))
         return _Side(op, json=ref.storage == "any")
 
@@ -242,25 +240,55 @@ class _Compiler:
         if isinstance(left, ValueRef) and isinstance(right, ValueRef):
             decide = self._value_decider(op, left, right)
             return T.Frag(self.d.bool_param(fsql.MARK), (decide,))
-        if isinstance(right, SetRef) and not isinstance(left, SetRef):
-            if isinstance(left, JoinedRef):
-                raise Unsupported("multi-valued on both sides")
-            return self.set_comparison(right, op, left, any_of, set_on_left=False)
-        if isinstance(left, SetRef):
-            if isinstance(right, SetRef):
-                same = type(n.left).__name__ == "Identifier" and n.left.name == getattr(n.right, "name", None)
-                return self.set_vs_set(left, op, right, any_of, same)
-            if isinstance(right, JoinedRef):
-                raise Unsupported("multi-valued on both sides")
-            return self.set_comparison(left, op, right, any_of)
-        if isinstance(right, JoinedRef) and not isinstance(left, JoinedRef):
-            if op in ("~", "!~"):
-                raise Unsupported("@collection on the right of ~")
-            left, right, op = right, left, _FLIPPED.get(op, op)
-        if isinstance(left, JoinedRef):
-            return self.joined_comparison(left, op, right, any_of)
-        assert not isinstance(right, (SetRef, JoinedRef))
-        return self.condition(op, self.side(left), self.side(right))
+        cond = self.condition(op, self.side(left), self.side(right))
+        lm = left.multi if isinstance(left, ColumnRef) else None
+        rm = right.multi if isinstance(right, ColumnRef) else None
+        if not any_of and (lm or rm):
+            cond = T.cat("(", cond, " AND ", self.every(op, left, lm, right, rm), ")")
+        for ref in (left, right):
+            if isinstance(ref, ColumnRef) and ref.guard:
+                cond = T.cat("(", cond, f" AND {ref.guard})")
+        return cond
+
+    def every(
+        self,
+        op: str,
+        left: ColumnRef | ValueRef,
+        lm: Multi | None,
+        right: ColumnRef | ValueRef,
+        rm: Multi | None,
+    ) -> T.Frag:
+        """Plain operators on a multi-valued path also need no value of it to fail (a NULL
+        answer is no failure), as PocketBase's multi-match subqueries check."""
+        r = self.resolver
+
+        def values(ref: ColumnRef | ValueRef, m: Multi) -> tuple[T.Frag, str, _Side]:
+            assert isinstance(ref, ColumnRef)
+            sql, getters = r.subquery(m.hops, m.value)
+            alias = r.alias()
+            return T.Frag(sql, getters), alias, self.column_side(f"{alias}.v", (), ref, True)
+
+        if lm and rm:
+            lsrc, la, lside = values(left, lm)
+            rsrc, ra, rside = values(right, rm)
+            cond = self.condition(op, lside, rside)
+            return T.cat(
+                "NOT EXISTS (SELECT 1 FROM (",
+                lsrc,
+                f") AS {la} LEFT JOIN (",
+                rsrc,
+                f") AS {ra} ON 1=1",
+                " WHERE NOT (",
+                cond,
+                "))",
+            )
+        ref, m, other = (left, lm, right) if lm else (right, rm, left)
+        assert m is not None
+        src, alias, element = values(ref, m)
+        # The other operand loses its JSON-ness here, as in PocketBase's subquery.
+        other_side = replace(self.side(other), json=False)
+        cond = self.condition(op, element, other_side) if lm else self.condition(op, other_side, element)
+        return T.cat("NOT EXISTS (SELECT 1 FROM (", src, f") AS {alias} WHERE NOT (", cond, "))")
 
     def condition(self, op: str, a: _Side, b: _Side) -> T.Frag:
         """`a op b` with PocketBase's rules (one side at least is a column)."""
@@ -309,80 +337,6 @@ class _Compiler:
         if eq:
             return T.cat("(", t.compare("=", col, empty), " OR ", t.is_null(col), ")")
         return T.cat("(", t.compare("IS NOT", col, empty), " AND ", t.is_null(col, negate=True), ")")
-
-    def joined_comparison(self, ref: JoinedRef, op: str, right: Any, any_of: bool) -> T.Frag:
-        """On the joined row; plain operators also require every row of the collection to match."""
-        if isinstance(right, (SetRef, JoinedRef)):
-            raise Unsupported("@collection compared with a multi-valued side")
-        cond = self.condition(op, self.column_side(ref.sql, (), ref, True), self.side(right))
-        if any_of:
-            return cond
-        every = self.resolver._alias()
-        row = self.column_side(f"{every}.{quote(ref.field)}", (), ref, True)
-        cond2 = self.condition(op, row, self.side(right))
-        return T.cat(
-            "(",
-            cond,
-            f" AND NOT EXISTS (SELECT 1 FROM {quote(ref.table)} AS {every} WHERE NOT (",
-            cond2,
-            ")))",
-        )
-
-    def set_comparison(
-        self, ref: SetRef, op: str, other: ColumnRef | ValueRef, any_of: bool, set_on_left: bool = True
-    ) -> T.Frag:
-        """`?op`: some element matches. Plain op: some element matches and none fails (NULL is
-        not a failure). An empty set reads as one NULL element, as PocketBase's LEFT JOIN does."""
-        src = T.Frag(ref.source, ref.getters)
-
-        def cond(element: _Side) -> T.Frag:
-            pair = (element, self.side(other)) if set_on_left else (self.side(other), element)
-            return self.condition(op, *pair)
-
-        def element() -> _Side:
-            return self.column_side(ref.value, (), ref, True)
-
-        null = T.Operand(T.VALUE, get=lambda _i: None, const=True)
-        some = T.cat("EXISTS (SELECT 1 ", src, " AND ", cond(element()), ")")
-        empty = T.cat("(NOT EXISTS (SELECT 1 ", src, ") AND ", cond(_Side(null)), ")")
-        if any_of:
-            return T.cat("(", some, " OR ", empty, ")")
-        none_fails = T.cat("NOT EXISTS (SELECT 1 ", src, " AND NOT (", cond(element()), "))")
-        return T.cat("((", some, " AND ", none_fails, ") OR ", empty, ")")
-
-    def set_vs_set(self, left: SetRef, op: str, right: SetRef, any_of: bool, same: bool) -> T.Frag:
-        """Two multi-valued sides. Some pair of elements matches (the same element on both sides
-        when both name the same path, as PocketBase joins it once); plain operators also need
-        every pair not to fail. An empty side reads as one NULL element."""
-
-        def pairs(both: bool) -> tuple[T.Frag, str, str]:
-            la, ra = self.resolver._alias(), self.resolver._alias()
-            lat = self.d.lateral
-            parts: list[str | T.Frag] = [
-                f"FROM (SELECT 1 AS one) AS __seed LEFT JOIN {lat}(SELECT {left.value} AS v ",
-                T.Frag(left.source, left.getters),
-                f") AS {la} ON 1=1",
-            ]
-            if both:
-                parts += [
-                    f" LEFT JOIN {lat}(SELECT {right.value} AS v ",
-                    T.Frag(right.source, right.getters),
-                    f") AS {ra} ON 1=1",
-                ]
-            return T.cat(*parts), f"{la}.v", f"{ra}.v" if both else f"{la}.v"
-
-        def cond(lv: str, rv: str) -> T.Frag:
-            return self.condition(
-                op, self.column_side(lv, (), left, True), self.column_side(rv, (), right, True)
-            )
-
-        src, lv, rv = pairs(not same)
-        some = T.cat("EXISTS (SELECT 1 ", src, " WHERE ", cond(lv, rv), ")")
-        if any_of:
-            return some
-        src2, lv2, rv2 = pairs(True)
-        none_fails = T.cat("NOT EXISTS (SELECT 1 ", src2, " WHERE NOT (", cond(lv2, rv2), "))")
-        return T.cat("(", some, " AND ", none_fails, ")")
 
 
 def _ident(ref: ValueRef) -> str | None:
@@ -443,15 +397,20 @@ def compile_filter(
         )
         compiler = _Compiler(d, c, resolver)
         sql = compiler.node(tree)
+        getters = compiler.getters
         if resolver.joins:
-            # `@collection` rows are joined once per alias around the whole condition; the
-            # one-row seed keeps the condition alive when a joined collection is empty.
-            joins = " ".join(
-                f"LEFT JOIN {quote(table)} AS {alias} ON 1=1" for alias, table in resolver.joins.values()
-            )
-            sql = f"EXISTS (SELECT 1 FROM (SELECT 1 AS one) AS __seed {joins} WHERE {sql})"
+            # Relation paths read from LEFT JOINs placed once around the whole condition, as
+            # PocketBase joins them onto its query: the record matches when some combination of
+            # joined rows does (the one-row seed keeps a row when nothing is joined).
+            joins = [j.sql for j in resolver.joins.values()]
+            sql = J.exists_joined(joins, [f"({sql})", *(g for g, _ in resolver.guards)])
+            getters = [
+                *(g for j in resolver.joins.values() for g in j.getters),
+                *getters,
+                *(g for _, gs in resolver.guards for g in gs),
+            ]
         decide = None if compiler.uses_columns else compiler.decider(tree)
-        compiled = CompiledFilter(sql, compiler.getters, compiler.uses_columns, decide)
+        compiled = CompiledFilter(sql, getters, compiler.uses_columns, decide)
     if len(cache) >= _CACHE_LIMIT:
         cache.clear()
     cache[key] = compiled
@@ -509,6 +468,7 @@ def compile_sort(d: Dialect, c: Collection, text: str, *, superuser: bool) -> Co
         dialect=d,
         lookup=find,
         list_rules=None if superuser else _list_rule_joiner(d, find),
+        joined=False,
     )
     terms: list[str] = []
     getters: list[Getter] = []

@@ -19,6 +19,8 @@ from hearth.filter.values import NUMERIC, TEXT_AFFINITY, go_string, lower_ascii,
 from hearth.rules.context import RequestInfo
 from hearth.schema.collection import Collection
 from hearth.schema.fields.base import BOOL, JSON, NUMBER, TEXT, Field
+from hearth.schema.indexes import IndexSyntaxError, parse_index
+from hearth.sql import joins as J
 from hearth.sql.dialect import Dialect, quote
 from hearth.sql.filter import MARK as MARK_TEXT
 
@@ -35,10 +37,21 @@ Getter = Callable[[RequestInfo], Any]
 
 
 @dataclass(frozen=True, slots=True)
-class ColumnRef:
-    """A single value read from the record (its column, or a path through relations).
+class Multi:
+    """How to enumerate every value of a multi-valued path: its hops from the record, joined
+    again under fresh aliases (`Resolver.subquery`), and the value read from the last one."""
 
-    `sql` may hold parameter markers; `getters` supply them, in textual order.
+    hops: tuple[J.Hop, ...]
+    value: Callable[[str], str]
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnRef:
+    """A value read from the record: its column, or a path through relations.
+
+    `sql` may hold parameter markers; `getters` supply them, in textual order. In a filter, a path
+    reads from the joins the resolver registered (`Resolver.joins`); `multi` is set when the path
+    can hold several values per record.
     """
 
     sql: str
@@ -49,37 +62,13 @@ class ColumnRef:
     affinity: str | None = None
     nullable: bool = True
     lower: bool = False  # `:lower`, applied by the compiler with SQLite's ASCII-only folding
+    multi: Multi | None = None
+    guard: str | None = None  # a condition every comparison on this value also needs
 
 
 def affinity_of(storage: str) -> str:
     """The affinity of a column holding `storage` (PocketBase's column types on SQLite)."""
     return TEXT_AFFINITY if storage == TEXT else NUMERIC
-
-
-@dataclass(frozen=True, slots=True)
-class JoinedRef:
-    """A field of an `@collection.name[:alias]` row, joined once per alias around the whole
-    condition (so several comparisons on one alias talk about the same row, as in PocketBase)."""
-
-    sql: str  # the field on the joined row
-    storage: str
-    table: str  # the collection's table, for the "every row" form of plain operators
-    field: str
-    affinity: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SetRef:
-    """Several values per record (a multi relation, a back-relation, `:each`).
-
-    `source` is a correlated `FROM … WHERE …` clause and `value` the expression of one element.
-    """
-
-    source: str
-    value: str
-    storage: str
-    getters: tuple[Getter, ...] = ()
-    affinity: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,33 +139,54 @@ def _mapping_getter(attr: str, key: str) -> Getter:
 
 
 _SEGMENT_RE = re.compile(r"^\w+$")
+_VIA_RE = re.compile(r"^(\w+)_via_(\w+)$")
 MAX_PATH_HOPS = 6
 
 Lookup = Callable[[str], "Collection | None"]
-# Compiles a rule for a crossed collection: (collection, rule) -> (sql with markers, getters)
+# Compiles a rule for a crossed collection: (collection, alias) -> (sql with markers, getters)
 RuleCompiler = Callable[["Collection", str], "tuple[str, tuple[Getter, ...]] | None"]
 
 
-class _Path:
-    """FROM items and correlated conditions of a relation path, built hop by hop."""
+def _split(name: str) -> tuple[list[str], str | None]:
+    """`a.b.c:mod` → (["a", "b", "c"], "mod")."""
+    segments = name.split(".")
+    last, sep, modifier = segments[-1].partition(":")
+    segments[-1] = last
+    if not all(_SEGMENT_RE.match(seg) for seg in segments) or ":" in modifier:
+        raise UnknownIdentifier(name)
+    return segments, (modifier if sep else None)
 
-    def __init__(self) -> None:
-        self.froms: list[str] = []
-        self.wheres: list[str] = []
-        self.getters: list[Getter] = []
-        self.multi = False
 
-    def source(self) -> str:
-        where = " AND ".join(self.wheres) if self.wheres else "1=1"
-        return f"FROM {', '.join(self.froms)} WHERE {where}"
+def _unique_on(c: Collection, column: str) -> bool:
+    """A single-column unique index on `column` (a back-relation through it has one row)."""
+    for sql in c.indexes:
+        try:
+            idx = parse_index(sql)
+        except IndexSyntaxError:
+            continue
+        if idx.unique and len(idx.columns) == 1 and idx.columns[0].name == column and not idx.where:
+            return True
+    return False
+
+
+def _column(name: str) -> Callable[[str], str]:
+    return lambda alias: f"{alias}.{quote(name)}"
+
+
+def _itself(value: str) -> str:
+    return value
 
 
 class Resolver:
     """Resolves identifiers against one collection.
 
     `allow_hidden` is True for rules and superusers. `list_rules` compiles the list rule of every
-    collection a client filter crosses (PocketBase ≥ 0.32 ANDs it into relation paths); None in
-    rules and for superusers.
+    collection a client filter joins (PocketBase ≥ 0.32 requires each joined row to be visible);
+    None in rules and for superusers.
+
+    `joined=True` (filters): relation paths register LEFT JOINs in `joins`, one per distinct path,
+    which the compiler places around the whole condition. `joined=False` (sort): a path is a
+    correlated scalar subquery.
     """
 
     def __init__(
@@ -189,6 +199,7 @@ class Resolver:
         lookup: Lookup | None = None,
         list_rules: RuleCompiler | None = None,
         auth_collection: Collection | None = None,
+        joined: bool = True,
     ) -> None:
         self.collection = collection
         self.allow_hidden = allow_hidden
@@ -197,11 +208,15 @@ class Resolver:
         self.lookup = lookup
         self.list_rules = list_rules
         self.auth_collection = auth_collection
+        self.joined = joined
+        self.base = quote(collection.name)
         self._aliases = 0
-        # `@collection` joins: key ("name" or "name:alias") → (sql alias, table name)
-        self.joins: dict[str, tuple[str, str]] = {}
+        # path key → join; in registration order (a join reads only earlier ones)
+        self.joins: dict[tuple[str, ...], J.Join] = {}
+        # conditions on joined rows (the list rules of the collections they belong to)
+        self.guards: list[tuple[str, tuple[Getter, ...]]] = []
 
-    def resolve(self, name: str) -> ColumnRef | JoinedRef | SetRef | ValueRef:
+    def resolve(self, name: str) -> ColumnRef | ValueRef:
         lowered = name.lower()
         if lowered in ("true", "false") and name not in self.collection.field_map:
             return ValueRef(lambda _i, v=(lowered == "true"): v, BOOL, const=True)
@@ -209,12 +224,84 @@ class Resolver:
             return ValueRef(lambda _i: None, "null")
         if name.startswith("@"):
             return self._resolve_special(name)
-        segments = name.split(".")
-        last, sep, modifier = segments[-1].partition(":")
-        segments[-1] = last
-        if not all(_SEGMENT_RE.match(seg) for seg in segments) or ":" in modifier:
-            raise UnknownIdentifier(name)
-        return self._resolve_path(name, segments, modifier if sep else None)
+        segments, modifier = _split(name)
+        return self._walk([], self.collection, segments, modifier, name)
+
+    def alias(self) -> str:
+        self._aliases += 1
+        return f"__r{self._aliases}"
+
+    # ----- joins -----------------------------------------------------------------------------
+    def _d(self) -> Dialect:
+        if self.dialect is None:
+            raise Unsupported("relation paths need a dialect")
+        return self.dialect
+
+    def _register(self, hops: list[J.Hop]) -> str:
+        """Join `hops` once (a shared prefix is joined once) and return the last hop's output."""
+        d = self._d()
+        prev = self.base
+        key: tuple[str, ...] = ()
+        for hop in hops:
+            key += (hop.key,)
+            join = self.joins.get(key)
+            if join is None:
+                join = self.joins[key] = J.render(d, hop, prev, self.alias())
+                self._guard(hop, join.out)
+            prev = join.out
+        return prev
+
+    def _guard(self, hop: J.Hop, alias: str) -> None:
+        """A client filter only matches through joined rows the requester may list (or none)."""
+        if self.list_rules is None or hop.target is None:
+            return
+        compiled = self.list_rules(hop.target, alias)
+        if compiled is not None:
+            sql, getters = compiled
+            self.guards.append((f'({alias}."id" IS NULL OR {sql})', getters))
+
+    def subquery(
+        self, hops: tuple[J.Hop, ...], value: Callable[[str], str]
+    ) -> tuple[str, tuple[Getter, ...]]:
+        """Every value of the path for the current record, under fresh aliases (column `v`)."""
+        joins, getters, last = J.chain(self._d(), hops, self.base, self.alias)
+        return J.values_query(joins, value(last)), getters
+
+    def _scalar(self, hops: list[J.Hop], value: Callable[[str], str]) -> tuple[str, tuple[Getter, ...]]:
+        """A single-valued path as a scalar subquery (sorting); hidden rows read as NULL."""
+
+        def visible(hop: J.Hop, alias: str) -> tuple[str, tuple[Getter, ...]] | None:
+            if self.list_rules is None or hop.target is None:
+                return None
+            return self.list_rules(hop.target, alias)
+
+        joins, getters, last = J.chain(self._d(), hops, self.base, self.alias, visible)
+        return J.scalar_query(joins, value(last)), getters
+
+    def _value(
+        self,
+        hops: list[J.Hop],
+        value: Callable[[str], str],
+        storage: str,
+        affinity: str | None,
+        *,
+        lower: bool = False,
+        nullable: bool = False,
+        guard: Callable[[str], str] | None = None,
+    ) -> ColumnRef:
+        """The value `value(row)` at the end of `hops` (the record itself when there are none)."""
+        if not hops:
+            row = self.base
+            return ColumnRef(value(row), storage, (), affinity, nullable, lower, None, guard and guard(row))
+        multi = any(h.multi for h in hops)
+        if not self.joined:
+            if multi:
+                raise Unsupported("a multi-valued path outside a filter")
+            sql, getters = self._scalar(hops, value)
+            return ColumnRef(sql, storage, getters, affinity, True, lower)
+        row = self._register(hops)
+        mm = Multi(tuple(hops), value) if multi else None
+        return ColumnRef(value(row), storage, (), affinity, True, lower, mm, guard and guard(row))
 
     # ----- fields and relation paths ---------------------------------------------------------
     def _field(self, c: Collection, name: str, whole: str) -> Field:
@@ -223,207 +310,132 @@ class Resolver:
             raise UnknownIdentifier(whole)
         return f
 
-    def _alias(self) -> str:
-        self._aliases += 1
-        return f"__r{self._aliases}"
-
-    def _d(self) -> Dialect:
-        if self.dialect is None:
-            raise Unsupported("relation paths need a dialect")
-        return self.dialect
-
     def _target(self, f: Field, whole: str) -> Collection:
         target = self.lookup(f.options.get("collectionId", "")) if self.lookup else None
         if target is None:
             raise Unsupported(whole) if self.lookup is None else UnknownIdentifier(whole)
         return target
 
-    def _resolve_path(self, whole: str, segments: list[str], modifier: str | None) -> ColumnRef | SetRef:
-        if len(segments) > MAX_PATH_HOPS + 1:
-            raise UnknownIdentifier(whole)
-        return self._walk(_Path(), self.collection, quote(self.collection.name), segments, modifier, whole)
-
     def _walk(
         self,
-        path: _Path,
+        hops: list[J.Hop],
         current: Collection,
-        alias: str,
         segments: list[str],
         modifier: str | None,
         whole: str,
-    ) -> ColumnRef | SetRef:
+    ) -> ColumnRef:
+        if len(segments) > MAX_PATH_HOPS + 1:
+            raise UnknownIdentifier(whole)
         for i, seg in enumerate(segments):
-            last = i == len(segments) - 1
+            if i == len(segments) - 1:
+                return self._final(hops, current, seg, modifier, whole)
             f = current.field_map.get(seg)
-            if f is None and "_via_" in seg:
-                current, alias = self._back_hop(path, current, alias, seg, whole)
-                if last:
-                    if modifier is not None:
-                        raise Unsupported(whole)  # e.g. `x_via_y:length` (PocketBase answers 400 too)
-                    return self._wrap(path, f'{alias}."id"', TEXT, TEXT_AFFINITY)
+            if f is None:
+                hop, current = self._back_hop(current, seg, whole)
+                hops = [*hops, hop]
                 continue
-            if last:
-                return self._final(current, alias, seg, modifier, whole, path if path.froms else None)
             f = self._field(current, seg, whole)
-            if f.type == "relation" and f.storage != JSON and i == len(segments) - 2:
-                if segments[-1] == "id" and modifier is None:
+            if f.type == "relation":
+                if f.storage != JSON and i == len(segments) - 2 and segments[-1] == "id" and modifier is None:
                     # `author.id` reads the relation column itself, as PocketBase does (so an
                     # empty relation compares as "", not as a missing row).
-                    col = f"{alias}.{quote(f.name)}"
-                    if path.froms:
-                        return self._wrap(path, col, TEXT, TEXT_AFFINITY)
-                    return ColumnRef(col, TEXT, (), TEXT_AFFINITY, False)
-            if f.type == "relation":
-                current, alias = self._hop(path, alias, f, whole)
+                    return self._final(hops, current, seg, None, whole)
+                target = self._target(f, whole)
+                multi = f.storage == JSON
+                kind = J.REL_MULTI if multi else J.REL
+                hops = [*hops, J.Hop(kind, f"{kind}:{f.name}", target.name, f.name, None, multi, target)]
+                current = target
                 continue
             if f.type in ("json", "geoPoint") and modifier is None:
-                expr = self._d().json_value(f"{alias}.{quote(f.name)}", segments[i + 1 :])
-                return self._wrap(path, expr, "any", None) if path.froms else ColumnRef(expr, "any")
+                return self._json_path(hops, f.name, segments[i + 1 :])
             raise UnknownIdentifier(whole)
         raise UnknownIdentifier(whole)
 
-    def _hop(self, path: _Path, alias: str, f: Field, whole: str) -> tuple[Collection, str]:
-        d = self._d()
-        target = self._target(f, whole)
-        t = self._alias()
-        col = f"{alias}.{quote(f.name)}"
-        if f.storage == JSON:
-            item, value = d.json_elements(col, self._alias())
-            path.froms.append(item)
-            path.froms.append(f"{quote(target.name)} AS {t}")
-            path.wheres.append(f'{t}."id" = {value}')
-            path.multi = True
-        else:
-            path.froms.append(f"{quote(target.name)} AS {t}")
-            path.wheres.append(f'{t}."id" = {col}')
-        self._cross(path, target, t)
-        return target, t
+    def _json_path(self, hops: list[J.Hop], name: str, path: list[str]) -> ColumnRef:
+        """`data.a.b`: a value inside a JSON (or geoPoint) field."""
+        json_value = self._d().json_value
+        return self._value(hops, lambda a: json_value(f"{a}.{quote(name)}", path), "any", None, nullable=True)
 
-    def _back_hop(
-        self, path: _Path, c: Collection, alias: str, seg: str, whole: str
-    ) -> tuple[Collection, str]:
-        d = self._d()
-        coll_name, _, field_name = seg.rpartition("_via_")
-        target = self.lookup(coll_name) if self.lookup else None
-        if target is None:
-            raise Unsupported(whole) if self.lookup is None else UnknownIdentifier(whole)
-        f = target.field_map.get(field_name)
+    def _back_hop(self, c: Collection, seg: str, whole: str) -> tuple[J.Hop, Collection]:
+        match = _VIA_RE.match(seg)
+        target = self.lookup(match.group(1)) if match and self.lookup else None
+        if match is None or target is None:
+            raise Unsupported(whole) if match and self.lookup is None else UnknownIdentifier(whole)
+        f = target.field_map.get(match.group(2))
         if f is None or f.type != "relation" or f.options.get("collectionId") != c.id:
             raise UnknownIdentifier(whole)
-        t = self._alias()
-        path.froms.append(f"{quote(target.name)} AS {t}")
-        col = f"{t}.{quote(f.name)}"
-        if f.storage == JSON:
-            item, value = d.json_elements(col, self._alias())
-            path.froms.append(item)
-            path.wheres.append(f'{value} = {alias}."id"')
-        else:
-            path.wheres.append(f'{col} = {alias}."id"')
-        path.multi = True
-        self._cross(path, target, t)
-        return target, t
-
-    def _cross(self, path: _Path, target: Collection, alias: str) -> None:
-        """Client filters only see related records the requester may list."""
-        if self.list_rules is None:
-            return
-        compiled = self.list_rules(target, alias)
-        if compiled is None:
-            return
-        sql, getters = compiled
-        path.wheres.append(sql)
-        path.getters.extend(getters)
-
-    def _wrap(
-        self, path: _Path, value: str, storage: str, affinity: str | None, lower: bool = False
-    ) -> ColumnRef | SetRef:
-        if path.multi:
-            if lower:
-                raise Unsupported(":lower across a multi-valued path")
-            return SetRef(path.source(), value, storage, tuple(path.getters), affinity)
-        # A scalar subquery has the affinity of its column, as the column itself would.
-        sql = f"(SELECT {value} {path.source()} LIMIT 1)"
-        return ColumnRef(sql, storage, tuple(path.getters), affinity, True, lower)
+        if f.hidden and not self.allow_hidden:
+            raise UnknownIdentifier(whole)
+        many = f.storage == JSON
+        kind = J.BACK_MULTI if many else J.BACK
+        # Several rows point at one record unless the field is unique.
+        multi = many or not _unique_on(target, f.name)
+        return J.Hop(kind, f"{kind}:{target.name}.{f.name}", target.name, f.name, None, multi, target), target
 
     def _final(
-        self, c: Collection, alias: str, name: str, modifier: str | None, whole: str, path: _Path | None
-    ) -> ColumnRef | SetRef:
+        self, hops: list[J.Hop], c: Collection, name: str, modifier: str | None, whole: str
+    ) -> ColumnRef:
         f = self._field(c, name, whole)
-        col = f"{alias}.{quote(name)}"
+        col = _column(name)
         valuer = f.type in ("select", "relation", "file")
         multi_field = f.storage == JSON and valuer
+        if modifier in ("each", "length") and not valuer:
+            modifier = None  # PocketBase ignores them on fields that hold one value
         if modifier == "each":
-            if not valuer:
-                raise UnknownIdentifier(whole)
             if not multi_field:
                 # One element: the value itself, read from a JSON array (so without affinity).
-                return self._wrap(path, col, TEXT, None) if path else ColumnRef(col, TEXT, nullable=False)
-            inner = path or _Path()
-            item, value = self._d().json_elements(col, self._alias())
-            inner.froms.append(item)
-            inner.multi = True
-            return self._wrap(inner, value, TEXT, None)
+                return self._value(hops, col, TEXT, None)
+            each = J.Hop(J.EACH, f"each:{name}", column=name, multi=True)
+            return self._value([*hops, each], _itself, TEXT, None)
         if modifier == "length":
-            if not valuer:
-                raise UnknownIdentifier(whole)
             d = self._d()
-            expr = d.json_length(col) if multi_field else d.single_length(col)
-            return self._wrap(path, expr, NUMBER, None) if path else ColumnRef(expr, NUMBER, nullable=False)
+            length = d.json_length if multi_field else d.single_length
+            return self._value(hops, lambda a: length(col(a)), NUMBER, None)
         if modifier not in (None, "lower"):
             raise Unsupported(whole)
         lower = modifier == "lower"
         if f.type == "json":
-            expr = self._d().json_value(col, [])
-            return self._wrap(path, expr, "any", None, lower) if path else ColumnRef(expr, "any", lower=lower)
-        storage, affinity = (TEXT, NUMERIC) if f.storage == JSON else (f.storage, affinity_of(f.storage))
+            d = self._d()
+            return self._value(
+                hops, lambda a: d.json_value(col(a), []), "any", None, lower=lower, nullable=True
+            )
+        guard = None
+        if name == "email" and c.is_auth and not self.allow_hidden:
+            # Clients match e-mails only where their owners made them visible.
+            guard = lambda a: f'{a}."emailVisibility" = TRUE'  # noqa: E731
         if f.storage == JSON:
-            col = self._d().json_as_text(col)
-        if path:
-            return self._wrap(path, col, storage, affinity, lower)
-        return ColumnRef(col, storage, (), affinity, False, lower)
+            d = self._d()
+            return self._value(
+                hops, lambda a: d.json_as_text(col(a)), TEXT, NUMERIC, lower=lower, guard=guard
+            )
+        return self._value(hops, col, f.storage, affinity_of(f.storage), lower=lower, guard=guard)
 
-    def _auth_path(self, whole: str, segments: list[str]) -> ColumnRef | SetRef | ValueRef:
+    def _auth_path(self, whole: str, segments: list[str], modifier: str | None) -> ColumnRef | ValueRef:
         """`@request.auth.team.owner`: a path that starts at the requester's record. The SQL depends
         on the requester's collection, which is part of the compiled filter's cache key."""
         auth = self.auth_collection
         if auth is None:
             return ValueRef(lambda _i: None, "null")  # guests: every such path is blank
-        if any(":" in seg for seg in segments) or not all(_SEGMENT_RE.match(seg) for seg in segments):
-            raise Unsupported(whole)
-        f = auth.field_map.get(segments[0])
-        if f is None or f.type != "relation" or f.storage == JSON:
-            raise Unsupported(whole)  # multi relations on the auth record: not evaluated yet
-        target = self._target(f, whole)
-        t = self._alias()
-        path = _Path()
-        path.froms.append(f"{quote(target.name)} AS {t}")
-        path.wheres.append(f'{t}."id" = {MARK_TEXT}')
-        path.getters.append(_auth_getter(f.name))
-        self._cross(path, target, t)
-        return self._walk(path, target, t, segments[1:], None, whole)
-
-    def _collection_field(self, whole: str) -> JoinedRef:
-        parts = whole.split(".")
-        if len(parts) != 3 or self.lookup is None:
-            raise Unsupported(whole)  # deeper paths from a joined row are not evaluated yet
-        key = parts[1]
-        coll_name, _, alias = key.partition(":")
-        target = self.lookup(coll_name)
-        if target is None or not _SEGMENT_RE.match(parts[2]) or (alias and not _SEGMENT_RE.match(alias)):
+        if not all(_SEGMENT_RE.match(seg) for seg in segments):
             raise UnknownIdentifier(whole)
-        f = target.field_map.get(parts[2])
-        if f is None or getattr(f, "is_password", False) or f.storage == JSON:
-            raise (
-                UnknownIdentifier(whole)
-                if f is None or getattr(f, "is_password", False)
-                else Unsupported(whole)
-            )
-        if key not in self.joins:
-            self.joins[key] = (self._alias(), target.name)
-        sql_alias, table = self.joins[key]
-        return JoinedRef(f"{sql_alias}.{quote(f.name)}", f.storage, table, f.name, affinity_of(f.storage))
+        hop = J.Hop(J.AUTH, f"auth:{auth.name}", auth.name, getter=_auth_getter("id"), target=auth)
+        return self._walk([hop], auth, segments, modifier, whole)
 
-    def _resolve_special(self, name: str) -> ColumnRef | JoinedRef | SetRef | ValueRef:
+    def _collection_field(self, whole: str) -> ColumnRef:
+        """`@collection.name[:alias].field…`: every row of another collection, joined once per
+        alias around the whole condition."""
+        parts = whole.split(".")
+        if len(parts) < 3 or self.lookup is None:
+            raise UnknownIdentifier(whole) if self.lookup is not None else Unsupported(whole)
+        coll_name, sep, alias = parts[1].partition(":")
+        target = self.lookup(coll_name)
+        if target is None or (sep and not _SEGMENT_RE.match(alias)):
+            raise UnknownIdentifier(whole)
+        segments, modifier = _split(".".join(parts[2:]))
+        hop = J.Hop(J.COLLECTION, f"collection:{target.name}:{alias}", target.name, multi=True, target=target)
+        return self._walk([hop], target, segments, modifier, whole)
+
+    def _resolve_special(self, name: str) -> ColumnRef | ValueRef:
         if name in MACROS:
             fn = MACROS[name]
             return ValueRef(lambda _i: fn(datetime.now(UTC)), NUMBER if name in NUMBER_MACROS else TEXT)
@@ -437,6 +449,9 @@ class Resolver:
         last, sep, modifier = parts[-1].partition(":")
         if any(":" in p for p in parts[:-1]):
             raise Unsupported(name)
+        auth_path = parts[1] == "auth" and (sep or len(parts) > 3) and modifier != "isset"
+        if auth_path and len(parts) <= MAX_PATH_HOPS + 3:
+            return self._auth_path(name, [*parts[2:-1], last], modifier if sep else None)
         if sep:
             parts[-1] = last
             return self._request_modifier(name, parts, modifier)
@@ -448,8 +463,6 @@ class Resolver:
         if head == "auth" and len(parts) == 3:
             text = parts[2] in ("id", "collectionId", "collectionName")
             return ValueRef(_auth_getter(parts[2]), TEXT if text else "any")
-        if head == "auth" and 3 < len(parts) <= MAX_PATH_HOPS + 2:
-            return self._auth_path(name, parts[2:])
         if head in ("query", "headers") and len(parts) == 3:
             return ValueRef(_mapping_getter(head, parts[2]))
         if head == "body" and len(parts) == 3:
@@ -458,7 +471,7 @@ class Resolver:
             raise Unsupported(name)
         raise UnknownIdentifier(name)
 
-    def _request_modifier(self, whole: str, parts: list[str], modifier: str) -> ColumnRef | SetRef | ValueRef:
+    def _request_modifier(self, whole: str, parts: list[str], modifier: str) -> ColumnRef | ValueRef:
         """`@request.body.x:isset`, `:length`, `:changed` (and `@request.query.x:isset`)."""
         if len(parts) != 3 or parts[1] not in ("body", "query", "headers"):
             raise Unsupported(whole)
@@ -483,20 +496,19 @@ class Resolver:
             return self._body_each(whole, key)
         raise Unsupported(whole)
 
-    def _body_each(self, whole: str, key: str) -> SetRef:
+    def _body_each(self, whole: str, key: str) -> ColumnRef:
         """`@request.body.tags:each`: the submitted values of a select/relation/file field."""
         f = self.collection.field_map.get(key)
         if f is None or f.type not in ("select", "relation", "file"):
             raise UnknownIdentifier(whole)
-        d = self._d()
 
         def items(i: RequestInfo) -> str:
             v = i.body.get(key)
             values = [] if v is None else v if isinstance(v, list) else [v]
             return orjson.dumps(values).decode()
 
-        item, value = d.json_param_elements(MARK_TEXT, self._alias())
-        return SetRef(f"FROM {item} WHERE 1=1", value, TEXT, (items,), None)
+        hop = J.Hop(J.PARAM_EACH, f"body_each:{key}", getter=items, multi=f.storage == JSON)
+        return self._value([hop], _itself, TEXT, None)
 
     def _changed(self, whole: str, key: str) -> ColumnRef:
         """Sent and different from the stored value: a boolean over the record's column."""

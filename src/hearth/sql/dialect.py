@@ -138,7 +138,7 @@ class SQLiteDialect(Dialect):
         return f"COALESCE(json_extract({col}, '$[#-1]'), '')"
 
     def json_length(self, col: str) -> str:
-        return f"json_array_length({col})"
+        return f"COALESCE(json_array_length({col}), 0)"
 
     def nocase_column(self, col: str) -> str:
         return f"{col} COLLATE NOCASE"
@@ -189,7 +189,7 @@ class PostgresDialect(Dialect):
         return f"COALESCE({col} ->> -1, '')"
 
     def json_length(self, col: str) -> str:
-        return f"jsonb_array_length({col})"
+        return f"COALESCE(jsonb_array_length({col}), 0)"
 
     def nocase_column(self, col: str) -> str:
         return f"LOWER({col})"
