@@ -33,13 +33,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from tests.differential import strategies as S
-from tests.differential.conftest import SUMMARY, Answer, Server
-from tests.differential.dataset import COLLECTION, COLLECTIONS, SERVER_SET
+from tests.differential.conftest import EXTRA_HEADERS, SUMMARY, Answer, Server
+from tests.differential.dataset import AUTHORS, COLLECTION, COLLECTIONS, SERVER_SET
 
 CORE_EXAMPLES = int(os.environ.get("HEARTH_DIFF_CORE_EXAMPLES", "400"))
 EXTENDED_EXAMPLES = int(os.environ.get("HEARTH_DIFF_EXTENDED_EXAMPLES", "200"))
@@ -395,12 +396,7 @@ def test_extended_filters(
         )
 
 
-# Relation paths, back-relations and @collection joins still differ from PocketBase in many
-# comparisons (docs/compatibility.md); this test runs on demand until they match, then joins CI.
-RUN_RELATIONS = os.environ.get("HEARTH_DIFF_RELATIONS") == "1"
-
-
-def _test_relation_filters(
+def test_relation_filters(
     pocketbase: Server, hearth: Server, record_testsuite_property: Callable[[str, Any], None]
 ) -> None:
     """Relation paths (`author.x`, `coauthors.x`, nested), back-relations (`diff_items_via_*`, run
@@ -426,5 +422,41 @@ def _test_relation_filters(
         )
 
 
-if RUN_RELATIONS:
-    test_relation_filters = _test_relation_filters
+# List rules a guest's filter must cross: PocketBase ≥ 0.32 only matches through joined rows the
+# requester may list (a missing row is no obstacle), whatever the filter says about them.
+GUEST_RULES = {AUTHORS: "active = true", COLLECTION: "kind != 'b'"}
+GUEST_EXAMPLES = int(os.environ.get("HEARTH_DIFF_GUEST_EXAMPLES", "150"))
+
+
+def _as_guest(server: Server) -> Server:
+    client = httpx.Client(base_url=str(server.client.base_url), headers=EXTRA_HEADERS, timeout=30)
+    return Server(f"{server.name} as guest", str(server.client.base_url), client)
+
+
+def _set_list_rules(server: Server, rules: dict[str, str]) -> None:
+    for collection, rule in rules.items():
+        r = server.client.patch(f"/api/collections/{collection}", json={"listRule": rule})
+        assert r.status_code == 200, f"{server.name}: {r.status_code} {r.text}"
+
+
+def test_guest_relation_filters_cross_list_rules(
+    pocketbase: Server, hearth: Server, record_testsuite_property: Callable[[str, Any], None]
+) -> None:
+    """The relation filters again, as a guest, with list rules on both collections: the rule of
+    the queried collection and of every collection a path joins apply."""
+    servers = (pocketbase, hearth)
+    for server in servers:
+        _set_list_rules(server, GUEST_RULES)
+    try:
+        run = _run(_as_guest(pocketbase), _as_guest(hearth), S.relation_filters(), GUEST_EXAMPLES)
+    finally:
+        for server in servers:
+            _set_list_rules(server, {c: "" for c in GUEST_RULES})
+    _report("guest relation filters", hearth, run, record_testsuite_property)
+    assert run.tried > 50
+    if run.mismatches:
+        pytest.fail(
+            f"{len(run.mismatches)} of {run.tried} guest filters answer differently on {hearth.name} "
+            f"and PocketBase ({dict(run.by_kind())}):\n{run.listing()}",
+            pytrace=False,
+        )
