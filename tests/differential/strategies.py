@@ -36,6 +36,7 @@ JSON_PATH = "JSON paths (meta.k)"
 REQUEST = "@request.*"
 LOWER = ":lower"
 ODD = "odd syntax (malformed, blank, comments)"
+FUNCTION = "functions (strftime, geoDistance)"
 # Constructs of the relation strategy.
 RELATION = "relation paths (author.x, coauthors.x)"
 BACK_RELATION = "back-relations (diff_items_via_*)"
@@ -550,9 +551,85 @@ _LENGTH_PEERS = pick(["0", "1", "2", "3", "4", "-1", "1.5", '"2"', "n"])
 _JSON_PATH_PEERS = st.one_of(pick(JSON_PATH_LITERALS), pick(["n", "title", "meta.k"]))
 
 
+# strftime(): substitutions every SQLite since 3.38 knows (Hearth's may be older than PocketBase's).
+STRFTIME_FORMATS = [
+    "%Y",
+    "%Y-%m",
+    "%Y-%m-%d",
+    "%H:%M",
+    "%d/%m/%Y %H",
+    "%w",
+    "%j",
+    "%W",
+    "%s",
+    "%f",
+    "%Q",
+    "",
+    "x",
+]
+# Numbers are Julian days: small ones fall before year 1, which Hearth on PostgreSQL reads as NULL.
+STRFTIME_TIMES = [
+    "when",
+    "title",
+    "'2026-02-03 10:00:00.000Z'",
+    "'2026-01-31'",
+    "'2024-02-29 23:59:59.999Z'",
+    "'2026-02-03T10:00+02:00'",
+    "2460000.5",
+    "''",
+    "null",
+]
+STRFTIME_MODIFIERS = [
+    "+1 month",
+    "-1 day",
+    "start of month",
+    "start of year",
+    "weekday 0",
+    "+36 hours",
+    "bogus",
+]
+STRFTIME_PEERS = [
+    "'2026'",
+    "'2025'",
+    "''",
+    "'11'",
+    "'0'",
+    "'2026-03'",
+    "'10:00'",
+    "title",
+    "when",
+    "n",
+    "null",
+]
+GEO_ARGS = ["n", "price", "flag", "title", "1.5", "-20", "0", "180", "90", "-45.25"]
+GEO_PEERS = ["0", "100", "1000", "5000", "20000", "n", "null", "''"]
+
+
+@st.composite
+def function_leaf(draw: st.DrawFn) -> Filter:
+    op = draw(pick(OPS))
+    if draw(BOOLS):
+        fmt = draw(pick(STRFTIME_FORMATS))
+        args = [f"'{fmt}'"]
+        # Without a time value it formats "now": only formats stable for the length of a run.
+        if fmt not in ("%Y", "%Q", "") or draw(st.integers(0, 5)):
+            args.append(draw(pick(STRFTIME_TIMES)))
+            args += [f"'{m}'" for m in draw(st.lists(pick(STRFTIME_MODIFIERS), max_size=2))]
+        left = f"strftime({', '.join(args)})"
+        right = draw(pick(STRFTIME_PEERS))
+    else:
+        left = f"geoDistance({', '.join(draw(pick(GEO_ARGS)) for _ in range(4))})"
+        right = draw(pick(GEO_PEERS))
+        # `~` reads the distance as text, whose last digits depend on the SQLite version.
+        op = op if "~" not in op else "="
+    if draw(BOOLS):
+        left, right = right, left
+    return Filter(f"{left} {op} {right}", frozenset({FUNCTION}), canon=f"{left} {op} {right}")
+
+
 @st.composite
 def extended_leaf(draw: st.DrawFn) -> Filter:
-    kind = draw(pick([ANY_OF, ANY_OF, EACH, LENGTH, JSON_PATH, JSON_PATH, REQUEST, REQUEST]))
+    kind = draw(pick([ANY_OF, ANY_OF, EACH, LENGTH, JSON_PATH, JSON_PATH, REQUEST, REQUEST, FUNCTION]))
     a, b = draw(WS), draw(WS)
     if kind == ANY_OF:
         op = draw(pick(ANY_OPS))
@@ -583,6 +660,8 @@ def extended_leaf(draw: st.DrawFn) -> Filter:
         left = draw(pick(JSON_PATHS))
         right = draw(_JSON_PATH_PEERS)
         return _cmp(left, op, right, a, b, frozenset({JSON_PATH}))
+    if kind == FUNCTION:
+        return draw(function_leaf())
     text = draw(pick(REQUEST_COMPARISONS))
     return Filter(text, frozenset({REQUEST}))
 

@@ -134,13 +134,23 @@ def test_errors(text: str) -> None:
         compile_filter(SQLITE, posts(), text, rule=False)
 
 
-@pytest.mark.parametrize(
-    "text", ["author.name = 'x'", "@collection.users.id = id", "strftime('%Y', created) = '2024'"]
-)
+@pytest.mark.parametrize("text", ["author.name = 'x'", "@collection.users.id = id"])
 def test_valid_but_not_evaluable_here(text: str) -> None:
     # `posts` has no lookup (no repository), so relation targets cannot be resolved.
     with pytest.raises(Unsupported):
         compile_filter(SQLITE, posts(), text, rule=True)
+
+
+def test_strftime_binds_format_and_modifiers() -> None:
+    evil = "%Y' OR 1=1 --"
+    for d in (SQLITE, POSTGRES):
+        compiled = compile_filter(d, posts(), f"""strftime("{evil}", title, '+1 day') = '2024'""", rule=False)
+        assert compiled is not None and "1=1" not in compiled.sql and "+1" not in compiled.sql
+    with pytest.raises(Unsupported):  # PostgreSQL refuses what it would answer differently
+        compile_filter(POSTGRES, posts(), "strftime('%J', title) = '1'", rule=False)
+    for bad in ("strftime(created) = 1", "strftime('%Y', title, 1) = 1", "strftime() = 1", "nope(1) = 1"):
+        with pytest.raises(FilterError):
+            compile_filter(SQLITE, posts(), bad, rule=False)
 
 
 def test_values_never_appear_in_sql_text() -> None:

@@ -27,6 +27,7 @@ from hearth.schema.collection import Collection
 from hearth.schema.fields.base import BOOL, NUMBER, TEXT
 from hearth.sql import filter as fsql
 from hearth.sql import joins as J
+from hearth.sql import strftime as strftime_sql
 from hearth.sql import typed as T
 from hearth.sql.dialect import Dialect, quote
 
@@ -71,6 +72,7 @@ class _Side:
     operand: T.Operand
     ident: str | None = None  # NULL_IDENT | BOOL_IDENT for identifier literals
     json: bool = False  # a JSON value: compared with IS / IS NOT, never with blank fallbacks
+    pattern: bool = False  # the right side of `~` used as the LIKE pattern itself
 
     @property
     def is_value(self) -> bool:
@@ -177,28 +179,95 @@ class _Compiler:
             return self.function(n)
         raise FilterError("invalid operand")
 
-    def function(self, n: Any) -> ColumnRef:
-        """geoDistance(lonA, latA, lonB, latB): kilometres on a sphere of radius 6371 (haversine)."""
-        if n.name != "geoDistance":
-            raise Unsupported(f"function {n.name}")
+    def function(self, n: Any, like: bool = False) -> ColumnRef:
+        """A function call. On the right of `~` (`like`), PocketBase wraps every bound argument
+        as it wraps a `~` value (`%…%`, escaped), and then uses the result as the pattern itself."""
+        self.uses_columns = True  # evaluated by the database even when all arguments are constants
+        if n.name == "geoDistance":
+            return self.geo_distance(n, like)
+        if n.name == "strftime":
+            return self.strftime(n, like)
+        raise FilterError(f"unknown function {n.name}")
+
+    def argument(self, node: Any, like: bool) -> ColumnRef | ValueRef:
+        ref = self.operand(node)
+        if like and isinstance(ref, ValueRef) and _bound(ref):
+            get = ref.get
+            return ValueRef(lambda i: V.like_pattern(get(i)), TEXT, ref.const)
+        return ref
+
+    def geo_distance(self, n: Any, like: bool = False) -> ColumnRef:
+        """geoDistance(lonA, latA, lonB, latB): kilometres on a sphere of radius 6371."""
         if len(n.args) != 4:
             raise FilterError("geoDistance takes 4 arguments")
         parts: list[str] = []
         getters: list[Getter] = []
         for arg in n.args:
-            ref = self.operand(arg)
+            if _kind(arg) not in ("Identifier", "number"):
+                raise FilterError("geoDistance takes identifiers and numbers")
+            ref = self.argument(arg, like)
             if isinstance(ref, ValueRef):
                 get = ref.get
                 getters.append(lambda i, g=get: _to_number(g(i)))
                 parts.append(fsql.MARK)
-            elif isinstance(ref, ColumnRef) and ref.storage in (NUMBER, "any") and not ref.lower:
+            elif ref.multi is None:
                 number = self.t.number(self.column_side(ref.sql, ref.getters, ref, ref.nullable).operand)
                 getters.extend(number.getters)
                 parts.append(number.sql)
             else:
-                raise FilterError("geoDistance takes numbers")
-        self.uses_columns = True  # evaluated by the database even when all arguments are constants
-        return ColumnRef(fsql.haversine_km(*parts), NUMBER, tuple(getters), None, True)
+                raise Unsupported("geoDistance over a multi-valued path")
+        return ColumnRef(fsql.great_circle_km(self.d, *parts), NUMBER, tuple(getters), None, True, exact=True)
+
+    def strftime(self, n: Any, like: bool = False) -> ColumnRef:
+        """strftime(format, [time, modifiers…]): SQLite's date formatting (hearth.sql.strftime)."""
+        args = n.args
+        if not 1 <= len(args) <= strftime_sql.MAX_ARGS:
+            raise FilterError(f"strftime takes 1 to {strftime_sql.MAX_ARGS} arguments")
+        if _kind(args[0]) != "text" or any(_kind(a) != "text" for a in args[2:]):
+            raise FilterError("strftime's format and modifiers must be text literals")
+        fmt = args[0].value
+        modifiers = [a.value for a in args[2:]]
+        if like:
+            fmt, modifiers = V.like_pattern(fmt), [V.like_pattern(m) for m in modifiers]
+        value: T.Frag | None = None
+        multi = None
+        if len(args) > 1:
+            if _kind(args[1]) not in ("Identifier", "text", "number"):
+                raise FilterError("strftime's time value must be a field, a text or a number")
+            ref = self.argument(args[1], like)
+            value = self.time_value(ref)
+            if isinstance(ref, ColumnRef) and ref.multi is not None:
+                inner = ref.multi
+                multi = Multi(
+                    inner.hops,
+                    lambda a: (
+                        self.call_strftime(
+                            fmt, self.time_value(replace(ref, sql=inner.value(a))), modifiers
+                        ).sql
+                    ),
+                    self.call_strftime(fmt, T.Frag("NULL"), modifiers).getters + inner.getters,
+                )
+        frag = self.call_strftime(fmt, value, modifiers)
+        return ColumnRef(frag.sql, TEXT, frag.getters, None, True, multi=multi)
+
+    def call_strftime(self, fmt: str, value: T.Frag | None, modifiers: list[str]) -> T.Frag:
+        try:
+            return strftime_sql.call(self.d, fmt, value, modifiers)
+        except strftime_sql.Unevaluable as exc:
+            raise Unsupported(f"strftime: {exc}") from exc
+
+    def time_value(self, ref: ColumnRef | ValueRef) -> T.Frag:
+        """The time value as strftime() reads it: SQLite's own value, PostgreSQL's text form."""
+        sqlite = self.d.name == "sqlite"
+        if isinstance(ref, ValueRef):
+            get = ref.get
+            if sqlite:
+                return T.Frag(fsql.MARK, (lambda i: V.to_sqlite(_go_number(get(i))),))
+            return T.Frag(fsql.MARK, (lambda i: _time_text(get(i)),))
+        if ref.lower or (ref.storage == "any" and not sqlite):
+            raise Unsupported("strftime over a JSON value or :lower")
+        frag = T.Frag(ref.sql, ref.getters)
+        return frag if sqlite else strftime_sql.postgres_time_text(frag, ref.storage)
 
     # ----- typed operands --------------------------------------------------------------------
     def column_side(self, sql: str, getters: tuple[Getter, ...], ref: ColumnRef, nullable: bool) -> _Side:
@@ -211,7 +280,7 @@ class _Compiler:
             op = self.t.column(frag, T.NUM if ref.storage == NUMBER else T.TEXT, ref.affinity, nullable)
         if ref.lower:
             return _Side(self.t.lower(op))
-        return _Side(op, json=ref.storage == "any")
+        return _Side(op, json=ref.storage == "any" or ref.exact)
 
     def value_side(self, ref: ValueRef) -> _Side:
         get = ref.get
@@ -233,14 +302,19 @@ class _Compiler:
 
     # ----- comparisons -----------------------------------------------------------------------
     def comparison(self, n: Any) -> T.Frag:
-        left, right = self.operand(n.left), self.operand(n.right)
         op: str = n.op
         any_of = op.startswith("?")
         op = op.lstrip("?")
+        left = self.operand(n.left)
+        pattern = op in ("~", "!~") and type(n.right).__name__ == "FunctionCall"
+        right = self.function(n.right, like=True) if pattern else self.operand(n.right)
         if isinstance(left, ValueRef) and isinstance(right, ValueRef):
             decide = self._value_decider(op, left, right)
             return T.Frag(self.d.bool_param(fsql.MARK), (decide,))
-        cond = self.condition(op, self.side(left), self.side(right))
+        right_side = self.side(right)
+        if pattern and isinstance(right, ColumnRef) and right.getters:
+            right_side = replace(right_side, pattern=True)
+        cond = self.condition(op, self.side(left), right_side)
         lm = left.multi if isinstance(left, ColumnRef) else None
         rm = right.multi if isinstance(right, ColumnRef) else None
         if not any_of and (lm or rm):
@@ -264,7 +338,7 @@ class _Compiler:
 
         def values(ref: ColumnRef | ValueRef, m: Multi) -> tuple[T.Frag, str, _Side]:
             assert isinstance(ref, ColumnRef)
-            sql, getters = r.subquery(m.hops, m.value)
+            sql, getters = r.subquery(m)
             alias = r.alias()
             return T.Frag(sql, getters), alias, self.column_side(f"{alias}.v", (), ref, True)
 
@@ -296,7 +370,7 @@ class _Compiler:
         if op in ("~", "!~"):
             if b.ident == NULL_IDENT or a.ident == NULL_IDENT:
                 return t.null_condition()
-            return t.like(a.operand, b.operand, op == "!~")
+            return t.like(a.operand, b.operand, op == "!~", contains=not b.pattern)
         if op not in ("=", "!="):
             return t.compare(_SQL_OPS[op], a.operand, b.operand)
         eq = op == "="
@@ -347,9 +421,27 @@ def _ident(ref: ValueRef) -> str | None:
     return None
 
 
-def _to_number(v: Any) -> float:
+def _to_number(v: Any) -> float | None:
+    """A request value as SQLite's math functions read it (NULL unless it looks numeric)."""
     v = V.numeric_affinity(V.to_sqlite(v))
-    return float(v) if isinstance(v, int | float) else 0.0
+    return float(v) if isinstance(v, int | float) else None
+
+
+def _time_text(v: Any) -> str | None:
+    """A request value as the text PostgreSQL's strftime() parses (numbers: Julian days)."""
+    v = V.to_sqlite(_go_number(v))
+    return None if v is None else V.go_string(v) if isinstance(v, float) else str(v)
+
+
+def _bound(ref: ValueRef) -> bool:
+    """Whether PocketBase binds the value as a parameter (`true`, `false`, `null` are SQL words)."""
+    return not (ref.kind == "null" or (ref.kind == BOOL and ref.const))
+
+
+def _kind(node: Any) -> str:
+    """A function argument's token kind, as PocketBase checks them: identifier, text or number."""
+    name = type(node).__name__
+    return getattr(node, "kind", "text") if name == "Literal" else name
 
 
 _CACHE_LIMIT = 512

@@ -43,6 +43,7 @@ class Multi:
 
     hops: tuple[J.Hop, ...]
     value: Callable[[str], str]
+    getters: tuple[Getter, ...] = ()  # parameters of `value` (it comes first in the subquery)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,7 @@ class ColumnRef:
     lower: bool = False  # `:lower`, applied by the compiler with SQLite's ASCII-only folding
     multi: Multi | None = None
     guard: str | None = None  # a condition every comparison on this value also needs
+    exact: bool = False  # compared with IS / IS NOT, never with blank fallbacks (like JSON values)
 
 
 def affinity_of(storage: str) -> str:
@@ -260,12 +262,10 @@ class Resolver:
             sql, getters = compiled
             self.guards.append((f'({alias}."id" IS NULL OR {sql})', getters))
 
-    def subquery(
-        self, hops: tuple[J.Hop, ...], value: Callable[[str], str]
-    ) -> tuple[str, tuple[Getter, ...]]:
+    def subquery(self, m: Multi) -> tuple[str, tuple[Getter, ...]]:
         """Every value of the path for the current record, under fresh aliases (column `v`)."""
-        joins, getters, last = J.chain(self._d(), hops, self.base, self.alias)
-        return J.values_query(joins, value(last)), getters
+        joins, getters, last = J.chain(self._d(), m.hops, self.base, self.alias)
+        return J.values_query(joins, m.value(last)), (*m.getters, *getters)
 
     def _scalar(self, hops: list[J.Hop], value: Callable[[str], str]) -> tuple[str, tuple[Getter, ...]]:
         """A single-valued path as a scalar subquery (sorting); hidden rows read as NULL."""

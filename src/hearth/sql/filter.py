@@ -35,17 +35,25 @@ def order_term(expr: str, descending: bool) -> str:
     return f"{expr} DESC" if descending else expr
 
 
-def haversine_km(lon_a: str, lat_a: str, lon_b: str, lat_b: str) -> str:
-    """Great-circle distance in km (the same formula and radius as PocketBase's geoDistance).
+def great_circle_km(d: Dialect, lon_a: str, lat_a: str, lon_b: str, lat_b: str) -> str:
+    """Great-circle distance in km by the spherical law of cosines, on a sphere of radius 6371
+    (PocketBase's geoDistance formula). Rounding can push the cosine just past ±1: the result is
+    then NULL, as SQLite's acos() answers (PostgreSQL's would raise).
 
-    The arguments are placed once each, in order (they may be parameters), in an inner SELECT.
+    The arguments are placed once each, in order (they may be parameters), in an inner SELECT;
+    SQLite reads them as they are (text that does not look numeric is NULL to its math functions,
+    where a CAST would make it 0), PostgreSQL needs its parameters typed.
     """
+    cast = "{}" if d.name == "sqlite" else "CAST({} AS DOUBLE PRECISION)"
     args = ", ".join(
-        f"CAST({expr} AS DOUBLE PRECISION) AS {name}"
+        f"{cast.format(expr)} AS {name}"
         for expr, name in ((lon_a, "lon_a"), (lat_a, "lat_a"), (lon_b, "lon_b"), (lat_b, "lat_b"))
     )
-    a = (
-        "POWER(SIN(RADIANS(lat_b - lat_a) / 2), 2)"
-        " + COS(RADIANS(lat_a)) * COS(RADIANS(lat_b)) * POWER(SIN(RADIANS(lon_b - lon_a) / 2), 2)"
+    cosine = (
+        "COS(RADIANS(lat_a)) * COS(RADIANS(lat_b)) * COS(RADIANS(lon_b) - RADIANS(lon_a))"
+        " + SIN(RADIANS(lat_a)) * SIN(RADIANS(lat_b))"
     )
-    return f"(SELECT 6371 * 2 * ASIN(SQRT({a})) FROM (SELECT {args}) AS geo)"
+    return (
+        "(SELECT CASE WHEN c BETWEEN -1 AND 1 THEN 6371 * ACOS(c) END"
+        f" FROM (SELECT {cosine} AS c FROM (SELECT {args}) AS geo) AS cosine)"
+    )

@@ -114,7 +114,8 @@ class Typing:
         raise NotImplementedError
 
     def number(self, a: Operand) -> Frag:
-        """A column operand's numeric value (NULL for text), for function arguments."""
+        """A column operand's numeric value as SQLite's math functions read it (numeric-looking
+        text included, NULL for other text), for function arguments."""
         raise NotImplementedError
 
     def blank_or(self, a: Operand) -> Operand:
@@ -125,7 +126,9 @@ class Typing:
     def compare(self, op: str, a: Operand, b: Operand) -> Frag:
         raise NotImplementedError
 
-    def like(self, a: Operand, b: Operand, negate: bool) -> Frag:
+    def like(self, a: Operand, b: Operand, negate: bool, contains: bool = True) -> Frag:
+        """`a LIKE b`; a column `b` is wrapped in `%…%` unless `contains` is False (PocketBase
+        uses such a right side as the pattern itself when it carries bound values)."""
         raise NotImplementedError
 
     def is_null(self, a: Operand, negate: bool = False) -> Frag:
@@ -172,14 +175,16 @@ class SQLiteTyping(Typing):
         sql_op = "!=" if op == "<>" else op
         return cat(self._sql(a), f" {sql_op} ", self._sql(b))
 
-    def like(self, a: Operand, b: Operand, negate: bool) -> Frag:
+    def like(self, a: Operand, b: Operand, negate: bool, contains: bool = True) -> Frag:
         kw = " NOT LIKE " if negate else " LIKE "
         if b.kind == VALUE:
             get = b.get
             assert get is not None
             pattern = self.param(lambda i: V.like_pattern(get(i)))
-        else:
+        elif contains:
             pattern = cat("('%' || ", self._sql(b), " || '%')")
+        else:
+            pattern = self._sql(b)
         return cat(self._sql(a), kw, pattern, " ESCAPE '\\'")
 
     def is_null(self, a: Operand, negate: bool = False) -> Frag:
@@ -280,7 +285,8 @@ class PostgresTyping(Typing):
         return Operand(SPLIT, n=n, t=cat(self.param(text), "::text"), ntext=cat(self.param(ntext), "::text"))
 
     def number(self, a: Operand) -> Frag:
-        return self._split(a).n or Frag("NULL::float8")
+        # Math functions read numeric-looking text as its number, as SQLite's do.
+        return self._split(self._to_numeric(a)).n or Frag("NULL::float8")
 
     def _compact(self, j: Frag) -> Frag:
         # jsonb's text form has spaces after separators; SQLite's JSON text is compact.
@@ -440,7 +446,7 @@ class PostgresTyping(Typing):
         out.append(" END)")
         return cat(*out)
 
-    def like(self, a: Operand, b: Operand, negate: bool) -> Frag:
+    def like(self, a: Operand, b: Operand, negate: bool, contains: bool = True) -> Frag:
         text = self._text_of(a)
         if text is None:
             return Frag("(NULL::boolean)")
@@ -469,9 +475,21 @@ class PostgresTyping(Typing):
             other = self._text_of(b)
             if other is None:
                 return Frag("(NULL::boolean)")
-            cond = cat(
-                "(", left, " LIKE ('%' || translate(", other, f", {_UPPER}, {_LOWER}) || '%') ESCAPE '\\')"
-            )
+            lowered = cat("translate(", other, f", {_UPPER}, {_LOWER})")
+            if contains:
+                cond = cat("(", left, " LIKE ('%' || ", lowered, " || '%') ESCAPE '\\')")
+            else:
+                # A pattern ending in a lone escape matches nothing in SQLite (PostgreSQL raises).
+                odd_escape = cat("(length(", other, ") - length(rtrim(", other, ", '\\'))) % 2 = 1")
+                cond = cat(
+                    "(CASE WHEN ",
+                    odd_escape,
+                    " THEN false ELSE ",
+                    left,
+                    " LIKE ",
+                    lowered,
+                    " ESCAPE '\\' END)",
+                )
         return cat("(NOT ", cond, ")") if negate else cond
 
 
