@@ -315,3 +315,134 @@ async def test_request_body_each_and_lower_in_rules(api: Api) -> None:
         for body, status in bodies:
             r = await api.client.post(f"/api/collections/{coll['name']}/records", json=body)
             assert r.status_code == status, (rule, body, r.text)
+
+
+async def test_rules_follow_multi_relations_and_modifiers_of_the_requester(api: Api) -> None:
+    teams = await api.create_collection(
+        {"name": unique("teams"), "type": "base", **OPEN, "fields": [{"name": "name", "type": "text"}]}
+    )
+    staff = await api.create_collection(
+        {
+            "name": unique("staff"),
+            "type": "auth",
+            **OPEN,
+            "fields": [
+                {"name": "teams", "type": "relation", "collectionId": teams["id"], "maxSelect": 5},
+                {"name": "roles", "type": "select", "values": ["editor", "viewer"], "maxSelect": 2},
+            ],
+        }
+    )
+    docs = await api.create_collection(
+        {
+            "name": unique("docs"),
+            "type": "base",
+            **OPEN,
+            # Any of my teams has the doc's title as its name, or I am an editor.
+            "listRule": "@request.auth.teams.name ?= title || @request.auth.roles:each ?= 'editor'",
+            "fields": [{"name": "title", "type": "text"}],
+        }
+    )
+    c, su = api.client, api.su()
+    ids = {}
+    for name in ("red", "green"):
+        ids[name] = (await c.post(f"/api/collections/{teams['name']}/records", json={"name": name})).json()[
+            "id"
+        ]
+    pw = "Secret-pass-123"
+    for email, team_names, roles in (
+        ("a@example.com", ["red", "green"], ["viewer"]),
+        ("b@example.com", [], ["editor"]),
+        ("c@example.com", [], []),
+    ):
+        r = await c.post(
+            f"/api/collections/{staff['name']}/records",
+            json={
+                "email": email,
+                "password": pw,
+                "passwordConfirm": pw,
+                "teams": [ids[t] for t in team_names],
+                "roles": roles,
+            },
+            headers=su,
+        )
+        assert r.status_code == 200, r.text
+    for title in ("red", "blue", "green"):
+        await c.post(f"/api/collections/{docs['name']}/records", json={"title": title})
+
+    async def visible(email: str) -> list[str]:
+        auth = await c.post(
+            f"/api/collections/{staff['name']}/auth-with-password", json={"identity": email, "password": pw}
+        )
+        token = auth.json()["token"]
+        r = await c.get(
+            f"/api/collections/{docs['name']}/records",
+            params={"sort": "title"},
+            headers={"Authorization": token},
+        )
+        assert r.status_code == 200, r.text
+        return [x["title"] for x in r.json()["items"]]
+
+    assert await visible("a@example.com") == ["green", "red"]
+    assert await visible("b@example.com") == ["blue", "green", "red"], "editors see everything"
+    assert await visible("c@example.com") == []
+
+
+async def test_client_filters_match_emails_only_where_visible(api: Api) -> None:
+    people = await api.create_collection(
+        {"name": unique("people"), "type": "auth", **OPEN, "fields": [{"name": "name", "type": "text"}]}
+    )
+    c, su = api.client, api.su()
+    pw = "Secret-pass-123"
+    for email, shown in (("open@example.com", True), ("hidden@example.com", False)):
+        r = await c.post(
+            f"/api/collections/{people['name']}/records",
+            json={
+                "email": email,
+                "emailVisibility": shown,
+                "password": pw,
+                "passwordConfirm": pw,
+                "name": email,
+            },
+            headers=su,
+        )
+        assert r.status_code == 200, r.text
+
+    async def names(flt: str, headers: dict[str, str] | None = None) -> list[str]:
+        r = await c.get(
+            f"/api/collections/{people['name']}/records",
+            params={"filter": flt, "sort": "name"},
+            headers=headers or {},
+        )
+        assert r.status_code == 200, r.text
+        return [x["name"] for x in r.json()["items"]]
+
+    # A guest cannot find out an e-mail its owner keeps hidden, not even by guessing it.
+    assert await names("email = 'hidden@example.com'") == []
+    assert await names("email ~ 'example.com'") == ["open@example.com"]
+    assert await names("email = 'open@example.com'") == ["open@example.com"]
+    assert await names("email = 'hidden@example.com'", su) == ["hidden@example.com"]
+
+
+async def test_collection_joins_follow_relations_and_modifiers(api: Api) -> None:
+    s = await setup(api)
+    tags, posts = s["tags"], s["posts"]
+
+    async def su_titles(flt: str) -> list[str] | int:
+        return await titles(api, tags, flt, su=True)  # only superusers may filter by @collection
+
+    # Every tag, when some post has a tag titled "js" (a path from the joined row).
+    assert await su_titles(f"@collection.{posts}.tags.title ?= 'js'") == ["js", "py"]
+    assert await su_titles(f"@collection.{posts}.tags.title ?= 'go'") == []
+    # One alias is one row: the post titled "both" has two tags.
+    both = f"@collection.{posts}:p.title ?= 'both'"
+    assert await su_titles(f"{both} && @collection.{posts}:p.tags:length ?= 2") == ["js", "py"]
+    assert await su_titles(f"{both} && @collection.{posts}:p.tags:length ?= 1") == []
+    # Without an alias too, one filter talks about one joined row (as in PocketBase).
+    assert (
+        await su_titles(f"@collection.{posts}.title ?= 'both' && @collection.{posts}.tags:length ?= 1") == []
+    )
+    assert await su_titles(f"@collection.{posts}:p.title:lower ?= 'BOTH'") == []
+    assert await su_titles(f"@collection.{posts}:p.title:lower ?= 'both'") == ["js", "py"]
+    # Plain operators on @collection mean every row: not every post is titled "both".
+    assert await su_titles(f"@collection.{posts}.title = 'both'") == []
+    assert await titles(api, tags, f"@collection.{posts}.title ?= 'both'") == 403
