@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from hearth.auth.account import AccountFlows
+from hearth.auth.otp import OTPFlows
 from hearth.auth.service import AuthService
 from hearth.config import Config
 from hearth.db.base import Database
 from hearth.db.bootstrap import bootstrap
+from hearth.mail.sender import Mailer
 from hearth.records.service import RecordService
+from hearth.schema.collection import Collection
 from hearth.schema.repository import CollectionRepository
 from hearth.schema.service import CollectionService
 from hearth.settings.store import SettingsStore
@@ -23,12 +29,37 @@ class Hearth:
         self.db = await open_database(self.config)
         self.collections = CollectionRepository(self.db)
         self.records = RecordService(self.db, self.collections)
-        self.auth = AuthService(self.collections, self.records)
+        self.auth = AuthService(self.collections, self.records, self.send_auth_mail)
+        self.account = AccountFlows(self.auth, self.send_auth_mail)
+        self.otp = OTPFlows(self.records, self.auth.logins, self.send_auth_mail)
         self.settings = SettingsStore(self.db)
+        self.mailer = Mailer(self.settings)
         self.collection_service = CollectionService(self.collections, self.records)
         await bootstrap(self.db, self.collections)
 
+    async def send_auth_mail(
+        self, c: Collection, kind: str, record: dict[str, Any], to: str, placeholders: dict[str, str]
+    ) -> None:
+        """One of an auth collection's mails (verification, password-reset, email-change, otp,
+        login-alert), with the current settings."""
+        from hearth.mail.auth_mail import send_auth_mail
+
+        settings = await self.settings.current()
+        await send_auth_mail(
+            self.mailer,
+            settings,
+            c,
+            kind,
+            record,
+            to,
+            token=placeholders.get("TOKEN", ""),
+            otp=placeholders.get("OTP", ""),
+            alert_info=placeholders.get("ALERT_INFO", ""),
+        )
+
     async def stop(self) -> None:
+        await self.account.drain()
+        await self.otp.drain()
         if self.db is not None:
             await self.db.close()
             self.db = None

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from hearth.auth import passwords, tokens
+from hearth.auth.logins import LoginContext, Logins, SendMail
 from hearth.errors import BadRequest, FieldError, Forbidden, NotFound, Unauthorized
 from hearth.records.service import RecordService
 from hearth.rules.context import GUEST, AuthState, RequestInfo
-from hearth.schema.collection import Collection
+from hearth.schema.collection import SUPERUSERS, Collection
 from hearth.schema.repository import CollectionRepository
 
 AUTH_FAILED = "Failed to authenticate."
@@ -21,9 +22,17 @@ TOKEN_REQUIRED = "The request requires valid record authorization token."
 
 
 class AuthService:
-    def __init__(self, collections: CollectionRepository, records: RecordService) -> None:
+    def __init__(
+        self, collections: CollectionRepository, records: RecordService, send_mail: SendMail | None = None
+    ) -> None:
         self.collections = collections
         self.records = records
+        self.logins = Logins(records, self.system_state, send_mail)
+
+    def system_state(self) -> AuthState:
+        """The server acting on its own behalf (verifying, resetting…): no API rule applies."""
+        superusers = self.collections.get(SUPERUSERS)
+        return AuthState(superusers, {"id": ""})
 
     def auth_collection(self, id_or_name: str) -> Collection:
         c = self.collections.get(id_or_name)
@@ -94,7 +103,9 @@ class AuthService:
             "emailPassword": enabled and "email" in identity_fields,
         }
 
-    async def with_password(self, c: Collection, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    async def with_password(
+        self, c: Collection, body: dict[str, Any], ctx: LoginContext | None = None
+    ) -> tuple[str, dict[str, Any]]:
         pw = c.auth.get("passwordAuth", {})
         if not pw.get("enabled"):
             raise Forbidden(PASSWORD_AUTH_DISABLED)
@@ -132,9 +143,51 @@ class AuthService:
         stored = str(codec.raw_value(row, "password")) if row is not None else None
         if not await passwords.verify_password(password, stored) or row is None:
             raise BadRequest(AUTH_FAILED)
+        return await self.finish_login(c, row, "password", ctx)
+
+    async def finish_login(
+        self, c: Collection, row: Any, method: str, ctx: LoginContext | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        """The last step of every login method (password, otp, oauth2): the collection's authRule,
+        MFA (may raise MFARequired), the new-location alert, then a new auth token. `row` is the
+        record's database row."""
+        ctx = ctx or LoginContext()
+        codec = self.records.codec(c)
         values = codec.values_from_row(row)
         await self._check_auth_rule(c, values)
+        await self.logins.check_mfa(c, values, method, ctx)
+        await self.logins.remember_origin(c, values, ctx)
         return self.issue_auth_token(c, values, str(codec.raw_value(row, "tokenKey"))), values
+
+    async def impersonate(
+        self, c: Collection, auth: AuthState, rid: str, body: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """A superuser acting as a record: a token auth-refresh will not renew."""
+        if not auth.is_superuser:
+            raise Forbidden("The authorized record is not allowed to perform this action.")
+        row = await self.records.find_row(c, rid)
+        if row is None:
+            raise NotFound()
+        duration = body.get("duration", 0)
+        if isinstance(duration, bool) or not isinstance(duration, int | float):
+            raise BadRequest(LOAD_FAILED)
+        if duration < 0:
+            raise BadRequest(
+                VALIDATION_FAILED,
+                {
+                    "duration": FieldError(
+                        "validation_min_greater_equal_than_required",
+                        "Must be no less than 0.",
+                        {"threshold": 0},
+                    )
+                },
+            )
+        codec = self.records.codec(c)
+        values = codec.values_from_row(row)
+        claims = {"collectionId": c.id, "id": values["id"], "refreshable": False, "type": tokens.AUTH}
+        key = str(codec.raw_value(row, "tokenKey")) + c.token_secret("authToken")
+        token = tokens.issue(claims, key, int(duration) or c.token_duration("authToken"))
+        return token, values
 
     async def _check_auth_rule(self, c: Collection, values: dict[str, Any]) -> None:
         """authRule is checked against the authenticating record, as that record."""

@@ -467,11 +467,12 @@ class RecordService:
                     errors["oldPassword"] = FieldError(
                         "validation_invalid_old_password", "Missing or invalid old password."
                     )
-            # A new password revokes every token of the record.
-            values["tokenKey"] = c.field_map["tokenKey"].generate()  # type: ignore[attr-defined]
-            changed.add("tokenKey")
         else:
             changed.discard("password")
+        if "password" in changed or "email" in changed:
+            # A new password or e-mail revokes every token of the record.
+            values["tokenKey"] = c.field_map["tokenKey"].generate()  # type: ignore[attr-defined]
+            changed.add("tokenKey")
 
     # ----- output -------------------------------------------------------------------------
     async def serialize(

@@ -1,42 +1,138 @@
-"""`/api/collections/{collection}/auth-*`: methods, password login and token refresh."""
+"""`/api/collections/{collection}/…`: auth methods, every login method, token refresh,
+impersonation and the account flows by e-mail (verification, password reset, e-mail change)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from hearth.app import Hearth
+from hearth.auth.logins import LoginContext, MFARequired
 from hearth.http import responses
 from hearth.http.body import read_object
 from hearth.http.context import begin, projection
 from hearth.http.fields import project
 from hearth.http.router import route
+from hearth.schema.collection import Collection
+
+
+def login_context(request: Request, body: dict[str, Any]) -> LoginContext:
+    mfa_id = request.query_params.get("mfaId") or body.get("mfaId") or ""
+    return LoginContext(
+        ip=request.client.host if request.client else "",
+        user_agent=request.headers.get("user-agent", ""),
+        mfa_id=mfa_id if isinstance(mfa_id, str) else "",
+        body=body,
+    )
+
+
+async def _auth_collection(request: Request) -> tuple[Hearth, Any, Collection]:
+    h, auth = await begin(request)
+    return h, auth, h.auth.auth_collection(request.path_params["collection"])
+
+
+async def _respond(
+    request: Request, h: Hearth, c: Collection, token: str, values: dict[str, Any]
+) -> Response:
+    body = await h.auth.auth_response(c, token, values, request.query_params.get("expand", ""))
+    return responses.json(project(body, projection(request)))
 
 
 async def auth_methods(request: Request) -> Response:
-    h, _ = await begin(request)
-    c = h.auth.auth_collection(request.path_params["collection"])
+    h, _, c = await _auth_collection(request)
     return responses.json(project(h.auth.methods(c), projection(request)))
 
 
 async def auth_with_password(request: Request) -> Response:
-    h, _ = await begin(request)
-    c = h.auth.auth_collection(request.path_params["collection"])
+    h, _, c = await _auth_collection(request)
     body = await read_object(request, h.config.max_body_size)
-    token, values = await h.auth.with_password(c, body)
-    body = await h.auth.auth_response(c, token, values, request.query_params.get("expand", ""))
-    return responses.json(project(body, projection(request)))
+    try:
+        token, values = await h.auth.with_password(c, body, login_context(request, body))
+    except MFARequired as mfa:
+        return responses.json({"mfaId": mfa.mfa_id}, status=401)
+    return await _respond(request, h, c, token, values)
+
+
+async def request_otp(request: Request) -> Response:
+    h, _, c = await _auth_collection(request)
+    body = await read_object(request, h.config.max_body_size)
+    return responses.json({"otpId": await h.otp.request(c, body)})
+
+
+async def auth_with_otp(request: Request) -> Response:
+    h, _, c = await _auth_collection(request)
+    body = await read_object(request, h.config.max_body_size)
+    row, _ = await h.otp.authenticate(c, body)
+    try:
+        token, values = await h.auth.finish_login(c, row, "otp", login_context(request, body))
+    except MFARequired as mfa:
+        return responses.json({"mfaId": mfa.mfa_id}, status=401)
+    return await _respond(request, h, c, token, values)
 
 
 async def auth_refresh(request: Request) -> Response:
-    h, auth = await begin(request)
-    c = h.auth.auth_collection(request.path_params["collection"])
+    h, auth, c = await _auth_collection(request)
     token, values = await h.auth.refresh(c, auth)
-    body = await h.auth.auth_response(c, token, values, request.query_params.get("expand", ""))
-    return responses.json(project(body, projection(request)))
+    return await _respond(request, h, c, token, values)
 
 
+async def impersonate(request: Request) -> Response:
+    h, auth, c = await _auth_collection(request)
+    body = await read_object(request, h.config.max_body_size)
+    token, values = await h.auth.impersonate(c, auth, request.path_params["id"], body)
+    return await _respond(request, h, c, token, values)
+
+
+async def request_verification(request: Request) -> Response:
+    h, _, c = await _auth_collection(request)
+    await h.account.request_verification(c, await read_object(request, h.config.max_body_size))
+    return responses.no_content()
+
+
+async def confirm_verification(request: Request) -> Response:
+    h, _, c = await _auth_collection(request)
+    await h.account.confirm_verification(c, await read_object(request, h.config.max_body_size))
+    return responses.no_content()
+
+
+async def request_password_reset(request: Request) -> Response:
+    h, _, c = await _auth_collection(request)
+    await h.account.request_password_reset(c, await read_object(request, h.config.max_body_size))
+    return responses.no_content()
+
+
+async def confirm_password_reset(request: Request) -> Response:
+    h, _, c = await _auth_collection(request)
+    await h.account.confirm_password_reset(c, await read_object(request, h.config.max_body_size))
+    return responses.no_content()
+
+
+async def request_email_change(request: Request) -> Response:
+    h, auth, c = await _auth_collection(request)
+    await h.account.request_email_change(c, auth, await read_object(request, h.config.max_body_size))
+    return responses.no_content()
+
+
+async def confirm_email_change(request: Request) -> Response:
+    h, _, c = await _auth_collection(request)
+    await h.account.confirm_email_change(c, await read_object(request, h.config.max_body_size))
+    return responses.no_content()
+
+
+_BASE = "/api/collections/{collection}"
 routes = [
-    route("GET", "/api/collections/{collection}/auth-methods", auth_methods),
-    route("POST", "/api/collections/{collection}/auth-with-password", auth_with_password),
-    route("POST", "/api/collections/{collection}/auth-refresh", auth_refresh),
+    route("GET", f"{_BASE}/auth-methods", auth_methods),
+    route("POST", f"{_BASE}/auth-with-password", auth_with_password),
+    route("POST", f"{_BASE}/request-otp", request_otp),
+    route("POST", f"{_BASE}/auth-with-otp", auth_with_otp),
+    route("POST", f"{_BASE}/auth-refresh", auth_refresh),
+    route("POST", f"{_BASE}/impersonate/{{id}}", impersonate),
+    route("POST", f"{_BASE}/request-verification", request_verification),
+    route("POST", f"{_BASE}/confirm-verification", confirm_verification),
+    route("POST", f"{_BASE}/request-password-reset", request_password_reset),
+    route("POST", f"{_BASE}/confirm-password-reset", confirm_password_reset),
+    route("POST", f"{_BASE}/request-email-change", request_email_change),
+    route("POST", f"{_BASE}/confirm-email-change", confirm_email_change),
 ]

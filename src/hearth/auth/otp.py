@@ -1,0 +1,141 @@
+"""One-time passwords by e-mail: request-otp and auth-with-otp.
+
+The code is kept hashed in `_otps` (PocketBase's system collection). An unknown address still gets
+an `otpId`, so the answer does not tell who has an account. A code works once, within
+`otp.duration` seconds, and a record gets at most 5 attempts per 3 minutes (then 429, as in
+PocketBase), so a short numeric code cannot be guessed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from typing import Any
+
+from hearth._util.ids import record_id
+from hearth.auth import passwords
+from hearth.auth.account import SendMail, email_error, required, text_fields
+from hearth.auth.logins import Logins, expired
+from hearth.auth.service import VALIDATION_FAILED
+from hearth.errors import BadRequest, FieldError, Forbidden, TooManyRequests
+from hearth.records.service import RecordService
+from hearth.schema.collection import Collection
+
+log = logging.getLogger("hearth.auth")
+
+OTP_DISABLED = "The collection is not configured to allow OTP authentication."
+INVALID_OTP = "Invalid or expired OTP."
+MAX_ATTEMPTS = 5
+ATTEMPT_WINDOW = 180.0
+
+
+class OTPFlows:
+    def __init__(self, records: RecordService, logins: Logins, send_mail: SendMail) -> None:
+        self.records = records
+        self.logins = logins
+        self.send_mail = send_mail
+        self._attempts: dict[str, list[float]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def _otps(self) -> Collection:
+        c = self.records.collections.get("_otps")
+        assert c is not None
+        return c
+
+    async def request(self, c: Collection, body: dict[str, Any]) -> str:
+        otp = c.auth.get("otp", {})
+        if not otp.get("enabled"):
+            raise Forbidden(OTP_DISABLED)
+        email = text_fields(body, "email")["email"]
+        if (err := email_error(email)) is not None:
+            raise BadRequest(VALIDATION_FAILED, {"email": err})
+        codec = self.records.codec(c)
+        row = await self.records.db.fetch_one(codec.sql.by_field("email"), (email,))
+        if row is None:
+            return record_id()  # looks like any other otpId
+        values = codec.values_from_row(row)
+        length = max(4, min(int(otp.get("length") or 8), 32))
+        code = "".join(secrets.choice("0123456789") for _ in range(length))
+        created = await self.records.create(
+            self._otps(),
+            {"collectionRef": c.id, "recordRef": values["id"], "password": code, "sentTo": email},
+            self.logins._info(),
+        )
+
+        async def send() -> None:
+            try:
+                await self.send_mail(c, "otp", values, email, {"OTP": code})
+            except Exception:  # noqa: BLE001 - the client has its otpId; the code is dropped
+                log.exception("failed to send the OTP mail of %s/%s", c.name, values["id"])
+                await self.records.delete(self._otps(), created["id"], self.logins._info())
+
+        task = asyncio.get_running_loop().create_task(send())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return str(created["id"])
+
+    async def drain(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def _attempt(self, key: str) -> bool:
+        """Count one attempt; False when the record has used up its attempts."""
+        now = time.monotonic()
+        recent = [t for t in self._attempts.get(key, []) if now - t < ATTEMPT_WINDOW]
+        if len(recent) >= MAX_ATTEMPTS:
+            self._attempts[key] = recent
+            return False
+        recent.append(now)
+        self._attempts[key] = recent
+        if len(self._attempts) > 10_000:
+            self._attempts = {k: v for k, v in self._attempts.items() if v and now - v[-1] < ATTEMPT_WINDOW}
+        return True
+
+    async def authenticate(self, c: Collection, body: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """The record's row for a valid (otpId, code); the OTP is used up. Raises 400/403/429."""
+        otp_options = c.auth.get("otp", {})
+        if not otp_options.get("enabled"):
+            raise Forbidden(OTP_DISABLED)
+        form = text_fields(body, "otpId", "password")
+        errors: dict[str, Any] = {}
+        if not form["otpId"]:
+            errors["otpId"] = required()
+        elif len(form["otpId"]) > 255:
+            errors["otpId"] = FieldError(
+                "validation_length_out_of_range", "The length must be between 1 and 255."
+            )
+        if not form["password"]:
+            errors["password"] = required()
+        elif len(form["password"]) > 71:
+            errors["password"] = FieldError(
+                "validation_length_out_of_range", "The length must be between 1 and 71."
+            )
+        if errors:
+            raise BadRequest(VALIDATION_FAILED, errors)
+        otps = self._otps()
+        row = await self.records.find_row(otps, form["otpId"])
+        if row is None:
+            raise BadRequest(INVALID_OTP)
+        otp_codec = self.records.codec(otps)
+        otp = otp_codec.values_from_row(row)
+        if otp.get("collectionRef") != c.id or expired(
+            otp.get("created"), int(otp_options.get("duration") or 0)
+        ):
+            raise BadRequest(INVALID_OTP)
+        record_row = await self.records.find_row(c, str(otp.get("recordRef")))
+        if record_row is None:
+            raise BadRequest(INVALID_OTP)
+        if not self._attempt(f"{c.id}/{otp['recordRef']}"):
+            raise TooManyRequests("Too many attempts, please try again later with a new OTP.")
+        if not await passwords.verify_password(form["password"], str(otp_codec.raw_value(row, "password"))):
+            raise BadRequest(INVALID_OTP)
+        # Used once: deleted before the login goes on.
+        await self.records.delete(otps, otp["id"], self.logins._info())
+        values = self.records.codec(c).values_from_row(record_row)
+        sent_to = otp.get("sentTo") or ""
+        if not values.get("verified") and sent_to and sent_to == values.get("email"):
+            await self.records.update(c, values["id"], {"verified": True}, self.logins._info())
+            record_row = await self.records.find_row(c, values["id"])
+        return record_row, values

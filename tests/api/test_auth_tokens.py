@@ -1,0 +1,130 @@
+"""Tokens under attack: deleted users, expiry, tampering, the wrong type or collection,
+impersonation, and revocation when a password or e-mail changes."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+
+import orjson
+
+from tests.api.test_auth import PW, claims, login, members, signup
+from tests.conftest import Api
+
+
+def forge(token: str, **changes: object) -> str:
+    """The same token with changed claims and the original signature."""
+    header, _, signature = token.split(".")
+    payload = {**claims(token), **changes}
+    body = base64.urlsafe_b64encode(orjson.dumps(payload)).rstrip(b"=").decode()
+    return f"{header}.{body}.{signature}"
+
+
+async def me(api: Api, coll: str, token: str) -> int:
+    """The status of auth-refresh with `token`: 200 only for a valid, refreshable auth token."""
+    r = await api.client.post(f"/api/collections/{coll}/auth-refresh", headers={"Authorization": token})
+    return r.status_code
+
+
+async def test_token_of_a_deleted_user_is_dead(api: Api) -> None:
+    c = await members(api)
+    name = str(c["name"])
+    rec = await signup(api, name, "gone@example.com")
+    token = str((await login(api, name, "gone@example.com"))["token"])
+    assert await me(api, name, token) == 200
+    r = await api.client.delete(f"/api/collections/{name}/records/{rec['id']}", headers=api.su())
+    assert r.status_code == 204
+    assert await me(api, name, token) == 401
+
+
+async def test_tampered_and_foreign_tokens_are_refused(api: Api) -> None:
+    c = await members(api)
+    name = str(c["name"])
+    alice = await signup(api, name, "alice@example.com")
+    bob = await signup(api, name, "bob@example.com")
+    token = str((await login(api, name, "alice@example.com"))["token"])
+    # Alice's signature over Bob's id, or over a longer life, is worthless.
+    assert await me(api, name, forge(token, id=bob["id"])) == 401
+    assert await me(api, name, forge(token, exp=int(claims(token)["exp"]) + 10**6)) == 401  # type: ignore[call-overload]
+    # A superuser's claims on a user token do not make a superuser.
+    su_claims = claims(api.token)
+    r = await api.client.get(
+        "/api/collections", headers={"Authorization": forge(token, collectionId=su_claims["collectionId"])}
+    )
+    assert r.status_code == 401
+    # Another type of token (verification, password reset…) is not an auth token.
+    assert await me(api, name, forge(token, type="verification")) == 401
+    assert await me(api, name, token) == 200
+    assert alice["id"] != bob["id"]
+
+
+async def test_expired_token_is_refused(api: Api) -> None:
+    c = await members(api)
+    name = str(c["name"])
+    rec = await signup(api, name, "short@example.com")
+    r = await api.client.post(
+        f"/api/collections/{name}/impersonate/{rec['id']}", json={"duration": 1}, headers=api.su()
+    )
+    assert r.status_code == 200, r.text
+    token = r.json()["token"]
+    view = f"/api/collections/{name}/records/{rec['id']}"
+    r = await api.client.get(view, headers={"Authorization": token})
+    assert r.status_code == 200 and r.json().get("email") == "short@example.com", "the owner sees its email"
+    await asyncio.sleep(2.1)
+    r = await api.client.get(view, headers={"Authorization": token})
+    assert r.status_code == 200 and "email" not in r.json(), "expired: the request is a guest's"
+
+
+async def test_impersonation(api: Api) -> None:
+    c = await members(api)
+    name = str(c["name"])
+    rec = await signup(api, name, "imp@example.com")
+    url = f"/api/collections/{name}/impersonate/{rec['id']}"
+    user_token = str((await login(api, name, "imp@example.com"))["token"])
+    assert (await api.client.post(url, json={})).status_code == 403
+    assert (await api.client.post(url, json={}, headers={"Authorization": user_token})).status_code == 403
+    r = await api.client.post(
+        f"/api/collections/{name}/impersonate/nope123456789ab", json={}, headers=api.su()
+    )
+    assert r.status_code == 404
+    r = await api.client.post(url, json={"duration": -1}, headers=api.su())
+    assert r.status_code == 400 and "duration" in r.json()["data"]
+    r = await api.client.post(url, json={"duration": "x"}, headers=api.su())
+    assert r.status_code == 400
+    r = await api.client.post(url, json={"duration": 100}, headers=api.su())
+    assert r.status_code == 200
+    body = r.json()
+    assert body["record"]["id"] == rec["id"] and body["record"]["email"] == "imp@example.com"
+    cl = claims(body["token"])
+    assert cl["refreshable"] is False and cl["id"] == rec["id"]
+    assert 95 <= int(cl["exp"]) - int(claims(user_token)["exp"]) + int(c["authToken"]["duration"]) <= 105  # type: ignore[index, call-overload]
+    # Acting as the user works; renewing the impersonation does not.
+    r = await api.client.get(
+        f"/api/collections/{name}/records/{rec['id']}", headers={"Authorization": body["token"]}
+    )
+    assert r.json().get("email") == "imp@example.com"
+    assert await me(api, name, body["token"]) == 401
+    # Without a duration, the collection's auth token duration applies.
+    r = await api.client.post(url, headers=api.su())
+    assert r.status_code == 200
+    assert int(claims(r.json()["token"])["exp"]) - int(claims(user_token)["exp"]) in range(-5, 6)  # type: ignore[call-overload]
+
+
+async def test_email_change_by_a_superuser_revokes_tokens(api: Api) -> None:
+    c = await members(api)
+    name = str(c["name"])
+    rec = await signup(api, name, "old@example.com")
+    token = str((await login(api, name, "old@example.com"))["token"])
+    r = await api.client.patch(
+        f"/api/collections/{name}/records/{rec['id']}", json={"email": "new@example.com"}, headers=api.su()
+    )
+    assert r.status_code == 200, r.text
+    assert await me(api, name, token) == 401
+    fresh = str((await login(api, name, "new@example.com"))["token"])
+    assert await me(api, name, fresh) == 200
+    # Changing another field keeps the tokens.
+    r = await api.client.patch(
+        f"/api/collections/{name}/records/{rec['id']}", json={"nick": "x"}, headers={"Authorization": fresh}
+    )
+    assert r.status_code == 200 and await me(api, name, fresh) == 200
+    assert PW
