@@ -10,7 +10,6 @@ from hearth.auth.service import AuthService
 from hearth.config import Config
 from hearth.db.base import Database
 from hearth.db.bootstrap import bootstrap
-from hearth.mail.sender import Mailer
 from hearth.records.service import RecordService
 from hearth.schema.collection import Collection
 from hearth.schema.repository import CollectionRepository
@@ -33,7 +32,6 @@ class Hearth:
         self.account = AccountFlows(self.auth, self.send_auth_mail)
         self.otp = OTPFlows(self.records, self.auth.logins, self.send_auth_mail)
         self.settings = SettingsStore(self.db)
-        self.mailer = Mailer(self.settings)
         self.collection_service = CollectionService(self.collections, self.records)
         await bootstrap(self.db, self.collections)
 
