@@ -128,3 +128,30 @@ async def test_email_change_by_a_superuser_revokes_tokens(api: Api) -> None:
     )
     assert r.status_code == 200 and await me(api, name, fresh) == 200
     assert PW
+
+
+async def test_logout_ends_one_session_or_all(api: Api) -> None:
+    c = await members(api)
+    name = str(c["name"])
+    await signup(api, name, "bye@example.com")
+    phone = str((await login(api, name, "bye@example.com"))["token"])
+    laptop = str((await login(api, name, "bye@example.com"))["token"])
+    url = f"/api/collections/{name}/auth-logout"
+    assert (await api.client.post(url)).status_code == 401
+    # A refreshed token belongs to the same session: logging out ends both.
+    r = await api.client.post(f"/api/collections/{name}/auth-refresh", headers={"Authorization": phone})
+    phone2 = r.json()["token"]
+    assert claims(phone2)["sid"] == claims(phone)["sid"] != claims(laptop)["sid"]
+    assert (await api.client.post(url, headers={"Authorization": phone2})).status_code == 204
+    assert await me(api, name, phone) == 401 and await me(api, name, phone2) == 401
+    assert await me(api, name, laptop) == 200, "another session lives on"
+    # ?all=1 ends every session, including ones that never logged out.
+    tablet = str((await login(api, name, "bye@example.com"))["token"])
+    assert (await api.client.post(f"{url}?all=1", headers={"Authorization": laptop})).status_code == 204
+    assert await me(api, name, laptop) == 401 and await me(api, name, tablet) == 401
+    assert await me(api, name, str((await login(api, name, "bye@example.com"))["token"])) == 200
+    # A token of another collection cannot log out here.
+    other = await members(api)
+    await signup(api, str(other["name"]), "x@example.com")
+    foreign = str((await login(api, str(other["name"]), "x@example.com"))["token"])
+    assert (await api.client.post(url, headers={"Authorization": foreign})).status_code == 403

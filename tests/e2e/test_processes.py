@@ -48,11 +48,33 @@ def _exercise_schema_changes(writer: str, readers: list[str]) -> None:
     http.close()
 
 
+def _exercise_logout(a: str, b: str) -> None:
+    """A session logged out on one process is dead on every other one at once."""
+    http = httpx.Client(limits=httpx.Limits(max_keepalive_connections=0))
+    email, pw = f"u{secrets.token_hex(3)}@example.com", "Secret-pass-123"
+    r = http.post(
+        a + "/api/collections/users/records", json={"email": email, "password": pw, "passwordConfirm": pw}
+    )
+    assert r.status_code == 200, r.text
+    for _ in range(3):
+        token = http.post(
+            a + "/api/collections/users/auth-with-password", json={"identity": email, "password": pw}
+        ).json()["token"]
+        auth = {"Authorization": token}
+        for url in (a, b):
+            assert http.post(url + "/api/collections/users/auth-refresh", headers=auth).status_code == 200
+        assert http.post(b + "/api/collections/users/auth-logout", headers=auth).status_code == 204
+        for url in (a, b, a, b):
+            assert http.post(url + "/api/collections/users/auth-refresh", headers=auth).status_code == 401
+    http.close()
+
+
 def test_sqlite_workers_and_instances_stay_coherent(tmp_path: Path) -> None:
     assert hearth_cli("superuser", "upsert", *ADMIN, "--dir", str(tmp_path)).returncode == 0
     with running_server(tmp_path, workers=2) as a, running_server(tmp_path) as b:
         _exercise_schema_changes(a, [a, b])
         _exercise_schema_changes(b, [a, b])
+        _exercise_logout(a, b)
 
 
 def test_postgres_instances_stay_coherent(tmp_path: Path, pg_url: str) -> None:
@@ -63,6 +85,7 @@ def test_postgres_instances_stay_coherent(tmp_path: Path, pg_url: str) -> None:
     ):
         _exercise_schema_changes(a, [a, b])
         _exercise_schema_changes(b, [b, a])
+        _exercise_logout(a, b)
 
 
 def test_restart_keeps_data_and_superuser_cli(tmp_path: Path) -> None:

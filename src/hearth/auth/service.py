@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from hearth._util.ids import random_string
 from hearth.auth import passwords, tokens
 from hearth.auth.logins import LoginContext, Logins, SendMail
 from hearth.errors import BadRequest, FieldError, Forbidden, NotFound, Unauthorized
@@ -11,6 +13,7 @@ from hearth.records.service import RecordService
 from hearth.rules.context import GUEST, AuthState, RequestInfo
 from hearth.schema.collection import SUPERUSERS, Collection
 from hearth.schema.repository import CollectionRepository
+from hearth.sql import system
 
 AUTH_FAILED = "Failed to authenticate."
 LOAD_FAILED = "An error occurred while loading the submitted data."
@@ -19,6 +22,7 @@ NOT_AUTH_COLLECTION = "Missing or invalid auth collection context."
 AUTH_RULE_FAILED = "The request doesn't satisfy the collection requirements to authenticate."
 PASSWORD_AUTH_DISABLED = "The collection is not configured to allow password authentication."
 TOKEN_REQUIRED = "The request requires valid record authorization token."
+SESSION_ID_LENGTH = 16
 
 
 class AuthService:
@@ -28,6 +32,8 @@ class AuthService:
         self.collections = collections
         self.records = records
         self.logins = Logins(records, self.system_state, send_mail)
+        self._revoked_sessions: set[str] = set()
+        self._revocations_seen = 0
 
     def system_state(self) -> AuthState:
         """The server acting on its own behalf (verifying, resetting…): no API rule applies."""
@@ -68,16 +74,65 @@ class AuthService:
         verified = tokens.verify(token, key)
         if verified is None:
             return None
+        session = verified.get("sid")
+        session = session if isinstance(session, str) else ""
+        if session and token_type == tokens.AUTH and await self._revoked(session):
+            return None
         record = codec.values_from_row(row)
         # Rules may read `@request.auth.password` (the hash, as in PocketBase); the record only
         # feeds rule evaluation, never a response.
         record["password"] = codec.raw_value(row, "password")
-        return AuthState(c, record, bool(verified.get("refreshable", False)))
+        return AuthState(c, record, bool(verified.get("refreshable", False)), session)
 
-    def issue_auth_token(self, c: Collection, record: dict[str, Any], raw_token_key: str) -> str:
-        claims = {"collectionId": c.id, "id": record["id"], "refreshable": True, "type": tokens.AUTH}
+    def issue_auth_token(
+        self, c: Collection, record: dict[str, Any], raw_token_key: str, session: str = ""
+    ) -> str:
+        """A refreshable auth token. `sid` names the login session (an extra claim SDKs ignore):
+        refreshed tokens keep it, so auth-logout can end the session without touching others."""
+        claims = {
+            "collectionId": c.id,
+            "id": record["id"],
+            "refreshable": True,
+            "type": tokens.AUTH,
+            "sid": session or random_string(SESSION_ID_LENGTH),
+        }
         key = raw_token_key + c.token_secret("authToken")
         return tokens.issue(claims, key, c.token_duration("authToken"))
+
+    # ----- sessions -----------------------------------------------------------------------
+    async def _revoked(self, session: str) -> bool:
+        """Whether the session was logged out (the set is reloaded when the counter moves)."""
+        if self._revocations_seen != self.collections.revocations:
+            now = int(time.time())
+            db = self.records.db
+            rows = await db.fetch_all(system.select_revoked(db.dialect), (now,))
+            self._revoked_sessions = {str(r[0]) for r in rows}
+            self._revocations_seen = self.collections.revocations
+        return session in self._revoked_sessions
+
+    async def logout(self, c: Collection, auth: AuthState, everywhere: bool) -> None:
+        """End the caller's session, or (`everywhere`) every session and token of the record."""
+        if auth.record is None or auth.collection is None:
+            raise Unauthorized(TOKEN_REQUIRED)
+        if auth.collection.id != c.id:
+            raise Forbidden(f"The request requires auth record from {c.name} collection.")
+        db = self.records.db
+        if everywhere or not auth.session:
+            # A new tokenKey invalidates every token the record ever had.
+            new_key = c.field_map["tokenKey"].generate()  # type: ignore[attr-defined]
+            await self.records.update(
+                c, auth.id, {"tokenKey": new_key}, RequestInfo(auth=self.system_state())
+            )
+            return
+        now = int(time.time())
+        # No token of the session outlives its last refresh by more than the token duration.
+        expires = now + max(c.token_duration("authToken"), 1)
+        async with db.transaction() as tx:
+            await tx.execute(system.revoke_session(db.dialect), (auth.session, expires))
+            await tx.execute(system.delete_expired_revoked(db.dialect), (now,))
+            await tx.execute(system.bump_revocations(db.dialect))
+        db.bump_generation()
+        await self.collections.refresh()
 
     # ----- flows --------------------------------------------------------------------------
     def methods(self, c: Collection) -> dict[str, Any]:
@@ -206,7 +261,7 @@ class AuthService:
         codec = self.records.codec(c)
         values = codec.values_from_row(row)
         await self._check_auth_rule(c, values)
-        return self.issue_auth_token(c, values, str(codec.raw_value(row, "tokenKey"))), values
+        return self.issue_auth_token(c, values, str(codec.raw_value(row, "tokenKey")), auth.session), values
 
     async def auth_response(
         self, c: Collection, token: str, values: dict[str, Any], expand_text: str = ""

@@ -17,6 +17,8 @@ class AuthState:
     record: dict[str, Any] | None = None
     # False for tokens that auth-refresh must refuse (impersonation tokens).
     refreshable: bool = False
+    # The login session the token belongs to (kept across refreshes; auth-logout revokes it).
+    session: str = ""
 
     @property
     def is_guest(self) -> bool:

@@ -26,6 +26,7 @@ class CollectionRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.version = -1
+        self.revocations = 0
         self._by_key: dict[str, Collection] = {}
         self._ordered: list[Collection] = []
         self._read_version = system.read_version(db.dialect)
@@ -38,8 +39,10 @@ class CollectionRepository:
         if gen is not None and gen == self._generation and self.version >= 0:
             return False
         self._generation = gen
-        row = await self.db.fetch_one(self._read_version)
-        version = int(row[0]) if row else 0
+        counters = {int(r[0]): int(r[1]) for r in await self.db.fetch_all(self._read_version)}
+        # Read here, used by the auth service: tokens of logged-out sessions stop working.
+        self.revocations = counters.get(system.REVOCATION_COUNTER, 0)
+        version = counters.get(system.SCHEMA_COUNTER, 0)
         if version == self.version:
             return False
         await self._load(self.db, version)

@@ -16,15 +16,40 @@ def bootstrap_statements(d: Dialect) -> list[str]:
         "CREATE UNIQUE INDEX IF NOT EXISTS idx__collections_name ON _collections (LOWER(name))",
         f"CREATE TABLE IF NOT EXISTS _params (id TEXT PRIMARY KEY NOT NULL, value {json_type},"
         " created TEXT NOT NULL, updated TEXT NOT NULL)",
+        # Logged-out sessions, until the last token they could have issued has expired.
+        "CREATE TABLE IF NOT EXISTS _hearth_revoked (sid TEXT PRIMARY KEY NOT NULL, expires BIGINT NOT NULL)",
     ]
 
 
+# Rows of _hearth_state: the schema/settings counter, and the revoked-sessions counter.
+SCHEMA_COUNTER = 1
+REVOCATION_COUNTER = 2
+
+
 def init_state(d: Dialect) -> str:
-    return "INSERT INTO _hearth_state (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING"
+    return "INSERT INTO _hearth_state (id, version) VALUES (1, 0), (2, 0) ON CONFLICT (id) DO NOTHING"
 
 
 def read_version(d: Dialect) -> str:
-    return "SELECT version FROM _hearth_state WHERE id = 1"
+    """Both counters in one read (it happens on every request where changes are possible)."""
+    return "SELECT id, version FROM _hearth_state WHERE id IN (1, 2)"
+
+
+def bump_revocations(d: Dialect) -> str:
+    return "UPDATE _hearth_state SET version = version + 1 WHERE id = 2"
+
+
+def revoke_session(d: Dialect) -> str:
+    p = d.placeholder
+    return f"INSERT INTO _hearth_revoked (sid, expires) VALUES ({p(1)}, {p(2)}) ON CONFLICT (sid) DO NOTHING"
+
+
+def select_revoked(d: Dialect) -> str:
+    return f"SELECT sid FROM _hearth_revoked WHERE expires > {d.placeholder(1)}"
+
+
+def delete_expired_revoked(d: Dialect) -> str:
+    return f"DELETE FROM _hearth_revoked WHERE expires <= {d.placeholder(1)}"
 
 
 def bump_version(d: Dialect) -> str:

@@ -78,6 +78,14 @@ async def auth_refresh(request: Request) -> Response:
     return await _respond(request, h, c, token, values)
 
 
+async def auth_logout(request: Request) -> Response:
+    """Beyond PocketBase: end this session (`?all=1`: every session of the record). 204."""
+    h, auth, c = await _auth_collection(request)
+    everywhere = request.query_params.get("all", "") in ("1", "true")
+    await h.auth.logout(c, auth, everywhere)
+    return responses.no_content()
+
+
 async def impersonate(request: Request) -> Response:
     h, auth, c = await _auth_collection(request)
     body = await read_object(request, h.config.max_body_size)
@@ -128,6 +136,7 @@ routes = [
     route("POST", f"{_BASE}/request-otp", request_otp),
     route("POST", f"{_BASE}/auth-with-otp", auth_with_otp),
     route("POST", f"{_BASE}/auth-refresh", auth_refresh),
+    route("POST", f"{_BASE}/auth-logout", auth_logout),
     route("POST", f"{_BASE}/impersonate/{{id}}", impersonate),
     route("POST", f"{_BASE}/request-verification", request_verification),
     route("POST", f"{_BASE}/confirm-verification", confirm_verification),
