@@ -7,6 +7,7 @@ from typing import Any
 
 from hearth._util.ids import random_string
 from hearth.auth import passwords, tokens
+from hearth.auth.api_keys import ApiKeys, looks_like_key
 from hearth.auth.logins import LoginContext, Logins, SendMail
 from hearth.errors import BadRequest, FieldError, Forbidden, NotFound, Unauthorized
 from hearth.records.service import RecordService
@@ -32,6 +33,7 @@ class AuthService:
         self.collections = collections
         self.records = records
         self.logins = Logins(records, self.system_state, send_mail)
+        self.api_keys = ApiKeys(records.db, collections)
         self._revoked_sessions: set[str] = set()
         self._revocations_seen = 0
 
@@ -53,6 +55,11 @@ class AuthService:
             return GUEST
         token = header[7:] if header[:7].lower() == "bearer " else header
         token = token.strip()
+        if looks_like_key(token):
+            key = await self.api_keys.find(token)
+            if key is None:
+                return GUEST
+            return AuthState(self.collections.get(SUPERUSERS), {"id": "", "apiKey": key.id}, api_key=key)
         state = await self.verify(token, tokens.AUTH)
         return state if state is not None else GUEST
 

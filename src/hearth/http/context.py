@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
+from hearth.auth.api_keys import required_scope
 from hearth.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from hearth.http.fields import Tree, parse_fields
 from hearth.rules.context import AuthState, RequestInfo
@@ -26,7 +27,20 @@ async def begin(request: Request) -> tuple[Hearth, AuthState]:
     h = hearth(request)
     await h.collections.refresh()
     auth = await h.auth.resolve(request.headers.get("authorization"))
+    if auth.api_key is not None:
+        check_api_key_scope(h, auth, request.method, request.url.path)
     return h, auth
+
+
+def check_api_key_scope(h: Hearth, auth: AuthState, method: str, path: str) -> None:
+    """An API key reaches only what its scopes name (403 otherwise)."""
+    scope = required_scope(method, path)
+    if scope != "admin":
+        name, _, action = scope.partition(":")
+        c = h.collections.get(name) if name != "*" else None
+        scope = f"{c.name if c else name}:{action}"
+    if not auth.api_key.allows(scope):
+        raise Forbidden(f"The API key is not allowed to perform this action (needs the {scope} scope).")
 
 
 def collection_or_404(h: Hearth, id_or_name: str) -> Collection:

@@ -5,13 +5,21 @@ from __future__ import annotations
 from hearth.app import Hearth
 from hearth.config import Config
 from hearth.http.router import App, Router
-from hearth.http.routes import auth, batch, collections, health, records, settings
+from hearth.http.routes import api_keys, auth, batch, collections, health, records, settings
 
 
 def build_app(config: Config | None = None) -> App:
     hearth = Hearth(config or Config.from_env())
     router = Router(
-        [*health.routes, *collections.routes, *records.routes, *auth.routes, *settings.routes, *batch.routes]
+        [
+            *health.routes,
+            *collections.routes,
+            *records.routes,
+            *auth.routes,
+            *settings.routes,
+            *batch.routes,
+            *api_keys.routes,
+        ]
     )
     app = App(
         router, on_startup=hearth.start, on_shutdown=hearth.stop, max_body_size=hearth.config.max_body_size

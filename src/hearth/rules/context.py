@@ -19,6 +19,8 @@ class AuthState:
     refreshable: bool = False
     # The login session the token belongs to (kept across refreshes; auth-logout revokes it).
     session: str = ""
+    # An API key acting with superuser rights within its scopes (hearth.auth.api_keys).
+    api_key: Any = None
 
     @property
     def is_guest(self) -> bool:

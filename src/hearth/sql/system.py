@@ -18,6 +18,10 @@ def bootstrap_statements(d: Dialect) -> list[str]:
         " created TEXT NOT NULL, updated TEXT NOT NULL)",
         # Logged-out sessions, until the last token they could have issued has expired.
         "CREATE TABLE IF NOT EXISTS _hearth_revoked (sid TEXT PRIMARY KEY NOT NULL, expires BIGINT NOT NULL)",
+        # Server-to-server API keys: only a hash of the secret is kept.
+        "CREATE TABLE IF NOT EXISTS _hearth_api_keys (id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL,"
+        " secret_hash TEXT NOT NULL, scopes TEXT NOT NULL, expires BIGINT NOT NULL,"
+        " created TEXT NOT NULL)",
     ]
 
 
@@ -121,3 +125,19 @@ def count_collections(d: Dialect, where: str) -> str:
 
 def collection_updated(d: Dialect) -> str:
     return f"SELECT updated FROM _collections WHERE id = {d.placeholder(1)}"
+
+
+def insert_api_key(d: Dialect) -> str:
+    p = d.placeholder
+    return (
+        "INSERT INTO _hearth_api_keys (id, name, secret_hash, scopes, expires, created)"
+        f" VALUES ({p(1)}, {p(2)}, {p(3)}, {p(4)}, {p(5)}, {p(6)})"
+    )
+
+
+def select_api_keys(d: Dialect) -> str:
+    return "SELECT id, name, secret_hash, scopes, expires, created FROM _hearth_api_keys ORDER BY created, id"
+
+
+def delete_api_key(d: Dialect) -> str:
+    return f"DELETE FROM _hearth_api_keys WHERE id = {d.placeholder(1)}"
