@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from hearth.auth.account import AccountFlows
+from hearth.auth.attempts import AttemptLimiter
 from hearth.auth.otp import OTPFlows
 from hearth.auth.service import AuthService
 from hearth.config import Config
 from hearth.db.base import Database
 from hearth.db.bootstrap import bootstrap
+from hearth.mail.sender import Mailer
 from hearth.records.service import RecordService
 from hearth.schema.collection import Collection
 from hearth.schema.repository import CollectionRepository
@@ -31,7 +33,10 @@ class Hearth:
         self.auth = AuthService(self.collections, self.records, self.send_auth_mail)
         self.account = AccountFlows(self.auth, self.send_auth_mail)
         self.otp = OTPFlows(self.records, self.auth.logins, self.send_auth_mail)
+        self.attempts = AttemptLimiter(lambda: self.settings.get(self.collections.version))
+        self.auth.attempts = self.attempts
         self.settings = SettingsStore(self.db)
+        self.mailer = Mailer(self.settings)
         self.collection_service = CollectionService(self.collections, self.records)
         await bootstrap(self.db, self.collections)
 
@@ -42,7 +47,9 @@ class Hearth:
         login-alert), with the current settings."""
         from hearth.mail.auth_mail import send_auth_mail
 
-        settings = await self.settings.current()
+        # The settings as of now, also when another process changed them.
+        await self.collections.refresh()
+        settings = await self.settings.get(self.collections.version)
         await send_auth_mail(
             self.mailer,
             settings,
@@ -58,6 +65,7 @@ class Hearth:
     async def stop(self) -> None:
         await self.account.drain()
         await self.otp.drain()
+        await self.attempts.close()
         if self.db is not None:
             await self.db.close()
             self.db = None

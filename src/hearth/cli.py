@@ -32,6 +32,27 @@ def _add_storage_flags(p: argparse.ArgumentParser) -> None:
     )
 
 
+# Granian's own logging plus Hearth's loggers (`hearth.*`, e.g. mail not sent while SMTP is off),
+# at INFO on stdout. Granian replaces its "loggers" with this whole mapping, so it repeats its own.
+_LOGGING = {
+    "loggers": {
+        "_granian": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "granian.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+        "hearth": {"handlers": ["hearth"], "level": "INFO", "propagate": False},
+    },
+    "formatters": {
+        "generic": {"()": "logging.Formatter", "fmt": "[%(levelname)s] %(message)s"},
+        "access": {"()": "logging.Formatter", "fmt": "%(message)s"},
+        "hearth": {"()": "logging.Formatter", "fmt": "[%(levelname)s] %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {"formatter": "generic", "class": "logging.StreamHandler", "stream": "ext://sys.stdout"},
+        "access": {"formatter": "access", "class": "logging.StreamHandler", "stream": "ext://sys.stdout"},
+        "hearth": {"formatter": "hearth", "class": "logging.StreamHandler", "stream": "ext://sys.stdout"},
+    },
+}
+
+
 def serve(args: argparse.Namespace) -> int:
     from granian import Granian
     from granian.constants import Interfaces
@@ -60,6 +81,7 @@ def serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         factory=True,
         log_access=False,
+        log_dictconfig=_LOGGING,
     )
     server.serve()
     return 0

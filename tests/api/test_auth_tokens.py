@@ -155,3 +155,37 @@ async def test_logout_ends_one_session_or_all(api: Api) -> None:
     await signup(api, str(other["name"]), "x@example.com")
     foreign = str((await login(api, str(other["name"]), "x@example.com"))["token"])
     assert (await api.client.post(url, headers={"Authorization": foreign})).status_code == 403
+
+
+async def test_password_guessing_hits_the_identity_limit(api: Api) -> None:
+    c = await members(api)
+    name = str(c["name"])
+    await signup(api, name, "target@example.com")
+    await signup(api, name, "bystander@example.com")
+    limits = {"rateLimits": {"identity": {"enabled": True, "maxFailures": 3, "duration": 60}}}
+    r = await api.client.patch("/api/settings", json=limits, headers=api.su())
+    assert r.status_code == 200, r.text
+    url = f"/api/collections/{name}/auth-with-password"
+    try:
+        statuses = [
+            (
+                await api.client.post(url, json={"identity": "target@example.com", "password": f"guess-{n}"})
+            ).status_code
+            for n in range(4)
+        ]
+        assert statuses == [400, 400, 400, 429]
+        r = await api.client.post(url, json={"identity": "target@example.com", "password": PW})
+        assert (
+            r.status_code == 429
+            and r.json()["message"] == "Too many failed attempts, please try again later."
+        )
+        # Other people are not locked out; unknown identities are limited the same way.
+        await login(api, name, "bystander@example.com")
+        ghost = [
+            (await api.client.post(url, json={"identity": "ghost@example.com", "password": "x"})).status_code
+            for _ in range(4)
+        ]
+        assert ghost == [400, 400, 400, 429]
+    finally:
+        limits["rateLimits"]["identity"] = {"enabled": True, "maxFailures": 10, "duration": 600}
+        await api.client.patch("/api/settings", json=limits, headers=api.su())

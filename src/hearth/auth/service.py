@@ -8,8 +8,10 @@ from typing import Any
 from hearth._util.ids import random_string
 from hearth.auth import passwords, tokens
 from hearth.auth.api_keys import ApiKeys, looks_like_key
+from hearth.auth.attempts import ATTEMPTS_MESSAGE, AttemptLimiter
 from hearth.auth.logins import LoginContext, Logins, SendMail
-from hearth.errors import BadRequest, FieldError, Forbidden, NotFound, Unauthorized
+from hearth.auth.oauth2.methods import legacy_auth_providers, oauth2_methods
+from hearth.errors import BadRequest, FieldError, Forbidden, NotFound, TooManyRequests, Unauthorized
 from hearth.records.service import RecordService
 from hearth.rules.context import GUEST, AuthState, RequestInfo
 from hearth.schema.collection import SUPERUSERS, Collection
@@ -34,6 +36,8 @@ class AuthService:
         self.records = records
         self.logins = Logins(records, self.system_state, send_mail)
         self.api_keys = ApiKeys(records.db, collections)
+        # Failed logins per identity (hearth.auth.attempts); set by the composition root.
+        self.attempts: AttemptLimiter | None = None
         self._revoked_sessions: set[str] = set()
         self._revocations_seen = 0
 
@@ -148,9 +152,10 @@ class AuthService:
         mfa = c.auth.get("mfa", {})
         enabled = bool(pw.get("enabled"))
         identity_fields = list(pw.get("identityFields", [])) if enabled else []
+        oauth2 = oauth2_methods(c)
         return {
             "password": {"identityFields": identity_fields, "enabled": enabled},
-            "oauth2": {"providers": [], "enabled": False},
+            "oauth2": oauth2,
             "mfa": {
                 "enabled": bool(mfa.get("enabled")),
                 "duration": int(mfa.get("duration", 0)) if mfa.get("enabled") else 0,
@@ -160,7 +165,7 @@ class AuthService:
                 "duration": int(otp.get("duration", 0)) if otp.get("enabled") else 0,
             },
             # Pre-0.23 keys PocketBase still sends (the SDK asks for `fields=mfa,otp,password,oauth2`).
-            "authProviders": [],
+            "authProviders": legacy_auth_providers(oauth2),
             "usernamePassword": enabled and "username" in identity_fields,
             "emailPassword": enabled and "email" in identity_fields,
         }
@@ -193,6 +198,9 @@ class AuthService:
                 fields = [identity_field]
         if errors:
             raise BadRequest(VALIDATION_FAILED, errors)
+        attempts_key = AttemptLimiter.key(c.id, identity)
+        if self.attempts is not None and await self.attempts.blocked(attempts_key):
+            raise TooManyRequests(ATTEMPTS_MESSAGE)  # checked before the password: guessing stops here
         row = None
         codec = self.records.codec(c)
         for name in fields:
@@ -204,7 +212,12 @@ class AuthService:
                 break
         stored = str(codec.raw_value(row, "password")) if row is not None else None
         if not await passwords.verify_password(password, stored) or row is None:
+            # Unknown identities count too: the answer and its cost are the same either way.
+            if self.attempts is not None:
+                await self.attempts.failed(attempts_key)
             raise BadRequest(AUTH_FAILED)
+        if self.attempts is not None:
+            await self.attempts.succeeded(attempts_key)
         return await self.finish_login(c, row, "password", ctx)
 
     async def finish_login(

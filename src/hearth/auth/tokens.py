@@ -5,10 +5,13 @@ Changing a record's tokenKey (password change) or a collection secret revokes it
 
 from __future__ import annotations
 
+import base64
+import binascii
 import time
 from typing import Any
 
 import jwt
+import orjson
 
 AUTH = "auth"
 FILE = "file"
@@ -46,19 +49,24 @@ def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
     cache[key] = value
 
 
+def _segment(text: str) -> Any:
+    return orjson.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+
+
 def unverified_claims(token: str) -> dict[str, Any] | None:
-    """Read claims before the key is known (the key depends on the record they name)."""
+    """Read claims before the key is known (the key depends on the record they name). Only the
+    header and payload are read, as PocketBase does: the signature is checked later."""
     if token in _claims_cache:
         return _claims_cache[token]
-    claims: dict[str, Any] | None
-    try:
-        header = jwt.get_unverified_header(token)
-        decoded = (
-            jwt.decode(token, options={"verify_signature": False}) if header.get("alg") == "HS256" else None
-        )
-        claims = decoded if isinstance(decoded, dict) else None
-    except jwt.PyJWTError:
-        claims = None
+    claims: dict[str, Any] | None = None
+    parts = token.split(".")
+    if len(parts) == 3:
+        try:
+            header, payload = _segment(parts[0]), _segment(parts[1])
+        except (ValueError, binascii.Error):
+            header = payload = None
+        if isinstance(header, dict) and header.get("alg") == "HS256" and isinstance(payload, dict):
+            claims = payload
     if len(token) <= 4096:
         _remember(_claims_cache, token, claims)
     return claims

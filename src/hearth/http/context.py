@@ -25,8 +25,11 @@ def hearth(request: Request) -> Hearth:
 async def begin(request: Request) -> tuple[Hearth, AuthState]:
     """Reload the schema if another process changed it, then resolve the auth token."""
     h = hearth(request)
-    await h.collections.refresh()
-    auth = await h.auth.resolve(request.headers.get("authorization"))
+    reloaded = await h.collections.refresh()
+    # The rate limiter may have resolved the caller already (against the same collections).
+    auth = None if reloaded else request.scope.get("hearth.auth")
+    if auth is None:
+        auth = await h.auth.resolve(request.headers.get("authorization"))
     if auth.api_key is not None:
         check_api_key_scope(h, auth, request.method, request.url.path)
     return h, auth

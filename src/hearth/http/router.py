@@ -19,6 +19,7 @@ from starlette.types import Receive, Scope, Send
 from hearth.errors import ApiError, NotFound, PayloadTooLarge
 from hearth.http import responses
 from hearth.http.headers import ALLOW_METHODS, SECURITY_HEADERS
+from hearth.http.rate_limit import RateLimitGate
 
 log = logging.getLogger("hearth")
 
@@ -39,10 +40,11 @@ def route(method: str, path: str, handler: Handler, *, own_body_limit: bool = Fa
 
 
 class _Compiled:
-    __slots__ = ("segments", "params", "handler", "own_body_limit")
+    __slots__ = ("segments", "params", "handler", "own_body_limit", "pattern")
 
-    def __init__(self, path: str, handler: Handler, own_body_limit: bool = False) -> None:
+    def __init__(self, path: str, handler: Handler, own_body_limit: bool = False, method: str = "") -> None:
         self.own_body_limit = own_body_limit
+        self.pattern = f"{method} {path}"  # what rate limit rules know the route by
         parts = path.strip("/").split("/")
         self.segments = [None if p.startswith("{") else p for p in parts]
         self.params = [(i, p[1:-1]) for i, p in enumerate(parts) if p.startswith("{")]
@@ -60,7 +62,7 @@ class Router:
         self._table: dict[tuple[str, int], list[_Compiled]] = {}
         self._paths: dict[int, list[_Compiled]] = {}
         for r in routes:
-            compiled = _Compiled(r.path, r.handler, r.own_body_limit)
+            compiled = _Compiled(r.path, r.handler, r.own_body_limit, r.method)
             n = len(compiled.segments)
             methods = [r.method, "HEAD"] if r.method == "GET" else [r.method]
             for m in methods:
@@ -91,6 +93,7 @@ class App:
         self.on_startup = on_startup
         self.on_shutdown = on_shutdown
         self.state = _State()
+        self.rate_limit = RateLimitGate(self.state)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -112,6 +115,7 @@ class App:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.on_shutdown()
+                await self.rate_limit.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -130,7 +134,10 @@ class App:
             await self._preflight(scope, send)
             return
         found = self.router.find(method, scope["path"])
-        if too_large and not (found is not None and found[0].own_body_limit):
+        # Before the body limit and the 404, as PocketBase's middleware order has it.
+        if not self.rate_limit.idle() and (limited := await self.rate_limit.check(scope, found)) is not None:
+            response = limited
+        elif too_large and not (found is not None and found[0].own_body_limit):
             response = responses.error(PayloadTooLarge())
         elif found is None:
             # GET falls through to static files in PocketBase, hence its different message.

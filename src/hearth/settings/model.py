@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from hearth.errors import FieldError, ValidationFailed
+from hearth.settings import rate_limits
 
 DEFAULTS: dict[str, Any] = {
     "meta": {
@@ -61,6 +62,8 @@ DEFAULTS: dict[str, Any] = {
         ],
         "enabled": False,
         "excludedIPs": [],
+        # Hearth's own: failed password/OTP attempts per (collection, identity); see auth/attempts.py.
+        "identity": {"enabled": True, "maxFailures": 10, "duration": 600},
     },
     "trustedProxy": {"headers": [], "useLeftmostIP": False},
     "superuserIPs": [],
@@ -70,8 +73,6 @@ DEFAULTS: dict[str, Any] = {
 SECRETS = (("smtp", "password"), ("s3", "secret"), ("backups", "s3", "secret"))
 _ORDER = ("smtp", "backups", "s3", "meta", "rateLimits", "trustedProxy", "batch", "logs", "superuserIPs")
 
-_LABEL_RE = re.compile(r"^(?:\*|\w+):\w+$|^(?:[A-Z]+ )?/\S*$")
-_AUDIENCES = ("", "@guest", "@auth")
 _HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -124,6 +125,8 @@ def _type_ok(value: Any, default: Any) -> bool:
 def check_types(patch: Any, default: Any = DEFAULTS) -> bool:
     """Every known key of the PATCH has the default's JSON type (so 'tls': 'yes' is refused)."""
     if not isinstance(patch, dict):
+        return False
+    if default is DEFAULTS and not rate_limits.types_ok(patch.get("rateLimits")):
         return False
     for key, value in patch.items():
         if key not in default:
@@ -222,31 +225,9 @@ def validate(s: dict[str, Any]) -> None:
     if batch:
         errors["batch"] = batch
 
-    rl_errors: dict[str, Any] = {}
-    for i, rule in enumerate(s["rateLimits"]["rules"]):
-        rule_errors: dict[str, Any] = {}
-        if not isinstance(rule, dict):
-            rl_errors[str(i)] = {"label": FieldError("validation_required", "Cannot be blank.")}
-            continue
-        label = rule.get("label", "")
-        if not isinstance(label, str) or not label:
-            _req(rule_errors, "label")
-        elif not _LABEL_RE.match(label):
-            rule_errors["label"] = FieldError(
-                "validation_invalid_rate_limit_label", "Invalid rate limit label."
-            )
-        if rule.get("audience", "") not in _AUDIENCES:
-            rule_errors["audience"] = FieldError("validation_in_invalid", "Must be a valid value.")
-        for key in ("duration", "maxRequests"):
-            v = rule.get(key)
-            if not isinstance(v, int | float) or isinstance(v, bool) or v < 1:
-                rule_errors[key] = FieldError(
-                    "validation_min_greater_equal_than_required", "Must be no less than 1.", {"threshold": 1}
-                )
-        if rule_errors:
-            rl_errors[str(i)] = rule_errors
+    rl_errors = rate_limits.errors(s["rateLimits"])
     if rl_errors:
-        errors["rateLimits"] = {"rules": rl_errors}
+        errors["rateLimits"] = rl_errors
 
     if errors:
         raise ValidationFailed(errors)

@@ -13,7 +13,9 @@ from hearth.settings import model
 from hearth.sql import system
 
 PARAM_ID = "settings"
-FAILED = "An error occurred while submitting the form."
+# PocketBase's messages for a settings PATCH (checked against v0.40).
+FAILED = "An error occurred while saving the new settings."
+LOAD_FAILED = "An error occurred while loading the submitted data."
 
 
 class SettingsStore:
@@ -34,9 +36,19 @@ class SettingsStore:
             self._version = version
         return self._cache
 
+    async def current(self) -> dict[str, Any]:
+        """The settings at the last counter this process read (reloaded after an update here), for
+        code without a request at hand, such as the mailer."""
+        return await self.get(self._version)
+
+    def cached(self, version: int) -> dict[str, Any] | None:
+        """The settings already loaded for `version`, or None when `get` would have to read them.
+        Synchronous, for checks on every request (the rate limiter's "is it on?")."""
+        return self._cache if version == self._version else None
+
     async def update(self, version: int, patch: Any) -> dict[str, Any]:
         if not isinstance(patch, dict) or not model.check_types(patch):
-            raise BadRequest("Failed to load the submitted data due to invalid formatting.")
+            raise BadRequest(LOAD_FAILED)
         current = await self.get(version)
         new = model.merge(current, patch)
         try:

@@ -1,13 +1,22 @@
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 
+from hearth.errors import BadRequest, FieldError
 from hearth.http import responses
 from hearth.http.body import read_object
 from hearth.http.context import begin, require_superuser
 from hearth.http.router import route
+from hearth.mail.auth_mail import KINDS, send_test_mail
+from hearth.mail.sender import MailError
+from hearth.schema.collection import SUPERUSERS
+from hearth.schema.fields.email import is_email
 from hearth.settings import model
+
+TEST_EMAIL_FAILED = "Failed to send the test email."
 
 
 async def get_settings(request: Request) -> Response:
@@ -25,7 +34,66 @@ async def patch_settings(request: Request) -> Response:
     return responses.json(model.public(new))
 
 
+def _string(body: dict[str, Any], key: str) -> str:
+    value = body.get(key, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        # Go cannot bind a non-string into the form's string field.
+        raise BadRequest("An error occurred while loading the submitted data.")
+    return value
+
+
+async def test_email(request: Request) -> Response:
+    """POST /api/settings/test/email: send one auth mail template to an address (PocketBase's
+    `forms.TestEmailSend`: a dummy record of the collection, `_superusers` by default)."""
+    h, auth = await begin(request)
+    require_superuser(auth)
+    body = await read_object(request, h.config.max_body_size)
+    email, template, collection = (
+        _string(body, "email"),
+        _string(body, "template"),
+        _string(body, "collection"),
+    )
+
+    errors: dict[str, FieldError] = {}
+    c = h.collections.get(collection or SUPERUSERS)
+    if collection:
+        if len(collection) > 255:
+            errors["collection"] = FieldError(
+                "validation_length_out_of_range", "The length must be between 1 and 255."
+            )
+        elif c is None or not c.is_auth:
+            errors["collection"] = FieldError(
+                "validation_invalid_auth_collection", "Must be a valid auth collection id or name."
+            )
+    if not email:
+        errors["email"] = FieldError("validation_required", "Cannot be blank.")
+    elif len(email) > 255:
+        errors["email"] = FieldError(
+            "validation_length_out_of_range", "The length must be between 1 and 255."
+        )
+    elif not is_email(email):
+        errors["email"] = FieldError("validation_is_email", "Must be a valid email address.")
+    if not template:
+        errors["template"] = FieldError("validation_required", "Cannot be blank.")
+    elif template not in KINDS:
+        errors["template"] = FieldError("validation_in_invalid", "Must be a valid value.")
+    if errors:
+        raise BadRequest(TEST_EMAIL_FAILED, errors)
+    if c is None:  # only if `_superusers` were missing
+        raise BadRequest(TEST_EMAIL_FAILED)
+
+    settings = await h.settings.get(h.collections.version)
+    try:
+        await send_test_mail(h.mailer, settings, c, template, email)
+    except MailError as exc:
+        raise BadRequest(f"{TEST_EMAIL_FAILED} Raw error: \n{exc}") from None
+    return responses.no_content()
+
+
 routes = [
     route("GET", "/api/settings", get_settings),
     route("PATCH", "/api/settings", patch_settings),
+    route("POST", "/api/settings/test/email", test_email),
 ]
