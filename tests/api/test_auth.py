@@ -63,8 +63,7 @@ async def test_signup_hides_secrets_and_login_gives_pocketbase_token(api: Api) -
     auth = await login(api, name, "one@example.com")
     assert auth["record"]["email"] == "one@example.com", "the own email is always in auth responses"
     cl = claims(str(auth["token"]))
-    # PocketBase's claims, plus Hearth's session id (auth-logout), which SDKs ignore.
-    assert set(cl) == {"collectionId", "exp", "id", "refreshable", "type", "sid"}
+    assert set(cl) == {"collectionId", "exp", "id", "refreshable", "type"}, "exactly PocketBase's claims"
     assert cl["type"] == "auth" and cl["collectionId"] == c["id"] and cl["refreshable"] is True
 
 

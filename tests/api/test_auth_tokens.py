@@ -12,6 +12,12 @@ from tests.api.test_auth import PW, claims, login, members, signup
 from tests.conftest import Api
 
 
+def session(token: str) -> str:
+    """The login session id Hearth keeps in the token header."""
+    header = token.split(".")[0]
+    return str(orjson.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["sid"])
+
+
 def forge(token: str, **changes: object) -> str:
     """The same token with changed claims and the original signature."""
     header, _, signature = token.split(".")
@@ -141,7 +147,7 @@ async def test_logout_ends_one_session_or_all(api: Api) -> None:
     # A refreshed token belongs to the same session: logging out ends both.
     r = await api.client.post(f"/api/collections/{name}/auth-refresh", headers={"Authorization": phone})
     phone2 = r.json()["token"]
-    assert claims(phone2)["sid"] == claims(phone)["sid"] != claims(laptop)["sid"]
+    assert session(phone2) == session(phone) != session(laptop)
     assert (await api.client.post(url, headers={"Authorization": phone2})).status_code == 204
     assert await me(api, name, phone) == 401 and await me(api, name, phone2) == 401
     assert await me(api, name, laptop) == 200, "another session lives on"

@@ -85,8 +85,7 @@ class AuthService:
         verified = tokens.verify(token, key)
         if verified is None:
             return None
-        session = verified.get("sid")
-        session = session if isinstance(session, str) else ""
+        session = tokens.session_of(token)
         if session and token_type == tokens.AUTH and await self._revoked(session):
             return None
         record = codec.values_from_row(row)
@@ -98,17 +97,18 @@ class AuthService:
     def issue_auth_token(
         self, c: Collection, record: dict[str, Any], raw_token_key: str, session: str = ""
     ) -> str:
-        """A refreshable auth token. `sid` names the login session (an extra claim SDKs ignore):
-        refreshed tokens keep it, so auth-logout can end the session without touching others."""
+        """A refreshable auth token. Its header names the login session (`sid`, beside `alg` and
+        `typ`): refreshed tokens keep it, so auth-logout can end one session and not the others."""
         claims = {
             "collectionId": c.id,
             "id": record["id"],
             "refreshable": True,
             "type": tokens.AUTH,
-            "sid": session or random_string(SESSION_ID_LENGTH),
         }
         key = raw_token_key + c.token_secret("authToken")
-        return tokens.issue(claims, key, c.token_duration("authToken"))
+        return tokens.issue(
+            claims, key, c.token_duration("authToken"), session or random_string(SESSION_ID_LENGTH)
+        )
 
     # ----- sessions -----------------------------------------------------------------------
     async def _revoked(self, session: str) -> bool:

@@ -29,10 +29,23 @@ TOKEN_OPTION = {
 }
 
 
-def issue(claims: dict[str, Any], signing_key: str, duration: int) -> str:
+def issue(claims: dict[str, Any], signing_key: str, duration: int, session: str = "") -> str:
+    """A signed token. `session` goes in the JWT header (`sid`), not in the claims: PocketBase's
+    claims stay exactly as clients and SDKs know them."""
     payload = dict(claims)
     payload["exp"] = int(time.time()) + max(duration, 1)
-    return jwt.encode(payload, signing_key, algorithm="HS256")
+    headers = {"sid": session} if session else None
+    return jwt.encode(payload, signing_key, algorithm="HS256", headers=headers)
+
+
+def session_of(token: str) -> str:
+    """The login session named in the token's header ("" when there is none)."""
+    header = token.split(".", 1)[0]
+    try:
+        sid = _segment(header).get("sid", "")
+    except (ValueError, binascii.Error, AttributeError):
+        return ""
+    return sid if isinstance(sid, str) else ""
 
 
 # A client sends the same token on every request. PyJWT's decoding costs ~100 µs (it checks
