@@ -5,7 +5,7 @@ from __future__ import annotations
 from hearth.app import Hearth
 from hearth.config import Config
 from hearth.http.router import App, Router
-from hearth.http.routes import api_keys, auth, batch, collections, health, oauth2, records, settings
+from hearth.http.routes import api_keys, auth, batch, collections, health, oauth2, realtime, records, settings
 
 
 def build_app(config: Config | None = None) -> App:
@@ -20,6 +20,7 @@ def build_app(config: Config | None = None) -> App:
             *batch.routes,
             *oauth2.routes,
             *api_keys.routes,
+            *realtime.routes,
         ]
     )
     app = App(

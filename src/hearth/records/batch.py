@@ -245,6 +245,35 @@ class BatchService:
         self.db = records.db
         self.collections = records.collections
 
+    async def _run(
+        self,
+        subs: list[SubRequest],
+        auth: AuthState,
+        headers: dict[str, str],
+        timeout: float,
+    ) -> list[Outcome]:
+        """The transaction itself; its writes become realtime events once it commits."""
+        outcomes: list[Outcome] = []
+        loop = asyncio.get_running_loop()
+        tx_seen: Executor | None = None
+        try:
+            async with self.db.transaction() as tx:
+                tx_seen = tx
+                deadline = loop.time() + timeout
+                # asyncio.timeout interrupts awaits that really wait (PostgreSQL, bcrypt); the
+                # explicit check covers SQLite, whose calls run inline and never yield.
+                async with asyncio.timeout_at(deadline):
+                    for i, sub in enumerate(subs):
+                        if loop.time() >= deadline:
+                            raise TimeoutError()
+                        outcomes.append(await self._one(tx, i, sub, auth, headers))
+            self.records.committed(tx)
+        except BaseException:
+            if tx_seen is not None:
+                self.records.rolled_back(tx_seen)
+            raise
+        return outcomes
+
     async def run(
         self,
         subs: list[SubRequest],
@@ -257,18 +286,8 @@ class BatchService:
         `headers` are the batch request's own (already `@request.headers`-normalised); each
         sub-request's `headers` are laid over them, as PocketBase clones and then sets them.
         """
-        outcomes: list[Outcome] = []
-        loop = asyncio.get_running_loop()
         try:
-            async with self.db.transaction() as tx:
-                deadline = loop.time() + timeout
-                # asyncio.timeout interrupts awaits that really wait (PostgreSQL, bcrypt); the
-                # explicit check covers SQLite, whose calls run inline and never yield.
-                async with asyncio.timeout_at(deadline):
-                    for i, sub in enumerate(subs):
-                        if loop.time() >= deadline:
-                            raise TimeoutError()
-                        outcomes.append(await self._one(tx, i, sub, auth, headers))
+            return await self._run(subs, auth, headers, timeout)
         except _SubFailed as failed:
             raise BadRequest(
                 TRANSACTION_FAILED,
@@ -284,7 +303,6 @@ class BatchService:
             ) from None
         except TimeoutError:
             raise BadRequest(TRANSACTION_FAILED) from None
-        return outcomes
 
     async def _one(
         self, tx: Executor, index: int, sub: SubRequest, auth: AuthState, base_headers: dict[str, str]

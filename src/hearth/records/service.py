@@ -6,7 +6,7 @@ Handlers call this; it never sees HTTP. Values are dicts of API values keyed by 
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -63,6 +63,9 @@ def _not_unique() -> FieldError:
 
 class RecordService:
     def __init__(self, db: Database, collections: CollectionRepository) -> None:
+        # (action, collection, values) after each committed write; set by the realtime layer.
+        self.on_change: Callable[[str, Collection, dict[str, Any]], None] | None = None
+        self._pending: dict[int, list[tuple[str, Collection, dict[str, Any]]]] = {}
         self.db = db
         self.collections = collections
 
@@ -116,6 +119,57 @@ class RecordService:
             return await self.find_allowed(c, rid, rule, info, ex) is not None
         except Forbidden:
             return False
+
+    async def snapshot_meets(
+        self,
+        c: Collection,
+        values: dict[str, Any],
+        rule: str | None,
+        info: RequestInfo,
+        filter_text: str = "",
+    ) -> bool:
+        """Whether a record given by its values (not read from the table: it may be deleted)
+        meets `rule` and a client `filter_text` for this requester (realtime events)."""
+        try:
+            con = enforce.constraint(self.db.dialect, c, rule, info)
+        except Forbidden:
+            return False
+        if con.deny:
+            return False
+        conditions = [con.condition] if con.condition is not None else []
+        client_filter = self._client_filter(c, filter_text, info.auth) if filter_text else None
+        if client_filter is not None:
+            conditions.append(client_filter)
+        if not conditions:
+            return True
+        codec = self.codec(c)
+        params: list[Any] = codec.params(values, codec.sql.columns)
+        parts = []
+        for cond in conditions:
+            parts.append(cond.render(self.db.dialect, len(params) + 1))
+            params.extend(cond.params(info))
+        sql = codec.sql.snapshot_where(" AND ".join(parts))
+        return await self.db.fetch_one(sql, params) is not None
+
+    # ----- change events --------------------------------------------------------------------
+    def _changed(self, action: str, c: Collection, values: dict[str, Any], ex: Executor | None) -> None:
+        """Tell the realtime layer; inside a caller's transaction, only once it commits."""
+        if self.on_change is None:
+            return
+        event = (action, c, dict(values))
+        if ex is None:
+            self.on_change(*event)
+        else:
+            self._pending.setdefault(id(ex), []).append(event)
+
+    def committed(self, ex: Executor) -> None:
+        """The caller's transaction `ex` committed: its changes become events."""
+        for event in self._pending.pop(id(ex), []):
+            if self.on_change is not None:
+                self.on_change(*event)
+
+    def rolled_back(self, ex: Executor) -> None:
+        self._pending.pop(id(ex), None)
 
     async def view(self, c: Collection, rid: str, info: RequestInfo) -> dict[str, Any]:
         row = await self.find_allowed(c, rid, c.rules.get("viewRule"), info)
@@ -252,6 +306,7 @@ class RecordService:
         for f in c.fields:
             if getattr(f, "is_password", False):
                 values[f.name] = ""
+        self._changed("create", c, values, ex)
         return values
 
     async def update(
@@ -310,14 +365,17 @@ class RecordService:
         for f in c.fields:
             if getattr(f, "is_password", False):
                 values[f.name] = ""
+        self._changed("update", c, values, ex)
         return values
 
     async def delete(self, c: Collection, rid: str, info: RequestInfo, ex: Executor | None = None) -> None:
         self._check_writable(c)
         async with self._within(ex) as tx:
-            if await self.find_allowed(c, rid, c.rules.get("deleteRule"), info, tx) is None:
+            row = await self.find_allowed(c, rid, c.rules.get("deleteRule"), info, tx)
+            if row is None:
                 raise NotFound()
             await self._delete_in(tx, c, rid, depth=0)
+        self._changed("delete", c, self.codec(c).values_from_row(row), ex)
 
     async def _delete_in(self, tx: Executor, c: Collection, rid: str, depth: int) -> None:
         """Delete one record and follow relations pointing at it (cascade, unset or refuse)."""

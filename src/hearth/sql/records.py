@@ -13,6 +13,7 @@ class RecordSQL:
         self.table = quote(c.name)
         self.columns = [f.name for f in c.fields]
         self._json = {f.name for f in c.fields if f.storage == JSON}
+        self._storage = {f.name: f.storage for f in c.fields}
         self.select_list = ", ".join(quote(n) for n in self.columns)
         p = d.placeholder
         self.by_id = f'SELECT {self.select_list} FROM {self.table} WHERE "id" = {p(1)}'
@@ -28,6 +29,20 @@ class RecordSQL:
     def _value(self, name: str, index: int) -> str:
         ph = self.dialect.placeholder(index)
         return self.dialect.json_param(ph) if name in self._json else ph
+
+    def snapshot_where(self, where: str) -> str:
+        """Whether a record given as values (one parameter per column, in column order) meets
+        `where` (parameters after): the values stand in for the table under its own name, so a
+        rule can be checked on a record that is gone or not yet visible (realtime events)."""
+        d = self.dialect
+        cols = []
+        for i, name in enumerate(self.columns):
+            ph = d.placeholder(i + 1)
+            storage = self._storage[name]
+            # SQLite: a JSON column keeps its text; a CAST to its NUMERIC affinity would not.
+            expr = ph if storage == JSON and d.name == "sqlite" else f"CAST({ph} AS {d.column_type(storage)})"
+            cols.append(f"{expr} AS {quote(name)}")
+        return f"WITH {self.table} AS (SELECT {', '.join(cols)}) SELECT 1 FROM {self.table} WHERE {where} LIMIT 1"
 
     def update(self, names: tuple[str, ...]) -> str:
         """UPDATE of the given columns; the record id is the last parameter."""

@@ -1,0 +1,112 @@
+"""`/api/realtime` (server-sent events) and `/api/oauth2-redirect` (the SDK's OAuth2 popup flow)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response, StreamingResponse
+
+from hearth.errors import BadRequest, FieldError, Forbidden, NotFound
+from hearth.http import responses
+from hearth.http.body import read_object
+from hearth.http.context import begin
+from hearth.http.router import route
+from hearth.realtime.hub import OAUTH2_TOPIC, same_auth, sse
+from hearth.realtime.subscriptions import MAX_LENGTH, MAX_SUBSCRIPTIONS, parse
+
+SUCCESS = "../_/#/auth/oauth2-redirect-success"
+FAILURE = "../_/#/auth/oauth2-redirect-failure"
+
+
+def _ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+async def connect(request: Request) -> Response:
+    h, _ = await begin(request)
+    client = h.realtime.connect(_ip(request))
+
+    async def stream() -> AsyncIterator[bytes]:
+        try:
+            yield sse(client.id, "PB_CONNECT", {"clientId": client.id})
+            while True:
+                message = await client.queue.get()
+                if message is None:
+                    return
+                yield message
+        finally:
+            h.realtime.disconnect(client)
+
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
+
+
+async def subscribe(request: Request) -> Response:
+    h, auth = await begin(request)
+    body = await read_object(request, h.config.max_body_size)
+    client_id, subs = body.get("clientId", ""), body.get("subscriptions", [])
+    if not isinstance(client_id, str) or not isinstance(subs, list | None):
+        raise BadRequest()
+    subs = subs or []
+    errors: dict[str, Any] = {}
+    if not client_id:
+        errors["clientId"] = FieldError("validation_required", "Cannot be blank.")
+    elif len(client_id) > 255:
+        errors["clientId"] = FieldError(
+            "validation_length_out_of_range", "The length must be between 1 and 255."
+        )
+    if len(subs) > MAX_SUBSCRIPTIONS or not all(
+        isinstance(s, str) and 0 < len(s) <= MAX_LENGTH for s in subs
+    ):
+        errors["subscriptions"] = FieldError("validation_invalid_subscriptions", "Invalid subscriptions.")
+    if errors:
+        raise BadRequest("", errors)
+    client = h.realtime.clients.get(client_id)
+    if client is None:
+        raise NotFound("Missing or invalid client id.")
+    if client.ip and client.ip != _ip(request):
+        raise BadRequest("Invalid realtime client.")
+    if not same_auth(client.auth, auth):
+        raise Forbidden("The current and the previous request authorization don't match.")
+    client.auth = auth
+    client.subscriptions = {s: parse(s) for s in subs}
+    return responses.no_content()
+
+
+async def oauth2_redirect(request: Request) -> Response:
+    h, _ = await begin(request)
+    if request.method == "POST":
+        try:
+            body = await read_object(request, h.config.max_body_size)
+        except BadRequest:
+            body = {}
+    else:
+        body = dict(request.query_params)
+    data = {k: str(body.get(k, "")) for k in ("state", "code", "error")}
+    status = 303 if request.method == "POST" else 307
+    client = h.realtime.clients.get(data["state"]) if data["state"] else None
+    if (
+        client is None
+        or OAUTH2_TOPIC not in client.subscriptions
+        or (client.ip and client.ip != _ip(request))
+    ):
+        return RedirectResponse(FAILURE, status_code=status)
+    message = {"state": data["state"], "code": data["code"]}
+    if data["error"]:
+        message["error"] = data["error"]
+    h.realtime.send(client.id, OAUTH2_TOPIC, orjson.dumps(message))
+    client.subscriptions.pop(OAUTH2_TOPIC, None)
+    if data["error"] or not data["code"]:
+        return RedirectResponse(FAILURE, status_code=status)
+    return RedirectResponse(SUCCESS, status_code=status)
+
+
+routes = [
+    route("GET", "/api/realtime", connect),
+    route("POST", "/api/realtime", subscribe),
+    route("GET", "/api/oauth2-redirect", oauth2_redirect),
+    route("POST", "/api/oauth2-redirect", oauth2_redirect),
+]

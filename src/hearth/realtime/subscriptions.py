@@ -1,0 +1,54 @@
+"""Parsing of realtime subscription strings, as the SDKs send them.
+
+`posts/*`, `posts/RECORD_ID`, `@oauth2`, each optionally followed by
+`?options={"query":{"filter":…,"expand":…,"fields":…},"headers":{…}}` (URL-encoded JSON). The event
+name a client receives is the subscription string exactly as it sent it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs
+
+import orjson
+
+MAX_SUBSCRIPTIONS = 1000
+MAX_LENGTH = 2500
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    raw: str
+    topic: str  # without the options
+    query: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def collection(self) -> str:
+        return self.topic.partition("/")[0]
+
+    @property
+    def record(self) -> str:
+        """`*` for every record of the collection, else one record id ("" for non-record topics)."""
+        return self.topic.partition("/")[2]
+
+
+def _strings(value: object) -> dict[str, str]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): v if isinstance(v, str) else orjson.dumps(v).decode() for k, v in value.items()}
+
+
+def parse(raw: str) -> Subscription:
+    topic, _, query = raw.partition("?")
+    options: dict[str, object] = {}
+    if query:
+        values = parse_qs(query).get("options")
+        if values:
+            try:
+                loaded = orjson.loads(values[0])
+            except orjson.JSONDecodeError:
+                loaded = {}
+            options = loaded if isinstance(loaded, dict) else {}
+    headers = {k.lower(): v for k, v in _strings(options.get("headers")).items()}
+    return Subscription(raw, topic, _strings(options.get("query")), headers)
