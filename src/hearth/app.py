@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from hearth.auth.account import AccountFlows
@@ -27,7 +26,6 @@ class Hearth:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.db: Database | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         self.db = await open_database(self.config)
@@ -38,20 +36,13 @@ class Hearth:
         self.otp = OTPFlows(self.records, self.auth.logins, self.send_auth_mail)
         self.attempts = AttemptLimiter(lambda: self.settings.get(self.collections.version))
         self.realtime = Hub(self.records)
-        self.records.on_change = self._record_changed
+        self.records.on_change = self.realtime.publish_record
         self.auth.attempts = self.attempts
         self.settings = SettingsStore(self.db)
         self.mailer = Mailer(self.settings)
         self.collection_service = CollectionService(self.collections, self.records)
         await bootstrap(self.db, self.collections)
-
-    def _record_changed(self, action: str, c: Collection, values: dict[str, Any]) -> None:
-        """A committed write: realtime clients are told in the background."""
-        if not self.realtime.clients:
-            return
-        task = asyncio.get_running_loop().create_task(self.realtime.record_changed(action, c, values))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        await self.realtime.start()
 
     async def send_auth_mail(
         self, c: Collection, kind: str, record: dict[str, Any], to: str, placeholders: dict[str, str]
@@ -76,7 +67,7 @@ class Hearth:
         )
 
     async def stop(self) -> None:
-        self.realtime.close_all()
+        await self.realtime.stop()
         await self.account.drain()
         await self.otp.drain()
         await self.attempts.close()

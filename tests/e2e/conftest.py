@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 ADMIN = ("admin@example.com", "adminpass123")
 
@@ -83,3 +84,15 @@ def superuser_token(url: str) -> str:
     )
     r.raise_for_status()
     return str(r.json()["token"])
+
+
+@pytest.fixture
+async def pg_url(pg_database: str | None) -> str:
+    if pg_database is None:
+        pytest.skip("PostgreSQL not reachable (set HEARTH_REQUIRE_PG=1 to make this an error)")
+    import asyncpg
+
+    conn = await asyncpg.connect(pg_database)
+    await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    await conn.close()
+    return pg_database

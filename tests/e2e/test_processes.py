@@ -9,7 +9,6 @@ import secrets
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.conftest import OPEN
 from tests.e2e.conftest import ADMIN, hearth_cli, running_server, superuser_token
@@ -113,15 +112,3 @@ def test_restart_keeps_data_and_superuser_cli(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     result = hearth_cli("superuser", "delete", ADMIN[0], "--dir", str(tmp_path))
     assert result.returncode != 0
-
-
-@pytest.fixture
-async def pg_url(pg_database: str | None) -> str:
-    if pg_database is None:
-        pytest.skip("PostgreSQL not reachable (set HEARTH_REQUIRE_PG=1 to make this an error)")
-    import asyncpg
-
-    conn = await asyncpg.connect(pg_database)
-    await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-    await conn.close()
-    return pg_database

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -66,6 +66,23 @@ class PostgresDatabase(_Conn):
     def __init__(self, pool: asyncpg.Pool) -> None:
         super().__init__(pool)
         self.pool = pool
+
+    async def listen(self, channel: str, wake: Callable[[], None]) -> Callable[[], Awaitable[None]]:
+        """Call `wake` on every NOTIFY on `channel` (a dedicated connection); returns the closer."""
+        conn = await self.pool.acquire()
+
+        def on_notify(*_args: Any) -> None:
+            wake()
+
+        await conn.add_listener(channel, on_notify)
+
+        async def close() -> None:
+            try:
+                await conn.remove_listener(channel, on_notify)
+            finally:
+                await self.pool.release(conn)
+
+        return close
 
     @classmethod
     async def connect(cls, dsn: str, min_size: int = 2, max_size: int = 10) -> PostgresDatabase:

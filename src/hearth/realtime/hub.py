@@ -12,18 +12,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
 from hearth._util.ids import random_string
-from hearth.errors import ApiError
+from hearth.errors import ApiError, BadRequest, Forbidden, NotFound
 from hearth.http.fields import parse_fields, project
-from hearth.realtime.subscriptions import Subscription
+from hearth.realtime.bus import Bus
+from hearth.realtime.subscriptions import Subscription, parse
 from hearth.records.service import RecordService
 from hearth.rules.context import GUEST, AuthState, RequestInfo
 from hearth.schema.collection import Collection
+from hearth.sql import system
 
 log = logging.getLogger("hearth.realtime")
 
@@ -59,45 +62,130 @@ class Client:
         self.queue.put_nowait(None)  # the stream ends; the SDK reconnects
 
 
-def same_auth(previous: AuthState, current: AuthState) -> bool:
-    """Whether a client may move from `previous` to `current` auth (a guest may log in)."""
-    if previous.record is None:
+def same_auth(previous: tuple[str, str], current: AuthState) -> bool:
+    """Whether a client authorized as `previous` (collection id, record id; empty for a guest)
+    may now be `current` (a guest may log in; nothing else changes)."""
+    if not previous[1]:
         return True
-    return (
-        current.record is not None
-        and previous.collection is not None
-        and current.collection is not None
-        and previous.collection.id == current.collection.id
-        and previous.id == current.id
-    )
+    return current.collection is not None and (current.collection.id, current.id) == previous
 
 
 class Hub:
     def __init__(self, records: RecordService) -> None:
         self.records = records
+        self.db = records.db
         self.clients: dict[str, Client] = {}
+        self.bus = Bus(self.db, self._handle)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        await self.bus.start()
+
+    async def stop(self) -> None:
+        for client in list(self.clients.values()):
+            client.close()
+            await self._forget(client.id)
+        self.clients.clear()
+        await self.bus.stop()
 
     # ----- clients ---------------------------------------------------------------------------
-    def connect(self, ip: str) -> Client:
+    async def connect(self, ip: str) -> Client:
         client = Client(random_string(CLIENT_ID_LENGTH), ip)
         self.clients[client.id] = client
+        d = self.db.dialect
+        async with self.db.transaction() as tx:
+            await tx.execute(system.insert_rt_client(d), (client.id, ip, int(time.time())))
+            await tx.execute(system.add_realtime_clients(d), (1,))
+        self.db.bump_generation()  # other processes start publishing record changes
         return client
 
     def disconnect(self, client: Client) -> None:
-        self.clients.pop(client.id, None)
+        if self.clients.pop(client.id, None) is not None:
+            self._background(self._forget(client.id))
 
-    def close_all(self) -> None:
-        for client in list(self.clients.values()):
-            client.close()
-        self.clients.clear()
+    async def _forget(self, client_id: str) -> None:
+        d = self.db.dialect
+        async with self.db.transaction() as tx:
+            if await tx.execute(system.delete_rt_client(d), (client_id,)):
+                await tx.execute(system.add_realtime_clients(d), (-1,))
+        self.db.bump_generation()
 
-    def send(self, client_id: str, topic: str, data: Any) -> bool:
-        """Send to one client of this process if it subscribed to `topic` (e.g. `@oauth2`)."""
-        client = self.clients.get(client_id)
-        if client is None or topic not in client.subscriptions:
+    def _background(self, work: Any) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _row(self, client_id: str) -> Any:
+        return await self.db.fetch_one(system.select_rt_client(self.db.dialect), (client_id,))
+
+    async def subscribe(self, client_id: str, subscriptions: list[str], auth: AuthState, ip: str) -> None:
+        """Set a client's subscriptions and auth, from whichever process the request reached."""
+        row = await self._row(client_id)
+        if row is None:
+            raise NotFound("Missing or invalid client id.")
+        if row[1] and row[1] != ip:
+            raise BadRequest("Invalid realtime client.")
+        if not same_auth((str(row[2]), str(row[3])), auth):
+            raise Forbidden("The current and the previous request authorization don't match.")
+        cid = auth.collection.id if auth.collection is not None and auth.record is not None else ""
+        await self.db.execute(
+            system.update_rt_client(self.db.dialect),
+            (cid, auth.id, orjson.dumps(subscriptions).decode(), client_id),
+        )
+        local = self.clients.get(client_id)
+        if local is not None:
+            local.auth, local.subscriptions = auth, {s: parse(s) for s in subscriptions}
+        else:
+            await self.bus.publish(client_id, {"k": "sub"})
+
+    async def oauth2_redirect(self, state: str, ip: str, message: dict[str, str]) -> bool:
+        """Pass an OAuth2 redirect to the client waiting for it (its `@oauth2` subscription)."""
+        row = await self._row(state) if state else None
+        if row is None:
             return False
-        client.send(sse(client.id, topic, data))
+        subscriptions = orjson.loads(row[4])
+        if OAUTH2_TOPIC not in subscriptions or (row[1] and row[1] != ip):
+            return False
+        subscriptions.remove(OAUTH2_TOPIC)
+        await self.db.execute(
+            system.update_rt_client(self.db.dialect),
+            (row[2], row[3], orjson.dumps(subscriptions).decode(), state),
+        )
+        await self.bus.publish(state, {"k": "send", "t": OAUTH2_TOPIC, "d": message})
         return True
+
+    async def _handle(self, target: str, payload: dict[str, Any]) -> None:
+        """One event from the bus (published by any process, this one included)."""
+        kind = payload.get("k")
+        if kind == "rec":
+            c = self.records.collections.get(str(payload.get("c", "")))
+            if c is not None and self.clients:
+                await self.record_changed(str(payload.get("a")), c, payload.get("v") or {})
+            return
+        client = self.clients.get(target)
+        if client is None:
+            return
+        if kind == "send":
+            topic = str(payload.get("t"))
+            client.send(sse(client.id, topic, payload.get("d")))
+            client.subscriptions.pop(topic, None)
+        elif kind == "sub":
+            row = await self._row(target)
+            if row is not None:
+                client.auth = await self._auth(str(row[2]), str(row[3]))
+                client.subscriptions = {s: parse(s) for s in orjson.loads(row[4])}
+
+    async def _auth(self, collection_id: str, record_id: str) -> AuthState:
+        c = self.records.collections.get(collection_id) if collection_id else None
+        values = await self.records.find(c, record_id) if c is not None else None
+        return AuthState(c, values) if c is not None and values is not None else GUEST
+
+    def publish_record(self, action: str, c: Collection, values: dict[str, Any]) -> None:
+        """A committed write: published when some process has realtime clients."""
+        if self.records.collections.realtime_clients <= 0:
+            return
+        payload = {"k": "rec", "a": action, "c": c.id, "v": values}
+        self._background(self.bus.publish("", payload))
 
     # ----- record changes --------------------------------------------------------------------
     async def record_changed(self, action: str, c: Collection, values: dict[str, Any]) -> None:

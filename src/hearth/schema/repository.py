@@ -27,6 +27,7 @@ class CollectionRepository:
         self.db = db
         self.version = -1
         self.revocations = 0
+        self.realtime_clients = 0
         self._by_key: dict[str, Collection] = {}
         self._ordered: list[Collection] = []
         self._read_version = system.read_version(db.dialect)
@@ -42,6 +43,7 @@ class CollectionRepository:
         counters = {int(r[0]): int(r[1]) for r in await self.db.fetch_all(self._read_version)}
         # Read here, used by the auth service: tokens of logged-out sessions stop working.
         self.revocations = counters.get(system.REVOCATION_COUNTER, 0)
+        self.realtime_clients = counters.get(system.REALTIME_CLIENTS, 0)
         version = counters.get(system.SCHEMA_COUNTER, 0)
         if version == self.version:
             return False

@@ -18,6 +18,18 @@ def bootstrap_statements(d: Dialect) -> list[str]:
         " created TEXT NOT NULL, updated TEXT NOT NULL)",
         # Logged-out sessions, until the last token they could have issued has expired.
         "CREATE TABLE IF NOT EXISTS _hearth_revoked (sid TEXT PRIMARY KEY NOT NULL, expires BIGINT NOT NULL)",
+        # Realtime clients (any process may answer their subscription requests) and the events
+        # processes pass each other (record changes, messages for one client).
+        "CREATE TABLE IF NOT EXISTS _hearth_rt_clients (id TEXT PRIMARY KEY NOT NULL, ip TEXT NOT NULL,"
+        " auth_collection TEXT NOT NULL, auth_record TEXT NOT NULL, subscriptions TEXT NOT NULL,"
+        " created BIGINT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS _hearth_rt_events (seq "
+        + (
+            "INTEGER PRIMARY KEY AUTOINCREMENT"
+            if d.name == "sqlite"
+            else "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
+        )
+        + ", target TEXT NOT NULL, payload TEXT NOT NULL, created BIGINT NOT NULL)",
         # Server-to-server API keys: only a hash of the secret is kept.
         "CREATE TABLE IF NOT EXISTS _hearth_api_keys (id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL,"
         " secret_hash TEXT NOT NULL, scopes TEXT NOT NULL, expires BIGINT NOT NULL,"
@@ -25,18 +37,75 @@ def bootstrap_statements(d: Dialect) -> list[str]:
     ]
 
 
-# Rows of _hearth_state: the schema/settings counter, and the revoked-sessions counter.
+# Rows of _hearth_state: the schema/settings counter, the revoked-sessions counter and the
+# number of connected realtime clients (record changes are published only when there are some).
 SCHEMA_COUNTER = 1
 REVOCATION_COUNTER = 2
+REALTIME_CLIENTS = 3
 
 
 def init_state(d: Dialect) -> str:
-    return "INSERT INTO _hearth_state (id, version) VALUES (1, 0), (2, 0) ON CONFLICT (id) DO NOTHING"
+    return "INSERT INTO _hearth_state (id, version) VALUES (1, 0), (2, 0), (3, 0) ON CONFLICT (id) DO NOTHING"
 
 
 def read_version(d: Dialect) -> str:
-    """Both counters in one read (it happens on every request where changes are possible)."""
-    return "SELECT id, version FROM _hearth_state WHERE id IN (1, 2)"
+    """Every counter in one read (it happens on every request where changes are possible)."""
+    return "SELECT id, version FROM _hearth_state WHERE id IN (1, 2, 3)"
+
+
+def add_realtime_clients(d: Dialect) -> str:
+    return f"UPDATE _hearth_state SET version = version + {d.placeholder(1)} WHERE id = 3"
+
+
+def insert_rt_client(d: Dialect) -> str:
+    p = d.placeholder
+    return (
+        "INSERT INTO _hearth_rt_clients (id, ip, auth_collection, auth_record, subscriptions, created)"
+        f" VALUES ({p(1)}, {p(2)}, '', '', '[]', {p(3)})"
+    )
+
+
+def select_rt_client(d: Dialect) -> str:
+    return (
+        "SELECT id, ip, auth_collection, auth_record, subscriptions FROM _hearth_rt_clients"
+        f" WHERE id = {d.placeholder(1)}"
+    )
+
+
+def update_rt_client(d: Dialect) -> str:
+    p = d.placeholder
+    return (
+        f"UPDATE _hearth_rt_clients SET auth_collection = {p(1)}, auth_record = {p(2)}, subscriptions = {p(3)}"
+        f" WHERE id = {p(4)}"
+    )
+
+
+def delete_rt_client(d: Dialect) -> str:
+    return f"DELETE FROM _hearth_rt_clients WHERE id = {d.placeholder(1)}"
+
+
+def insert_rt_event(d: Dialect) -> str:
+    p = d.placeholder
+    insert = f"INSERT INTO _hearth_rt_events (target, payload, created) VALUES ({p(1)}, {p(2)}, {p(3)})"
+    if d.name == "postgres":
+        # One round trip: the row, and a wake-up for every listening process.
+        return f"WITH ins AS ({insert} RETURNING seq) SELECT pg_notify('hearth_rt', '') FROM ins"
+    return insert
+
+
+def select_rt_events(d: Dialect) -> str:
+    return (
+        "SELECT seq, target, payload FROM _hearth_rt_events"
+        f" WHERE seq > {d.placeholder(1)} ORDER BY seq LIMIT 500"
+    )
+
+
+def last_rt_event(d: Dialect) -> str:
+    return "SELECT COALESCE(MAX(seq), 0) FROM _hearth_rt_events"
+
+
+def delete_old_rt_events(d: Dialect) -> str:
+    return f"DELETE FROM _hearth_rt_events WHERE created < {d.placeholder(1)}"
 
 
 def bump_revocations(d: Dialect) -> str:

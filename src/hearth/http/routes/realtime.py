@@ -5,17 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
-from hearth.errors import BadRequest, FieldError, Forbidden, NotFound
+from hearth.errors import BadRequest, FieldError
 from hearth.http import responses
 from hearth.http.body import read_object
 from hearth.http.context import begin
 from hearth.http.router import route
-from hearth.realtime.hub import OAUTH2_TOPIC, same_auth, sse
-from hearth.realtime.subscriptions import MAX_LENGTH, MAX_SUBSCRIPTIONS, parse
+from hearth.realtime.hub import sse
+from hearth.realtime.subscriptions import MAX_LENGTH, MAX_SUBSCRIPTIONS
 
 SUCCESS = "../_/#/auth/oauth2-redirect-success"
 FAILURE = "../_/#/auth/oauth2-redirect-failure"
@@ -27,7 +26,7 @@ def _ip(request: Request) -> str:
 
 async def connect(request: Request) -> Response:
     h, _ = await begin(request)
-    client = h.realtime.connect(_ip(request))
+    client = await h.realtime.connect(_ip(request))
 
     async def stream() -> AsyncIterator[bytes]:
         try:
@@ -64,15 +63,7 @@ async def subscribe(request: Request) -> Response:
         errors["subscriptions"] = FieldError("validation_invalid_subscriptions", "Invalid subscriptions.")
     if errors:
         raise BadRequest("", errors)
-    client = h.realtime.clients.get(client_id)
-    if client is None:
-        raise NotFound("Missing or invalid client id.")
-    if client.ip and client.ip != _ip(request):
-        raise BadRequest("Invalid realtime client.")
-    if not same_auth(client.auth, auth):
-        raise Forbidden("The current and the previous request authorization don't match.")
-    client.auth = auth
-    client.subscriptions = {s: parse(s) for s in subs}
+    await h.realtime.subscribe(client_id, subs, auth, _ip(request))
     return responses.no_content()
 
 
@@ -87,18 +78,11 @@ async def oauth2_redirect(request: Request) -> Response:
         body = dict(request.query_params)
     data = {k: str(body.get(k, "")) for k in ("state", "code", "error")}
     status = 303 if request.method == "POST" else 307
-    client = h.realtime.clients.get(data["state"]) if data["state"] else None
-    if (
-        client is None
-        or OAUTH2_TOPIC not in client.subscriptions
-        or (client.ip and client.ip != _ip(request))
-    ):
-        return RedirectResponse(FAILURE, status_code=status)
     message = {"state": data["state"], "code": data["code"]}
     if data["error"]:
         message["error"] = data["error"]
-    h.realtime.send(client.id, OAUTH2_TOPIC, orjson.dumps(message))
-    client.subscriptions.pop(OAUTH2_TOPIC, None)
+    if not await h.realtime.oauth2_redirect(data["state"], _ip(request), message):
+        return RedirectResponse(FAILURE, status_code=status)
     if data["error"] or not data["code"]:
         return RedirectResponse(FAILURE, status_code=status)
     return RedirectResponse(SUCCESS, status_code=status)

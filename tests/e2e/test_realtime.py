@@ -1,0 +1,163 @@
+"""Realtime over real `hearth serve` processes: the event stream is held by one process while the
+subscription and the writes go to another, on SQLite (workers + a second instance) and
+PostgreSQL (two instances). Each client sees only what its rules let it see."""
+
+from __future__ import annotations
+
+import json
+import queue
+import secrets
+import threading
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.conftest import OPEN
+from tests.e2e.conftest import ADMIN, hearth_cli, running_server, superuser_token
+
+PW = "Secret-pass-123"
+
+
+class Stream:
+    """An SSE client reading `GET /api/realtime` in a thread."""
+
+    def __init__(self, url: str) -> None:
+        self.events: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._client = httpx.Client(timeout=httpx.Timeout(10, read=None))
+        self._response = self._client.send(
+            self._client.build_request("GET", url + "/api/realtime"), stream=True
+        )
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+        name, data = self.next()
+        assert name == "PB_CONNECT"
+        self.client_id: str = data["clientId"]
+
+    def _read(self) -> None:
+        name, data = "", ""
+        try:
+            for line in self._response.iter_lines():
+                if line.startswith("event:"):
+                    name = line[6:]
+                elif line.startswith("data:"):
+                    data = line[5:]
+                elif line == "" and name:
+                    self.events.put((name, json.loads(data)))
+                    name, data = "", ""
+        except httpx.HTTPError:
+            pass
+
+    def next(self, timeout: float = 5) -> tuple[str, Any]:
+        return self.events.get(timeout=timeout)
+
+    def none_within(self, seconds: float) -> bool:
+        try:
+            self.events.get(timeout=seconds)
+        except queue.Empty:
+            return True
+        return False
+
+    def close(self) -> None:
+        self._response.close()
+        self._client.close()
+
+
+def _exercise(a: str, b: str) -> None:
+    """Streams on `a`; subscriptions, logins and writes through `b`."""
+    http = httpx.Client(base_url=b, limits=httpx.Limits(max_keepalive_connections=0))
+    su = {"Authorization": superuser_token(b)}
+    name = f"notes_{secrets.token_hex(3)}"
+    owner_rule = "owner = @request.auth.id"
+    r = http.post(
+        "/api/collections",
+        json={
+            "name": name,
+            "type": "base",
+            **OPEN,
+            "listRule": owner_rule,
+            "viewRule": owner_rule,
+            "fields": [
+                {"name": "title", "type": "text"},
+                {"name": "owner", "type": "relation", "collectionId": "_pb_users_auth_", "maxSelect": 1},
+            ],
+        },
+        headers=su,
+    )
+    assert r.status_code == 200, r.text
+    tokens, ids = {}, {}
+    for who in ("ann", "bob"):
+        email = f"{who}{secrets.token_hex(3)}@example.com"
+        r = http.post(
+            "/api/collections/users/records", json={"email": email, "password": PW, "passwordConfirm": PW}
+        )
+        ids[who] = r.json()["id"]
+        tokens[who] = http.post(
+            "/api/collections/users/auth-with-password", json={"identity": email, "password": PW}
+        ).json()["token"]
+    streams = {who: Stream(a) for who in ("ann", "bob", "guest")}
+    try:
+        for who, s in streams.items():
+            headers = {"Authorization": tokens[who]} if who in tokens else {}
+            subs = [f"{name}/*", f"{name}?options=" + json.dumps({"query": {"filter": "title ~ 'keep'"}})]
+            r = http.post(
+                "/api/realtime", json={"clientId": s.client_id, "subscriptions": subs}, headers=headers
+            )
+            assert r.status_code == 204, r.text
+        # A client cannot switch to someone else once authorized; unknown clients are 404.
+        r = http.post(
+            "/api/realtime",
+            json={"clientId": streams["ann"].client_id, "subscriptions": []},
+            headers={"Authorization": tokens["bob"]},
+        )
+        assert r.status_code == 403
+        assert http.post("/api/realtime", json={"clientId": "nope", "subscriptions": []}).status_code == 404
+        # Ann's note: only Ann hears of it (list rule), on both subscriptions (filter matches).
+        r = http.post(f"/api/collections/{name}/records", json={"title": "keep me", "owner": ids["ann"]})
+        assert r.status_code == 200, r.text
+        note = r.json()["id"]
+        got = [streams["ann"].next(), streams["ann"].next()]
+        assert {(n, d["action"], d["record"]["id"]) for n, d in got} == {
+            (f"{name}/*", "create", note),
+            (f"{name}?options=" + json.dumps({"query": {"filter": "title ~ 'keep'"}}), "create", note),
+        }
+        # A title the filter refuses reaches only the plain subscription.
+        http.patch(f"/api/collections/{name}/records/{note}", json={"title": "changed"})
+        event, data = streams["ann"].next()
+        assert event == f"{name}/*" and data["action"] == "update" and data["record"]["title"] == "changed"
+        assert streams["ann"].none_within(0.5)
+        # Deleted: the rule is checked on the record as it was.
+        assert http.delete(f"/api/collections/{name}/records/{note}").status_code == 204
+        event, data = streams["ann"].next()
+        assert data["action"] == "delete" and data["record"]["id"] == note
+        assert streams["bob"].none_within(0.3) and streams["guest"].none_within(0.1)
+        # The OAuth2 popup flow: the provider's redirect reaches the waiting client via `b`.
+        s = streams["guest"]
+        assert (
+            http.post(
+                "/api/realtime", json={"clientId": s.client_id, "subscriptions": ["@oauth2"]}
+            ).status_code
+            == 204
+        )
+        r = http.get("/api/oauth2-redirect", params={"state": s.client_id, "code": "the-code"})
+        assert r.status_code == 307 and r.headers["location"].endswith("oauth2-redirect-success")
+        assert s.next() == ("@oauth2", {"state": s.client_id, "code": "the-code"})
+        r = http.get("/api/oauth2-redirect", params={"state": s.client_id, "code": "again"})
+        assert r.status_code == 307 and r.headers["location"].endswith("oauth2-redirect-failure"), "used once"
+    finally:
+        for s in streams.values():
+            s.close()
+        http.close()
+
+
+def test_sqlite_realtime_across_processes(tmp_path: Path) -> None:
+    assert hearth_cli("superuser", "upsert", *ADMIN, "--dir", str(tmp_path)).returncode == 0
+    with running_server(tmp_path, workers=2) as a, running_server(tmp_path) as b:
+        _exercise(a, b)
+        _exercise(b, a)
+
+
+def test_postgres_realtime_across_instances(tmp_path: Path, pg_url: str) -> None:
+    assert hearth_cli("superuser", "upsert", *ADMIN, "--db", pg_url, "--dir", str(tmp_path)).returncode == 0
+    with running_server(tmp_path, db_url=pg_url) as a, running_server(tmp_path, db_url=pg_url) as b:
+        _exercise(a, b)
