@@ -195,3 +195,41 @@ async def test_password_guessing_hits_the_identity_limit(api: Api) -> None:
     finally:
         limits["rateLimits"]["identity"] = {"enabled": True, "maxFailures": 10, "duration": 600}
         await api.client.patch("/api/settings", json=limits, headers=api.su())
+
+
+async def test_file_tokens(api: Api) -> None:
+    c = await members(api)
+    name = str(c["name"])
+    rec = await signup(api, name, "files@example.com")
+    token = str((await login(api, name, "files@example.com"))["token"])
+    assert (await api.client.post("/api/files/token")).status_code == 401
+    r = await api.client.post("/api/files/token", headers={"Authorization": token})
+    assert r.status_code == 200
+    file_token = r.json()["token"]
+    cl = claims(file_token)
+    assert set(cl) == {"collectionId", "exp", "id", "type"} and cl["type"] == "file" and cl["id"] == rec["id"]
+    assert int(cl["exp"]) - int(claims(token)["exp"]) < 0, "short-lived (the collection's fileToken duration)"
+    assert await me(api, name, file_token) == 401, "a file token is not an auth token"
+
+
+async def test_unknown_identity_costs_as_much_as_a_wrong_password(api: Api) -> None:
+    import statistics
+    import time
+
+    c = await members(api)
+    name = str(c["name"])
+    await signup(api, name, "timing@example.com")
+    url = f"/api/collections/{name}/auth-with-password"
+
+    async def cost(identity: str) -> float:
+        samples = []
+        for n in range(5):
+            start = time.perf_counter()
+            r = await api.client.post(url, json={"identity": identity, "password": f"wrong-{n}"})
+            samples.append(time.perf_counter() - start)
+            assert r.status_code == 400
+        return statistics.median(samples)
+
+    known, unknown = await cost("timing@example.com"), await cost("nobody-here@example.com")
+    # Both verify a bcrypt hash; answering the unknown one without it would be ~50 times faster.
+    assert 0.4 < unknown / known < 2.5, (known, unknown)

@@ -110,6 +110,18 @@ class AuthService:
             claims, key, c.token_duration("authToken"), session or random_string(SESSION_ID_LENGTH)
         )
 
+    async def file_token(self, auth: AuthState) -> str:
+        """A short-lived token for protected files (PocketBase's `file` type)."""
+        if auth.record is None or auth.collection is None or auth.api_key is not None:
+            raise Unauthorized(TOKEN_REQUIRED)
+        c = auth.collection
+        row = await self.records.find_row(c, auth.id)
+        if row is None:
+            raise Unauthorized(TOKEN_REQUIRED)
+        claims = {"collectionId": c.id, "id": auth.id, "type": tokens.FILE}
+        key = str(self.records.codec(c).raw_value(row, "tokenKey")) + c.token_secret("fileToken")
+        return tokens.issue(claims, key, c.token_duration("fileToken"))
+
     # ----- sessions -----------------------------------------------------------------------
     async def _revoked(self, session: str) -> bool:
         """Whether the session was logged out (the set is reloaded when the counter moves)."""

@@ -86,6 +86,11 @@ async def auth_logout(request: Request) -> Response:
     return responses.no_content()
 
 
+async def file_token(request: Request) -> Response:
+    h, auth = await begin(request)
+    return responses.json({"token": await h.auth.file_token(auth)})
+
+
 async def impersonate(request: Request) -> Response:
     h, auth, c = await _auth_collection(request)
     body = await read_object(request, h.config.max_body_size)
@@ -138,6 +143,7 @@ routes = [
     route("POST", f"{_BASE}/auth-refresh", auth_refresh),
     route("POST", f"{_BASE}/auth-logout", auth_logout),
     route("POST", f"{_BASE}/impersonate/{{id}}", impersonate),
+    route("POST", "/api/files/token", file_token),
     route("POST", f"{_BASE}/request-verification", request_verification),
     route("POST", f"{_BASE}/confirm-verification", confirm_verification),
     route("POST", f"{_BASE}/request-password-reset", request_password_reset),
