@@ -233,3 +233,16 @@ async def test_unknown_identity_costs_as_much_as_a_wrong_password(api: Api) -> N
     known, unknown = await cost("timing@example.com"), await cost("nobody-here@example.com")
     # Both verify a bcrypt hash; answering the unknown one without it would be ~50 times faster.
     assert 0.4 < unknown / known < 2.5, (known, unknown)
+
+
+async def test_deleting_a_user_removes_its_auth_rows(api: Api) -> None:
+    c = await members(api)
+    name = str(c["name"])
+    rec = await signup(api, name, "leaver@example.com")
+    await login(api, name, "leaver@example.com")  # remembers the login origin
+    origins = f"/api/collections/_authOrigins/records?filter=recordRef='{rec['id']}'"
+    assert (await api.client.get(origins, headers=api.su())).json()["totalItems"] == 1
+    assert (
+        await api.client.delete(f"/api/collections/{name}/records/{rec['id']}", headers=api.su())
+    ).status_code == 204
+    assert (await api.client.get(origins, headers=api.su())).json()["totalItems"] == 0

@@ -426,3 +426,31 @@ async def test_bad_bodies_are_400(
     assert r.status_code == 400
     assert r.json()["message"] == "An error occurred while loading the submitted data."
     assert r.json()["data"] == data
+
+
+async def test_enabled_providers_are_validated_on_save(api: Api) -> None:
+    c = await api.create_collection({"name": unique("oa_check"), "type": "auth", "fields": []})
+    bad = {
+        "oauth2": {
+            "enabled": True,
+            "providers": [
+                {"name": "nope", "clientId": "a", "clientSecret": "b"},
+                {"name": "oidc", "clientId": "", "clientSecret": "b", "authURL": "not a url"},
+                {"name": "github", "clientId": "a", "clientSecret": "b"},
+                {"name": "github", "clientId": "a", "clientSecret": "b"},
+            ],
+        }
+    }
+    r = await api.client.patch(f"/api/collections/{c['id']}", json=bad, headers=api.su())
+    assert r.status_code == 400, r.text
+    errs = r.json()["data"]["oauth2"]["providers"]
+    assert errs["0"]["name"]["code"] == "validation_missing_provider"
+    assert (
+        errs["1"]["clientId"]["code"] == "validation_required"
+        and errs["1"]["authURL"]["code"] == "validation_is_url"
+    )
+    assert "2" not in errs and errs["3"]["name"]["code"] == "validation_duplicated_provider"
+    # Disabled OAuth2 keeps whatever is configured (PocketBase checks only enabled providers).
+    bad["oauth2"]["enabled"] = False
+    r = await api.client.patch(f"/api/collections/{c['id']}", json=bad, headers=api.su())
+    assert r.status_code == 200, r.text

@@ -404,6 +404,11 @@ class RecordService:
                 ref[f.name] = new_value
                 await tx.execute(ref_codec.sql.update((f.name,)), [*ref_codec.params(ref, (f.name,)), ref_id])
         await tx.execute(self.codec(c).sql.delete, (rid,))
+        if c.is_auth:
+            # Its MFA sessions, codes, OAuth2 links and known origins go with it, as in PocketBase.
+            for owned in ("_mfas", "_otps", "_externalAuths", "_authOrigins"):
+                if self.collections.get(owned) is not None:
+                    await tx.execute(system.delete_owned(d, owned), (c.id, rid))
 
     async def truncate(self, c: Collection) -> None:
         async with self.db.transaction() as tx:

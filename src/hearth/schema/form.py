@@ -138,6 +138,9 @@ def build_collection(
             if key in payload and payload[key] is not None and not isinstance(payload[key], str):
                 raise _invalid_format()
         new.auth = merge_options(new.auth, patch)
+        oauth2_errors = _check_oauth2(new.auth.get("oauth2", {}))
+        if oauth2_errors:
+            errors["oauth2"] = {"providers": oauth2_errors}
 
     if new.type == VIEW:
         query = payload.get("viewQuery", existing.view_query if existing else "")
@@ -284,6 +287,46 @@ def _build_fields(
     if field_errors and "fields" not in errors:
         errors["fields"] = {k: v for k, v in field_errors.items() if v}
     return fields
+
+
+def _check_oauth2(oauth2: dict[str, Any]) -> dict[str, Any]:
+    """PocketBase's checks of enabled OAuth2 providers: known names, credentials, URLs, no twins."""
+    from hearth.auth.oauth2.registry import PROVIDERS
+
+    if not oauth2.get("enabled"):
+        return {}
+    errors: dict[str, Any] = {}
+    seen: set[str] = set()
+    for i, p in enumerate(oauth2.get("providers") or []):
+        if not isinstance(p, dict):
+            continue
+        err: dict[str, FieldError] = {}
+        name = p.get("name") or ""
+        if not name:
+            err["name"] = FieldError("validation_required", "Cannot be blank.")
+        elif name not in PROVIDERS:
+            err["name"] = FieldError(
+                "validation_missing_provider",
+                f"Invalid or missing provider with name {name}.",
+                {"name": name},
+            )
+        elif name in seen:
+            err["name"] = FieldError(
+                "validation_duplicated_provider",
+                f"The provider {name} is already registered.",
+                {"name": name},
+            )
+        seen.add(str(name))
+        for key in ("clientId", "clientSecret"):
+            if not p.get(key):
+                err[key] = FieldError("validation_required", "Cannot be blank.")
+        for key in ("authURL", "tokenURL", "userInfoURL"):
+            url = p.get(key) or ""
+            if url and not re.match(r"^https?://[^\s/$.?#].[^\s]*$", str(url)):
+                err[key] = FieldError("validation_is_url", "Must be a valid URL.")
+        if err:
+            errors[str(i)] = err
+    return errors
 
 
 def _ensure_auth_indexes(c: Collection) -> None:

@@ -210,3 +210,9 @@ def select_api_keys(d: Dialect) -> str:
 
 def delete_api_key(d: Dialect) -> str:
     return f"DELETE FROM _hearth_api_keys WHERE id = {d.placeholder(1)}"
+
+
+def delete_owned(d: Dialect, table: str) -> str:
+    """Rows of an auth system collection (`_mfas`, `_otps`, …) that belong to one record."""
+    p = d.placeholder
+    return f'DELETE FROM {quote(table)} WHERE "collectionRef" = {p(1)} AND "recordRef" = {p(2)}'
