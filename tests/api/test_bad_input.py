@@ -20,6 +20,22 @@ BODIES: list[tuple[str, bytes]] = [
     ("application/json", b'{"name": 1, "type": [], "fields": {"x": 1}, "indexes": "CREATE"}'),
     ("application/json", b'{"meta": "x", "smtp": [], "batch": {"maxRequests": "many"}}'),
     ("application/json", b'{"collections": "all", "deleteMissing": "yes"}'),
+    # the auth flows, realtime and API keys: every field of the wrong type
+    ("application/json", b'{"email": 1, "token": [], "newEmail": {}, "otpId": 5, "mfaId": []}'),
+    ("application/json", b'{"password": {}, "passwordConfirm": [], "identity": 1, "identityField": []}'),
+    (
+        "application/json",
+        b'{"provider": 1, "code": [], "codeVerifier": {}, "redirectURL": 5, "createData": "x"}',
+    ),
+    (
+        "application/json",
+        b'{"provider": "oidc", "code": "x", "codeVerifier": "y", "redirectURL": "z", "createData": []}',
+    ),
+    ("application/json", b'{"clientId": 1, "subscriptions": "all"}'),
+    ("application/json", b'{"clientId": "x", "subscriptions": [1, null, {"a": 1}]}'),
+    ("application/json", b'{"duration": "long", "name": [], "scopes": {"admin": true}}'),
+    ("application/json", b'{"duration": 1e308, "scopes": ["admin"], "name": "k"}'),
+    ("application/json", b'{"email": "a@b.co", "template": ["verification"], "collection": 7}'),
     ("application/json", '{"title": "\udcff"}'.encode("utf-8", "surrogatepass")),
     ("multipart/form-data; boundary=xyz", b"--xyz\r\nbroken"),
     ("multipart/form-data", b"no boundary"),
@@ -39,6 +55,22 @@ def endpoints(coll: str, auth_coll: str) -> list[tuple[str, str]]:
         ("PATCH", f"/api/collections/{coll}"),
         ("PUT", "/api/collections/import"),
         ("PATCH", "/api/settings"),
+        ("POST", "/api/settings/test/email"),
+        ("POST", f"/api/collections/{auth_coll}/request-otp"),
+        ("POST", f"/api/collections/{auth_coll}/auth-with-otp"),
+        ("POST", f"/api/collections/{auth_coll}/auth-with-oauth2"),
+        ("POST", f"/api/collections/{auth_coll}/request-verification"),
+        ("POST", f"/api/collections/{auth_coll}/confirm-verification"),
+        ("POST", f"/api/collections/{auth_coll}/request-password-reset"),
+        ("POST", f"/api/collections/{auth_coll}/confirm-password-reset"),
+        ("POST", f"/api/collections/{auth_coll}/request-email-change"),
+        ("POST", f"/api/collections/{auth_coll}/confirm-email-change"),
+        ("POST", f"/api/collections/{auth_coll}/impersonate/aaaaaaaaaaaaaaa"),
+        ("POST", f"/api/collections/{auth_coll}/auth-logout"),
+        ("POST", "/api/realtime"),
+        ("POST", "/api/oauth2-redirect"),
+        ("POST", "/api/hearth/api-keys"),
+        ("POST", "/api/files/token"),
     ]
 
 
@@ -63,7 +95,28 @@ async def test_no_500_on_malformed_bodies(api: Api, as_superuser: bool) -> None:
         }
     )
     auth_coll = unique("badauth")
-    await api.create_collection({"name": auth_coll, "type": "auth", "createRule": ""})
+    await api.create_collection(
+        {
+            "name": auth_coll,
+            "type": "auth",
+            "createRule": "",
+            "otp": {"enabled": True},
+            "mfa": {"enabled": True},
+            "oauth2": {
+                "enabled": True,
+                "providers": [
+                    {
+                        "name": "oidc",
+                        "clientId": "c",
+                        "clientSecret": "s",
+                        "authURL": "http://127.0.0.1:9/auth",
+                        "tokenURL": "http://127.0.0.1:9/token",
+                        "userInfoURL": "http://127.0.0.1:9/userinfo",
+                    }
+                ],
+            },
+        }
+    )
     headers = api.su() if as_superuser else {}
     for (method, url), (ctype, body) in itertools.product(endpoints(coll, auth_coll), BODIES):
         r = await api.client.request(method, url, content=body, headers={**headers, "content-type": ctype})
