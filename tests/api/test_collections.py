@@ -238,7 +238,7 @@ async def test_collection_validation_answers(api: Api) -> None:
     post = api.client.post
     r = await post("/api/collections", json={"name": "x" * 256, "type": "base"}, headers=su)
     assert r.json()["data"]["name"]["code"] == "validation_length_out_of_range"
-    for reserved in ("_collections", "_PARAMS", "sqlite_master"):
+    for reserved in ("_collections", "_PARAMS", "sqlite_master", "_hearth_api_keys", "__hearth_snapshot"):
         r = await post("/api/collections", json={"name": reserved, "type": "base"}, headers=su)
         assert r.status_code == 400 and "name" in r.json()["data"], reserved
     r = await post(

@@ -161,3 +161,74 @@ def test_postgres_realtime_across_instances(tmp_path: Path, pg_url: str) -> None
     assert hearth_cli("superuser", "upsert", *ADMIN, "--db", pg_url, "--dir", str(tmp_path)).returncode == 0
     with running_server(tmp_path, db_url=pg_url) as a, running_server(tmp_path, db_url=pg_url) as b:
         _exercise(a, b)
+
+
+def test_realtime_rules_read_the_table_and_follow_the_auth_record(tmp_path: Path) -> None:
+    """A rule that joins the collection to itself is checked against the real table, and a
+    client whose user is logged out everywhere or deleted stops hearing what only it could."""
+    assert hearth_cli("superuser", "upsert", *ADMIN, "--dir", str(tmp_path)).returncode == 0
+    with running_server(tmp_path) as url:
+        http = httpx.Client(base_url=url)
+        su = {"Authorization": superuser_token(url)}
+        name = f"items_{secrets.token_hex(3)}"
+        r = http.post(
+            "/api/collections",
+            json={"name": name, "type": "base", **OPEN, "fields": [{"name": "title", "type": "text"}]},
+            headers=su,
+        )
+        cid = r.json()["id"]
+        fields = [
+            {"name": "title", "type": "text"},
+            {"name": "locked", "type": "bool"},
+            {"name": "parent", "type": "relation", "collectionId": cid, "maxSelect": 1},
+            {"name": "owner", "type": "relation", "collectionId": "_pb_users_auth_", "maxSelect": 1},
+        ]
+        rule = "parent.locked != true && owner = @request.auth.id"
+        r = http.patch(
+            f"/api/collections/{cid}", json={"fields": fields, "listRule": rule, "viewRule": rule}, headers=su
+        )
+        assert r.status_code == 200, r.text
+        email = f"u{secrets.token_hex(3)}@example.com"
+        user = http.post(
+            "/api/collections/users/records", json={"email": email, "password": PW, "passwordConfirm": PW}
+        ).json()
+        token = http.post(
+            "/api/collections/users/auth-with-password", json={"identity": email, "password": PW}
+        ).json()["token"]
+        locked = http.post(f"/api/collections/{name}/records", json={"title": "p", "locked": True}).json()
+        child = http.post(
+            f"/api/collections/{name}/records",
+            json={"title": "c", "parent": locked["id"], "owner": user["id"]},
+        ).json()
+        assert (
+            http.get(
+                f"/api/collections/{name}/records/{child['id']}", headers={"Authorization": token}
+            ).status_code
+            == 404
+        )
+        s = Stream(url)
+        try:
+            r = http.post(
+                "/api/realtime",
+                json={"clientId": s.client_id, "subscriptions": [f"{name}/*"]},
+                headers={"Authorization": token},
+            )
+            assert r.status_code == 204
+            http.patch(f"/api/collections/{name}/records/{child['id']}", json={"title": "secret"})
+            assert s.none_within(0.7), "the locked parent hides the child from realtime too"
+            http.patch(f"/api/collections/{name}/records/{locked['id']}", json={"locked": False})
+            http.patch(f"/api/collections/{name}/records/{child['id']}", json={"title": "visible"})
+            event, data = s.next()
+            assert data["record"]["title"] == "visible"
+            # Logged out everywhere: the stream is a guest's from now on.
+            assert (
+                http.post(
+                    "/api/collections/users/auth-logout?all=1", headers={"Authorization": token}
+                ).status_code
+                == 204
+            )
+            http.patch(f"/api/collections/{name}/records/{child['id']}", json={"title": "after logout"})
+            assert s.none_within(0.7)
+        finally:
+            s.close()
+            http.close()

@@ -14,7 +14,7 @@ import secrets
 import time
 from typing import Any
 
-from hearth._util.ids import record_id
+from hearth._util.ids import random_string, record_id
 from hearth.auth import passwords
 from hearth.auth.account import SendMail, email_error, required, text_fields
 from hearth.auth.logins import Logins, expired
@@ -136,6 +136,12 @@ class OTPFlows:
         values = self.records.codec(c).values_from_row(record_row)
         sent_to = otp.get("sentTo") or ""
         if not values.get("verified") and sent_to and sent_to == values.get("email"):
-            await self.records.update(c, values["id"], {"verified": True}, self.logins._info())
+            update: dict[str, Any] = {"verified": True}
+            if not c.auth.get("mfa", {}).get("enabled"):
+                # The address is proven now: a password set by whoever registered it before its
+                # owner (an account squatter) must stop working, as PocketBase does.
+                secret = random_string(30)
+                update.update(password=secret, passwordConfirm=secret)
+            await self.records.update(c, values["id"], update, self.logins._info())
             record_row = await self.records.find_row(c, values["id"])
         return record_row, values

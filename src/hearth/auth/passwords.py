@@ -15,8 +15,15 @@ DEFAULT_COST = 10  # PocketBase's default (bcrypt.DefaultCost)
 MAX_PASSWORD_BYTES = 72  # bcrypt ignores anything longer
 
 _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hearth-hash")
-# A fixed hash to verify against when the identity is unknown, so both paths take the same time.
-_DUMMY_HASH = bcrypt.hashpw(b"hearth-dummy-password", bcrypt.gensalt(DEFAULT_COST))
+# Fixed hashes to verify against when the identity is unknown, so both paths take the same
+# time: one per cost, made on first use (a collection may set its own cost).
+_DUMMY_HASHES: dict[int, str] = {}
+
+
+def _dummy(cost: int) -> str:
+    if cost not in _DUMMY_HASHES:
+        _DUMMY_HASHES[cost] = bcrypt.hashpw(b"hearth-dummy-password", bcrypt.gensalt(cost)).decode()
+    return _DUMMY_HASHES[cost]
 
 
 def _hash(password: str, cost: int) -> str:
@@ -35,8 +42,10 @@ async def hash_password(password: str, cost: int = 0) -> str:
     return await asyncio.get_running_loop().run_in_executor(_pool, _hash, password, cost)
 
 
-async def verify_password(password: str, hashed: str | None) -> bool:
-    """Constant work whether or not the record exists (`hashed` None verifies a dummy)."""
-    target = hashed or _DUMMY_HASH.decode()
+async def verify_password(password: str, hashed: str | None, cost: int = 0) -> bool:
+    """Constant work whether or not the record exists (`hashed` None verifies a dummy of the
+    field's `cost`)."""
+    cost = cost if 4 <= cost <= 31 else DEFAULT_COST
+    target = hashed or await asyncio.get_running_loop().run_in_executor(_pool, _dummy, cost)
     ok = await asyncio.get_running_loop().run_in_executor(_pool, _verify, password, target)
     return ok and hashed is not None

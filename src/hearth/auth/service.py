@@ -223,7 +223,8 @@ class AuthService:
             if row is not None:
                 break
         stored = str(codec.raw_value(row, "password")) if row is not None else None
-        if not await passwords.verify_password(password, stored) or row is None:
+        cost = int(c.field_map["password"].options.get("cost") or 0) if "password" in c.field_map else 0
+        if not await passwords.verify_password(password, stored, cost) or row is None:
             # Unknown identities count too: the answer and its cost are the same either way.
             if self.attempts is not None:
                 await self.attempts.failed(attempts_key)

@@ -25,9 +25,12 @@ def hearth(request: Request) -> Hearth:
 async def begin(request: Request) -> tuple[Hearth, AuthState]:
     """Reload the schema if another process changed it, then resolve the auth token."""
     h = hearth(request)
+    revocations = h.collections.revocations
     reloaded = await h.collections.refresh()
-    # The rate limiter may have resolved the caller already (against the same collections).
-    auth = None if reloaded else request.scope.get("hearth.auth")
+    # The rate limiter may have resolved the caller already (against the same collections and
+    # the same revoked sessions and API keys).
+    stale = reloaded or revocations != h.collections.revocations
+    auth = None if stale else request.scope.get("hearth.auth")
     if auth is None:
         auth = await h.auth.resolve(request.headers.get("authorization"))
     if auth.api_key is not None:
@@ -41,7 +44,13 @@ def check_api_key_scope(h: Hearth, auth: AuthState, method: str, path: str) -> N
     if scope != "admin":
         name, _, action = scope.partition(":")
         c = h.collections.get(name) if name != "*" else None
-        scope = f"{c.name if c else name}:{action}"
+        # System collections (superusers, MFA/OTP/OAuth2 rows…) need the admin scope: a key
+        # that could write `_superusers` could make itself an administrator.
+        scope = (
+            "admin"
+            if (c is not None and c.system) or name.startswith("_")
+            else f"{c.name if c else name}:{action}"
+        )
     if not auth.api_key.allows(scope):
         raise Forbidden(f"The API key is not allowed to perform this action (needs the {scope} scope).")
 

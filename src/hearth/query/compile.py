@@ -455,8 +455,11 @@ def compile_filter(
     rule: bool,
     lookup: Lookup | None = None,
     auth_collection: Collection | None = None,
+    alias: str = "",
 ) -> CompiledFilter | None:
     """`text` → WHERE fragment, or None for an empty filter. Raises FilterError/Unsupported.
+
+    `alias` names the record's row when it is not the collection's table (a realtime snapshot).
 
     `rule=True` is for API rules and superusers: hidden fields are visible and related
     collections are joined as they are. Client filters (`rule=False`) see only what the requester
@@ -465,10 +468,12 @@ def compile_filter(
     from hearth.filter import FilterSyntaxError, parse_filter
 
     # Cached on the collection object, which is rebuilt whenever the schema changes.
-    cache: dict[tuple[str, str, bool, str], CompiledFilter | None] = c.__dict__.setdefault("_filters", {})
+    cache: dict[tuple[str, str, bool, str, str], CompiledFilter | None] = c.__dict__.setdefault(
+        "_filters", {}
+    )
     # Paths through the requester's record (`@request.auth.team.owner`) compile per auth collection.
     auth_key = auth_collection.id if auth_collection is not None and "@request.auth." in text else ""
-    key = (d.name, text, rule, auth_key)
+    key = (d.name, text, rule, auth_key, alias)
     if key in cache:
         return cache[key]
     try:
@@ -486,6 +491,7 @@ def compile_filter(
             lookup=find,
             list_rules=None if rule else _list_rule_joiner(d, find),
             auth_collection=auth_collection if auth_key else None,
+            base_alias=alias,
         )
         compiler = _Compiler(d, c, resolver)
         sql = compiler.node(tree)

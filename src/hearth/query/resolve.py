@@ -202,6 +202,7 @@ class Resolver:
         list_rules: RuleCompiler | None = None,
         auth_collection: Collection | None = None,
         joined: bool = True,
+        base_alias: str = "",
     ) -> None:
         self.collection = collection
         self.allow_hidden = allow_hidden
@@ -211,7 +212,7 @@ class Resolver:
         self.list_rules = list_rules
         self.auth_collection = auth_collection
         self.joined = joined
-        self.base = quote(collection.name)
+        self.base = quote(base_alias or collection.name)
         self._aliases = 0
         # path key → join; in registration order (a join reads only earlier ones)
         self.joins: dict[tuple[str, ...], J.Join] = {}
@@ -516,7 +517,7 @@ class Resolver:
         if f is None or self.dialect is None:
             raise UnknownIdentifier(whole) if f is None else Unsupported(whole)
         d = self.dialect
-        col = f"{quote(self.collection.name)}.{quote(f.name)}"
+        col = f"{self.base}.{quote(f.name)}"
 
         def sent(i: RequestInfo) -> bool:
             return key in i.body

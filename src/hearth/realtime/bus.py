@@ -26,6 +26,7 @@ log = logging.getLogger("hearth.realtime")
 Handler = Callable[[str, dict[str, Any]], Awaitable[None]]
 POLL_SECONDS = 0.01  # SQLite: how often the shared counter is looked at
 KEEP_SECONDS = 60
+LISTEN_FALLBACK_SECONDS = 1.0  # PostgreSQL: read the table at least this often
 
 
 class Bus:
@@ -70,7 +71,9 @@ class Bus:
         while True:
             try:
                 if self._close_listener is not None:
-                    await self._wake.wait()
+                    # NOTIFY wakes us at once; the timeout covers a lost LISTEN connection.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), LISTEN_FALLBACK_SECONDS)
                 else:
                     # SQLite: wake on our own publishes at once, else look at the shared counter.
                     with contextlib.suppress(TimeoutError):

@@ -160,7 +160,10 @@ class Hub:
         if kind == "rec":
             c = self.records.collections.get(str(payload.get("c", "")))
             if c is not None and self.clients:
-                await self.record_changed(str(payload.get("a")), c, payload.get("v") or {})
+                values = payload.get("v") or {}
+                if c.is_auth:
+                    await self._auth_record_changed(str(payload.get("a")), c, values)
+                await self.record_changed(str(payload.get("a")), c, values)
             return
         client = self.clients.get(target)
         if client is None:
@@ -174,6 +177,24 @@ class Hub:
             if row is not None:
                 client.auth = await self._auth(str(row[2]), str(row[3]))
                 client.subscriptions = {s: parse(s) for s in orjson.loads(row[4])}
+
+    async def _auth_record_changed(self, action: str, c: Collection, values: dict[str, Any]) -> None:
+        """Clients authorized as this record follow it: a deleted record or a new tokenKey (new
+        password or e-mail, logout everywhere) makes them guests; other changes (a role…) are
+        seen by their next events, as in PocketBase."""
+        rid = values.get("id")
+        for client in list(self.clients.values()):
+            auth = client.auth
+            if auth.record is None or auth.collection is None or auth.collection.id != c.id or auth.id != rid:
+                continue
+            if action == "delete" or values.get("tokenKey") != auth.record.get("tokenKey"):
+                client.auth = GUEST
+                subscriptions = orjson.dumps(list(client.subscriptions)).decode()
+                await self.db.execute(
+                    system.update_rt_client(self.db.dialect), ("", "", subscriptions, client.id)
+                )
+            else:
+                client.auth = AuthState(c, values)
 
     async def _auth(self, collection_id: str, record_id: str) -> AuthState:
         c = self.records.collections.get(collection_id) if collection_id else None

@@ -255,23 +255,15 @@ class BatchService:
         """The transaction itself; its writes become realtime events once it commits."""
         outcomes: list[Outcome] = []
         loop = asyncio.get_running_loop()
-        tx_seen: Executor | None = None
-        try:
-            async with self.db.transaction() as tx:
-                tx_seen = tx
-                deadline = loop.time() + timeout
-                # asyncio.timeout interrupts awaits that really wait (PostgreSQL, bcrypt); the
-                # explicit check covers SQLite, whose calls run inline and never yield.
-                async with asyncio.timeout_at(deadline):
-                    for i, sub in enumerate(subs):
-                        if loop.time() >= deadline:
-                            raise TimeoutError()
-                        outcomes.append(await self._one(tx, i, sub, auth, headers))
-            self.records.committed(tx)
-        except BaseException:
-            if tx_seen is not None:
-                self.records.rolled_back(tx_seen)
-            raise
+        async with self.records.transaction() as tx:
+            deadline = loop.time() + timeout
+            # asyncio.timeout interrupts awaits that really wait (PostgreSQL, bcrypt); the
+            # explicit check covers SQLite, whose calls run inline and never yield.
+            async with asyncio.timeout_at(deadline):
+                for i, sub in enumerate(subs):
+                    if loop.time() >= deadline:
+                        raise TimeoutError()
+                    outcomes.append(await self._one(tx, i, sub, auth, headers))
         return outcomes
 
     async def run(

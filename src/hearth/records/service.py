@@ -45,6 +45,11 @@ class Page:
     total_pages: int
 
 
+# The name a realtime snapshot of a record goes by (reserved: no collection may be named so),
+# so rules that join the collection's own table still read the table.
+SNAPSHOT = "__hearth_snapshot"
+
+
 class _RuleRejected(Exception):
     pass
 
@@ -130,14 +135,15 @@ class RecordService:
     ) -> bool:
         """Whether a record given by its values (not read from the table: it may be deleted)
         meets `rule` and a client `filter_text` for this requester (realtime events)."""
+        alias = SNAPSHOT
         try:
-            con = enforce.constraint(self.db.dialect, c, rule, info)
+            con = enforce.constraint(self.db.dialect, c, rule, info, alias)
         except Forbidden:
             return False
         if con.deny:
             return False
         conditions = [con.condition] if con.condition is not None else []
-        client_filter = self._client_filter(c, filter_text, info.auth) if filter_text else None
+        client_filter = self._client_filter(c, filter_text, info.auth, alias) if filter_text else None
         if client_filter is not None:
             conditions.append(client_filter)
         if not conditions:
@@ -148,7 +154,7 @@ class RecordService:
         for cond in conditions:
             parts.append(cond.render(self.db.dialect, len(params) + 1))
             params.extend(cond.params(info))
-        sql = codec.sql.snapshot_where(" AND ".join(parts))
+        sql = codec.sql.snapshot_where(alias, " AND ".join(parts))
         return await self.db.fetch_one(sql, params) is not None
 
     # ----- change events --------------------------------------------------------------------
@@ -161,6 +167,21 @@ class RecordService:
             self.on_change(*event)
         else:
             self._pending.setdefault(id(ex), []).append(event)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Executor]:
+        """A transaction whose record writes become realtime events once it commits (and are
+        forgotten if it rolls back). Callers that pass `ex` to create/update/delete use this."""
+        seen: Executor | None = None
+        try:
+            async with self.db.transaction() as tx:
+                seen = tx
+                yield tx
+        except BaseException:
+            if seen is not None:
+                self.rolled_back(seen)
+            raise
+        self.committed(seen)
 
     def committed(self, ex: Executor) -> None:
         """The caller's transaction `ex` committed: its changes become events."""
@@ -228,7 +249,7 @@ class RecordService:
         total = int(row[0]) if row else 0
         return Page(items, page, per_page, total, math.ceil(total / per_page))
 
-    def _client_filter(self, c: Collection, text: str, auth: AuthState) -> Any:
+    def _client_filter(self, c: Collection, text: str, auth: AuthState, alias: str = "") -> Any:
         if text == "":
             return None
         if not auth.is_superuser:
@@ -238,7 +259,7 @@ class RecordService:
         try:
             # Superusers may filter on hidden fields, as in rules; nobody else can.
             compiled = compile_filter(
-                self.db.dialect, c, text, rule=auth.is_superuser, auth_collection=auth.collection
+                self.db.dialect, c, text, rule=auth.is_superuser, auth_collection=auth.collection, alias=alias
             )
         except (FilterError, Unsupported) as exc:
             raise BadRequest() from exc

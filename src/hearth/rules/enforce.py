@@ -39,7 +39,7 @@ OPEN = Constraint()
 DENY = Constraint(deny=True)
 
 
-def constraint(d: Dialect, c: Collection, rule: str | None, info: RequestInfo) -> Constraint:
+def constraint(d: Dialect, c: Collection, rule: str | None, info: RequestInfo, alias: str = "") -> Constraint:
     """Raise 403 when only superusers may act; otherwise the condition rows must meet."""
     if info.auth.is_superuser:
         return OPEN
@@ -48,7 +48,7 @@ def constraint(d: Dialect, c: Collection, rule: str | None, info: RequestInfo) -
     if not rule.strip():
         return OPEN
     try:
-        compiled = compile_filter(d, c, rule, rule=True, auth_collection=info.auth.collection)
+        compiled = compile_filter(d, c, rule, rule=True, auth_collection=info.auth.collection, alias=alias)
     except (FilterError, Unsupported):
         return DENY
     if compiled is None:

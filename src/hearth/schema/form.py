@@ -91,7 +91,9 @@ def build_collection(
         )
     elif not NAME_RE.match(name) or "_via_" in name:
         errors["name"] = FieldError("validation_match_invalid", "Must be in a valid format.")
-    elif name.lower() in RESERVED_TABLES or name.lower().startswith(("sqlite_", "pg_")):
+    elif name.lower() in RESERVED_TABLES or name.lower().startswith(
+        ("sqlite_", "pg_", "_hearth_", "__hearth")
+    ):
         errors["name"] = FieldError(
             "validation_not_in_invalid", "The name is reserved for Hearth's own tables."
         )
@@ -202,7 +204,7 @@ def build_collection(
         for key in rule_keys:
             rule = new.rules.get(key) if key in RULE_NAMES else new.auth.get(key)
             if rule:
-                err = check_rule(rule, new, lookup)
+                err = check_rule(rule, new, _seeing(new, lookup))
                 if err is not None:
                     errors[key] = err
 
@@ -287,6 +289,17 @@ def _build_fields(
     if field_errors and "fields" not in errors:
         errors["fields"] = {k: v for k, v in field_errors.items() if v}
     return fields
+
+
+def _seeing(new: Collection, lookup: Lookup) -> Lookup:
+    """`lookup`, but the collection being saved is its new version (self-relations in rules)."""
+
+    def find(key: str) -> Collection | None:
+        if key in (new.id, new.name) or key.lower() == new.name.lower():
+            return new
+        return lookup(key)
+
+    return find
 
 
 def _check_oauth2(oauth2: dict[str, Any]) -> dict[str, Any]:

@@ -30,10 +30,11 @@ class RecordSQL:
         ph = self.dialect.placeholder(index)
         return self.dialect.json_param(ph) if name in self._json else ph
 
-    def snapshot_where(self, where: str) -> str:
+    def snapshot_where(self, alias: str, where: str) -> str:
         """Whether a record given as values (one parameter per column, in column order) meets
-        `where` (parameters after): the values stand in for the table under its own name, so a
-        rule can be checked on a record that is gone or not yet visible (realtime events)."""
+        `where` (parameters after, compiled with `alias` for the record's row): a rule can be
+        checked on a record that is gone or has changed since (realtime events), while joins
+        back to the collection's own table still read the table."""
         d = self.dialect
         cols = []
         for i, name in enumerate(self.columns):
@@ -42,7 +43,8 @@ class RecordSQL:
             # SQLite: a JSON column keeps its text; a CAST to its NUMERIC affinity would not.
             expr = ph if storage == JSON and d.name == "sqlite" else f"CAST({ph} AS {d.column_type(storage)})"
             cols.append(f"{expr} AS {quote(name)}")
-        return f"WITH {self.table} AS (SELECT {', '.join(cols)}) SELECT 1 FROM {self.table} WHERE {where} LIMIT 1"
+        snap = quote(alias)
+        return f"WITH {snap} AS (SELECT {', '.join(cols)}) SELECT 1 FROM {snap} WHERE {where} LIMIT 1"
 
     def update(self, names: tuple[str, ...]) -> str:
         """UPDATE of the given columns; the record id is the last parameter."""

@@ -216,3 +216,8 @@ def delete_owned(d: Dialect, table: str) -> str:
     """Rows of an auth system collection (`_mfas`, `_otps`, …) that belong to one record."""
     p = d.placeholder
     return f'DELETE FROM {quote(table)} WHERE "collectionRef" = {p(1)} AND "recordRef" = {p(2)}'
+
+
+def rt_publish_lock(d: Dialect) -> str | None:
+    """Serialises realtime publishers (PostgreSQL; SQLite writes are serial already)."""
+    return "SELECT pg_advisory_xact_lock(80900002)" if d.name == "postgres" else None

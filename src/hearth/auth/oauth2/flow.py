@@ -94,7 +94,7 @@ class OAuth2Flow:
             row = await self.records.db.fetch_one(codec.sql.by_field("email"), (user.email,))
         if row is None and c.name == SUPERUSERS:
             raise BadRequest(AUTH_FAILED)  # superusers never sign up through OAuth2
-        async with self.records.db.transaction() as tx:
+        async with self.records.transaction() as tx:
             if link is not None and not linked:
                 # The record of a link is gone: drop the stale link, as a cascade would have.
                 await tx.execute(sql.delete_links(d), (c.id, str(link[0])))
