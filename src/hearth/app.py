@@ -38,6 +38,7 @@ class Hearth:
         self.realtime = Hub(self.records)
         self.records.on_change = self.realtime.publish_record
         self.auth.attempts = self.attempts
+        self.otp.attempts = self.attempts
         self.settings = SettingsStore(self.db)
         self.mailer = Mailer(self.settings)
         self.collection_service = CollectionService(self.collections, self.records)

@@ -3,6 +3,7 @@ from the mail a real SMTP server (tests/support/smtp_server.py) received."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -238,3 +239,24 @@ async def test_login_from_a_new_place_sends_an_alert(api: Api, mailbox: Mailbox)
         headers=api.su(),
     )
     assert r.json()["totalItems"] == 2
+
+
+async def test_request_otp_stops_mailing_after_ten_live_codes(api: Api, mailbox: Mailbox) -> None:
+    await use_mailbox(api, mailbox)
+    name = str((await members(api))["name"])
+    await signup(api, name, "spam@example.com")
+    await enable_otp(api, name)
+    ids = []
+    for _ in range(12):
+        r = await post(api, name, "request-otp", {"email": "spam@example.com"})
+        assert r.status_code == 200
+        ids.append(r.json()["otpId"])
+    await mailbox.wait_for("spam@example.com")
+    assert len(set(ids)) == 10 and ids[10] == ids[11] == ids[9], (
+        "the last code is reused, not a new one mailed"
+    )
+    for _ in range(50):  # let the background sends finish
+        if len(mailbox.messages()) >= 10:
+            break
+        await asyncio.sleep(0.05)
+    assert len(mailbox.messages()) == 10

@@ -110,6 +110,11 @@ async def test_impersonation(api: Api) -> None:
     )
     assert r.json().get("email") == "imp@example.com"
     assert await me(api, name, body["token"]) == 401
+    # An impersonation has no session of its own: logging it out must not log the user out.
+    r = await api.client.post(
+        f"/api/collections/{name}/auth-logout", headers={"Authorization": body["token"]}
+    )
+    assert r.status_code == 400 and await me(api, name, user_token) == 200
     # Without a duration, the collection's auth token duration applies.
     r = await api.client.post(url, headers=api.su())
     assert r.status_code == 200

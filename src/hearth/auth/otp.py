@@ -17,6 +17,7 @@ from typing import Any
 from hearth._util.ids import random_string, record_id
 from hearth.auth import passwords
 from hearth.auth.account import SendMail, email_error, required, text_fields
+from hearth.auth.attempts import AttemptLimiter
 from hearth.auth.logins import Logins, expired
 from hearth.auth.service import VALIDATION_FAILED
 from hearth.errors import BadRequest, FieldError, Forbidden, TooManyRequests
@@ -27,8 +28,11 @@ log = logging.getLogger("hearth.auth")
 
 OTP_DISABLED = "The collection is not configured to allow OTP authentication."
 INVALID_OTP = "Invalid or expired OTP."
+TOO_MANY = "Too many attempts, please try again later with a new OTP."
 MAX_ATTEMPTS = 5
 ATTEMPT_WINDOW = 180.0
+MAX_RECENT = 10  # live codes per record before request-otp reuses the last one, as PocketBase
+OTP_COST = 8  # the bcrypt cost of `_otps.password`
 
 
 class OTPFlows:
@@ -37,6 +41,7 @@ class OTPFlows:
         self.logins = logins
         self.send_mail = send_mail
         self._attempts: dict[str, list[float]] = {}
+        self.attempts: AttemptLimiter | None = None  # the shared limiter; set by the composition root
         self._tasks: set[asyncio.Task[None]] = set()
 
     def _otps(self) -> Collection:
@@ -53,11 +58,21 @@ class OTPFlows:
             raise BadRequest(VALIDATION_FAILED, {"email": err})
         codec = self.records.codec(c)
         row = await self.records.db.fetch_one(codec.sql.by_field("email"), (email,))
-        if row is None:
-            return record_id()  # looks like any other otpId
-        values = codec.values_from_row(row)
         length = max(4, min(int(otp.get("length") or 8), 32))
         code = "".join(secrets.choice("0123456789") for _ in range(length))
+        if row is None:
+            # Looks like any other otpId, and costs the same hash (timing tells nothing).
+            await passwords.hash_password(code, OTP_COST)
+            return record_id()
+        values = codec.values_from_row(row)
+        duration = int(otp.get("duration") or 0)
+        recent = [
+            o
+            for o in await self.logins.owned_by("_otps", c, values["id"])
+            if not expired(o.get("created"), duration)
+        ]
+        if len(recent) >= MAX_RECENT:
+            return str(recent[0]["id"])  # too many requests: the last code again, no new mail
         created = await self.records.create(
             self._otps(),
             {"collectionRef": c.id, "recordRef": values["id"], "password": code, "sentTo": email},
@@ -127,10 +142,20 @@ class OTPFlows:
         record_row = await self.records.find_row(c, str(otp.get("recordRef")))
         if record_row is None:
             raise BadRequest(INVALID_OTP)
-        if not self._attempt(f"{c.id}/{otp['recordRef']}"):
-            raise TooManyRequests("Too many attempts, please try again later with a new OTP.")
-        if not await passwords.verify_password(form["password"], str(otp_codec.raw_value(row, "password"))):
+        # PocketBase's 5 attempts per 3 minutes in this process, and the shared per-identity
+        # limit (hearth.auth.attempts) across processes and instances.
+        shared_key = AttemptLimiter.key(c.id, f"otp:{otp['recordRef']}")
+        shared = self.attempts is not None and await self.attempts.blocked(shared_key)
+        if shared or not self._attempt(f"{c.id}/{otp['recordRef']}"):
+            raise TooManyRequests(TOO_MANY)
+        if not await passwords.verify_password(
+            form["password"], str(otp_codec.raw_value(row, "password")), OTP_COST
+        ):
+            if self.attempts is not None:
+                await self.attempts.failed(shared_key)
             raise BadRequest(INVALID_OTP)
+        if self.attempts is not None:
+            await self.attempts.succeeded(shared_key)
         # Used once: deleted before the login goes on.
         await self.records.delete(otps, otp["id"], self.logins._info())
         values = self.records.codec(c).values_from_row(record_row)

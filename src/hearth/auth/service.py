@@ -140,7 +140,11 @@ class AuthService:
         if auth.collection.id != c.id:
             raise Forbidden(f"The request requires auth record from {c.name} collection.")
         db = self.records.db
-        if everywhere or not auth.session:
+        if not everywhere and not auth.session:
+            # An impersonation token (or one older than sessions): ending "its session" would
+            # mean logging the user out everywhere, which only ?all=1 asks for.
+            raise BadRequest("The token has no session to end; use ?all=1 to end every session.")
+        if everywhere:
             # A new tokenKey invalidates every token the record ever had.
             new_key = c.field_map["tokenKey"].generate()  # type: ignore[attr-defined]
             await self.records.update(
