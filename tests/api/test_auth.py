@@ -158,3 +158,18 @@ async def test_superuser_login(api: Api) -> None:
     )
     assert r.status_code == 200
     assert claims(r.json()["token"])["collectionId"] == "pbc_3142635823"
+
+
+async def test_nocase_email_index_makes_identities_case_insensitive(api: Api) -> None:
+    c = await members(api)
+    name = str(c["name"])
+    r = await api.client.patch(
+        f"/api/collections/{c['id']}",
+        json={"indexes": [f"CREATE UNIQUE INDEX idx_nocase_{name} ON {name} (email COLLATE NOCASE)"]},
+        headers=api.su(),
+    )
+    assert r.status_code == 200, r.text
+    await signup(api, name, "Mixed@Example.com")
+    # As PocketBase: a NOCASE unique index on the identity field makes the match case-insensitive.
+    auth = await login(api, name, "mixed@example.COM")
+    assert auth["record"]["email"] == "Mixed@Example.com"

@@ -232,3 +232,60 @@ def test_realtime_rules_read_the_table_and_follow_the_auth_record(tmp_path: Path
         finally:
             s.close()
             http.close()
+
+
+def test_cascaded_deletes_and_unset_relations_are_events(tmp_path: Path) -> None:
+    assert hearth_cli("superuser", "upsert", *ADMIN, "--dir", str(tmp_path)).returncode == 0
+    with running_server(tmp_path) as url:
+        http = httpx.Client(base_url=url)
+        su = {"Authorization": superuser_token(url)}
+        tags = http.post(
+            "/api/collections",
+            json={
+                "name": f"tags_{secrets.token_hex(3)}",
+                "type": "base",
+                **OPEN,
+                "fields": [{"name": "t", "type": "text"}],
+            },
+            headers=su,
+        ).json()
+        posts = http.post(
+            "/api/collections",
+            json={
+                "name": f"posts_{secrets.token_hex(3)}",
+                "type": "base",
+                **OPEN,
+                "fields": [
+                    {
+                        "name": "main",
+                        "type": "relation",
+                        "collectionId": tags["id"],
+                        "maxSelect": 1,
+                        "cascadeDelete": True,
+                    },
+                    {"name": "extra", "type": "relation", "collectionId": tags["id"], "maxSelect": 5},
+                ],
+            },
+            headers=su,
+        ).json()
+        a = http.post(f"/api/collections/{tags['name']}/records", json={"t": "a"}).json()["id"]
+        b = http.post(f"/api/collections/{tags['name']}/records", json={"t": "b"}).json()["id"]
+        cascaded = http.post(f"/api/collections/{posts['name']}/records", json={"main": a}).json()["id"]
+        unset = http.post(f"/api/collections/{posts['name']}/records", json={"main": b, "extra": [a]}).json()[
+            "id"
+        ]
+        s = Stream(url)
+        try:
+            r = http.post(
+                "/api/realtime", json={"clientId": s.client_id, "subscriptions": [f"{posts['name']}/*"]}
+            )
+            assert r.status_code == 204
+            assert http.delete(f"/api/collections/{tags['name']}/records/{a}").status_code == 204
+            got = set()
+            for _ in range(2):
+                _, data = s.next()
+                got.add((data["action"], data["record"]["id"], tuple(data["record"]["extra"])))
+            assert got == {("delete", cascaded, ()), ("update", unset, ())}
+        finally:
+            s.close()
+            http.close()

@@ -395,10 +395,21 @@ class RecordService:
             row = await self.find_allowed(c, rid, c.rules.get("deleteRule"), info, tx)
             if row is None:
                 raise NotFound()
-            await self._delete_in(tx, c, rid, depth=0)
+            events: list[tuple[str, Collection, dict[str, Any]]] = []
+            await self._delete_in(tx, c, rid, 0, events)
+        # Cascaded deletes and unset relations are events too, as in PocketBase.
+        for action, other, values in events:
+            self._changed(action, other, values, ex)
         self._changed("delete", c, self.codec(c).values_from_row(row), ex)
 
-    async def _delete_in(self, tx: Executor, c: Collection, rid: str, depth: int) -> None:
+    async def _delete_in(
+        self,
+        tx: Executor,
+        c: Collection,
+        rid: str,
+        depth: int,
+        events: list[tuple[str, Collection, dict[str, Any]]] | None = None,
+    ) -> None:
         """Delete one record and follow relations pointing at it (cascade, unset or refuse)."""
         if depth > 32:
             raise BadRequest(DELETE_FAILED)
@@ -412,7 +423,10 @@ class RecordService:
                 if other.id == c.id and ref_id == rid:
                     continue
                 if f.options.get("cascadeDelete"):
-                    await self._delete_in(tx, other, ref_id, depth + 1)
+                    gone = await self.find(other, ref_id, tx)
+                    await self._delete_in(tx, other, ref_id, depth + 1, events)
+                    if events is not None and gone is not None:
+                        events.append(("delete", other, gone))
                     continue
                 ref_codec = self.codec(other)
                 ref = await self.find(other, ref_id, tx)
@@ -424,6 +438,8 @@ class RecordService:
                     raise BadRequest(DELETE_FAILED)
                 ref[f.name] = new_value
                 await tx.execute(ref_codec.sql.update((f.name,)), [*ref_codec.params(ref, (f.name,)), ref_id])
+                if events is not None:
+                    events.append(("update", other, ref))
         await tx.execute(self.codec(c).sql.delete, (rid,))
         if c.is_auth:
             # Its MFA sessions, codes, OAuth2 links and known origins go with it, as in PocketBase.

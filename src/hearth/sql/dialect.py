@@ -64,6 +64,10 @@ class Dialect:
     def json_array_contains(self, col: str, placeholder: str) -> str:
         raise NotImplementedError
 
+    def nocase_equals(self, col: str, placeholder: str) -> str:
+        """`col` equals the parameter ignoring case, as a NOCASE index on `col` compares."""
+        raise NotImplementedError
+
     def json_array_contains_any(self, col: str, placeholders: list[str]) -> str:
         raise NotImplementedError
 
@@ -143,6 +147,9 @@ class SQLiteDialect(Dialect):
     def nocase_column(self, col: str) -> str:
         return f"{col} COLLATE NOCASE"
 
+    def nocase_equals(self, col: str, placeholder: str) -> str:
+        return f"{col} = {placeholder} COLLATE NOCASE"
+
     def json_array_contains(self, col: str, placeholder: str) -> str:
         return f"EXISTS (SELECT 1 FROM json_each({col}) WHERE json_each.value = {placeholder})"
 
@@ -193,6 +200,9 @@ class PostgresDialect(Dialect):
 
     def nocase_column(self, col: str) -> str:
         return f"LOWER({col})"
+
+    def nocase_equals(self, col: str, placeholder: str) -> str:
+        return f"LOWER({col}) = LOWER({placeholder})"
 
     def json_array_contains(self, col: str, placeholder: str) -> str:
         return f"{col} @> jsonb_build_array({placeholder}::text)"

@@ -14,6 +14,11 @@ class RecordSQL:
         self.columns = [f.name for f in c.fields]
         self._json = {f.name for f in c.fields if f.storage == JSON}
         self._storage = {f.name: f.storage for f in c.fields}
+        self._nocase_unique = {
+            idx.columns[0].name
+            for idx in c.parsed_indexes()
+            if idx.unique and len(idx.columns) == 1 and idx.columns[0].collate_nocase
+        }
         self.select_list = ", ".join(quote(n) for n in self.columns)
         p = d.placeholder
         self.by_id = f'SELECT {self.select_list} FROM {self.table} WHERE "id" = {p(1)}'
@@ -84,10 +89,13 @@ class RecordSQL:
         return sql
 
     def by_field(self, field: str) -> str:
-        """Lookup by exact value of one field (auth identities; PocketBase matches case-sensitively)."""
+        """Lookup by the value of one field (auth identities, e-mails). Exact, as PocketBase
+        matches, unless the field's unique index is `COLLATE NOCASE`: then case-insensitive."""
         sql = self._by_field.get(field)
         if sql is None:
-            sql = f"SELECT {self.select_list} FROM {self.table} WHERE {quote(field)} = {self.dialect.placeholder(1)} LIMIT 1"
+            col, ph = quote(field), self.dialect.placeholder(1)
+            cond = self.dialect.nocase_equals(col, ph) if field in self._nocase_unique else f"{col} = {ph}"
+            sql = f"SELECT {self.select_list} FROM {self.table} WHERE {cond} LIMIT 1"
             self._by_field[field] = sql
         return sql
 
