@@ -11,6 +11,7 @@ was written or deleted (hearth.sql.records.RecordSQL.snapshot_where), as that cl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ log = logging.getLogger("hearth.realtime")
 CLIENT_ID_LENGTH = 40
 QUEUE_LIMIT = 1000  # a client this far behind is dropped rather than let memory grow
 OAUTH2_TOPIC = "@oauth2"
+HEARTBEAT_SECONDS = 30
+STALE_SECONDS = 120  # a client no process vouched for this long belonged to a dead process
 
 
 def sse(client_id: str, event: str, data: Any) -> bytes:
@@ -77,11 +80,35 @@ class Hub:
         self.clients: dict[str, Client] = {}
         self.bus = Bus(self.db, self._handle)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._heartbeat: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.bus.start()
+        self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
+
+    async def _beat(self) -> None:
+        """Every process says which clients it still holds; clients nobody vouched for lately
+        (their process died) are forgotten, and the client counter is recounted."""
+        d = self.db.dialect
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            try:
+                now = int(time.time())
+                ids = list(self.clients)
+                for i in range(0, len(ids), 500):
+                    chunk = ids[i : i + 500]
+                    await self.db.execute(system.touch_rt_clients(d, len(chunk)), (*chunk, now))
+                async with self.db.transaction() as tx:
+                    if await tx.execute(system.delete_stale_rt_clients(d), (now - STALE_SECONDS,)):
+                        await tx.execute(system.recount_realtime_clients(d))
+            except Exception:
+                log.exception("realtime heartbeat failed")
 
     async def stop(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
         for client in list(self.clients.values()):
             client.close()
             await self._forget(client.id)

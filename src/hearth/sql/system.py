@@ -221,3 +221,17 @@ def delete_owned(d: Dialect, table: str) -> str:
 def rt_publish_lock(d: Dialect) -> str | None:
     """Serialises realtime publishers (PostgreSQL; SQLite writes are serial already)."""
     return "SELECT pg_advisory_xact_lock(80900002)" if d.name == "postgres" else None
+
+
+def touch_rt_clients(d: Dialect, count: int) -> str:
+    """Mark `count` clients (ids as parameters, then the time) as alive."""
+    ids = ", ".join(d.placeholder(i + 1) for i in range(count))
+    return f"UPDATE _hearth_rt_clients SET created = {d.placeholder(count + 1)} WHERE id IN ({ids})"
+
+
+def delete_stale_rt_clients(d: Dialect) -> str:
+    return f"DELETE FROM _hearth_rt_clients WHERE created < {d.placeholder(1)}"
+
+
+def recount_realtime_clients(d: Dialect) -> str:
+    return "UPDATE _hearth_state SET version = (SELECT COUNT(*) FROM _hearth_rt_clients) WHERE id = 3"
