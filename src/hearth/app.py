@@ -37,6 +37,7 @@ class Hearth:
         self.attempts = AttemptLimiter(lambda: self.settings.get(self.collections.version))
         self.realtime = Hub(self.records)
         self.records.on_change = self.realtime.publish_record
+        self.auth.on_logout = self.realtime.session_ended
         self.auth.attempts = self.attempts
         self.otp.attempts = self.attempts
         self.settings = SettingsStore(self.db)

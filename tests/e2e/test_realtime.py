@@ -206,31 +206,40 @@ def test_realtime_rules_read_the_table_and_follow_the_auth_record(tmp_path: Path
             ).status_code
             == 404
         )
-        s = Stream(url)
+        login = {"identity": email, "password": PW}
+        token2 = http.post("/api/collections/users/auth-with-password", json=login).json()["token"]
+        s, s2 = Stream(url), Stream(url)
         try:
-            r = http.post(
-                "/api/realtime",
-                json={"clientId": s.client_id, "subscriptions": [f"{name}/*"]},
-                headers={"Authorization": token},
-            )
-            assert r.status_code == 204
+            for stream, tok in ((s, token), (s2, token2)):
+                r = http.post(
+                    "/api/realtime",
+                    json={"clientId": stream.client_id, "subscriptions": [f"{name}/*"]},
+                    headers={"Authorization": tok},
+                )
+                assert r.status_code == 204
             http.patch(f"/api/collections/{name}/records/{child['id']}", json={"title": "secret"})
             assert s.none_within(0.7), "the locked parent hides the child from realtime too"
             http.patch(f"/api/collections/{name}/records/{locked['id']}", json={"locked": False})
             http.patch(f"/api/collections/{name}/records/{child['id']}", json={"title": "visible"})
-            event, data = s.next()
-            assert data["record"]["title"] == "visible"
-            # Logged out everywhere: the stream is a guest's from now on.
+            for stream in (s, s2):
+                _, data = stream.next()
+                assert data["record"]["title"] == "visible"
+            # One session logged out: its stream is a guest's, the other session's is not.
             assert (
-                http.post(
-                    "/api/collections/users/auth-logout?all=1", headers={"Authorization": token}
-                ).status_code
+                http.post("/api/collections/users/auth-logout", headers={"Authorization": token}).status_code
                 == 204
             )
+            http.patch(f"/api/collections/{name}/records/{child['id']}", json={"title": "one session left"})
+            assert s2.next()[1]["record"]["title"] == "one session left"
+            assert s.none_within(0.5)
+            # Logged out everywhere: no stream hears of the user's records any more.
+            r = http.post("/api/collections/users/auth-logout?all=1", headers={"Authorization": token2})
+            assert r.status_code == 204
             http.patch(f"/api/collections/{name}/records/{child['id']}", json={"title": "after logout"})
-            assert s.none_within(0.7)
+            assert s2.none_within(0.7) and s.none_within(0.1)
         finally:
             s.close()
+            s2.close()
             http.close()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from hearth._util.ids import random_string
@@ -38,6 +39,8 @@ class AuthService:
         self.api_keys = ApiKeys(records.db, collections)
         # Failed logins per identity (hearth.auth.attempts); set by the composition root.
         self.attempts: AttemptLimiter | None = None
+        # Told when one login session ends (realtime clients of that session become guests).
+        self.on_logout: Callable[[str, str, str], Awaitable[None]] | None = None
         self._revoked_sessions: set[str] = set()
         self._revocations_seen = 0
 
@@ -160,6 +163,8 @@ class AuthService:
             await tx.execute(system.bump_revocations(db.dialect))
         db.bump_generation()
         await self.collections.refresh()
+        if self.on_logout is not None:
+            await self.on_logout(c.id, auth.id, auth.session)
 
     # ----- flows --------------------------------------------------------------------------
     def methods(self, c: Collection) -> dict[str, Any]:

@@ -163,7 +163,7 @@ class Hub:
         if local is not None:
             local.auth, local.subscriptions = auth, {s: parse(s) for s in subscriptions}
         else:
-            await self.bus.publish(client_id, {"k": "sub"})
+            await self.bus.publish(client_id, {"k": "sub", "sid": auth.session})
 
     async def oauth2_redirect(self, state: str, ip: str, message: dict[str, str]) -> bool:
         """Pass an OAuth2 redirect to the client waiting for it (its `@oauth2` subscription)."""
@@ -192,6 +192,11 @@ class Hub:
                     await self._auth_record_changed(str(payload.get("a")), c, values)
                 await self.record_changed(str(payload.get("a")), c, values)
             return
+        if kind == "logout":
+            await self._session_ended_here(
+                str(payload.get("c")), str(payload.get("id")), str(payload.get("sid"))
+            )
+            return
         client = self.clients.get(target)
         if client is None:
             return
@@ -203,7 +208,30 @@ class Hub:
             row = await self._row(target)
             if row is not None:
                 client.auth = await self._auth(str(row[2]), str(row[3]))
+                client.auth.session = str(payload.get("sid") or "")
                 client.subscriptions = {s: parse(s) for s in orjson.loads(row[4])}
+
+    async def session_ended(self, collection_id: str, record_id: str, session: str) -> None:
+        """A login session was ended (auth-logout): its realtime clients become guests."""
+        if self.records.collections.realtime_clients > 0:
+            await self.bus.publish("", {"k": "logout", "c": collection_id, "id": record_id, "sid": session})
+
+    async def _session_ended_here(self, collection_id: str, record_id: str, session: str) -> None:
+        for client in list(self.clients.values()):
+            auth = client.auth
+            if (
+                auth.collection is not None
+                and auth.collection.id == collection_id
+                and auth.id == record_id
+                and session
+                and auth.session == session
+            ):
+                await self._to_guest(client)
+
+    async def _to_guest(self, client: Client) -> None:
+        client.auth = GUEST
+        subscriptions = orjson.dumps(list(client.subscriptions)).decode()
+        await self.db.execute(system.update_rt_client(self.db.dialect), ("", "", subscriptions, client.id))
 
     async def _auth_record_changed(self, action: str, c: Collection, values: dict[str, Any]) -> None:
         """Clients authorized as this record follow it: a deleted record or a new tokenKey (new
