@@ -27,12 +27,15 @@ Handler = Callable[[str, dict[str, Any]], Awaitable[None]]
 POLL_SECONDS = 0.01  # SQLite: how often the shared counter is looked at
 KEEP_SECONDS = 60
 LISTEN_FALLBACK_SECONDS = 1.0  # PostgreSQL: read the table at least this often
+IDLE_SECONDS = 1.0  # without local clients, only look whether that changed
 
 
 class Bus:
-    def __init__(self, db: Database, handle: Handler) -> None:
+    def __init__(self, db: Database, handle: Handler, active: Callable[[], bool] = lambda: True) -> None:
         self.db = db
         self.handle = handle
+        # Whether this process has clients: without any, events are not for it and nothing polls.
+        self.active = active
         self._last = 0
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -66,10 +69,24 @@ class Bus:
         self.db.bump_generation()
         self._wake.set()
 
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def catch_up(self) -> None:
+        """Skip the events published while this process had no clients (its first client
+        connects now and must not receive older ones)."""
+        row = await self.db.fetch_one(system.last_rt_event(self.db.dialect))
+        self._last = max(self._last, int(row[0]) if row else 0)
+
     async def _pump(self) -> None:
         generation = self.db.generation()
         while True:
             try:
+                if not self.active():
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), IDLE_SECONDS)
+                    continue
                 if self._close_listener is not None:
                     # NOTIFY wakes us at once; the timeout covers a lost LISTEN connection.
                     with contextlib.suppress(TimeoutError):

@@ -78,7 +78,7 @@ class Hub:
         self.records = records
         self.db = records.db
         self.clients: dict[str, Client] = {}
-        self.bus = Bus(self.db, self._handle)
+        self.bus = Bus(self.db, self._handle, lambda: bool(self.clients))
         self._tasks: set[asyncio.Task[None]] = set()
         self._heartbeat: asyncio.Task[None] | None = None
 
@@ -118,7 +118,10 @@ class Hub:
     # ----- clients ---------------------------------------------------------------------------
     async def connect(self, ip: str) -> Client:
         client = Client(random_string(CLIENT_ID_LENGTH), ip)
+        if not self.clients:
+            await self.bus.catch_up()
         self.clients[client.id] = client
+        self.bus.wake()
         d = self.db.dialect
         async with self.db.transaction() as tx:
             await tx.execute(system.insert_rt_client(d), (client.id, ip, int(time.time())))
