@@ -70,8 +70,8 @@ class Hearth:
 
     async def stop(self) -> None:
         await self.realtime.stop()
-        await self.account.drain()
-        await self.otp.drain()
+        await self.account.background.drain()
+        await self.otp.background.drain()
         await self.attempts.close()
         if self.db is not None:
             await self.db.close()

@@ -8,13 +8,13 @@ rotates the record's tokenKey, which revokes every token it had.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from hearth._util.tasks import BackgroundTasks
 from hearth.auth import passwords, tokens
 from hearth.auth.service import LOAD_FAILED, VALIDATION_FAILED, AuthService
 from hearth.errors import BadRequest, FieldError, Unauthorized
@@ -69,7 +69,7 @@ class AccountFlows:
         # (kind, collection id, record id) → monotonic time of the last mail (per process, as
         # PocketBase keeps it in its in-memory store)
         self._sent: dict[tuple[str, str, str], float] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.background = BackgroundTasks()
 
     # ----- helpers ----------------------------------------------------------------------------
     async def _row_by_email(self, c: Collection, email: str) -> Any:
@@ -87,21 +87,37 @@ class AccountFlows:
         self._sent[key] = now
         return False
 
-    def _background(self, c: Collection, kind: str, values: dict[str, Any], to: str, token: str) -> None:
+    async def _mail_link(
+        self,
+        c: Collection,
+        body: dict[str, Any],
+        kind: str,
+        token_type: str,
+        *,
+        unless_verified: bool = False,
+    ) -> None:
+        """`request-*` by e-mail: a mail with a token link to the address, if it belongs to a
+        record (and, `unless_verified`, one not verified yet), at most once per RESEND_SECONDS.
+        Sent in the background: the answer is the same 204 either way."""
+        email = text_fields(body, "email")["email"]
+        if (err := email_error(email)) is not None:
+            raise BadRequest(VALIDATION_FAILED, {"email": err})
+        row = await self._row_by_email(c, email)
+        if row is None:
+            return
+        codec = self.records.codec(c)
+        values = codec.values_from_row(row)
+        if (unless_verified and values.get("verified")) or self._throttled(kind, c, values["id"]):
+            return
+        token = self._token(c, values, str(codec.raw_value(row, "tokenKey")), token_type)
+
         async def send() -> None:
             try:
-                await self.send_mail(c, kind, values, to, {"TOKEN": token})
+                await self.send_mail(c, kind, values, email, {"TOKEN": token})
             except Exception:  # noqa: BLE001 - logged: the client already has its 204
                 log.exception("failed to send the %s mail of %s/%s", kind, c.name, values.get("id"))
 
-        task = asyncio.get_running_loop().create_task(send())
-        self._tasks.add(task)  # keep a reference until it finishes
-        task.add_done_callback(self._tasks.discard)
-
-    async def drain(self) -> None:
-        """Wait for the mails still being sent (shutdown, tests)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        self.background.spawn(send())
 
     def _token(self, c: Collection, values: dict[str, Any], raw_key: str, kind: str, **extra: str) -> str:
         claims = {"collectionId": c.id, "id": values["id"], "email": values.get("email", ""), "type": kind}
@@ -135,18 +151,7 @@ class AccountFlows:
     async def request_verification(self, c: Collection, body: dict[str, Any]) -> None:
         if c.is_superusers:
             raise BadRequest(SUPERUSERS_VERIFIED)
-        email = text_fields(body, "email")["email"]
-        if (err := email_error(email)) is not None:
-            raise BadRequest(VALIDATION_FAILED, {"email": err})
-        row = await self._row_by_email(c, email)
-        if row is None:
-            return
-        codec = self.records.codec(c)
-        values = codec.values_from_row(row)
-        if values.get("verified") or self._throttled("verification", c, values["id"]):
-            return
-        token = self._token(c, values, str(codec.raw_value(row, "tokenKey")), tokens.VERIFICATION)
-        self._background(c, "verification", values, email, token)
+        await self._mail_link(c, body, "verification", tokens.VERIFICATION, unless_verified=True)
 
     async def confirm_verification(self, c: Collection, body: dict[str, Any]) -> None:
         if c.is_superusers:
@@ -175,18 +180,7 @@ class AccountFlows:
 
     # ----- password reset ---------------------------------------------------------------------
     async def request_password_reset(self, c: Collection, body: dict[str, Any]) -> None:
-        email = text_fields(body, "email")["email"]
-        if (err := email_error(email)) is not None:
-            raise BadRequest(VALIDATION_FAILED, {"email": err})
-        row = await self._row_by_email(c, email)
-        if row is None:
-            return
-        codec = self.records.codec(c)
-        values = codec.values_from_row(row)
-        if self._throttled("password-reset", c, values["id"]):
-            return
-        token = self._token(c, values, str(codec.raw_value(row, "tokenKey")), tokens.PASSWORD_RESET)
-        self._background(c, "password-reset", values, email, token)
+        await self._mail_link(c, body, "password-reset", tokens.PASSWORD_RESET)
 
     async def confirm_password_reset(self, c: Collection, body: dict[str, Any]) -> None:
         form = text_fields(body, "token", "password", "passwordConfirm")

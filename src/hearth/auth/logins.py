@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hearth._util.times import format_datetime, parse_datetime
-from hearth.errors import BadRequest
+from hearth.errors import ApiError, BadRequest
 from hearth.records.service import RecordService
 from hearth.rules.context import AuthState, RequestInfo
 from hearth.schema.collection import Collection
@@ -38,12 +38,18 @@ class LoginContext:
     body: dict[str, Any] = field(default_factory=dict)
 
 
-class MFARequired(Exception):
-    """The first factor succeeded; the client must continue with a second one (401 {"mfaId"})."""
+class MFARequired(ApiError):
+    """The first factor succeeded; the client must continue with a second one. Answered as
+    PocketBase does: 401 with `{"mfaId"}` instead of the error envelope."""
+
+    status = 401
 
     def __init__(self, mfa_id: str) -> None:
-        super().__init__(mfa_id)
+        super().__init__("MFA required.")
         self.mfa_id = mfa_id
+
+    def envelope(self) -> dict[str, Any]:
+        return {"mfaId": self.mfa_id}
 
 
 def expired(created: Any, seconds: int) -> bool:

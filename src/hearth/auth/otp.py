@@ -8,13 +8,13 @@ PocketBase), so a short numeric code cannot be guessed.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 import time
 from typing import Any
 
 from hearth._util.ids import random_string, record_id
+from hearth._util.tasks import BackgroundTasks
 from hearth.auth import passwords
 from hearth.auth.account import SendMail, email_error, required, text_fields
 from hearth.auth.attempts import AttemptLimiter
@@ -42,7 +42,7 @@ class OTPFlows:
         self.send_mail = send_mail
         self._attempts: dict[str, list[float]] = {}
         self.attempts: AttemptLimiter | None = None  # the shared limiter; set by the composition root
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.background = BackgroundTasks()
 
     def _otps(self) -> Collection:
         c = self.records.collections.get("_otps")
@@ -86,14 +86,8 @@ class OTPFlows:
                 log.exception("failed to send the OTP mail of %s/%s", c.name, values["id"])
                 await self.records.delete(self._otps(), created["id"], self.logins._info())
 
-        task = asyncio.get_running_loop().create_task(send())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self.background.spawn(send())
         return str(created["id"])
-
-    async def drain(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     def _attempt(self, key: str) -> bool:
         """Count one attempt; False when the record has used up its attempts."""

@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 
 from hearth._util.ids import random_string
+from hearth._util.tasks import BackgroundTasks
 from hearth.errors import ApiError, BadRequest, Forbidden, NotFound
 from hearth.http.fields import parse_fields, project
 from hearth.realtime.bus import Bus
@@ -79,7 +80,7 @@ class Hub:
         self.db = records.db
         self.clients: dict[str, Client] = {}
         self.bus = Bus(self.db, self._handle, lambda: bool(self.clients))
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.background = BackgroundTasks()
         self._heartbeat: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -131,7 +132,7 @@ class Hub:
 
     def disconnect(self, client: Client) -> None:
         if self.clients.pop(client.id, None) is not None:
-            self._background(self._forget(client.id))
+            self.background.spawn(self._forget(client.id))
 
     async def _forget(self, client_id: str) -> None:
         d = self.db.dialect
@@ -139,11 +140,6 @@ class Hub:
             if await tx.execute(system.delete_rt_client(d), (client_id,)):
                 await tx.execute(system.add_realtime_clients(d), (-1,))
         self.db.bump_generation()
-
-    def _background(self, work: Any) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     async def _row(self, client_id: str) -> Any:
         return await self.db.fetch_one(system.select_rt_client(self.db.dialect), (client_id,))
@@ -264,7 +260,7 @@ class Hub:
         if self.records.collections.realtime_clients <= 0:
             return
         payload = {"k": "rec", "a": action, "c": c.id, "v": values}
-        self._background(self.bus.publish("", payload))
+        self.background.spawn(self.bus.publish("", payload))
 
     # ----- record changes --------------------------------------------------------------------
     async def record_changed(self, action: str, c: Collection, values: dict[str, Any]) -> None:

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hearth.app import Hearth
-from hearth.auth.logins import LoginContext, MFARequired
+from hearth.auth.logins import LoginContext
 from hearth.http import responses
 from hearth.http.body import read_object
 from hearth.http.context import begin, projection
@@ -48,10 +48,7 @@ async def auth_methods(request: Request) -> Response:
 async def auth_with_password(request: Request) -> Response:
     h, _, c = await _auth_collection(request)
     body = await read_object(request, h.config.max_body_size)
-    try:
-        token, values = await h.auth.with_password(c, body, login_context(request, body))
-    except MFARequired as mfa:
-        return responses.json({"mfaId": mfa.mfa_id}, status=401)
+    token, values = await h.auth.with_password(c, body, login_context(request, body))
     return await _respond(request, h, c, token, values)
 
 
@@ -65,10 +62,7 @@ async def auth_with_otp(request: Request) -> Response:
     h, _, c = await _auth_collection(request)
     body = await read_object(request, h.config.max_body_size)
     row, _ = await h.otp.authenticate(c, body)
-    try:
-        token, values = await h.auth.finish_login(c, row, "otp", login_context(request, body))
-    except MFARequired as mfa:
-        return responses.json({"mfaId": mfa.mfa_id}, status=401)
+    token, values = await h.auth.finish_login(c, row, "otp", login_context(request, body))
     return await _respond(request, h, c, token, values)
 
 

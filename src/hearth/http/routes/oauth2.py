@@ -5,7 +5,6 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hearth.auth.logins import MFARequired
 from hearth.auth.oauth2.flow import OAuth2Flow
 from hearth.auth.oauth2.registry import provider_list
 from hearth.http import responses
@@ -27,12 +26,9 @@ async def auth_with_oauth2(request: Request) -> Response:
     c = h.auth.auth_collection(request.path_params["collection"])
     body = await read_object(request, h.config.max_body_size)
     flow = OAuth2Flow(h.auth, h.records)
-    try:
-        out = await flow.authenticate(
-            c, body, auth, request.query_params.get("expand", ""), login_context(request, body)
-        )
-    except MFARequired as mfa:
-        return responses.json({"mfaId": mfa.mfa_id}, status=401)
+    out = await flow.authenticate(
+        c, body, auth, request.query_params.get("expand", ""), login_context(request, body)
+    )
     return responses.json(project(out, projection(request)))
 
 
