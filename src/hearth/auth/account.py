@@ -254,7 +254,8 @@ class AccountFlows:
             errors["token"] = required()
         else:
             claims = tokens.unverified_claims(form["token"]) or {}
-            new_email = claims.get("newEmail") if isinstance(claims.get("newEmail"), str) else ""
+            claimed = claims.get("newEmail")
+            new_email = claimed if isinstance(claimed, str) else ""
             if not new_email:
                 errors["token"] = FieldError(
                     "validation_invalid_token_payload", "Invalid token payload - newEmail must be set."

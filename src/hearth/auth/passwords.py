@@ -46,6 +46,7 @@ async def verify_password(password: str, hashed: str | None, cost: int = 0) -> b
     """Constant work whether or not the record exists (`hashed` None verifies a dummy of the
     field's `cost`)."""
     cost = cost if 4 <= cost <= 31 else DEFAULT_COST
-    target = hashed or await asyncio.get_running_loop().run_in_executor(_pool, _dummy, cost)
-    ok = await asyncio.get_running_loop().run_in_executor(_pool, _verify, password, target)
+    loop = asyncio.get_running_loop()
+    target = hashed if hashed else await loop.run_in_executor(_pool, _dummy, cost)
+    ok = await loop.run_in_executor(_pool, _verify, password, target)
     return ok and hashed is not None

@@ -37,7 +37,8 @@ class Executor(Protocol):
 
 
 class Database(Executor, Protocol):
-    dialect: Dialect
+    @property
+    def dialect(self) -> Dialect: ...
 
     def transaction(self) -> AbstractAsyncContextManager[Executor]: ...
 

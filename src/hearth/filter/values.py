@@ -106,16 +106,16 @@ def compare(op: str, a: Any, b: Any) -> bool | None:
     elif ra == 2:
         a, b = a.encode(), b.encode()
     if op == "=":
-        return a == b
+        return bool(a == b)
     if op == "<>":
-        return a != b
+        return bool(a != b)
     if op == "<":
-        return a < b
+        return bool(a < b)
     if op == "<=":
-        return a <= b
+        return bool(a <= b)
     if op == ">":
-        return a > b
-    return a >= b
+        return bool(a > b)
+    return bool(a >= b)
 
 
 def lower_ascii(text: str) -> str:

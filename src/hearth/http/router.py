@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -181,3 +182,7 @@ class App:
 
 class _State:
     """Attribute bag, like Starlette's `app.state`."""
+
+    # The services of this process (hearth.app.Hearth), set by the server factory; typed loosely
+    # because the HTTP layer must not import the composition root.
+    hearth: Any

@@ -39,7 +39,7 @@ async def select_collections(
     d = repo.db.dialect
     try:
         compiled = compile_filter(d, _TABLE, filter_text, rule=False) if filter_text.strip() else None
-        order = [(s.expr.name, s.descending) for s in parse_sort(sort)]  # type: ignore[union-attr]
+        order = [(s.expr.name, s.descending) for s in parse_sort(sort)]
     except (FilterError, Unsupported, FilterSyntaxError, AttributeError) as exc:
         raise BadRequest() from exc
     if any(name not in _TABLE.field_map for name, _ in order):

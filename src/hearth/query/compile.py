@@ -208,7 +208,7 @@ class _Compiler:
             ref = self.argument(arg, like)
             if isinstance(ref, ValueRef):
                 get = ref.get
-                getters.append(lambda i, g=get: _to_number(g(i)))
+                getters.append(_number_getter(get))
                 parts.append(fsql.MARK)
             elif ref.multi is None:
                 number = self.t.number(self.column_side(ref.sql, ref.getters, ref, ref.nullable).operand)
@@ -425,6 +425,10 @@ def _to_number(v: Any) -> float | None:
     """A request value as SQLite's math functions read it (NULL unless it looks numeric)."""
     v = V.numeric_affinity(V.to_sqlite(v))
     return float(v) if isinstance(v, int | float) else None
+
+
+def _number_getter(get: Getter) -> Getter:
+    return lambda i: _to_number(get(i))
 
 
 def _time_text(v: Any) -> str | None:

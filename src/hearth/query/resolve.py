@@ -23,6 +23,7 @@ from hearth.schema.indexes import IndexSyntaxError, parse_index
 from hearth.sql import joins as J
 from hearth.sql.dialect import Dialect, quote
 from hearth.sql.filter import MARK as MARK_TEXT
+from hearth.sql.strftime import constant
 
 
 class Unsupported(Exception):
@@ -222,7 +223,7 @@ class Resolver:
     def resolve(self, name: str) -> ColumnRef | ValueRef:
         lowered = name.lower()
         if lowered in ("true", "false") and name not in self.collection.field_map:
-            return ValueRef(lambda _i, v=(lowered == "true"): v, BOOL, const=True)
+            return ValueRef(constant(lowered == "true"), BOOL, const=True)
         if lowered == "null" and name not in self.collection.field_map:
             return ValueRef(lambda _i: None, "null")
         if name.startswith("@"):

@@ -34,10 +34,10 @@ def real_ip(
         for key, value in headers:
             last[key] = value  # ASGI header names are already lowercase
         for name in trusted_headers:
-            value = last.get(name.lower().encode("latin-1"))
-            if not value:
+            raw = last.get(name.lower().encode("latin-1"))
+            if not raw:
                 continue
-            ips = value.decode("latin-1").split(",")
+            ips = raw.decode("latin-1").split(",")
             for ip in ips if leftmost else reversed(ips):
                 found = _expanded(ip.strip())
                 if found is not None:

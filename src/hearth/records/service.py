@@ -66,6 +66,11 @@ def _not_unique() -> FieldError:
     return FieldError("validation_not_unique", "Value must be unique.")
 
 
+# Module-level names: inside RecordService, `list` is the list method.
+Records = list[dict[str, Any]]
+ChangeEvents = list[tuple[str, Collection, dict[str, Any]]]
+
+
 class RecordService:
     def __init__(self, db: Database, collections: CollectionRepository) -> None:
         # (action, collection, values) after each committed write; set by the realtime layer.
@@ -408,7 +413,7 @@ class RecordService:
         c: Collection,
         rid: str,
         depth: int,
-        events: list[tuple[str, Collection, dict[str, Any]]] | None = None,
+        events: ChangeEvents | None = None,
     ) -> None:
         """Delete one record and follow relations pointing at it (cascade, unset or refuse)."""
         if depth > 32:
@@ -576,8 +581,8 @@ class RecordService:
 
     # ----- output -------------------------------------------------------------------------
     async def serialize(
-        self, c: Collection, values: list[dict[str, Any]], info: RequestInfo, expand_text: str = ""
-    ) -> list[dict[str, Any]]:
+        self, c: Collection, values: Records, info: RequestInfo, expand_text: str = ""
+    ) -> Records:
         """Records as the API shows them to this requester, with `?expand=` applied."""
         if not expand_text:
             return [self.to_api(c, v, info.auth) for v in values]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from hearth._util import times
@@ -385,7 +385,7 @@ def make_collection(
     *,
     cid: str = "",
     system: bool = False,
-    rules: dict[str, str | None] | None = None,
+    rules: Mapping[str, str | None] | None = None,
     auth_patch: dict[str, Any] | None = None,
 ) -> Collection:
     """Build a built-in collection directly (no validation needed for our own definitions)."""

@@ -247,8 +247,13 @@ def postgres_time_text(value: Frag, storage: str) -> Frag:
     return cat("CAST(", value, " AS text)")
 
 
+def constant(value: Any) -> Getter:
+    """A parameter getter that always answers `value`."""
+    return lambda _i: value
+
+
 def call(d: Dialect, fmt: str, value: Frag | None, modifiers: list[str]) -> Frag:
     """strftime() for `d`. `value` is None for the one-argument form (the current time)."""
     if d.name == "sqlite":
-        return sqlite_call(lambda _i: fmt, value, [lambda _i, m=m: m for m in modifiers])
+        return sqlite_call(constant(fmt), value, [constant(m) for m in modifiers])
     return postgres_call(fmt, value, modifiers)

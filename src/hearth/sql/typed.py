@@ -275,14 +275,16 @@ class PostgresTyping(Typing):
             v = get(i)
             return v if isinstance(v, str) else None
 
-        def ntext(i: Any) -> str | None:
+        def number_text(i: Any) -> str | None:
             v = get(i)
             return V.as_text(v) if isinstance(v, int | float) else None
 
         n = cat(self.param(num), "::float8")
         if a.vtype == NUM:
-            return Operand(SPLIT, n=n, ntext=cat(self.param(ntext), "::text"))
-        return Operand(SPLIT, n=n, t=cat(self.param(text), "::text"), ntext=cat(self.param(ntext), "::text"))
+            return Operand(SPLIT, n=n, ntext=cat(self.param(number_text), "::text"))
+        return Operand(
+            SPLIT, n=n, t=cat(self.param(text), "::text"), ntext=cat(self.param(number_text), "::text")
+        )
 
     def number(self, a: Operand) -> Frag:
         # Math functions read numeric-looking text as its number, as SQLite's do.

@@ -214,9 +214,9 @@ def go_parse_float(text: str) -> float | None:
         if lowered in (sign + "inf", sign + "infinity"):
             return -math.inf if sign == "-" else math.inf
     if _GO_HEX_FLOAT_RE.fullmatch(text):
-        sign = -1.0 if text.startswith("-") else 1.0
+        factor = -1.0 if text.startswith("-") else 1.0
         try:
-            result = sign * float.fromhex(text.lstrip("+-"))
+            result = factor * float.fromhex(text.lstrip("+-"))
         except (OverflowError, ValueError):
             return None
     elif _GO_FLOAT_RE.fullmatch(text):

@@ -56,7 +56,7 @@ class GeoPointField(Field):
 
     def is_blank(self, value: Any) -> bool:
         point = _point(value)
-        return point["lon"] == 0 and point["lat"] == 0
+        return bool(point["lon"] == 0 and point["lat"] == 0)
 
     def validate(self, value: Any) -> FieldError | None:
         point = _point(value)
