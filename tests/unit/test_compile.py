@@ -169,7 +169,7 @@ def test_any_of_on_a_single_value_is_the_plain_operator() -> None:
 def test_json_paths_and_multi_value_modifiers() -> None:
     c = posts()
     compiled = compile_filter(SQLITE, c, "meta.a.0 = 1", rule=False)
-    assert compiled is not None and 'json_extract("posts"."meta", \'$.a[0]\')' in compiled.render(SQLITE, 1)
+    assert compiled is not None and "'$.a[0]')" in compiled.render(SQLITE, 1)
     pg = compile_filter(POSTGRES, posts(), "meta.a = 'x'", rule=False)
     assert pg is not None and "#> '{a}'" in pg.render(POSTGRES, 1)
     # PocketBase ignores :each and :length on fields that hold one plain value.

@@ -510,8 +510,8 @@ def test_parse_sort(text: str, expected: list[SortField]) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "1",
-        "-1",
+        "1.",
+        "-1 2",
         "'a'",
         "--a",
         "+-a",
@@ -536,9 +536,18 @@ def test_invalid_sort_raises(text: str) -> None:
         parse_sort(text)
 
 
+def test_sort_field_names_may_start_with_a_digit() -> None:
+    # PocketBase sorts by fields named "1f" or "1" (names are ^\w+$), though filters cannot name them.
+    assert parse_sort("-1f,1,5x.a") == [
+        SortField(Identifier("1f"), True),
+        SortField(Identifier("1"), False),
+        SortField(Identifier("5x.a"), False),
+    ]
+
+
 def test_sort_error_position_is_absolute() -> None:
     with pytest.raises(FilterSyntaxError) as info:
-        parse_sort("id, -created, 5")
+        parse_sort("id, -created, '5'")
     assert info.value.position == 14
 
 

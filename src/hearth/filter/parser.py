@@ -31,6 +31,7 @@ from .lexer import (
     SIGN,
     TEXT,
     Token,
+    is_valid_identifier,
     scan_text,
     tokenize,
 )
@@ -204,6 +205,7 @@ def _parse_filter_uncached(text: str) -> Expr | None:
 
 _parse_filter_cached = lru_cache(maxsize=_CACHE_SIZE)(_parse_filter_uncached)
 
+_DIGIT_NAME_RE = re.compile(r"[0-9][A-Za-z0-9_.:]*")
 # Characters that matter when splitting a sort list on its top-level commas.
 _SORT_SPECIAL_RE = re.compile(r"""['"(),]""")
 
@@ -269,6 +271,13 @@ def _parse_sort_uncached(text: str) -> tuple[SortField, ...]:
             )
         if len(fields) == MAX_SORT_FIELDS:
             raise FilterSyntaxError(f"too many sort fields (MAX_SORT_FIELDS is {MAX_SORT_FIELDS})", item_pos)
+        if text[start].isdigit() and _DIGIT_NAME_RE.fullmatch(text, start, end):
+            # A field or collection named "1f": PocketBase resolves a sort item as a name, not as
+            # filter tokens, so a leading digit is fine there (filters cannot reach such a field).
+            if not is_valid_identifier(text[start:end]):
+                raise FilterSyntaxError("invalid sort field", start)
+            fields.append(SortField(Identifier(text[start:end]), descending))
+            continue
         tokens = tokenize(text, start, end, comments=False)
         parser = _Parser(text, tokens)
         first = parser.advance()

@@ -27,10 +27,14 @@ from hearth.schema.fields.base import Field, FieldLoadError, OptionError
 from hearth.schema.indexes import IndexSyntaxError, parse_index, with_table
 from hearth.schema.system_fields import AUTH_FIELDS, ID_FIELD, auth_indexes, make_fields
 from hearth.schema.views import check_query
+from hearth.sql.dialect import identifier_key, is_identifier
 
-NAME_RE = re.compile(r"^\w+$")
-# Hearth's own tables (and the engines' namespaces) cannot be collection names.
-RESERVED_TABLES = frozenset({"_collections", "_params", "_hearth_state"})
+# Hearth's own tables and indexes (and the engines' namespaces) cannot be collection or index
+# names: tables and indexes share one namespace on both engines.
+RESERVED_TABLES = frozenset(
+    {"_collections", "_params", "_hearth_state", "idx__collections_name", "_collections_pkey", "_params_pkey"}
+)
+RESERVED_PREFIXES = ("sqlite_", "pg_", "_hearth_", "__hearth")
 MAX_NAME_LENGTH = 255
 
 Lookup = Callable[[str], Collection | None]
@@ -46,8 +50,12 @@ def build_collection(
     existing: Collection | None,
     lookup: Lookup,
     check_rule: RuleChecker,
+    others: Callable[[], list[Collection]] = list,
 ) -> Collection:
-    """Validate `payload` against `existing` (None on create) and return the new model."""
+    """Validate `payload` against `existing` (None on create) and return the new model.
+
+    `others` lists every collection of the schema (the one being saved may be among them): table
+    and index names must not collide with theirs."""
     if not isinstance(payload, dict):
         raise _invalid_format()
     errors: dict[str, Any] = {}
@@ -89,17 +97,24 @@ def build_collection(
         errors["name"] = FieldError(
             "validation_length_out_of_range", "The length must be between 1 and 255.", {"max": 255, "min": 1}
         )
-    elif not NAME_RE.match(name) or "_via_" in name:
+    elif not is_identifier(name) or "_via_" in name:
         errors["name"] = FieldError("validation_match_invalid", "Must be in a valid format.")
-    elif name.lower() in RESERVED_TABLES or name.lower().startswith(
-        ("sqlite_", "pg_", "_hearth_", "__hearth")
-    ):
+    elif name.lower() in RESERVED_TABLES or name.lower().startswith(RESERVED_PREFIXES):
         errors["name"] = FieldError(
             "validation_not_in_invalid", "The name is reserved for Hearth's own tables."
         )
     else:
+        key = identifier_key(name)
         other = lookup(name)
-        if other is not None and other.id != cid:
+        if other is None or other.id == cid:
+            other = next((o for o in others() if o.id != cid and identifier_key(o.name) == key), None)
+        index_owner = _index_owner(others(), key, cid)
+        if index_owner is not None:
+            errors["name"] = FieldError(
+                "validation_not_in_invalid",
+                f"The name is already used by an index of the {index_owner} collection.",
+            )
+        elif other is not None:
             errors["name"] = FieldError(
                 "validation_collection_name_exists", "Collection name must be unique (case insensitive)."
             )
@@ -111,7 +126,7 @@ def build_collection(
 
     if existing is None:
         if cid:
-            if not re.match(r"^\w+$", cid) or len(cid) > 100:
+            if not is_identifier(cid) or len(cid) > 100:
                 errors["id"] = FieldError("validation_match_invalid", "Must be in a valid format.")
             elif lookup(cid) is not None:
                 errors["id"] = FieldError(
@@ -192,14 +207,16 @@ def build_collection(
         new.indexes = [with_table(sql, existing.name, new.name) for sql in existing.indexes]
     if existing is not None and existing.name != new.name and "indexes" in payload:
         new.indexes = [with_table(sql, existing.name, new.name) for sql in new.indexes]
-    if new.type == AUTH:
+    # The automatic auth indexes and the rules name the table: only once its name is valid.
+    name_ok = "name" not in errors
+    if new.type == AUTH and name_ok:
         _ensure_auth_indexes(new)
-    index_errors = _check_indexes(new)
+    index_errors = _check_indexes(new, others)
     if index_errors:
         errors["indexes"] = index_errors
 
     # rules syntax (after fields, so identifiers resolve against the new schema)
-    if not errors.get("fields"):
+    if not errors.get("fields") and name_ok:
         rule_keys = list(RULE_NAMES) + (list(AUTH_RULE_NAMES) if new.type == AUTH else [])
         for key in rule_keys:
             rule = new.rules.get(key) if key in RULE_NAMES else new.auth.get(key)
@@ -223,6 +240,7 @@ def _build_fields(
     fields: list[Field] = []
     field_errors: dict[str, Any] = {}
     positions: dict[str, int] = {}
+    keys: dict[str, str] = {}  # identifier_key → name
     parsed: list[tuple[int, dict[str, Any]]] = []
     for raw in raw_fields:
         if not isinstance(raw, dict):
@@ -283,6 +301,18 @@ def _build_fields(
             # Duplicate names: the later definition wins, in the earlier position.
             fields[positions[name]] = f
             continue
+        twin = keys.get(identifier_key(f.name))
+        if twin is not None:
+            # "Title" and "title" (or two names alike in their first 63 bytes) are one column.
+            field_errors[str(i)] = {
+                "name": FieldError(
+                    "validation_duplicated_field_name",
+                    f"Duplicated or invalid field name {f.name}.",
+                    {"fieldName": f.name},
+                )
+            }
+            continue
+        keys[identifier_key(f.name)] = f.name
         positions[name] = len(fields)
         fields.append(f)
 
@@ -352,29 +382,57 @@ def _ensure_auth_indexes(c: Collection) -> None:
         if idx.unique and len(idx.columns) == 1:
             present.append(idx.columns[0].name)
     for sql in auth_indexes(c.id, c.name):
-        col = parse_index(sql).columns[0].name
+        try:
+            col = parse_index(sql).columns[0].name
+        except IndexSyntaxError:
+            continue  # an invalid id: reported on its own
         if col not in present:
             c.indexes.append(sql)
 
 
-def _check_indexes(c: Collection) -> dict[str, FieldError]:
+def _index_owner(collections: list[Collection], key: str, skip_id: str) -> str | None:
+    """The name of the collection (other than `skip_id`) holding an index named like `key`."""
+    for o in collections:
+        if o.id == skip_id:
+            continue
+        if any(identifier_key(idx.name) == key for idx in o.parsed_indexes()):
+            return o.name
+    return None
+
+
+def _check_indexes(c: Collection, others: Callable[[], list[Collection]]) -> dict[str, FieldError]:
     errors: dict[str, FieldError] = {}
     seen: set[str] = set()
+    invalid = FieldError("validation_invalid_index_expression", "Invalid CREATE INDEX expression.")
     for i, sql in enumerate(c.indexes):
         try:
             idx = parse_index(sql)
         except IndexSyntaxError:
-            errors[str(i)] = FieldError(
-                "validation_invalid_index_expression", "Invalid CREATE INDEX expression."
-            )
+            errors[str(i)] = invalid
             continue
         cols = [col.name for col in idx.columns] + [p.column for p in idx.where]
-        if idx.table != c.name or any(col not in c.field_map for col in cols) or idx.name.lower() in seen:
-            errors[str(i)] = FieldError(
-                "validation_invalid_index_expression", "Invalid CREATE INDEX expression."
-            )
+        key = identifier_key(idx.name)
+        if idx.table != c.name or any(col not in c.field_map for col in cols) or key in seen:
+            errors[str(i)] = invalid
             continue
-        seen.add(idx.name.lower())
+        seen.add(key)
+        # Index names share one namespace with tables, across the whole database.
+        owner = _index_owner(others(), key, c.id)
+        if owner is not None:
+            errors[str(i)] = FieldError(
+                "validation_existing_index_name",
+                f"The index name is already used in {owner} collection.",
+                {"usedTableName": owner},
+            )
+        elif (
+            key in RESERVED_TABLES
+            or key.startswith(RESERVED_PREFIXES)
+            or any(identifier_key(o.name) == key for o in others() if o.id != c.id)
+            or key == identifier_key(c.name)
+        ):
+            errors[str(i)] = FieldError(
+                "validation_invalid_index_expression", "The index name is already used by a table."
+            )
     return errors
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from hearth.sql.dialect import is_identifier
+
 _TOKEN_RE = re.compile(
     r"""\s*(?:
         (?P<ident>`[^`]+`|"[^"]+"|\[[^\]]+\]|[A-Za-z_][A-Za-z0-9_]*)
@@ -102,7 +104,7 @@ class _Cursor:
         if kind != "ident":
             raise IndexSyntaxError("expected a name")
         name = _unquote(text)
-        if not re.match(r"^\w+$", name):
+        if not is_identifier(name):
             raise IndexSyntaxError("invalid name")
         return name
 

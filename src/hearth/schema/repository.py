@@ -7,6 +7,7 @@ through any worker or instance is seen on the very next request everywhere.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -18,6 +19,8 @@ from hearth.errors import FieldError, ValidationFailed
 from hearth.schema import migrate
 from hearth.schema.collection import Collection
 from hearth.sql import system
+
+log = logging.getLogger("hearth")
 
 ChangeListener = Callable[[], Awaitable[None] | None]
 
@@ -136,11 +139,15 @@ class CollectionRepository:
                 await self._save_row(tx, new, insert=False)
                 await self._bump(tx)
         except DatabaseError as exc:
-            # E.g. PostgreSQL refusing to drop a column a view reads: nothing changed, say why.
+            # E.g. PostgreSQL refusing to drop a column a view reads, or a name the engine's
+            # namespace already holds: nothing changed (one transaction). The engine's text is
+            # for the log; it is not part of the API.
+            log.warning("collection %s not changed: %s", old.name, exc)
             raise ValidationFailed(
                 {
                     "fields": FieldError(
-                        "validation_schema_change_failed", f"The table could not be changed: {exc}"
+                        "validation_schema_change_failed",
+                        "The table could not be changed (another database object depends on it or uses the name).",
                     )
                 }
             ) from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from hearth.db.base import DatabaseError, Executor, UniqueViolation
@@ -16,6 +17,8 @@ from hearth.schema.rule_check import check_rule
 CREATE_FAILED = "Failed to create collection."
 UPDATE_FAILED = "Failed to update collection."
 IMPORT_FAILED = "Failed to import collections."
+
+log = logging.getLogger("hearth")
 
 
 class CollectionService:
@@ -43,7 +46,7 @@ class CollectionService:
 
     async def create(self, payload: Any) -> Collection:
         try:
-            c = build_collection(payload, None, self.repo.get, check_rule)
+            c = build_collection(payload, None, self.repo.get, check_rule, self.repo.all)
         except ValidationFailed as exc:
             raise BadRequest(CREATE_FAILED, exc.errors) from exc
         try:
@@ -60,11 +63,16 @@ class CollectionService:
                     )
                 },
             ) from exc
+        except DatabaseError as exc:
+            # The engine refused the DDL (a name its namespace already holds, …): nothing was
+            # written (one transaction), and the cause is the submitted schema.
+            log.warning("collection %s not created: %s", c.name, exc)
+            raise BadRequest(CREATE_FAILED) from exc
         return self.get(c.id)
 
     async def update(self, c: Collection, payload: Any) -> Collection:
         try:
-            new = build_collection(payload, c, self.repo.get, check_rule)
+            new = build_collection(payload, c, self.repo.get, check_rule, self.repo.all)
             await self.repo.update(c, new)
         except ValidationFailed as exc:
             raise BadRequest(UPDATE_FAILED, exc.errors) from exc

@@ -11,7 +11,7 @@ from hearth.schema.fields.base import Field
 from hearth.schema.system_fields import ID_FIELD, make_fields
 
 _START_RE = re.compile(r"^\s*(select|with)\b", re.IGNORECASE)
-_WORD_RE = re.compile(r"[A-Za-z_]\w*")
+_WORD_RE = re.compile(r"[A-Za-z0-9_]+")  # collection names may start with a digit
 
 
 def check_query(query: str) -> FieldError | None:

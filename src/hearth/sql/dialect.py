@@ -9,19 +9,38 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from hearth.errors import BadRequest
 from hearth.schema.fields.base import BOOL, JSON, NUMBER, TEXT
 
-_IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# PocketBase's names match Go's `^\w+$`: ASCII letters, digits and "_", a digit first included.
+_IDENT_RE = re.compile(r"[A-Za-z0-9_]+")
+# PostgreSQL keeps the first 63 bytes of an identifier: longer names that share them are one name.
+IDENTIFIER_BYTES = 63
 
 
-class UnsafeIdentifier(ValueError):
-    pass
+def is_identifier(name: str) -> bool:
+    """Whether `name` may be quoted as a table, column or index name (the upstream checks use this)."""
+    return _IDENT_RE.fullmatch(name) is not None
+
+
+def identifier_key(name: str) -> str:
+    """What two names must differ in to be distinct objects on both engines (case-insensitive,
+    as SQLite compares them, and within PostgreSQL's first 63 bytes)."""
+    return name.lower()[:IDENTIFIER_BYTES]
+
+
+class UnsafeIdentifier(BadRequest):
+    """A name that is not a valid identifier reached the SQL layer. Names are validated before
+    anything quotes them; should one slip through, the request is refused (400), never a 500."""
+
+    def __init__(self) -> None:
+        super().__init__("Invalid collection, field or index name.")
 
 
 def quote(name: str) -> str:
-    """Quote an identifier. Names are validated as `\\w+` upstream; refuse anything else anyway."""
-    if not _IDENT_RE.match(name):
-        raise UnsafeIdentifier(name)
+    """Quote an identifier; anything but `[A-Za-z0-9_]+` is refused (so no quote can break out)."""
+    if not isinstance(name, str) or _IDENT_RE.fullmatch(name) is None:
+        raise UnsafeIdentifier()
     return f'"{name}"'
 
 
@@ -167,7 +186,9 @@ class SQLiteDialect(Dialect):
 
     def json_value(self, col: str, path: list[str]) -> str:
         dotted = "$" + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in path)
-        return f"json_extract({col}, '{dotted}')"
+        # Text that is not JSON (a view's column, a value nested deeper than SQLite's JSON
+        # parser goes) reads as a JSON string, as in PocketBase, instead of failing the query.
+        return f"json_extract(CASE WHEN json_valid({col}) THEN {col} ELSE json_quote({col}) END, '{dotted}')"
 
 
 class PostgresDialect(Dialect):
@@ -220,7 +241,8 @@ class PostgresDialect(Dialect):
         return f"jsonb_array_elements_text({placeholder}::jsonb) AS {alias}(value)", f"{alias}.value"
 
     def json_value(self, col: str, path: list[str]) -> str:
-        return f"({col} #> '{{{','.join(path)}}}')" if path else col
+        # to_jsonb: a view's column may be of any type (jsonb passes through unchanged).
+        return f"(to_jsonb({col}) #> '{{{','.join(path)}}}')" if path else f"to_jsonb({col})"
 
     def json_as_text(self, col: str) -> str:
         # jsonb's text form has spaces after separators; PocketBase compares SQLite's compact form.

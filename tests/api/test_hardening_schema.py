@@ -1,0 +1,267 @@
+"""Schema input that used to answer 500 (issue 9): names, stored options, imports, deep JSON.
+
+Every answer here is either a success or PocketBase's envelope with a 4xx and no Python repr.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from hearth.errors import BadRequest
+from hearth.sql.dialect import UnsafeIdentifier, quote
+from tests.conftest import OPEN, Api, unique
+from tests.support.envelope import assert_error, assert_no_repr
+
+
+async def _ok(r: Any) -> dict[str, Any]:
+    assert r.status_code == 200, r.text[:500]
+    body: dict[str, Any] = r.json()
+    return body
+
+
+# ----- names ---------------------------------------------------------------------------------
+async def test_names_starting_with_a_digit_work_end_to_end(api: Api) -> None:
+    su = api.su()
+    base = unique("1abc")
+    coll = await api.create_collection(
+        {
+            "name": base,
+            "type": "base",
+            **OPEN,
+            "fields": [{"name": "1f", "type": "text"}, {"name": "title", "type": "text"}],
+            "indexes": [f"CREATE INDEX idx_{base} ON `{base}` (`1f`)"],
+        }
+    )
+    ref = unique("2ref")
+    await api.create_collection(
+        {
+            "name": ref,
+            "type": "base",
+            **OPEN,
+            "listRule": f"rel.1f != '' || @collection.{base}.title = 'x'",
+            "fields": [{"name": "rel", "type": "relation", "collectionId": coll["id"], "maxSelect": 1}],
+        }
+    )
+    rec = await _ok(
+        await api.client.post(f"/api/collections/{base}/records", json={"1f": "v1", "title": "x"})
+    )
+    await _ok(await api.client.patch(f"/api/collections/{base}/records/{rec['id']}", json={"1f": "v2"}))
+    one = await _ok(await api.client.get(f"/api/collections/{base}/records/{rec['id']}"))
+    assert one["1f"] == "v2"
+    await api.client.post(f"/api/collections/{base}/records", json={"1f": "v0", "title": "y"})
+    page = await _ok(
+        await api.client.get(
+            f"/api/collections/{base}/records", params={"filter": "title != ''", "sort": "-1f"}
+        )
+    )
+    assert [i["1f"] for i in page["items"]] == ["v2", "v0"]
+    page = await _ok(
+        await api.client.get(
+            f"/api/collections/{base}/records",
+            params={"filter": f"@collection.{base}.title ?= 'y' && title = 'x'"},
+            headers=su,
+        )
+    )
+    assert [i["id"] for i in page["items"]] == [rec["id"]]
+
+    await _ok(await api.client.post(f"/api/collections/{ref}/records", json={"rel": rec["id"]}))
+    page = await _ok(
+        await api.client.get(
+            f"/api/collections/{ref}/records",
+            params={"filter": "rel.1f = 'v2'", "expand": "rel", "fields": "rel,expand.rel.1f"},
+        )
+    )
+    assert page["items"] == [{"rel": rec["id"], "expand": {"rel": {"1f": "v2"}}}]
+
+    view = unique("3view")
+    await api.create_collection(
+        {"name": view, "type": "view", "listRule": "", "viewQuery": f'SELECT id, "1f" FROM "{base}"'}
+    )
+    page = await _ok(await api.client.get(f"/api/collections/{view}/records", params={"sort": "1f"}))
+    assert [i["1f"] for i in page["items"]] == ["v0", "v2"]
+    # A column the view computes is a json field holding plain text: filters and sorts on it
+    # read that text as a JSON string (it used to fail the query on both engines).
+    view2 = unique("3view")
+    await api.create_collection(
+        {
+            "name": view2,
+            "type": "view",
+            "listRule": "",
+            "viewQuery": f'SELECT id, "1f" || \'!\' AS label FROM "{base}"',
+        }
+    )
+    for params in ({"filter": "label = 'v2!'"}, {"filter": "label.a = 1 || label != ''", "sort": "-label"}):
+        page = await _ok(await api.client.get(f"/api/collections/{view2}/records", params=params))
+        assert page["items"] and all(i["label"] in ("v0!", "v2!") for i in page["items"])
+    for v in (view, view2):
+        assert (await api.client.delete(f"/api/collections/{v}", headers=su)).status_code == 204
+
+    # Renamed (PATCH) to another name starting with a digit: the data and the relation follow.
+    renamed = unique("4abc")
+    await _ok(await api.client.patch(f"/api/collections/{base}", json={"name": renamed}, headers=su))
+    page = await _ok(await api.client.get(f"/api/collections/{renamed}/records"))
+    assert page["totalItems"] == 2
+    # (the list rule still names the old collection, so only a superuser lists; PocketBase keeps
+    # rules as written too)
+    page = await _ok(
+        await api.client.get(f"/api/collections/{ref}/records", params={"expand": "rel"}, headers=su)
+    )
+    assert page["items"][0]["expand"]["rel"]["1f"] == "v2"
+
+    # An auth collection: its automatic indexes name the table.
+    auth = unique("9x")
+    await api.create_collection({"name": auth, "type": "auth", "createRule": ""})
+    creds = {"email": "a@example.com", "password": "12345678"}
+    await _ok(
+        await api.client.post(
+            f"/api/collections/{auth}/records", json={**creds, "passwordConfirm": "12345678"}
+        )
+    )
+    r = await api.client.post(
+        f"/api/collections/{auth}/auth-with-password",
+        json={"identity": creds["email"], "password": "12345678"},
+    )
+    await _ok(r)
+
+    # Imported under such a name.
+    imported = unique("7imp")
+    r = await api.client.put(
+        "/api/collections/import",
+        json={"collections": [{"name": imported, "type": "auth"}]},
+        headers=su,
+    )
+    assert r.status_code == 204, r.text
+    await _ok(await api.client.get(f"/api/collections/{imported}/records", headers=su))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "a b", "type": "auth"},
+        {"name": "", "type": "base", "listRule": "id != ''"},
+        {"name": "", "type": "auth", "listRule": "id != ''"},
+        {"name": "ñame", "type": "base"},  # Go's \w is ASCII-only
+        {"name": "ñame", "type": "auth"},
+        {"name": "x-y", "type": "view", "viewQuery": "SELECT id FROM users"},
+        {"name": "a\nb", "type": "base", "listRule": ""},
+        {"name": "ok", "id": "ñ", "type": "auth"},
+    ],
+)
+async def test_invalid_collection_names_are_400(api: Api, body: dict[str, Any]) -> None:
+    r = await api.client.post("/api/collections", json=body, headers=api.su())
+    data = assert_error(r, 400)
+    assert set(data) & {"name", "id"}, data
+    listed = (await api.client.get("/api/collections", params={"perPage": 500}, headers=api.su())).json()
+    assert body["name"] not in {c["name"] for c in listed["items"]}
+
+
+async def test_invalid_names_through_rename_import_and_fields_are_400(api: Api) -> None:
+    su = api.su()
+    name = unique("ren")
+    await api.create_collection({"name": name, "type": "auth"})
+    for new_name in ("a b", "ñame", "", "x;drop"):
+        assert "name" in assert_error(
+            await api.client.patch(f"/api/collections/{name}", json={"name": new_name}, headers=su), 400
+        )
+    for field in ("ñame", "a b", "1-x"):
+        data = assert_error(
+            await api.client.post(
+                "/api/collections",
+                json={"name": unique("f"), "type": "base", "fields": [{"name": field, "type": "text"}]},
+                headers=su,
+            ),
+            400,
+        )
+        assert data["fields"]["1"]["name"]["code"] == "validation_match_invalid"
+    # A field name starting with a digit is valid (Go's ^\w+$), in PocketBase as here.
+    await api.create_collection(
+        {"name": unique("f"), "type": "base", "fields": [{"name": "1f", "type": "text"}]}
+    )
+
+
+async def test_names_the_engines_would_refuse_are_400(api: Api) -> None:
+    """Tables and indexes share one namespace (per database, case-insensitive on SQLite, first
+    63 bytes on PostgreSQL): every clash is a validation error, never a failing CREATE."""
+    su = api.su()
+    first = unique("ix")
+    await api.create_collection(
+        {
+            "name": first,
+            "type": "base",
+            "fields": [{"name": "t", "type": "text"}],
+            "indexes": [f"CREATE INDEX idx_{first} ON {first} (t)"],
+        }
+    )
+    bodies = [
+        # an index name another collection's index holds
+        {
+            "name": unique("ix"),
+            "fields": [{"name": "t", "type": "text"}],
+            "indexes": ["CREATE INDEX idx_{first} ON {name} (t)"],
+        },
+        # an index named like a table
+        {
+            "name": unique("ix"),
+            "fields": [{"name": "t", "type": "text"}],
+            "indexes": ["CREATE INDEX users ON {name} (t)"],
+        },
+        {
+            "name": unique("ix"),
+            "fields": [{"name": "t", "type": "text"}],
+            "indexes": ["CREATE INDEX {name} ON {name} (t)"],
+        },
+        {
+            "name": unique("ix"),
+            "fields": [{"name": "t", "type": "text"}],
+            "indexes": ["CREATE INDEX sqlite_x ON {name} (t)"],
+        },
+        # a table named like an index, or like Hearth's own objects
+        {"name": f"idx_{first}"},
+        {"name": "idx__collections_name"},
+        {"name": "_hearth_x"},
+        # two fields, one column
+        {
+            "name": unique("dup"),
+            "fields": [{"name": "Title", "type": "text"}, {"name": "title", "type": "text"}],
+        },
+        {
+            "name": unique("dup"),
+            "fields": [{"name": "b" * 70 + "1", "type": "text"}, {"name": "b" * 70 + "2", "type": "text"}],
+        },
+    ]
+    long_name = "c" * 70
+    await api.create_collection({"name": long_name + "1", "type": "base"})
+    bodies.append({"name": long_name + "2"})  # the same table within PostgreSQL's 63 bytes
+    for body in bodies:
+        name = body["name"]
+        body = {"type": "base", **body}
+        body["indexes"] = [i.format(first=first, name=name) for i in body.get("indexes", [])]
+        data = assert_error(await api.client.post("/api/collections", json=body, headers=su), 400)
+        assert set(data) & {"name", "indexes", "fields"}, (body, data)
+        assert (await api.client.get(f"/api/collections/{name}", headers=su)).status_code == 404
+    # Renaming into a clash is refused too, and the collection stays as it was.
+    other = unique("iy")
+    await api.create_collection({"name": other, "type": "base"})
+    assert_error(
+        await api.client.patch(f"/api/collections/{other}", json={"name": f"idx_{first}"}, headers=su), 400
+    )
+    assert (await api.client.get(f"/api/collections/{other}", headers=su)).status_code == 200
+    # Exact duplicates still merge (the later definition wins), as in PocketBase.
+    await api.create_collection(
+        {
+            "name": unique("dup"),
+            "type": "base",
+            "fields": [{"name": "a", "type": "text"}, {"name": "a", "type": "number"}],
+        }
+    )
+
+
+def test_a_quoting_failure_is_a_400() -> None:
+    assert quote("1abc") == '"1abc"'
+    for bad in ("", "a b", 'x"y', "ñ", "a\n"):
+        with pytest.raises(UnsafeIdentifier) as info:
+            quote(bad)
+        assert isinstance(info.value, BadRequest) and info.value.status == 400
+        assert_no_repr(info.value.envelope())
