@@ -265,3 +265,172 @@ def test_a_quoting_failure_is_a_400() -> None:
             quote(bad)
         assert isinstance(info.value, BadRequest) and info.value.status == 400
         assert_no_repr(info.value.envelope())
+
+
+# ----- stored options ------------------------------------------------------------------------
+async def _store_raw(api: Api, name: str, mutate: Any) -> dict[str, Any]:
+    """Rewrite a collection's stored definition through the db layer, the way a PocketBase data
+    dir (or an older Hearth) would hold it, and make every process reload it. Returns the
+    original definition."""
+    import copy
+
+    import orjson
+
+    from hearth.sql import system
+
+    h = api.app.state.hearth
+    c = h.collections.get(name)
+    original = c.to_storage()
+    data = mutate(copy.deepcopy(original))
+    d = h.db.dialect
+    async with h.db.transaction() as tx:
+        await tx.execute(
+            system.update_collection(d),
+            (c.name, c.type, c.system, orjson.dumps(data).decode(), c.updated, c.id),
+        )
+        await tx.execute(system.bump_version(d))
+    h.db.bump_generation()
+    return original
+
+
+def _pocketbase_forms(data: dict[str, Any]) -> dict[str, Any]:
+    """null for list and object options, missing keys, unknown keys: all forms PocketBase
+    itself stores (e.g. `_superusers.options.oauth2.providers: null`)."""
+    auth = data["auth"]
+    auth["oauth2"]["providers"] = None
+    auth["oauth2"]["mappedFields"] = None
+    auth["otp"]["emailTemplate"] = None
+    auth["authAlert"] = None
+    del auth["mfa"]
+    del auth["verificationTemplate"]
+    auth["futureOption"] = {"x": [1, {"y": None}]}
+    auth["authToken"]["extraKey"] = True
+    data["oauth2"] = {"providers": None}  # the public copy beside it
+    data["indexes"] = None
+    data["rules"] = None
+    return data
+
+
+@pytest.mark.parametrize("name", ["_superusers", "users"])
+async def test_pocketbase_stored_option_forms_are_tolerated(api: Api, name: str) -> None:
+    su = api.su()
+    if name == "users":
+        await _ok(
+            await api.client.post(
+                "/api/collections/users/records",
+                json={"email": "opt@example.com", "password": "12345678", "passwordConfirm": "12345678"},
+            )
+        )
+    original = await _store_raw(api, name, _pocketbase_forms)
+    try:
+        listed = await _ok(await api.client.get("/api/collections", params={"perPage": 500}, headers=su))
+        shown = next(c for c in listed["items"] if c["name"] == name)
+        assert shown["oauth2"]["providers"] == [] and shown["oauth2"]["mappedFields"]["id"] == ""
+        assert shown["mfa"] == {"enabled": False, "duration": 600, "rule": ""}
+        assert shown["verificationTemplate"]["subject"] and "futureOption" not in shown
+        assert_no_repr(shown)
+        await _ok(await api.client.get(f"/api/collections/{name}", headers=su))
+        await _ok(await api.client.get(f"/api/collections/{name}/records", headers=su))
+        await _ok(await api.client.get("/api/collections/users/auth-methods"))
+        # The auth flows read the options too.
+        who = (
+            {"identity": "opt@example.com", "password": "12345678"}
+            if name == "users"
+            else {"identity": "admin@example.com", "password": "adminpass123"}
+        )
+        await _ok(await api.client.post(f"/api/collections/{name}/auth-with-password", json=who))
+        # Saved again through the API, the options come back whole.
+        await _ok(await api.client.patch(f"/api/collections/{name}", json={}, headers=su))
+    finally:
+        await _store_raw(api, name, lambda _: original)
+
+
+async def test_auth_options_are_typed_as_pocketbase_types_them(api: Api) -> None:
+    su = api.su()
+    name = unique("opts")
+    await api.create_collection(
+        {
+            "name": name,
+            "type": "auth",
+            "oauth2": {
+                "enabled": True,
+                "providers": [
+                    {"name": "google", "clientId": "id1", "clientSecret": "secret1", "extra": {"a": [1]}}
+                ],
+            },
+        }
+    )
+    # null: the option's zero value (PocketBase answers 200 for these too)
+    for body in (
+        {"oauth2": {"providers": None}},
+        {"oauth2": None},
+        {"oauth2": {"mappedFields": None}},
+        {"passwordAuth": None},
+        {"mfa": None},
+        {"authRule": None},
+    ):
+        r = await api.client.patch(f"/api/collections/{name}", json=body, headers=su)
+        got = await _ok(r)
+        assert got["oauth2"]["providers"] == [] and isinstance(got["oauth2"]["mappedFields"], dict)
+        assert isinstance(got["passwordAuth"]["identityFields"], list)
+    # null where PocketBase requires a value: its validation errors
+    for body, path in (
+        ({"authToken": None}, ("authToken", "secret")),
+        ({"otp": None}, ("otp", "emailTemplate", "subject")),
+        ({"authAlert": {"emailTemplate": None}}, ("authAlert", "emailTemplate", "body")),
+        ({"passwordAuth": {"enabled": True, "identityFields": None}}, ("passwordAuth", "identityFields")),
+        ({"authToken": {"duration": 5}}, ("authToken", "duration")),
+        ({"authToken": {"secret": "short"}}, ("authToken", "secret")),
+        ({"otp": {"enabled": True, "duration": 0}}, ("otp", "duration")),
+    ):
+        data = assert_error(await api.client.patch(f"/api/collections/{name}", json=body, headers=su), 400)
+        node: Any = data
+        for key in path:
+            node = node[key]
+        assert node["code"].startswith("validation_"), data
+    # a wrong JSON type: PocketBase cannot decode it (400, no data)
+    for body in (
+        {"mfa": "x"},
+        {"otp": {"duration": "x"}},
+        {"authToken": {"duration": 1.5}},
+        {"passwordAuth": {"identityFields": "email"}},
+        {"passwordAuth": {"identityFields": [["email"]]}},
+        {"oauth2": {"mappedFields": [1]}},
+        {"oauth2": {"mappedFields": {"id": 5}}},
+        {"oauth2": {"providers": [1]}},
+        {"oauth2": {"providers": {"a": 1}}},
+        {"oauth2": {"providers": [{"name": "google", "extra": [1]}]}},
+        {"oauth2": {"providers": [{"name": "google", "extra": _nested(100)}]}},
+        {"manageRule": 5},
+    ):
+        r = await api.client.patch(f"/api/collections/{name}", json=body, headers=su)
+        assert assert_error(r, 400) == {}, body
+        assert r.json()["message"] == "Failed to load the submitted data due to invalid formatting."
+    # The collection still answers, and a provider sent without its secret keeps it.
+    provider = {"name": "google", "clientId": "id1", "clientSecret": "secret1"}
+    await _ok(
+        await api.client.patch(
+            f"/api/collections/{name}",
+            json={"oauth2": {"enabled": True, "providers": [provider]}},
+            headers=su,
+        )
+    )
+    r = await api.client.patch(
+        f"/api/collections/{name}",
+        json={
+            "oauth2": {"enabled": True, "providers": [{"name": "google", "clientId": "id2", "unknown": 1}]}
+        },
+        headers=su,
+    )
+    got = await _ok(r)
+    (provider,) = got["oauth2"]["providers"]
+    assert provider["clientId"] == "id2" and "clientSecret" not in provider and "unknown" not in provider
+    stored = api.app.state.hearth.collections.get(name).auth["oauth2"]["providers"][0]
+    assert stored["clientSecret"] == "secret1"
+
+
+def _nested(depth: int) -> Any:
+    value: Any = 1
+    for _ in range(depth):
+        value = {"a": value}
+    return value

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hearth.schema.auth_options import default_auth_options, public_options
+from hearth.schema.auth_options import normalize_options, public_options
 from hearth.schema.fields.base import Field
 from hearth.schema.indexes import IndexDef, IndexSyntaxError, parse_index
 
@@ -116,16 +116,19 @@ class Collection:
     def from_storage(cls, data: dict[str, Any]) -> Collection:
         from hearth.schema.fields.registry import field_from_dict
 
-        auth = data.get("auth") or ({} if data.get("type") != AUTH else default_auth_options())
+        # Stored options may be PocketBase's own forms (null lists, missing or extra keys).
+        auth = normalize_options(data.get("auth")) if data.get("type") == AUTH else {}
+        stored_rules = data.get("rules")
+        rules: dict[str, Any] = stored_rules if isinstance(stored_rules, dict) else {}
         return cls(
             id=data["id"],
             name=data["name"],
             type=data.get("type", BASE),
             system=bool(data.get("system")),
-            rules={k: data.get("rules", {}).get(k) for k in RULE_NAMES},
-            fields=[field_from_dict(f) for f in data.get("fields", [])],
-            indexes=list(data.get("indexes", [])),
-            view_query=data.get("viewQuery", ""),
+            rules={k: rules.get(k) for k in RULE_NAMES},
+            fields=[field_from_dict(f) for f in data.get("fields") or []],
+            indexes=[x for x in data.get("indexes") or [] if isinstance(x, str)],
+            view_query=data.get("viewQuery") or "",
             auth=auth,
             created=data.get("created", ""),
             updated=data.get("updated", ""),

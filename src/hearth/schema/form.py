@@ -13,7 +13,14 @@ from typing import Any
 from hearth._util import times
 from hearth._util.ids import checksum_id
 from hearth.errors import BadRequest, FieldError, ValidationFailed
-from hearth.schema.auth_options import default_auth_options, merge_options
+from hearth.schema.auth_options import (
+    OptionsFormatError,
+    decode_patch,
+    default_auth_options,
+    merge_options,
+    normalize_options,
+    validate_options,
+)
 from hearth.schema.collection import (
     AUTH,
     AUTH_RULE_NAMES,
@@ -148,14 +155,16 @@ def build_collection(
                 raise _invalid_format()
             new.rules[key] = value
 
-    # auth options
+    # auth options: typed as PocketBase's structs (a wrong JSON type is a format error, null the
+    # zero value), merged over the stored ones, then checked as PocketBase checks them
     if new.type == AUTH:
-        patch = {k: v for k, v in payload.items() if k in new.auth}
-        for key in AUTH_RULE_NAMES:
-            if key in payload and payload[key] is not None and not isinstance(payload[key], str):
-                raise _invalid_format()
-        new.auth = merge_options(new.auth, patch)
-        oauth2_errors = _check_oauth2(new.auth.get("oauth2", {}))
+        try:
+            patch = decode_patch(payload)
+        except OptionsFormatError:
+            raise _invalid_format() from None
+        new.auth = normalize_options(merge_options(new.auth, patch))
+        errors.update(validate_options(new.auth))
+        oauth2_errors = _check_oauth2(new.auth["oauth2"])
         if oauth2_errors:
             errors["oauth2"] = {"providers": oauth2_errors}
 
