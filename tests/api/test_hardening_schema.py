@@ -109,6 +109,7 @@ async def test_names_starting_with_a_digit_work_end_to_end(api: Api) -> None:
         await api.client.get(f"/api/collections/{ref}/records", params={"expand": "rel"}, headers=su)
     )
     assert page["items"][0]["expand"]["rel"]["1f"] == "v2"
+    assert (await api.client.delete(f"/api/collections/{ref}", headers=su)).status_code == 204
 
     # An auth collection: its automatic indexes name the table.
     auth = unique("9x")
@@ -165,6 +166,11 @@ async def test_invalid_names_through_rename_import_and_fields_are_400(api: Api) 
         assert "name" in assert_error(
             await api.client.patch(f"/api/collections/{name}", json={"name": new_name}, headers=su), 400
         )
+    for item in ({"name": "a b", "type": "auth"}, {"name": "ñ", "type": "base", "listRule": "id != ''"}):
+        data = assert_error(
+            await api.client.put("/api/collections/import", json={"collections": [item]}, headers=su), 400
+        )
+        assert data["collections"]["code"] == "validation_collections_import_failure"
     for field in ("ñame", "a b", "1-x"):
         data = assert_error(
             await api.client.post(
@@ -434,3 +440,189 @@ def _nested(depth: int) -> Any:
     for _ in range(depth):
         value = {"a": value}
     return value
+
+
+# ----- import --------------------------------------------------------------------------------
+def _snapshot(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Collections as an export shows them, minus what a save stamps anew."""
+    return {c["name"]: {k: v for k, v in c.items() if k not in ("created", "updated")} for c in items}
+
+
+async def _export(api: Api) -> list[dict[str, Any]]:
+    r = await api.client.get("/api/collections", params={"perPage": 1000}, headers=api.su())
+    items: list[dict[str, Any]] = (await _ok(r))["items"]
+    return items
+
+
+async def test_export_import_round_trip(api: Api) -> None:
+    """The exact JSON `GET /api/collections` answers (system collections, ids, options and all)
+    imports back unchanged, with and without deleteMissing, keeping every record."""
+    su = api.su()
+    target = unique("rt_a")
+    a = await api.create_collection(
+        {
+            "name": target,
+            "type": "base",
+            **OPEN,
+            "fields": [{"name": "t", "type": "text"}, {"name": "j", "type": "json"}],
+            "indexes": [f"CREATE INDEX idx_{target}_t ON {target} (t)"],
+        }
+    )
+    auth = unique("rt_u")
+    await api.create_collection(
+        {
+            "name": auth,
+            "type": "auth",
+            "fields": [{"name": "rel", "type": "relation", "collectionId": a["id"]}],
+            "oauth2": {
+                "enabled": True,
+                "providers": [{"name": "google", "clientId": "c", "clientSecret": "s"}],
+            },
+        }
+    )
+    view = unique("rt_v")
+    await api.create_collection({"name": view, "type": "view", "viewQuery": f"SELECT id, t FROM {target}"})
+    await _ok(await api.client.post(f"/api/collections/{target}/records", json={"t": "keep", "j": {"a": 1}}))
+    before = await _export(api)
+    for delete_missing in (False, True):
+        r = await api.client.put(
+            "/api/collections/import",
+            json={"collections": before, "deleteMissing": delete_missing},
+            headers=su,
+        )
+        assert r.status_code == 204, r.text
+        assert _snapshot(await _export(api)) == _snapshot(before)
+        page = await _ok(await api.client.get(f"/api/collections/{target}/records"))
+        assert [(i["t"], i["j"]) for i in page["items"]] == [("keep", {"a": 1})]
+    # The provider's secret (never exported) survived.
+    stored = api.app.state.hearth.collections.get(auth).auth["oauth2"]["providers"][0]
+    assert stored["clientSecret"] == "s"
+
+
+async def test_import_new_collections_with_ids_and_deleteMissing(api: Api) -> None:
+    su = api.su()
+    first, second = unique("imp"), unique("imp")
+    # Items carry their ids (an export from another instance) and point at each other in any order.
+    items = [
+        {
+            "id": f"id_{first}",
+            "name": first,
+            "type": "base",
+            "listRule": "",
+            "fields": [{"name": "other", "type": "relation", "collectionId": f"id_{second}"}],
+        },
+        {
+            "id": f"id_{second}",
+            "name": second,
+            "type": "auth",
+            "fields": [{"id": "text_keep", "name": "keep", "type": "text"}],
+        },
+    ]
+    r = await api.client.put("/api/collections/import", json={"collections": items}, headers=su)
+    assert r.status_code == 204, r.text
+    got = await _ok(await api.client.get(f"/api/collections/{first}", headers=su))
+    assert got["id"] == f"id_{first}" and got["fields"][1]["collectionId"] == f"id_{second}"
+    await _ok(await api.client.post(f"/api/collections/{first}/records", json={}, headers=su))
+
+    # Without deleteMissing, fields an item leaves out stay (and so does their data) …
+    r = await api.client.put(
+        "/api/collections/import",
+        json={"collections": [{"id": f"id_{second}", "name": second, "type": "auth", "fields": []}]},
+        headers=su,
+    )
+    assert r.status_code == 204, r.text
+    got = await _ok(await api.client.get(f"/api/collections/{second}", headers=su))
+    assert "keep" in [f["name"] for f in got["fields"]]
+    # … with it, they go, and so do collections the import leaves out (never system ones).
+    everything = [c for c in await _export(api) if c["name"] not in (first, second, "_mfas")]
+    r = await api.client.put(
+        "/api/collections/import",
+        json={
+            "collections": [
+                *everything,
+                {"id": f"id_{second}", "name": second, "type": "auth", "fields": []},
+            ],
+            "deleteMissing": True,
+        },
+        headers=su,
+    )
+    assert r.status_code == 204, r.text
+    got = await _ok(await api.client.get(f"/api/collections/{second}", headers=su))
+    assert "keep" not in [f["name"] for f in got["fields"]] and "email" in [f["name"] for f in got["fields"]]
+    names = {c["name"] for c in await _export(api)}
+    assert first not in names and {"_superusers", "users", "_mfas"} <= names
+
+
+async def test_import_of_a_pocketbase_export(api: Api) -> None:
+    """A collection exactly as PocketBase 0.40's `GET /api/collections` shows it."""
+    name = unique("pbexp")
+    pb_item = {
+        "id": f"pbc_{name}",
+        "listRule": "",
+        "viewRule": "",
+        "createRule": None,
+        "updateRule": None,
+        "deleteRule": None,
+        "name": name,
+        "type": "base",
+        "fields": [
+            {
+                "autogeneratePattern": "[a-z0-9]{15}",
+                "hidden": False,
+                "id": "text3208210256",
+                "max": 15,
+                "min": 15,
+                "name": "id",
+                "pattern": "^[a-z0-9]+$",
+                "presentable": False,
+                "primaryKey": True,
+                "required": True,
+                "system": True,
+                "type": "text",
+            },
+            {
+                "hidden": False,
+                "id": "json1326724116",
+                "maxSize": 0,
+                "name": "data",
+                "presentable": False,
+                "required": False,
+                "system": False,
+                "type": "json",
+            },
+        ],
+        "indexes": [],
+        "created": "2026-01-01 00:00:00.000Z",
+        "updated": "2026-01-01 00:00:00.000Z",
+        "system": False,
+    }
+    r = await api.client.put("/api/collections/import", json={"collections": [pb_item]}, headers=api.su())
+    assert r.status_code == 204, r.text
+    got = await _ok(await api.client.get(f"/api/collections/{name}", headers=api.su()))
+    assert got["id"] == f"pbc_{name}" and [f["name"] for f in got["fields"]] == ["id", "data"]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"collections": [{"name": "a b", "type": "base"}]}, '(pbc_2404009634):\n{\n  "name": '),
+        ({"collections": [{"name": "users", "type": "base"}]}, '"users" (_pb_users_auth_)'),
+        (
+            {"collections": [{"name": "x", "type": "base", "fields": [{"name": "a b", "type": "text"}]}]},
+            '"fields"',
+        ),
+        ({"collections": [{"name": "x", "type": "base", "listRule": "nope = 1"}]}, '"listRule"'),
+        ({"collections": [{"name": "x", "type": "base"}], "deleteMissing": "yes"}, None),
+        ({"collections": [{"name": "x", "type": "base"}, 5]}, None),
+        ({"collections": [{"name": ["x"], "type": "base"}]}, None),
+        ({"collections": [{"id": ["x"], "name": "x", "type": "base"}]}, None),
+    ],
+)
+async def test_import_failures_are_clean(api: Api, body: dict[str, Any], expected: str | None) -> None:
+    r = await api.client.put("/api/collections/import", json=body, headers=api.su())
+    data = assert_error(r, 400)
+    if expected is None:
+        assert data == {}
+    else:
+        assert data["collections"]["code"] == "validation_collections_import_failure"
+        assert expected in data["collections"]["message"], data

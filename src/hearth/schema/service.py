@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
+import orjson
+
+from hearth._util.ids import checksum_id
 from hearth.db.base import DatabaseError, Executor, UniqueViolation
-from hearth.errors import BadRequest, FieldError, NotFound, ValidationFailed
+from hearth.errors import ApiError, BadRequest, FieldError, NotFound, ValidationFailed
 from hearth.records.service import RecordService
 from hearth.schema import migrate
 from hearth.schema.collection import Collection
@@ -17,6 +21,7 @@ from hearth.schema.rule_check import check_rule
 CREATE_FAILED = "Failed to create collection."
 UPDATE_FAILED = "Failed to update collection."
 IMPORT_FAILED = "Failed to import collections."
+LOAD_FAILED = "Failed to load the submitted data due to invalid formatting."
 
 log = logging.getLogger("hearth")
 
@@ -111,69 +116,76 @@ class CollectionService:
         await self.records.truncate(c)
 
     async def import_collections(self, payload: Any) -> None:
+        """PocketBase's import: each item updates the collection with its id (its name when it
+        has no id) or creates it; with deleteMissing, non-system collections not imported are
+        deleted first and non-system fields not imported are dropped. All or nothing."""
         if not isinstance(payload, dict):
-            raise BadRequest("Failed to load the submitted data due to invalid formatting.")
+            raise BadRequest(LOAD_FAILED)
         items = payload.get("collections")
-        delete_missing = bool(payload.get("deleteMissing", False))
+        if not isinstance(payload.get("deleteMissing"), bool | None):
+            raise BadRequest(LOAD_FAILED)
+        delete_missing = bool(payload.get("deleteMissing"))
         if not isinstance(items, list):
             if items is None:
                 raise BadRequest(
                     IMPORT_FAILED, {"collections": FieldError("validation_required", "Cannot be blank.")}
                 )
-            raise BadRequest("Failed to load the submitted data due to invalid formatting.")
+            raise BadRequest(LOAD_FAILED)
         if not items:
             raise BadRequest(
                 IMPORT_FAILED, {"collections": FieldError("validation_required", "Cannot be blank.")}
             )
+        if not all(isinstance(item, dict) for item in items):
+            raise BadRequest(LOAD_FAILED)
 
-        # Validate against a staged view of the schema: imported collections may reference
-        # each other in any order.
-        staged: dict[str, Collection] = {}
-        existing_by_key = {k: c for c in self.repo.all() for k in (c.id, c.name.lower())}
-
-        def lookup(key: str) -> Collection | None:
-            return (
-                staged.get(key)
-                or staged.get(key.lower())
-                or existing_by_key.get(key)
-                or existing_by_key.get(key.lower())
-            )
-
-        plans: list[tuple[Collection | None, Collection]] = []
+        existing = self.repo.all()
+        by_id = {c.id: c for c in existing}
+        by_name = {c.name.lower(): c for c in existing}
+        olds: list[Collection | None] = []
         for item in items:
-            if not isinstance(item, dict):
-                raise BadRequest("Failed to load the submitted data due to invalid formatting.")
-            old = None
-            if item.get("id"):
-                old = existing_by_key.get(str(item["id"]))
-            if old is None and item.get("name"):
-                old = existing_by_key.get(str(item["name"]).lower())
-            placeholder = Collection(id=str(item.get("id") or ""), name=str(item.get("name") or ""))
-            if placeholder.id:
-                staged[placeholder.id] = placeholder
-            plans.append((old, placeholder))
+            key = item.get("id") or item.get("name")
+            olds.append(
+                (by_id.get(key) or by_name.get(key.lower())) if isinstance(key, str) and key else None
+            )
+        matched = {old.id for old in olds if old is not None}
+        to_delete = [c for c in existing if delete_missing and c.id not in matched and not c.system]
+
+        # The schema as it will be, item by item: survivors of the deletion, replaced by their
+        # imported version once built. New items with an id are known by it from the start, so
+        # relations between imported collections resolve in any order.
+        current: dict[str, Collection] = {c.id: c for c in existing if c not in to_delete}
+        pending: dict[str, Collection] = {}
+        for item, old in zip(items, olds, strict=True):
+            cid = item.get("id")
+            if old is None and isinstance(cid, str) and cid:
+                pending[cid] = Collection(id=cid, name=str(item.get("name") or ""))
+
+        def staged(own: str) -> tuple[Callable[[str], Collection | None], Callable[[], list[Collection]]]:
+            def lookup(key: str) -> Collection | None:
+                lowered = key.lower()
+                for c in current.values():
+                    if c.id == key or c.name.lower() == lowered:
+                        return c
+                found = pending.get(key)
+                return found if found is not None and found.id != own else None
+
+            return lookup, lambda: list(current.values())
+
         built: list[tuple[Collection | None, Collection]] = []
-        for (old, _), item in zip(plans, items, strict=True):
+        for item, old in zip(items, olds, strict=True):
+            if old is not None:
+                item = _with_kept_fields(item, old, delete_missing)
+            own = str(item.get("id") or "")
+            lookup, others = staged(own)
             try:
-                new = build_collection(item, old, lookup, check_rule)
+                new = build_collection(item, old, lookup, check_rule, others)
             except ValidationFailed as exc:
-                name = item.get("name", "")
-                raise BadRequest(
-                    IMPORT_FAILED,
-                    {
-                        "collections": FieldError(
-                            "validation_collections_import_failure",
-                            f'Data validations failed for collection "{name}" ({item.get("id", "")}): {exc.errors}',
-                        )
-                    },
-                ) from exc
-            staged[new.id] = new
-            staged[new.name.lower()] = new
+                raise _import_failure(item, old, exc.errors) from exc
+            pending.pop(new.id, None)
+            current[new.id] = new
             built.append((old, new))
-        keep = {new.id for _, new in built}
-        to_delete = (
-            [c for c in self.repo.all() if c.id not in keep and not c.system] if delete_missing else []
-        )
+        # Views last: their queries read the other tables.
+        built.sort(key=lambda pair: pair[1].is_view)
 
         async def apply(tx: Executor) -> None:
             d = self.repo.db.dialect
@@ -182,10 +194,10 @@ class CollectionService:
                 await self.repo.delete_row(tx, c)
             for old, new in built:
                 if old is None:
-                    await migrate.create_collection_table(tx, d, new, self.repo.all)
+                    await migrate.create_collection_table(tx, d, new, lambda: list(current.values()))
                     await self.repo.save_row(tx, new, insert=True)
                 else:
-                    await migrate.migrate_collection_table(tx, d, old, new, self.repo.all)
+                    await migrate.migrate_collection_table(tx, d, old, new, lambda: list(current.values()))
                     await self.repo.save_row(tx, new, insert=False)
 
         try:
@@ -193,5 +205,76 @@ class CollectionService:
         except ValidationFailed as exc:
             raise BadRequest(
                 IMPORT_FAILED,
-                {"collections": FieldError("validation_collections_import_failure", str(exc.errors))},
+                {"collections": FieldError("validation_collections_import_failure", _describe(exc.errors))},
             ) from exc
+        except (UniqueViolation, DatabaseError) as exc:
+            # The engine refused a change (a name its namespace holds, existing records breaking a
+            # new unique index, …): everything is rolled back.
+            log.warning("collections import failed: %s", exc)
+            raise BadRequest(
+                IMPORT_FAILED,
+                {
+                    "collections": FieldError(
+                        "validation_collections_import_failure",
+                        "Failed to import the collections configuration.",
+                    )
+                },
+            ) from exc
+
+
+def _with_kept_fields(item: dict[str, Any], old: Collection, delete_missing: bool) -> dict[str, Any]:
+    """An import item's fields merged with the existing ones, as PocketBase merges them: an
+    item field named like an existing field of the same type takes its id (so its column and
+    data stay), and existing fields the item leaves out are kept — system fields always, the
+    others unless deleteMissing (which also clears the fields of an item that lists none)."""
+    raw = item.get("fields")
+    if raw is None and not delete_missing:
+        return item
+    fields = [dict(f) if isinstance(f, dict) else f for f in raw] if isinstance(raw, list) else []
+    listed_ids = {f.get("id") for f in fields if isinstance(f, dict) and f.get("id")}
+    for f in old.fields:
+        if f.id in listed_ids:
+            continue
+        twin = next((r for r in fields if isinstance(r, dict) and r.get("name") == f.name), None)
+        if twin is not None:
+            if twin.get("type") == f.type:
+                twin["id"] = f.id
+            continue
+        if f.system or not delete_missing:
+            fields.append(f.to_dict())
+    return {**item, "fields": fields}
+
+
+def _import_failure(item: dict[str, Any], old: Collection | None, errors: dict[str, Any]) -> BadRequest:
+    raw_name, raw_id, raw_type = item.get("name"), item.get("id"), item.get("type")
+    name = raw_name if isinstance(raw_name, str) else ""
+    if old is not None:
+        name, cid = name or old.name, old.id
+    elif isinstance(raw_id, str) and raw_id:
+        cid = raw_id
+    else:
+        # PocketBase names the id it would have generated.
+        cid = checksum_id("pbc_", (raw_type if isinstance(raw_type, str) and raw_type else "base") + name)
+    return BadRequest(
+        IMPORT_FAILED,
+        {
+            "collections": FieldError(
+                "validation_collections_import_failure",
+                f'Data validations failed for collection "{name}" ({cid}):\n{_describe(errors)}',
+            )
+        },
+    )
+
+
+def _describe(errors: dict[str, Any]) -> str:
+    """Field errors as PocketBase prints them in an import failure: indented JSON of messages."""
+    data = ApiError("", errors).envelope()["data"]
+
+    def messages(node: Any) -> Any:
+        if isinstance(node, dict):
+            if isinstance(node.get("code"), str) and isinstance(node.get("message"), str):
+                return node["message"]
+            return {k: messages(v) for k, v in node.items()}
+        return node
+
+    return orjson.dumps(messages(data), option=orjson.OPT_INDENT_2).decode()
