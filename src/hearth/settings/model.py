@@ -89,6 +89,13 @@ def merge(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
             continue
         if isinstance(out[key], dict) and isinstance(value, dict):
             out[key] = merge(out[key], value)
+        elif isinstance(value, list) and out[key] and isinstance(out[key][0], dict):
+            # A list of objects (rate limit rules): each keeps only the keys PocketBase's struct
+            # has, as Go's decoding does, so no unknown (and arbitrarily nested) value is copied.
+            known = out[key][0].keys()
+            out[key] = [
+                {k: v for k, v in x.items() if k in known} if isinstance(x, dict) else x for x in value
+            ]
         else:
             out[key] = copy.deepcopy(value)
     return out
@@ -116,7 +123,10 @@ def _type_ok(value: Any, default: Any) -> bool:
     if isinstance(default, str):
         return isinstance(value, str)
     if isinstance(default, list):
-        return isinstance(value, list)
+        # Lists of strings (proxy headers, IPs); lists of objects are checked by their owner.
+        return isinstance(value, list) and all(
+            v is None or isinstance(v, dict if default else str) for v in value
+        )
     if isinstance(default, dict):
         return isinstance(value, dict)
     return True
