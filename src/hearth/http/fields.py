@@ -81,22 +81,34 @@ def excerpt(value: Any, max_len: int, ellipsis: bool) -> Any:
 
 
 def project(data: Any, tree: Tree | None) -> Any:
+    """`data` with only the keys `tree` names. Built without recursion: `fields=` may name a
+    path as deep as a json field's value goes."""
     if tree is None:
         return data
-    if isinstance(data, list):
-        return [project(item, tree) for item in data]
-    if not isinstance(data, dict):
-        return data
-    out: dict[str, Any] = {}
-    star = tree.get("*")
-    for key, value in data.items():
-        spec = tree.get(key, star)
-        if spec is None:
+    holder: list[Any] = [None]
+    stack: list[tuple[Any, Tree, Any, Any]] = [(data, tree, holder, 0)]
+    while stack:
+        node, spec, parent, key = stack.pop()
+        if isinstance(node, list):
+            items: list[Any] = [None] * len(node)
+            parent[key] = items
+            stack.extend((item, spec, items, i) for i, item in enumerate(node))
             continue
-        if spec is True:
-            out[key] = value
-        elif isinstance(spec, tuple):
-            out[key] = excerpt(value, spec[1], spec[2])
-        else:
-            out[key] = project(value, spec)
-    return out
+        if not isinstance(node, dict):
+            parent[key] = node
+            continue
+        out: dict[str, Any] = {}
+        parent[key] = out
+        star = spec.get("*")
+        for name, value in node.items():
+            sub = spec.get(name, star)
+            if sub is None:
+                continue
+            if sub is True:
+                out[name] = value
+            elif isinstance(sub, tuple):
+                out[name] = excerpt(value, sub[1], sub[2])
+            else:
+                out[name] = None  # filled from the stack, in this key's place
+                stack.append((value, sub, out, name))
+    return holder[0]

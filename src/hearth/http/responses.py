@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from starlette.responses import Response
 
+from hearth._util import deepjson
 from hearth.errors import ApiError
 
 
@@ -14,7 +14,7 @@ class JSONResponse(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
+        return deepjson.dumps(content)  # a json field may nest deeper than orjson encodes
 
 
 def json(content: Any, status: int = 200) -> Response:

@@ -20,9 +20,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
-from hearth._util import times
+from hearth._util import deepjson, times
 from hearth._util.ids import random_string
 from hearth.auth import tokens
 from hearth.mail import layout
@@ -85,7 +83,7 @@ def _go_float(value: float) -> str:
 def field_string(field_type: str, value: Any) -> str:
     """A record value as PocketBase's `record.GetString` gives it (cast.ToString)."""
     if field_type == "json":  # the stored JSON text ("null" when empty)
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+        return deepjson.dumps(value, sort_keys=True).decode()  # may nest past orjson's 255
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from hearth._util import deepjson
 from hearth._util.times import format_datetime
 from hearth.filter.values import NUMERIC, TEXT_AFFINITY, go_string, lower_ascii, to_sqlite
 from hearth.rules.context import RequestInfo
@@ -117,6 +118,13 @@ MACROS = _macro_values()
 NUMBER_MACROS = {"@second", "@minute", "@hour", "@day", "@month", "@weekday", "@year"}
 
 
+def _bindable(value: Any) -> Any:
+    """A request value as SQL receives it: objects and arrays as their JSON text (what
+    filter.values.to_sqlite makes of them), encoded here because they may nest deeper than
+    orjson encodes (a json field of the auth record, a request body)."""
+    return deepjson.dumps(value).decode() if isinstance(value, dict | list) else value
+
+
 def _auth_getter(name: str) -> Getter:
     def get(info: RequestInfo) -> Any:
         auth = info.auth
@@ -126,17 +134,16 @@ def _auth_getter(name: str) -> Getter:
             return auth.collection.id if auth.collection else ""
         if name == "collectionName":
             return auth.collection.name if auth.collection else ""
-        return auth.record.get(name)
+        return _bindable(auth.record.get(name))
 
     return get
 
 
 def _mapping_getter(attr: str, key: str) -> Getter:
     def get(info: RequestInfo) -> Any:
-        value = getattr(info, attr).get(key)
-        if isinstance(value, list):
-            raise Unsupported("multi-valued request value")
-        return value
+        # An array is compared as its JSON text, as PocketBase binds it (`@request.body.j =
+        # '[1,2]'`). Raising here, when the request runs, used to be a 500.
+        return _bindable(getattr(info, attr).get(key))
 
     return get
 
@@ -493,7 +500,7 @@ class Resolver:
             return self._changed(whole, key)
         if modifier == "lower":
             # PocketBase lowers the value's text form (Go's cast.ToString), ASCII letters only.
-            return ValueRef(lambda i: lower_ascii(go_string(to_sqlite(i.body.get(key)))), TEXT)
+            return ValueRef(lambda i: lower_ascii(go_string(to_sqlite(_bindable(i.body.get(key))))), TEXT)
         if modifier == "each":
             return self._body_each(whole, key)
         raise Unsupported(whole)
@@ -507,7 +514,9 @@ class Resolver:
         def items(i: RequestInfo) -> str:
             v = i.body.get(key)
             values = [] if v is None else v if isinstance(v, list) else [v]
-            return orjson.dumps(values).decode()
+            # A nested item can match nothing: its JSON text keeps the array flat, so the SQL's
+            # JSON functions never meet a nesting they refuse.
+            return orjson.dumps([_bindable(x) for x in values]).decode()
 
         hop = J.Hop(J.PARAM_EACH, f"body_each:{key}", getter=items, multi=f.storage == JSON)
         return self._value([hop], _itself, TEXT, None)
@@ -526,7 +535,7 @@ class Resolver:
         def value(i: RequestInfo) -> Any:
             prepared = f.prepare(i.body.get(key))
             if f.storage == JSON:
-                return orjson.dumps(prepared).decode()
+                return deepjson.dumps(prepared).decode()
             if f.storage == TEXT:
                 return "" if prepared is None else str(prepared)
             return prepared

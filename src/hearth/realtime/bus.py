@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from hearth._util import deepjson
 from hearth.db.base import Database
 from hearth.sql import system
 
@@ -64,7 +65,7 @@ class Bus:
         """An event for every process (`target` ""), or for the one holding client `target`."""
         d = self.db.dialect
         await self.db.execute(
-            system.insert_rt_event(d), (target, orjson.dumps(payload).decode(), int(time.time()))
+            system.insert_rt_event(d), (target, deepjson.dumps(payload).decode(), int(time.time()))
         )
         self.db.bump_generation()
         self._wake.set()

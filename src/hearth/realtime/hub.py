@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 
+from hearth._util import deepjson
 from hearth._util.ids import random_string
 from hearth._util.tasks import BackgroundTasks
 from hearth.errors import ApiError, BadRequest, Forbidden, NotFound
@@ -41,7 +42,7 @@ STALE_SECONDS = 120  # a client no process vouched for this long belonged to a d
 
 def sse(client_id: str, event: str, data: Any) -> bytes:
     """One server-sent event, as PocketBase writes them."""
-    payload = data if isinstance(data, bytes) else orjson.dumps(data)
+    payload = data if isinstance(data, bytes) else deepjson.dumps(data)  # records may nest deep
     return b"id:" + client_id.encode() + b"\nevent:" + event.encode() + b"\ndata:" + payload + b"\n\n"
 
 

@@ -12,6 +12,8 @@ from urllib.parse import parse_qs
 
 import orjson
 
+from hearth._util import deepjson
+
 MAX_SUBSCRIPTIONS = 1000
 MAX_LENGTH = 2500
 
@@ -36,7 +38,7 @@ class Subscription:
 def _strings(value: object) -> dict[str, str]:
     if not isinstance(value, dict):
         return {}
-    return {str(k): v if isinstance(v, str) else orjson.dumps(v).decode() for k, v in value.items()}
+    return {str(k): v if isinstance(v, str) else deepjson.dumps(v).decode() for k, v in value.items()}
 
 
 def parse(raw: str) -> Subscription:

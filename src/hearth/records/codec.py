@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
-
+from hearth._util import deepjson
 from hearth.db.base import Row
 from hearth.schema.collection import Collection
 from hearth.schema.fields.base import JSON, Field
@@ -45,7 +44,7 @@ class RecordCodec:
             v = f.to_db(values.get(name, f.zero()))
             if f.storage == JSON:
                 # Keys sorted, as PocketBase (Go maps) stores JSON objects; text comparisons see it.
-                v = None if v is None else orjson.dumps(v, option=orjson.OPT_SORT_KEYS).decode()
+                v = None if v is None else deepjson.dumps(v, sort_keys=True).decode()
             out.append(v)
         return out
 

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from hearth._util import times
+from hearth._util import deepjson, times
 from hearth.auth import passwords
 from hearth.db.base import Database, Executor, UniqueViolation
 from hearth.errors import BadRequest, FieldError, Forbidden, NotFound
@@ -358,7 +358,8 @@ class RecordService:
         if values.get("id") != old.get("id"):
             errors["id"] = FieldError("validation_pk_change", "The record primary key cannot be changed.")
             values["id"] = old["id"]
-        changed = {name for name in values if values[name] != old.get(name)}
+        # deepjson.equal: a json field may nest deeper than `!=` can recurse.
+        changed = {name for name in values if not deepjson.equal(values[name], old.get(name))}
         if c.is_auth:
             await self._auth_update_checks(c, body, values, old, row, auth, errors, changed)
         if c.is_superusers:

@@ -6,11 +6,15 @@ from typing import Any, ClassVar
 
 import orjson
 
+from hearth._util import deepjson
 from hearth.errors import FieldError
 from hearth.schema.fields.base import JSON, MAX_SAFE_INT, Field, json_number, opt_int
 from hearth.schema.fields.text import check_range
 
 DEFAULT_MAX_SIZE = 1 << 20  # bytes, when maxSize is 0
+# Deepest nesting a value may have: SQLite's JSON functions (which filters on the field use)
+# stop at 1000 levels. PocketBase itself stops at its JSON decoder's 10000.
+MAX_DEPTH = 1000
 _JSON_START = frozenset('0123456789-"[{')
 
 
@@ -22,14 +26,26 @@ def _loads(text: str | bytes) -> tuple[bool, Any]:
 
 
 def _normalize(value: Any) -> Any:
-    """Integral floats as ints, recursively (Go re-encodes decoded numbers as `3`, not `3.0`)."""
-    if isinstance(value, float):
-        return json_number(value)
-    if isinstance(value, list):
-        return [_normalize(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _normalize(v) for k, v in value.items()}
-    return value
+    """Integral floats as ints, at every level (Go re-encodes decoded numbers as `3`, not `3.0`).
+
+    A copy, built without recursion: the value is request data and may nest ~1000 levels."""
+    holder: list[Any] = [None]
+    stack: list[tuple[Any, Any, Any]] = [(value, holder, 0)]
+    while stack:
+        node, parent, key = stack.pop()
+        if isinstance(node, float):
+            parent[key] = json_number(node)
+        elif isinstance(node, list):
+            items: list[Any] = [None] * len(node)
+            parent[key] = items
+            stack.extend((v, items, i) for i, v in enumerate(node))
+        elif isinstance(node, dict):
+            members = dict.fromkeys(node)  # keeps the key order
+            parent[key] = members
+            stack.extend((v, members, k) for k, v in node.items())
+        else:
+            parent[key] = node
+    return holder[0]
 
 
 class JSONField(Field):
@@ -79,11 +95,17 @@ class JSONField(Field):
 
     def encoded_size(self, value: Any) -> int:
         try:
-            return len(orjson.dumps(value))
+            return len(deepjson.dumps(value))
         except TypeError:
             return 0
 
     def validate(self, value: Any) -> FieldError | None:
+        if deepjson.depth(value, MAX_DEPTH) > MAX_DEPTH:
+            return FieldError(
+                "validation_json_depth_limit",
+                f"The maximum allowed JSON nesting depth is {MAX_DEPTH}.",
+                {"maxDepth": MAX_DEPTH},
+            )
         limit = self.max_size
         if self.encoded_size(value) > limit:
             return FieldError(
