@@ -344,8 +344,11 @@ async def test_pocketbase_stored_option_forms_are_tolerated(api: Api, name: str)
             else {"identity": "admin@example.com", "password": "adminpass123"}
         )
         await _ok(await api.client.post(f"/api/collections/{name}/auth-with-password", json=who))
-        # Saved again through the API, the options come back whole.
+        # Saved again through the API, the options come back whole; null providers are none.
         await _ok(await api.client.patch(f"/api/collections/{name}", json={}, headers=su))
+        body = {"oauth2": {"providers": None}}
+        got = await _ok(await api.client.patch(f"/api/collections/{name}", json=body, headers=su))
+        assert got["oauth2"]["providers"] == []
     finally:
         await _store_raw(api, name, lambda _: original)
 
