@@ -579,15 +579,41 @@ class RecordService:
         self, c: Collection, values: list[dict[str, Any]], info: RequestInfo, expand_text: str = ""
     ) -> list[dict[str, Any]]:
         """Records as the API shows them to this requester, with `?expand=` applied."""
-        if not expand_text:
-            return [self.to_api(c, v, info.auth) for v in values]
         return await expand_records(self, c, values, expand_text, info)
 
-    def to_api(self, c: Collection, values: dict[str, Any], auth: AuthState) -> dict[str, Any]:
-        show_hidden = auth.is_superuser
-        show_email = True
-        if c.is_auth and not show_hidden:
-            show_email = bool(values.get("emailVisibility")) or (
-                auth.collection is not None and auth.collection.id == c.id and auth.id == values.get("id")
-            )
-        return self.codec(c).to_api(values, show_hidden=show_hidden, show_email=show_email)
+    async def present(
+        self, c: Collection, values: list[dict[str, Any]], auth: AuthState
+    ) -> list[dict[str, Any]]:
+        """Records as this requester may see them, without expansions. Every response that holds
+        records is built here (through `RecordCodec.to_api`, which never emits secret columns):
+        hidden fields for superusers only; an auth record's e-mail when it is visible, when the
+        requester is that record, a superuser, or passes the collection's manageRule."""
+        codec = self.codec(c)
+        if auth.is_superuser:
+            return [codec.to_api(v, show_hidden=True) for v in values]
+        if not c.is_auth:
+            return [codec.to_api(v) for v in values]
+        own = auth.id if auth.collection is not None and auth.collection.id == c.id else None
+        shown = {v.get("id") for v in values if v.get("emailVisibility") or (own and v.get("id") == own)}
+        shown |= await self._managed_ids(c, [v for v in values if v.get("id") not in shown], auth)
+        return [codec.to_api(v, show_email=v.get("id") in shown) for v in values]
+
+    async def _managed_ids(self, c: Collection, values: list[dict[str, Any]], auth: AuthState) -> set[Any]:
+        """Which of these auth records the (authenticated) requester may manage (manageRule)."""
+        rule = c.auth.get("manageRule")
+        if not values or auth.record is None or rule is None:
+            return set()
+        ids = [str(v.get("id")) for v in values]
+        info = RequestInfo(auth=auth)
+        try:
+            con = enforce.constraint(self.db.dialect, c, rule, info)
+        except Forbidden:
+            return set()
+        if con.deny:
+            return set()
+        if con.condition is None:
+            return set(ids)
+        codec = self.codec(c)
+        sql = codec.sql.with_ids(len(ids), con.condition.render(self.db.dialect, len(ids) + 1))
+        rows = await self.db.fetch_all(sql, (*ids, *con.params(info)))
+        return {codec.values_from_row(r)["id"] for r in rows}
