@@ -446,6 +446,109 @@ async def test_hidden_fields_are_shown_to_superusers_only(api: Api) -> None:
         assert r.status_code == 400, r.text
 
 
+async def test_hidden_fields_take_values_from_superusers_only(api: Api) -> None:
+    """PocketBase drops a non-superuser's values for hidden fields (required ones then fail)."""
+    w = await build(api)
+    posts = f"/api/collections/{w.posts}/records"
+    ann = {"Authorization": w.tokens["ann"]}
+    r = await api.client.post(posts, json={"title": "g", "hid": "guest-wrote"})
+    assert r.status_code == 200, r.text
+    pid = r.json()["id"]
+    r = await api.client.patch(f"{posts}/{pid}", json={"hid": "ann-wrote", "hid+": "x"}, headers=ann)
+    assert r.status_code == 200, r.text
+    assert (await api.client.get(f"{posts}/{pid}", headers=api.su())).json()["hid"] == ""
+    r = await api.client.patch(f"{posts}/{pid}", json={"hid": "admin-wrote"}, headers=api.su())
+    assert (await api.client.get(f"{posts}/{pid}", headers=api.su())).json()["hid"] == "admin-wrote"
+    # A multipart body is no different.
+    r = await api.client.post(posts, data={"title": "m", "hid": "form"})
+    assert r.status_code == 200, r.text
+    assert (await api.client.get(f"{posts}/{r.json()['id']}", headers=api.su())).json()["hid"] == ""
+    # A required hidden field cannot be filled by a guest at all.
+    coll = await api.create_collection(
+        {
+            "name": unique("req"),
+            "type": "base",
+            **OPEN,
+            "fields": [{"name": "code", "type": "text", "hidden": True, "required": True}],
+        }
+    )
+    r = await api.client.post(f"/api/collections/{coll['name']}/records", json={"code": "x"})
+    assert r.status_code == 400, r.text
+    assert r.json()["data"] == {"code": {"code": "validation_required", "message": "Cannot be blank."}}
+
+
+async def test_token_key_is_set_by_superusers_only(api: Api) -> None:
+    w = await build(api)
+    people = f"/api/collections/{w.people}"
+    ann = {"Authorization": w.tokens["ann"]}
+    chosen = "k" * 50
+    # A user choosing its own tokenKey is ignored (its token stays valid).
+    r = await api.client.patch(f"{people}/records/{w.ids['ann']}", json={"tokenKey": chosen}, headers=ann)
+    assert r.status_code == 200, r.text
+    assert (await api.client.post(f"{people}/auth-refresh", headers=ann)).status_code == 200
+    # So is a guest signing up with one.
+    email = f"t{secrets.token_hex(3)}@example.com"
+    r = await api.client.post(
+        f"{people}/records", json={"email": email, "password": PW, "passwordConfirm": PW, "tokenKey": chosen}
+    )
+    assert r.status_code == 200, r.text
+    r = await api.client.get(
+        f"{people}/records", params={"filter": f"tokenKey = '{chosen}'"}, headers=api.su()
+    )
+    assert r.json()["totalItems"] == 0
+    # A superuser may set one: every token of the record is revoked by it.
+    r = await api.client.patch(
+        f"{people}/records/{w.ids['ann']}", json={"tokenKey": chosen}, headers=api.su()
+    )
+    assert r.status_code == 200, r.text
+    assert "tokenKey" not in r.json()
+    assert (await api.client.post(f"{people}/auth-refresh", headers=ann)).status_code == 401
+    r = await api.client.get(
+        f"{people}/records", params={"filter": f"tokenKey = '{chosen}'"}, headers=api.su()
+    )
+    assert r.json()["totalItems"] == 1
+
+
+async def test_auth_system_fields_stay_hidden_and_system(api: Api) -> None:
+    """PocketBase keeps password and tokenKey hidden (and email visible) whatever a definition says."""
+    r = await api.client.post(
+        "/api/collections",
+        json={
+            "name": unique("unhid"),
+            "type": "auth",
+            **OPEN,
+            "fields": [
+                {"name": "tokenKey", "type": "text", "hidden": False},
+                {"name": "password", "type": "password", "hidden": False, "min": 10},
+                {"name": "email", "type": "email", "hidden": True},
+            ],
+        },
+        headers=api.su(),
+    )
+    assert r.status_code == 200, r.text
+    coll = r.json()
+    flags = {f["name"]: (f["hidden"], f["system"]) for f in coll["fields"]}
+    assert flags["tokenKey"] == (True, True) and flags["password"] == (True, True)
+    assert flags["email"] == (False, True)
+    assert next(f for f in coll["fields"] if f["name"] == "password")["min"] == 10
+    fields = [{**f, "hidden": False} if f["name"] in ("tokenKey", "password") else f for f in coll["fields"]]
+    r = await api.client.patch(f"/api/collections/{coll['name']}", json={"fields": fields}, headers=api.su())
+    assert r.status_code == 200, r.text
+    assert all(f["hidden"] for f in r.json()["fields"] if f["name"] in ("tokenKey", "password"))
+    r = await api.client.post(
+        f"/api/collections/{coll['name']}/records",
+        json={
+            "email": f"h{secrets.token_hex(3)}@example.com",
+            "password": "Long-enough-1",
+            "passwordConfirm": "Long-enough-1",
+        },
+    )
+    assert r.status_code == 200, r.text
+    assert "tokenKey" not in r.json()
+    r = await api.client.get(f"/api/collections/{coll['name']}/records", params={"filter": "tokenKey != ''"})
+    assert r.status_code == 400, r.text
+
+
 async def test_password_fields_answer_blank(api: Api) -> None:
     """Password fields other than an auth record's own are answered as "" (never their hash)."""
     coll = await api.create_collection(

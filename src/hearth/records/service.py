@@ -22,7 +22,9 @@ from hearth.records.expand import expand as expand_records
 from hearth.rules import enforce
 from hearth.rules.context import AuthState, RequestInfo
 from hearth.schema.collection import Collection
+from hearth.schema.fields.base import Field
 from hearth.schema.repository import CollectionRepository
+from hearth.schema.secrets import PASSWORD, TOKEN_KEY, new_token_key
 from hearth.sql import system
 
 DEFAULT_PER_PAGE = 30
@@ -60,6 +62,15 @@ def _check_password_confirm(body: dict[str, Any], errors: dict[str, Any]) -> Non
         errors["passwordConfirm"] = FieldError("validation_required", "Cannot be blank.")
     elif confirm != body.get("password"):
         errors["passwordConfirm"] = FieldError("validation_values_mismatch", "Values don't match.")
+
+
+def _may_write(c: Collection, f: Field, auth: AuthState) -> bool:
+    """Hidden fields (an auth record's tokenKey included) take values from superusers only;
+    anyone else's are ignored, as PocketBase ignores them. An auth record's password is hidden but
+    set by its user."""
+    if c.is_auth and f.name in (PASSWORD, TOKEN_KEY):
+        return f.name == PASSWORD or auth.is_superuser
+    return not f.hidden or auth.is_superuser
 
 
 def _not_unique() -> FieldError:
@@ -284,7 +295,7 @@ class RecordService:
         values = {f.name: f.zero() for f in c.fields}
         errors: dict[str, Any] = {}
         for a in assignments(c, body):
-            if a.field.type == "autodate":
+            if a.field.type == "autodate" or not _may_write(c, a.field, auth):
                 continue
             name = a.field.name
             values[name] = (
@@ -345,7 +356,7 @@ class RecordService:
         errors: dict[str, Any] = {}
         for a in assignments(c, body):
             f = a.field
-            if f.type == "autodate":
+            if f.type == "autodate" or not _may_write(c, f, auth):
                 continue
             values[f.name] = (
                 f.apply_modifier(values[f.name], a.modifier, a.raw) if a.modifier else f.prepare(a.raw)
@@ -533,7 +544,7 @@ class RecordService:
             c.auth.get("manageRule"), RequestInfo(auth=auth)
         ):
             errors["verified"] = FieldError("validation_values_mismatch", "Values don't match.")
-        values["tokenKey"] = values.get("tokenKey") or c.field_map["tokenKey"].generate()  # type: ignore[attr-defined]
+        values["tokenKey"] = values.get("tokenKey") or new_token_key(c)
 
     async def _auth_update_checks(
         self,
@@ -571,7 +582,7 @@ class RecordService:
             changed.discard("password")
         if "password" in changed or "email" in changed:
             # A new password or e-mail revokes every token of the record.
-            values["tokenKey"] = c.field_map["tokenKey"].generate()  # type: ignore[attr-defined]
+            values["tokenKey"] = new_token_key(c)
             changed.add("tokenKey")
 
     # ----- output -------------------------------------------------------------------------

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from hearth._util.ids import random_string
+
 if TYPE_CHECKING:
     from hearth.schema.collection import Collection
     from hearth.schema.fields.base import Field
 
 TOKEN_KEY = "tokenKey"
 PASSWORD = "password"
+TOKEN_KEY_LENGTH = 50
 
 
 def is_password(f: Field) -> bool:
@@ -42,3 +45,12 @@ def raw_never_shown(c: Collection) -> frozenset[str]:
     """Columns whose stored value no response may carry as it is: the secret columns and every
     password field (answered as "" at most)."""
     return secret_columns(c) | {f.name for f in c.fields if is_password(f)}
+
+
+def new_token_key(c: Collection) -> str:
+    """A fresh tokenKey for a record of auth collection `c`: from the field's autogeneratePattern,
+    or 50 random characters when the pattern gives nothing (as PocketBase refreshes it)."""
+    f = c.field_map.get(TOKEN_KEY)
+    generate = getattr(f, "generate", None)
+    generated = generate() if generate is not None else None
+    return generated or random_string(TOKEN_KEY_LENGTH)
