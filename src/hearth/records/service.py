@@ -23,6 +23,7 @@ from hearth.rules import enforce
 from hearth.rules.context import AuthState, RequestInfo
 from hearth.schema.collection import Collection
 from hearth.schema.fields.base import Field
+from hearth.schema.fields.file import FileField
 from hearth.schema.repository import CollectionRepository
 from hearth.schema.secrets import PASSWORD, TOKEN_KEY, new_token_key
 from hearth.sql import system
@@ -369,7 +370,7 @@ class RecordService:
             await self._auth_update_checks(c, body, values, old, row, auth, errors, changed)
         if c.is_superusers:
             values["verified"] = True
-        self._validate(c, values, errors, changed=changed)
+        self._validate(c, values, errors, changed=changed, old=old)
         await self._check_relations(c, values, errors, changed=changed, ex=ex)
         if errors:
             raise BadRequest(UPDATE_FAILED, errors)
@@ -469,14 +470,24 @@ class RecordService:
 
     # ----- helpers ------------------------------------------------------------------------
     def _validate(
-        self, c: Collection, values: dict[str, Any], errors: dict[str, Any], changed: set[str] | None
+        self,
+        c: Collection,
+        values: dict[str, Any],
+        errors: dict[str, Any],
+        changed: set[str] | None,
+        old: dict[str, Any] | None = None,
     ) -> None:
+        """`old`: the stored values on update (None on create)."""
         for f in c.fields:
             if f.name in errors:
                 continue
             if getattr(f, "is_password", False) and changed is not None and f.name not in changed:
                 continue  # the stored hash stays; only a new password is checked
-            err = f.validate(values.get(f.name))
+            if isinstance(f, FileField):
+                # Only names the record already holds in the field may stay; no upload adds any.
+                err = f.validate(values.get(f.name), f.values_of(old.get(f.name)) if old else ())
+            else:
+                err = f.validate(values.get(f.name))
             if err is not None:
                 errors[f.name] = err
 
