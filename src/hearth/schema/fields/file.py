@@ -2,7 +2,8 @@
 
 A submitted value may keep or drop the names the record already holds in the field; any other name
 would have to be a file uploaded with the request, and until file storage exists every such name
-is PocketBase's `validation_invalid_file`.
+is PocketBase's `validation_invalid_file`. Uploaded files themselves are refused with 400 wherever
+they arrive (`uploads_refused`, from hearth.http.body and the batch) rather than dropped.
 """
 
 from __future__ import annotations
@@ -13,12 +14,26 @@ from typing import Any, ClassVar
 
 import orjson
 
-from hearth.errors import FieldError
+from hearth.errors import BadRequest, FieldError
 from hearth.schema.fields.base import MAX_SAFE_INT, FieldErrors, cast_str, opt_int, opt_str_list
 from hearth.schema.fields.select import MultiValueField
 from hearth.schema.fields.text import check_range
 
 DEFAULT_MAX_SIZE = 5 << 20  # bytes per file, when maxSize is 0
+UPLOADS_UNSUPPORTED = "File uploads are not supported yet."
+STORAGE_UNAVAILABLE = "validation_file_storage_unavailable"
+
+
+def upload_refused() -> FieldError:
+    return FieldError(STORAGE_UNAVAILABLE, "File storage is not available yet; the file was not saved.")
+
+
+def uploads_refused(parts: list[str]) -> BadRequest:
+    """The 400 for a request carrying uploaded files (until file storage exists), keyed by the
+    names of the parts that held them."""
+    return BadRequest(UPLOADS_UNSUPPORTED, {name: upload_refused() for name in parts})
+
+
 _THUMB_RE = re.compile(r"([0-9]+)x([0-9]+)(t|b|f)?")
 _ZERO_THUMBS = ("0x0", "0x0t", "0x0b", "0x0f")
 
