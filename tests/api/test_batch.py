@@ -437,17 +437,28 @@ async def test_multipart_with_json_payload_as_the_sdk_sends_it(api: Api, batch_o
     assert out[0]["status"] == 200 and out[0]["body"]["title"] == "mp" and out[0]["body"]["n"] == 3
     assert out[1] == {"body": {"title": "mp2"}, "status": 200}
 
-    # File parts `requests.N.field` (and stray plain fields) do not break the batch.
+    # Stray plain fields do not break the batch; a file part `requests.N.field` is refused (file
+    # storage is not built: tests/api/test_file_fields.py) and nothing runs.
     body, ctype = multipart(
         [
             ("@jsonPayload", orjson.dumps({"requests": [payload["requests"][0]]}).decode()),
-            ("requests.0.doc", ("a.txt", b"hello", "text/plain")),
             ("requests.0.title", "ignored"),
         ]
     )
     r = await api.client.post("/api/batch", content=body, headers={"Content-Type": ctype})
     assert r.status_code == 200, r.text
     assert r.json()[0]["body"]["title"] == "mp"
+    body, ctype = multipart(
+        [
+            ("@jsonPayload", orjson.dumps({"requests": [payload["requests"][0]]}).decode()),
+            ("requests.0.doc", ("a.txt", b"hello", "text/plain")),
+        ]
+    )
+    r = await api.client.post("/api/batch", content=body, headers={"Content-Type": ctype})
+    assert r.status_code == 400, r.text
+    assert r.json()["data"]["requests"]["0"]["response"]["data"]["doc"]["code"] == (
+        "validation_file_storage_unavailable"
+    )
 
     body, ctype = multipart([("requests", orjson.dumps(payload["requests"]).decode())])
     r = await api.client.post("/api/batch", content=body, headers={"Content-Type": ctype})

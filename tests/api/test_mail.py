@@ -216,7 +216,8 @@ async def test_smtp_disabled_logs_instead_of_sending(
     logged = [rec for rec in caplog.records if rec.name == "hearth.mail" and rec.levelno == logging.INFO]
     assert logged and "quiet@example.com" in logged[-1].getMessage()
     assert f"Verify your {APP_NAME} email" in logged[-1].getMessage()
-    assert "confirm-verification" not in logged[-1].getMessage()  # never the body
+    # The whole message, so a developer can follow its link (tests/api/test_mail_log.py).
+    assert f"{APP_URL}/_/#/auth/confirm-verification/" in logged[-1].getMessage()
     await asyncio.sleep(0.2)
     assert mail.messages() == []
 

@@ -17,6 +17,7 @@ from hearth.records.service import RecordService
 from hearth.rules.context import GUEST, AuthState, RequestInfo
 from hearth.schema.collection import SUPERUSERS, Collection
 from hearth.schema.repository import CollectionRepository
+from hearth.schema.secrets import new_token_key
 from hearth.sql import system
 
 AUTH_FAILED = "Failed to authenticate."
@@ -149,7 +150,7 @@ class AuthService:
             raise BadRequest("The token has no session to end; use ?all=1 to end every session.")
         if everywhere:
             # A new tokenKey invalidates every token the record ever had.
-            new_key = c.field_map["tokenKey"].generate()  # type: ignore[attr-defined]
+            new_key = new_token_key(c)
             await self.records.update(
                 c, auth.id, {"tokenKey": new_key}, RequestInfo(auth=self.system_state())
             )

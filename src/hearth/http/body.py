@@ -1,4 +1,11 @@
-"""Request bodies: JSON, multipart (with `@jsonPayload` parts) and urlencoded, size-limited."""
+"""Request bodies: JSON, multipart (with `@jsonPayload` parts) and urlencoded, size-limited.
+
+File storage is not built yet, so an uploaded file is never accepted: a multipart body with a
+file part answers 400 (`uploads_refused`) before anything is written, rather than a 200 that
+silently drops the file. Only /api/batch takes the parts (`uploads=True`) to refuse them in its
+own envelope. A part with no file chosen (empty name and content, as browsers send an empty file
+input) is no upload and is ignored.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from hearth.errors import BadRequest, PayloadTooLarge
+from hearth.schema.fields.file import uploads_refused
 
 DEFAULT_MAX_BODY_SIZE = 32 << 20  # PocketBase's default
 JSON_PAYLOAD = "@jsonPayload"
@@ -37,12 +45,16 @@ async def read_raw(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def read_object(request: Request, limit: int = DEFAULT_MAX_BODY_SIZE) -> dict[str, Any]:
+async def read_object(
+    request: Request, limit: int = DEFAULT_MAX_BODY_SIZE, *, uploads: bool = False
+) -> dict[str, Any]:
     """The body as a dict. An empty body is `{}` whatever its type; otherwise the type must be
-    JSON, multipart or urlencoded (matched case-sensitively, as PocketBase does)."""
+    JSON, multipart or urlencoded (matched case-sensitively, as PocketBase does). Uploaded files
+    are refused with 400, unless `uploads`: then `request.state.uploads` maps each file part's
+    name to the uploaded file names (the files themselves are not kept)."""
     ctype = request.headers.get("content-type", "")
     if ctype.startswith("multipart/form-data"):
-        return await _read_multipart(request, limit)
+        return await _read_multipart(request, limit, uploads)
     raw = await read_raw(request, limit)
     if not raw:
         return {}
@@ -81,7 +93,7 @@ def _form_to_dict(items: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-async def _read_multipart(request: Request, limit: int) -> dict[str, Any]:
+async def _read_multipart(request: Request, limit: int, uploads: bool) -> dict[str, Any]:
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > limit:
         raise PayloadTooLarge()
@@ -89,27 +101,32 @@ async def _read_multipart(request: Request, limit: int) -> dict[str, Any]:
         form = await request.form(max_files=MAX_FORM_FIELDS, max_fields=MAX_FORM_FIELDS, max_part_size=limit)
     except Exception:  # python-multipart raises several types for malformed input
         raise BadRequest("Failed to read the submitted data.") from None
-    items: list[tuple[str, Any]] = []
-    payloads: list[dict[str, Any]] = []
-    files: dict[str, list[UploadFile]] = {}
-    for key, value in form.multi_items():
-        if isinstance(value, UploadFile):
-            files.setdefault(key, []).append(value)
-            continue
-        if key == JSON_PAYLOAD:
-            try:
-                data = orjson.loads(value)
-            except orjson.JSONDecodeError:
-                raise _invalid() from None
-            if not isinstance(data, dict):
-                raise _invalid()
-            payloads.append(data)
-            continue
-        items.append((key, value))
-    out = _form_to_dict(items)
-    for payload in payloads:
-        out.update(payload)
-    if files:
-        # Uploads are kept for the files issue; field values stay filenames meanwhile.
-        request.state.uploads = files
-    return out
+    try:
+        items: list[tuple[str, Any]] = []
+        payloads: list[dict[str, Any]] = []
+        files: dict[str, list[str]] = {}
+        for key, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                if value.filename or value.size:
+                    files.setdefault(key, []).append(value.filename or "")
+                continue
+            if key == JSON_PAYLOAD:
+                try:
+                    data = orjson.loads(value)
+                except orjson.JSONDecodeError:
+                    raise _invalid() from None
+                if not isinstance(data, dict):
+                    raise _invalid()
+                payloads.append(data)
+                continue
+            items.append((key, value))
+        if files and not uploads:
+            raise uploads_refused(list(files))
+        out = _form_to_dict(items)
+        for payload in payloads:
+            out.update(payload)
+        if files:
+            request.state.uploads = files
+        return out
+    finally:
+        await form.close()

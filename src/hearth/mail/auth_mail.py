@@ -25,6 +25,7 @@ from hearth._util.ids import random_string
 from hearth.auth import tokens
 from hearth.mail import layout
 from hearth.schema.auth_options import DEFAULT_AUTH_OPTIONS
+from hearth.schema.secrets import raw_never_shown
 
 if TYPE_CHECKING:
     from hearth.mail.sender import Mailer
@@ -103,8 +104,9 @@ def field_string(field_type: str, value: Any) -> str:
 
 def record_placeholders(c: Collection, record: Mapping[str, Any]) -> dict[str, str]:
     out: dict[str, str] = {}
+    never = raw_never_shown(c)
     for f in c.fields:
-        if f.hidden:
+        if f.hidden or f.name in never:
             continue
         text = field_string(f.type, record.get(f.name))
         out["{RECORD:" + f.name + "}"] = text if f.type in _NOT_ESCAPED else escape(text)

@@ -2,8 +2,9 @@
 
 `smtp.tls` true is implicit TLS (SMTPS); false is a plain connection upgraded with STARTTLS when
 the server offers it, as PocketBase does. With `smtp.enabled` false PocketBase hands the message to
-the local `sendmail` binary; Hearth does not shell out: it logs the recipient and subject and
-returns (docs/compatibility.md).
+the local `sendmail` binary; Hearth does not shell out: it logs the whole message (recipient,
+subject and plain-text body, so its links and codes) as one INFO entry of the `hearth.mail` logger
+and returns (docs/compatibility.md).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class Mailer:
         current = await self._settings.current()
         smtp, meta = current["smtp"], current["meta"]
         if not smtp.get("enabled"):
-            log.info("SMTP is disabled; e-mail to %s not sent (subject: %s)", to, subject)
+            log.info("%s", unsent_report(to, subject, html))
             return
         message = build_message(
             sender_name=str(meta.get("senderName", "")),
@@ -61,6 +62,14 @@ class Mailer:
             raise MailError(_describe(exc)) from exc
         except (OSError, TimeoutError) as exc:  # refused/unreachable, TLS failures, the total timeout
             raise MailError(_describe(exc)) from exc
+
+
+def unsent_report(to: str, subject: str, html: str) -> str:
+    """The whole message as one log entry, for following verification, reset and OTP mails
+    locally while SMTP is off: recipient, subject and the plain-text body (links and codes in it)."""
+    subject = " ".join(subject.splitlines())
+    text = "\n".join(line.rstrip() for line in html_to_text(html).splitlines())
+    return f"SMTP is disabled; e-mail not sent.\nTo: {to}\nSubject: {subject}\n\n{text}"
 
 
 def build_message(

@@ -28,6 +28,7 @@ from hearth.errors import ApiError, BadRequest, FieldError, Forbidden, NotFound
 from hearth.records.service import RecordService
 from hearth.rules.context import AuthState, RequestInfo
 from hearth.schema.collection import Collection
+from hearth.schema.fields.file import uploads_refused
 
 log = logging.getLogger("hearth")
 
@@ -66,8 +67,6 @@ class SubRequest:
     url: str
     body: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
-    # Uploaded parts `requests.N.field` / `requests[N].field`, kept for the files work.
-    files: dict[str, list[Any]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -156,9 +155,10 @@ def _too_long(limit: int) -> FieldError:
 
 
 def parse_requests(
-    data: dict[str, Any], max_requests: int, uploads: dict[str, list[Any]] | None = None
+    data: dict[str, Any], max_requests: int, uploads: dict[str, list[str]] | None = None
 ) -> list[SubRequest]:
-    """`{"requests": [...]}` → sub-requests, or PocketBase's 400 envelopes."""
+    """`{"requests": [...]}` → sub-requests, or PocketBase's 400 envelopes. `uploads` (multipart
+    file part name → file names) are refused until file storage exists."""
     try:
         raw = _key(data, "requests")
         if raw is None:
@@ -168,13 +168,8 @@ def parse_requests(
         subs = [_bind_one(item) for item in raw]
     except _ReadError:
         raise BadRequest(READ_FAILED) from None
-    for key, files in (uploads or {}).items():
-        m = _FILE_KEY.match(key)
-        if m is None:
-            continue
-        index = int(m.group(1) or m.group(2))
-        if index < len(subs):
-            subs[index].files.setdefault(m.group(3), []).extend(files)
+    if uploads:
+        _refuse_uploads(uploads, len(subs))
     if not subs:
         raise BadRequest(INVALID, {"requests": FieldError("validation_required", "Cannot be blank.")})
     if len(subs) > max_requests:
@@ -195,6 +190,36 @@ def parse_requests(
     if errors:
         raise BadRequest(INVALID, {"requests": dict(sorted(errors.items()))})
     return subs
+
+
+def _refuse_uploads(uploads: dict[str, list[str]], count: int) -> None:
+    """Files for sub-requests (`requests.N.field`, `requests[N].field`) are refused in the nested
+    envelope of a failed sub-request, every such sub-request at once; others at the top level.
+    Nothing has run yet, so nothing is written."""
+    per_request: dict[int, list[str]] = {}
+    loose: list[str] = []
+    for key in uploads:
+        m = _FILE_KEY.match(key)
+        index = int(m.group(1) or m.group(2)) if m is not None else -1
+        if m is not None and index < count:
+            per_request.setdefault(index, []).append(m.group(3))
+        else:
+            loose.append(key)
+    if loose:
+        raise uploads_refused(loose)
+    raise BadRequest(
+        TRANSACTION_FAILED,
+        {
+            "requests": {
+                str(index): {
+                    "code": REQUEST_FAILED_CODE,
+                    "message": REQUEST_FAILED,
+                    "response": _sorted_keys(uploads_refused(fields).envelope()),
+                }
+                for index, fields in sorted(per_request.items())
+            }
+        },
+    )
 
 
 # ----- execution -----------------------------------------------------------------------------

@@ -1,4 +1,10 @@
-"""Rows ↔ record values for one collection, precomputed per schema version."""
+"""Rows ↔ record values for one collection, precomputed per schema version.
+
+`RecordCodec.to_api` is the only way a record's values become a response (lists, views, writes,
+auth responses, expand, batch, realtime events all go through `RecordService.present`), and
+`hearth.schema.secrets.secret_columns` is the one place that decides which stored columns never
+leave the server.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from hearth._util import deepjson
 from hearth.db.base import Row
 from hearth.schema.collection import Collection
 from hearth.schema.fields.base import JSON, Field
+from hearth.schema.secrets import is_password, secret_columns
 from hearth.sql.dialect import Dialect
 from hearth.sql.records import RecordSQL
 
@@ -22,13 +29,18 @@ class RecordCodec:
         self.fields: list[Field] = list(c.fields)
         self._from_db = [(i, f.name, f.from_db) for i, f in enumerate(self.fields)]
         self._json = [f.storage == JSON for f in self.fields]
-        self.hidden = frozenset(f.name for f in self.fields if f.hidden or getattr(f, "is_password", False))
-        # API output keys are sorted (PocketBase marshals records as Go maps).
-        names = [f.name for f in self.fields if not getattr(f, "is_password", False)]
+        self.secret = secret_columns(c)
+        self.hidden = frozenset(f.name for f in self.fields if f.hidden)
+        # Password fields that may be shown are shown as "" (PocketBase does the same).
+        self._blank = frozenset(f.name for f in self.fields if is_password(f))
+        # API output keys are sorted (PocketBase marshals records as Go maps). Secret columns are
+        # not among them, so no flag or caller can put them into a response.
+        names = [f.name for f in self.fields if f.name not in self.secret]
         self._out_order = sorted([*names, "collectionId", "collectionName"])
 
     def values_from_row(self, row: Row) -> dict[str, Any]:
-        """A row → {field name: API value} (password hashes are kept under their raw form)."""
+        """A row → {field name: value}. Internal: it holds secret columns (tokenKey); password
+        fields read as "" (their hashes only through `raw_value`)."""
         out: dict[str, Any] = {}
         for i, name, conv in self._from_db:
             out[name] = conv(row[i])
@@ -51,6 +63,8 @@ class RecordCodec:
     def to_api(
         self, values: dict[str, Any], show_hidden: bool = False, show_email: bool = True
     ) -> dict[str, Any]:
+        """The record as a response shows it: `show_hidden` (superusers) adds the fields marked
+        hidden, `show_email` an auth record's e-mail. Secret columns are never in it."""
         c = self.collection
         out: dict[str, Any] = {}
         hidden = () if show_hidden else self.hidden
@@ -63,6 +77,8 @@ class RecordCodec:
                 continue
             elif key == "email" and not show_email and c.is_auth:
                 continue
+            elif key in self._blank:
+                out[key] = ""
             else:
                 out[key] = values.get(key)
         return out

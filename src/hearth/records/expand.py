@@ -77,7 +77,7 @@ async def expand(
     svc: RecordService, c: Collection, values: list[dict[str, Any]], text: str, info: RequestInfo
 ) -> list[dict[str, Any]]:
     """Serialise `values` for this requester, with the requested expansions attached."""
-    apis = [svc.to_api(c, v, info.auth) for v in values]
+    apis = await svc.present(c, values, info.auth)
     tree = parse_expand(text) if text else {}
     if tree and values:
         ctx = RequestInfo(info.auth, info.method, info.query, info.headers, info.body, context="expand")
@@ -107,7 +107,12 @@ async def _level(
         if not children:
             continue
         child_values = list(children.values())
-        child_apis = {v["id"]: svc.to_api(rel.target, v, info.auth) for v in child_values}
+        child_apis = {
+            v["id"]: api
+            for v, api in zip(
+                child_values, await svc.present(rel.target, child_values, info.auth), strict=True
+            )
+        }
         if subtree:
             await _level(
                 svc, rel.target, child_values, [child_apis[v["id"]] for v in child_values], subtree, info

@@ -22,7 +22,10 @@ from hearth.records.expand import expand as expand_records
 from hearth.rules import enforce
 from hearth.rules.context import AuthState, RequestInfo
 from hearth.schema.collection import Collection
+from hearth.schema.fields.base import Field
+from hearth.schema.fields.file import FileField
 from hearth.schema.repository import CollectionRepository
+from hearth.schema.secrets import PASSWORD, TOKEN_KEY, new_token_key
 from hearth.sql import system
 
 DEFAULT_PER_PAGE = 30
@@ -60,6 +63,15 @@ def _check_password_confirm(body: dict[str, Any], errors: dict[str, Any]) -> Non
         errors["passwordConfirm"] = FieldError("validation_required", "Cannot be blank.")
     elif confirm != body.get("password"):
         errors["passwordConfirm"] = FieldError("validation_values_mismatch", "Values don't match.")
+
+
+def _may_write(c: Collection, f: Field, auth: AuthState) -> bool:
+    """Hidden fields (an auth record's tokenKey included) take values from superusers only;
+    anyone else's are ignored, as PocketBase ignores them. An auth record's password is hidden but
+    set by its user."""
+    if c.is_auth and f.name in (PASSWORD, TOKEN_KEY):
+        return f.name == PASSWORD or auth.is_superuser
+    return not f.hidden or auth.is_superuser
 
 
 def _not_unique() -> FieldError:
@@ -289,7 +301,7 @@ class RecordService:
         values = {f.name: f.zero() for f in c.fields}
         errors: dict[str, Any] = {}
         for a in assignments(c, body):
-            if a.field.type == "autodate":
+            if a.field.type == "autodate" or not _may_write(c, a.field, auth):
                 continue
             name = a.field.name
             values[name] = (
@@ -350,7 +362,7 @@ class RecordService:
         errors: dict[str, Any] = {}
         for a in assignments(c, body):
             f = a.field
-            if f.type == "autodate":
+            if f.type == "autodate" or not _may_write(c, f, auth):
                 continue
             values[f.name] = (
                 f.apply_modifier(values[f.name], a.modifier, a.raw) if a.modifier else f.prepare(a.raw)
@@ -364,7 +376,7 @@ class RecordService:
             await self._auth_update_checks(c, body, values, old, row, auth, errors, changed)
         if c.is_superusers:
             values["verified"] = True
-        self._validate(c, values, errors, changed=changed)
+        self._validate(c, values, errors, changed=changed, old=old)
         await self._check_relations(c, values, errors, changed=changed, ex=ex)
         if errors:
             raise BadRequest(UPDATE_FAILED, errors)
@@ -464,14 +476,24 @@ class RecordService:
 
     # ----- helpers ------------------------------------------------------------------------
     def _validate(
-        self, c: Collection, values: dict[str, Any], errors: dict[str, Any], changed: set[str] | None
+        self,
+        c: Collection,
+        values: dict[str, Any],
+        errors: dict[str, Any],
+        changed: set[str] | None,
+        old: dict[str, Any] | None = None,
     ) -> None:
+        """`old`: the stored values on update (None on create)."""
         for f in c.fields:
             if f.name in errors:
                 continue
             if getattr(f, "is_password", False) and changed is not None and f.name not in changed:
                 continue  # the stored hash stays; only a new password is checked
-            err = f.validate(values.get(f.name))
+            if isinstance(f, FileField):
+                # Only names the record already holds in the field may stay; no upload adds any.
+                err = f.validate(values.get(f.name), f.values_of(old.get(f.name)) if old else ())
+            else:
+                err = f.validate(values.get(f.name))
             if err is not None:
                 errors[f.name] = err
 
@@ -539,7 +561,7 @@ class RecordService:
             c.auth.get("manageRule"), RequestInfo(auth=auth)
         ):
             errors["verified"] = FieldError("validation_values_mismatch", "Values don't match.")
-        values["tokenKey"] = values.get("tokenKey") or c.field_map["tokenKey"].generate()  # type: ignore[attr-defined]
+        values["tokenKey"] = values.get("tokenKey") or new_token_key(c)
 
     async def _auth_update_checks(
         self,
@@ -577,7 +599,7 @@ class RecordService:
             changed.discard("password")
         if "password" in changed or "email" in changed:
             # A new password or e-mail revokes every token of the record.
-            values["tokenKey"] = c.field_map["tokenKey"].generate()  # type: ignore[attr-defined]
+            values["tokenKey"] = new_token_key(c)
             changed.add("tokenKey")
 
     # ----- output -------------------------------------------------------------------------
@@ -585,15 +607,41 @@ class RecordService:
         self, c: Collection, values: Records, info: RequestInfo, expand_text: str = ""
     ) -> Records:
         """Records as the API shows them to this requester, with `?expand=` applied."""
-        if not expand_text:
-            return [self.to_api(c, v, info.auth) for v in values]
         return await expand_records(self, c, values, expand_text, info)
 
-    def to_api(self, c: Collection, values: dict[str, Any], auth: AuthState) -> dict[str, Any]:
-        show_hidden = auth.is_superuser
-        show_email = True
-        if c.is_auth and not show_hidden:
-            show_email = bool(values.get("emailVisibility")) or (
-                auth.collection is not None and auth.collection.id == c.id and auth.id == values.get("id")
-            )
-        return self.codec(c).to_api(values, show_hidden=show_hidden, show_email=show_email)
+    async def present(
+        self, c: Collection, values: list[dict[str, Any]], auth: AuthState
+    ) -> list[dict[str, Any]]:
+        """Records as this requester may see them, without expansions. Every response that holds
+        records is built here (through `RecordCodec.to_api`, which never emits secret columns):
+        hidden fields for superusers only; an auth record's e-mail when it is visible, when the
+        requester is that record, a superuser, or passes the collection's manageRule."""
+        codec = self.codec(c)
+        if auth.is_superuser:
+            return [codec.to_api(v, show_hidden=True) for v in values]
+        if not c.is_auth:
+            return [codec.to_api(v) for v in values]
+        own = auth.id if auth.collection is not None and auth.collection.id == c.id else None
+        shown = {v.get("id") for v in values if v.get("emailVisibility") or (own and v.get("id") == own)}
+        shown |= await self._managed_ids(c, [v for v in values if v.get("id") not in shown], auth)
+        return [codec.to_api(v, show_email=v.get("id") in shown) for v in values]
+
+    async def _managed_ids(self, c: Collection, values: list[dict[str, Any]], auth: AuthState) -> set[Any]:
+        """Which of these auth records the (authenticated) requester may manage (manageRule)."""
+        rule = c.auth.get("manageRule")
+        if not values or auth.record is None or rule is None:
+            return set()
+        ids = [str(v.get("id")) for v in values]
+        info = RequestInfo(auth=auth)
+        try:
+            con = enforce.constraint(self.db.dialect, c, rule, info)
+        except Forbidden:
+            return set()
+        if con.deny:
+            return set()
+        if con.condition is None:
+            return set(ids)
+        codec = self.codec(c)
+        sql = codec.sql.with_ids(len(ids), con.condition.render(self.db.dialect, len(ids) + 1))
+        rows = await self.db.fetch_all(sql, (*ids, *con.params(info)))
+        return {codec.values_from_row(r)["id"] for r in rows}

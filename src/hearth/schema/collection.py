@@ -22,6 +22,26 @@ SUPERUSERS_ID = "pbc_3142635823"
 USERS_ID = "_pb_users_auth_"
 
 
+# An auth collection's system fields, whatever a submitted definition says (as PocketBase forces
+# them): always system; password and tokenKey always hidden, email never.
+_AUTH_SYSTEM_HIDDEN: dict[str, bool | None] = {
+    "password": True,
+    "tokenKey": True,
+    "email": False,
+    "emailVisibility": None,
+    "verified": None,
+}
+
+
+def _force_auth_system_fields(fields: list[Field]) -> None:
+    for f in fields:
+        if f.name in _AUTH_SYSTEM_HIDDEN:
+            f.system = True
+            hidden = _AUTH_SYSTEM_HIDDEN[f.name]
+            if hidden is not None:
+                f.hidden = hidden
+
+
 @dataclass(eq=False)
 class Collection:
     id: str
@@ -45,6 +65,8 @@ class Collection:
 
     def reindex(self) -> None:
         """Rebuild the name lookups after the field list changed."""
+        if self.type == AUTH:
+            _force_auth_system_fields(self.fields)
         self.field_map: dict[str, Field] = {f.name: f for f in self.fields}
         self.field_map_ci: dict[str, Field] = {f.name.lower(): f for f in self.fields}
 

@@ -13,7 +13,7 @@ from hearth.db.base import DatabaseError, Executor
 from hearth.errors import FieldError, ValidationFailed
 from hearth.schema.collection import Collection
 from hearth.schema.indexes import IndexSyntaxError, parse_index
-from hearth.schema.views import infer_fields
+from hearth.schema.views import infer_fields, secret_copy_error
 from hearth.sql import ddl
 from hearth.sql.dialect import Dialect
 
@@ -45,6 +45,9 @@ async def _create_view(tx: Executor, c: Collection, others: Callable[[], list[Co
                 )
             }
         )
+    secret_error = secret_copy_error(columns, c.view_query, others)
+    if secret_error is not None:
+        raise ValidationFailed({"viewQuery": secret_error})
     c.fields = infer_fields(columns, c.view_query, others)
     c.reindex()
 

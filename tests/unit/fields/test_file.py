@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from hearth.schema.fields.base import JSON, TEXT
-from hearth.schema.fields.file import FileField
+from hearth.schema.fields.file import FileField, file_names
 
 
 @pytest.mark.parametrize(
@@ -82,13 +82,59 @@ def test_option_errors(options: dict[str, object], errors: dict[str, object]) ->
     ],
 )
 def test_validate(max_select: int, value: object, error: object) -> None:
-    err = FileField(name="f", maxSelect=max_select).validate(value)
+    # The names are the record's own: only their count is checked.
+    err = FileField(name="f", maxSelect=max_select).validate(value, existing=["a.txt", "b.txt", "c.txt"])
     assert (err and err.to_dict()) == error
 
 
 def test_required() -> None:
     err = FileField(name="f", required=True, maxSelect=3).validate([])
     assert err is not None and err.code == "validation_required"
+
+
+@pytest.mark.parametrize(
+    ("max_select", "value", "existing", "invalid"),
+    [
+        (1, "made_up.pdf", (), ["made_up.pdf"]),
+        (3, ["a", "b", "a", "c", "d"], ["b"], ["a", "c", "d"]),  # before maxSelect, as PocketBase
+        (1, ["a", "b"], ["a"], ["b"]),  # a single field keeps the last name
+        (3, ["kept.txt"], ["kept.txt", "gone.txt"], None),
+        (3, [], ["kept.txt"], None),
+        (3, [5, True, "x"], (), ["5", "true", "x"]),
+    ],
+)
+def test_names_that_are_not_the_records_own_are_invalid(
+    max_select: int, value: object, existing: list[str], invalid: list[str] | None
+) -> None:
+    err = FileField(name="f", maxSelect=max_select).validate(value, existing)
+    if invalid is None:
+        assert err is None
+    else:
+        assert err is not None and err.to_dict() == {
+            "code": "validation_invalid_file",
+            "message": f"Invalid new files: [{' '.join(invalid)}].",
+            "params": {"invalidFiles": invalid},
+        }
+
+
+@pytest.mark.parametrize(
+    ("raw", "names"),
+    [
+        ([5, True, "a"], ["5", "true", "a"]),
+        ([["a"], "b", ["a"]], ["a", "b"]),
+        ([{"x": 1}, None, "", "a"], ["a"]),
+        ({"a": 1}, []),
+        (False, ["false"]),
+        (" ", [" "]),
+        ('["a", 1]', ["a"]),
+        ("[]", []),
+        ("a,b", ["a,b"]),
+        ("a[b", ["a[b"]),
+    ],
+)
+def test_file_names(raw: object, names: list[str]) -> None:
+    """As the real PocketBase 0.40.6 reads them (its invalidFiles lists)."""
+    assert file_names(raw) == names
 
 
 @pytest.mark.parametrize(

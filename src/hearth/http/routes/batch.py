@@ -20,7 +20,7 @@ async def batch(request: Request) -> Response:
     h, auth = await begin(request)
     lim = limits((await h.settings.get(h.collections.version))["batch"])
     try:
-        data = await read_object(request, lim.max_body_size)
+        data = await read_object(request, lim.max_body_size, uploads=True)
     except PayloadTooLarge:
         if "content-length" in request.headers:
             raise
