@@ -21,7 +21,7 @@ import orjson
 
 from hearth._util.ids import random_string
 from hearth._util.tasks import BackgroundTasks
-from hearth.errors import ApiError, BadRequest, Forbidden, NotFound
+from hearth.errors import ApiError, BadRequest, DatabaseUnavailable, Forbidden, NotFound
 from hearth.http.fields import parse_fields, project
 from hearth.realtime.bus import Bus
 from hearth.realtime.subscriptions import Subscription, parse
@@ -102,6 +102,8 @@ class Hub:
                 async with self.db.transaction() as tx:
                     if await tx.execute(system.delete_stale_rt_clients(d), (now - STALE_SECONDS,)):
                         await tx.execute(system.recount_realtime_clients(d))
+            except DatabaseUnavailable:
+                pass  # logged by the db layer; the next beat tries again
             except Exception:
                 log.exception("realtime heartbeat failed")
 
@@ -124,9 +126,13 @@ class Hub:
         self.clients[client.id] = client
         self.bus.wake()
         d = self.db.dialect
-        async with self.db.transaction() as tx:
-            await tx.execute(system.insert_rt_client(d), (client.id, ip, int(time.time())))
-            await tx.execute(system.add_realtime_clients(d), (1,))
+        try:
+            async with self.db.transaction() as tx:
+                await tx.execute(system.insert_rt_client(d), (client.id, ip, int(time.time())))
+                await tx.execute(system.add_realtime_clients(d), (1,))
+        except BaseException:
+            self.clients.pop(client.id, None)  # never streamed, so never disconnected: forget it here
+            raise
         self.db.bump_generation()  # other processes start publishing record changes
         return client
 
