@@ -10,6 +10,7 @@ Outages: while the database is unreachable the pump retries quietly (the db laye
 outage once per interval). A lost LISTEN connection (PostgreSQL restarted, network cut) is
 noticed through asyncpg's termination callback and replaced by a new one as soon as the server
 answers again; the table is read right after, so events published meanwhile are not skipped.
+An event whose handling finds the database unavailable is handled again after the outage.
 """
 
 from __future__ import annotations
@@ -151,13 +152,16 @@ class Bus:
         while True:
             rows = await self.db.fetch_all(system.select_rt_events(d), (self._last,))
             for seq, target, payload in rows:
-                self._last = int(seq)
                 try:
                     await self.handle(str(target), orjson.loads(payload))
                 except DatabaseUnavailable:
-                    pass  # the event is lost for this process's clients; the outage is logged
+                    # Handled again, from this event on, once the database answers: a client's
+                    # new subscriptions must not be lost to an outage (a record event may then
+                    # reach some clients twice).
+                    raise
                 except Exception:
                     log.exception("realtime event %s failed", seq)
+                self._last = int(seq)
             if len(rows) < 500:
                 break
         now = time.time()

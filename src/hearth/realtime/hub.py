@@ -279,6 +279,8 @@ class Hub:
                     continue
                 try:
                     message = await self._message(client, sub, action, c, values)
+                except DatabaseUnavailable:
+                    raise  # the bus hands the event over again once the database is back
                 except ApiError:
                     message = None  # e.g. a bad filter in the options: nothing to send
                 except Exception:
