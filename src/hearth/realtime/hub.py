@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +67,16 @@ class Client:
         self.queue.put_nowait(None)  # the stream ends; the SDK reconnects
 
 
+async def _quiet_when_unavailable(work: Coroutine[Any, Any, None]) -> None:
+    """Background work (publishing, forgetting a client) that the database refuses is dropped
+    without a traceback: the outage is logged by the db layer, and a client row left behind is
+    removed by the heartbeat after STALE_SECONDS."""
+    try:
+        await work
+    except DatabaseUnavailable:
+        pass
+
+
 def same_auth(previous: tuple[str, str], current: AuthState) -> bool:
     """Whether a client authorized as `previous` (collection id, record id; empty for a guest)
     may now be `current` (a guest may log in; nothing else changes)."""
@@ -114,7 +125,7 @@ class Hub:
                 await self._heartbeat
         for client in list(self.clients.values()):
             client.close()
-            await self._forget(client.id)
+            await _quiet_when_unavailable(self._forget(client.id))
         self.clients.clear()
         await self.bus.stop()
 
@@ -138,7 +149,7 @@ class Hub:
 
     def disconnect(self, client: Client) -> None:
         if self.clients.pop(client.id, None) is not None:
-            self.background.spawn(self._forget(client.id))
+            self.background.spawn(_quiet_when_unavailable(self._forget(client.id)))
 
     async def _forget(self, client_id: str) -> None:
         d = self.db.dialect
@@ -266,7 +277,7 @@ class Hub:
         if self.records.collections.realtime_clients <= 0:
             return
         payload = {"k": "rec", "a": action, "c": c.id, "v": values}
-        self.background.spawn(self.bus.publish("", payload))
+        self.background.spawn(_quiet_when_unavailable(self.bus.publish("", payload)))
 
     # ----- record changes --------------------------------------------------------------------
     async def record_changed(self, action: str, c: Collection, values: dict[str, Any]) -> None:
