@@ -214,16 +214,30 @@ class SQLiteDatabase:
             await asyncio.sleep(min(delay, max(0.0, deadline - now)))
 
     # ----- reads (outside transactions) -----------------------------------------------------
+    # The first try runs inline, as before any of this existed; only a failure goes through
+    # `_retrying` (the hot path costs one attribute test more).
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         conn = self._reader_conn
-        row = await self._retrying(lambda: conn.execute(sql, params).fetchone(), "read", False)
-        self._ok("read")
+        try:
+            row = conn.execute(sql, params).fetchone()
+        except (sqlite3.Error, OverflowError) as exc:
+            if not _busy(exc):
+                raise self.failure(exc, "read") from exc
+            row = await self._retrying(lambda: conn.execute(sql, params).fetchone(), "read", False)
+        if self.outage.down:
+            self.outage.ok("read")
         return row  # type: ignore[no-any-return]
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         conn = self._reader_conn
-        rows = await self._retrying(lambda: conn.execute(sql, params).fetchall(), "read", False)
-        self._ok("read")
+        try:
+            rows = conn.execute(sql, params).fetchall()
+        except (sqlite3.Error, OverflowError) as exc:
+            if not _busy(exc):
+                raise self.failure(exc, "read") from exc
+            rows = await self._retrying(lambda: conn.execute(sql, params).fetchall(), "read", False)
+        if self.outage.down:
+            self.outage.ok("read")
         return rows
 
     async def column_names(self, sql: str) -> list[str]:
