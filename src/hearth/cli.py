@@ -68,7 +68,15 @@ def serve(args: argparse.Namespace) -> int:
         await h.start()
         await h.stop()
 
-    asyncio.run(prepare())
+    from hearth.errors import DatabaseUnavailable
+
+    try:
+        asyncio.run(prepare())
+    except DatabaseUnavailable as exc:
+        # Fail fast with one line: a running server survives outages, a starting one cannot
+        # create its tables without the database.
+        print(f"Error: cannot open the database: {exc.reason}", file=sys.stderr, flush=True)
+        return 1
     print(
         f"Hearth serving http://{host or '127.0.0.1'}:{port} ({'PostgreSQL' if config.is_postgres else config.sqlite_path})",
         flush=True,

@@ -40,6 +40,8 @@ class ApiError(Exception):
 
     status = 400
     default_message = "Something went wrong while processing your request."
+    # Seconds after which a retry may succeed (sent as Retry-After), when the error is temporary.
+    retry_after: int | None = None
 
     def __init__(self, message: str = "", data: ErrorData | None = None) -> None:
         self.message = sentenize(message or self.default_message)
@@ -85,6 +87,23 @@ class PayloadTooLarge(ApiError):
 class TooManyRequests(ApiError):
     status = 429
     default_message = "Too Many Requests."
+
+
+class DatabaseUnavailable(ApiError):
+    """The database cannot be used right now: unreachable, shutting down, out of connections,
+    locked by another process beyond the wait, out of disk, or too slow to answer in time.
+
+    Raised by the db layer instead of the driver's errors, so that every route answers 503 and
+    nothing logs a traceback for it. `reason` (the driver's text) is for logs only.
+    """
+
+    status = 503
+    default_message = "The database is unavailable. Try again later."
+    retry_after = 5
+
+    def __init__(self, reason: str = "", message: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason or "unknown"
 
 
 class ValidationFailed(Exception):

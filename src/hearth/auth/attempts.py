@@ -5,7 +5,9 @@ from thousands of addresses. This counts failures per (collection, identity) ins
 failure opens a window of `rateLimits.identity.duration` seconds; once it holds `maxFailures`
 failures, every further attempt on that identity is refused (429) until the window closes, even
 with the right password. A success clears the count. The counters live in process memory, or
-in Redis when HEARTH_REDIS_URL is set, so that all workers and instances share them.
+in Redis when HEARTH_REDIS_URL is set, so that all workers and instances share them. While Redis
+is unreachable they fall back to process memory (ratelimit/counters.py): logins are neither
+failed nor left uncounted, only counted per process until Redis is back.
 
 Usage (auth-with-password, auth-with-otp):
 

@@ -1,19 +1,52 @@
-"""PostgreSQL through an asyncpg pool."""
+"""PostgreSQL through an asyncpg pool.
+
+Every call either succeeds, raises the statement's own error (UniqueViolation, BadRequest,
+DatabaseError), or raises DatabaseUnavailable when the server cannot be used: unreachable,
+shutting down or restarting (57P01/57P03), out of connections (53300), connection lost
+mid-statement, or no answer within the time limits of hearth.db.faults. A connection that failed
+that way is terminated, never handed back to the pool as it is; the pool opens new ones on
+demand, so once the server is back the next request simply works. A transaction cut by a lost
+connection is rolled back by the server: nothing of it is applied.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 import asyncpg
 
+from hearth.db import faults
 from hearth.db.base import DatabaseError, Row, UniqueViolation
-from hearth.errors import BadRequest
+from hearth.errors import BadRequest, DatabaseUnavailable
 from hearth.sql.dialect import POSTGRES
 
+log = logging.getLogger("hearth.db")
+
 _KEY_RE = re.compile(r"Key \((.+?)\)=")
+
+# SQLSTATEs that say "the server cannot serve now", not "this statement is wrong": class 08
+# (connection exceptions) plus these.
+_UNAVAILABLE_STATES = frozenset(
+    {
+        "57P01",  # admin_shutdown: the server is stopping (or this backend was terminated)
+        "57P02",  # crash_shutdown
+        "57P03",  # cannot_connect_now: starting up, or in recovery
+        "57014",  # query_canceled: statement_timeout, or cancelled by an administrator
+        "53000",  # insufficient_resources
+        "53100",  # disk_full
+        "53200",  # out_of_memory
+        "53300",  # too_many_connections
+        "58000",  # system_error
+        "58030",  # io_error
+        "25006",  # read_only_sql_transaction: a standby after a failover, not yet promoted
+    }
+)
 
 
 def _translate(exc: Exception) -> Exception:
@@ -28,75 +61,285 @@ def _translate(exc: Exception) -> Exception:
     return DatabaseError(str(exc))
 
 
+def _is_closed(conn: Any) -> bool:
+    try:
+        return bool(conn.is_closed())
+    except asyncpg.InterfaceError:
+        return True  # a lost connection is cleaned up and its proxy detached from the pool
+
+
+def _terminate(conn: Any) -> None:
+    with contextlib.suppress(asyncpg.InterfaceError):
+        conn.terminate()
+
+
+def unavailable_reason(exc: BaseException, conn: Any = None) -> str | None:
+    """Why `exc` means the server cannot be used right now, or None when it does not."""
+    if isinstance(exc, asyncpg.PostgresError):
+        state = getattr(exc, "sqlstate", None) or ""
+        if state.startswith("08") or state in _UNAVAILABLE_STATES:
+            return faults.describe(exc)
+        return None
+    if isinstance(exc, asyncpg.InterfaceError):
+        # Misuse of the driver is a bug; a closed connection or pool is an outage.
+        text = str(exc)
+        closed = conn is not None and _is_closed(conn)
+        if closed or "is closed" in text or "closing" in text:
+            return faults.describe(exc)
+        return None
+    if isinstance(exc, TimeoutError):  # asyncio.TimeoutError too
+        return "no answer in time (TimeoutError)"
+    if isinstance(exc, OSError):  # ConnectionRefusedError, ConnectionResetError, socket.gaierror…
+        return faults.describe(exc)
+    return None
+
+
+class _QuietPoolFloor(logging.Filter):
+    """asyncpg re-opens a pool's minimum connections in the background and logs a traceback for
+    every failed try. While the server is away that is the outage again, which the db layer
+    already reports once per interval: those records are dropped; any other is kept."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return exc is None or unavailable_reason(exc) is None
+
+
+class _QuietAbandonedConnect(logging.Filter):
+    """A connection attempt that timed out (a hung server) leaves asyncpg's SSL negotiation
+    future to fail later, unawaited: asyncio then logs "Future exception was never retrieved"
+    for each attempt. That attempt was already reported as the outage; drop just those."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(exc, ConnectionError) and str(exc) == "unexpected connection_lost() call")
+
+
+logging.getLogger("asyncpg.pool").addFilter(_QuietPoolFloor())
+logging.getLogger("asyncio").addFilter(_QuietAbandonedConnect())
+
+
 class _Conn:
-    def __init__(self, conn: Any) -> None:
+    """Statements on one connection (a transaction's), with errors translated."""
+
+    __slots__ = ("_conn", "_db")
+
+    def __init__(self, conn: Any, db: PostgresDatabase) -> None:
         self._conn = conn
+        self._db = db
 
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         try:
             return await self._conn.fetchrow(sql, *params)  # type: ignore[no-any-return]
-        except asyncpg.PostgresError as exc:
-            raise _translate(exc) from exc
+        except Exception as exc:
+            self._db.fail(exc, self._conn)
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         try:
             return await self._conn.fetch(sql, *params)  # type: ignore[no-any-return]
-        except asyncpg.PostgresError as exc:
-            raise _translate(exc) from exc
+        except Exception as exc:
+            self._db.fail(exc, self._conn)
 
     async def column_names(self, sql: str) -> list[str]:
         try:
             stmt = await self._conn.prepare(sql)
-        except asyncpg.PostgresError as exc:
-            raise _translate(exc) from exc
+        except Exception as exc:
+            self._db.fail(exc, self._conn)
         return [a.name for a in stmt.get_attributes()]
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         try:
             status = await self._conn.execute(sql, *params)
-        except asyncpg.PostgresError as exc:
-            raise _translate(exc) from exc
-        tail = status.rsplit(" ", 1)[-1]
-        return int(tail) if tail.isdigit() else 0
+        except Exception as exc:
+            self._db.fail(exc, self._conn)
+        return _rowcount(status)
 
 
-class PostgresDatabase(_Conn):
+def _rowcount(status: str) -> int:
+    tail = status.rsplit(" ", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+class Listener:
+    """LISTEN on a dedicated pool connection. `alive()` turns False when that connection is
+    lost (the bus then listens again on a new one); `close()` hands the connection back."""
+
+    def __init__(self, db: PostgresDatabase, conn: Any, channel: str, callback: Callable[..., None]) -> None:
+        self._db = db
+        self._conn: Any = conn
+        self._channel = channel
+        self._callback = callback
+        self._lost = False
+
+    def lost(self, _conn: Any = None) -> None:
+        """asyncpg's termination callback: the connection is gone, and NOTIFYs with it."""
+        self._lost = True
+        self._callback()  # wake the bus, which reads what it may have missed and listens again
+
+    def alive(self) -> bool:
+        return not self._lost and self._conn is not None and not _is_closed(self._conn)
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if not _is_closed(conn):
+                conn.remove_termination_listener(self.lost)
+                await conn.remove_listener(self._channel, self._callback)
+        except Exception as exc:
+            if unavailable_reason(exc, conn) is None:
+                raise
+            _terminate(conn)
+        finally:
+            await self._db.release(conn)
+
+
+class PostgresDatabase:
     dialect = POSTGRES
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        super().__init__(pool)
+    def __init__(
+        self, pool: asyncpg.Pool, *, wait_timeout: float | None = None, query_timeout: float | None = None
+    ) -> None:
         self.pool = pool
+        self.wait_timeout = wait_timeout if wait_timeout is not None else faults.wait_timeout()
+        self.query_timeout = query_timeout if query_timeout is not None else faults.query_timeout()
+        self.outage = faults.outage_log()
 
-    async def listen(self, channel: str, wake: Callable[[], None]) -> Callable[[], Awaitable[None]]:
-        """Call `wake` on every NOTIFY on `channel` (a dedicated connection); returns the closer."""
-        conn = await self.pool.acquire()
+    @classmethod
+    async def connect(cls, dsn: str, min_size: int = 2, max_size: int = 10) -> PostgresDatabase:
+        """A pool, or DatabaseUnavailable (one line of reason) when the server cannot be reached."""
+        wait, query = faults.wait_timeout(), faults.query_timeout()
+        try:
+            pool = await asyncpg.create_pool(
+                dsn,
+                min_size=min_size,
+                max_size=max_size,
+                # asyncpg's defaults wait 60 s for a connection and forever for a statement.
+                timeout=min(faults.CONNECT_TIMEOUT, wait),
+                command_timeout=query,
+            )
+        except Exception as exc:
+            raise DatabaseUnavailable(faults.describe(exc)) from exc
+        return cls(pool, wait_timeout=wait, query_timeout=query)
+
+    # ----- failures -------------------------------------------------------------------------
+    def fail(self, exc: Exception, conn: Any) -> NoReturn:
+        """Raise what `exc`, raised by a statement on `conn`, means. A connection that failed is
+        terminated: it may be dead, or stuck behind a statement nobody waits for any more."""
+        reason = unavailable_reason(exc, conn)
+        if reason is None:
+            if isinstance(exc, asyncpg.PostgresError):
+                raise _translate(exc) from exc
+            raise exc
+        _terminate(conn)
+        self.outage.failed(reason)
+        raise DatabaseUnavailable(reason) from exc
+
+    def _unavailable(self, exc: Exception) -> DatabaseUnavailable:
+        """Any failure to get a connection (refused, timed out, pool exhausted, auth refused…)."""
+        reason = unavailable_reason(exc)
+        if reason is None or isinstance(exc, TimeoutError):
+            reason = (
+                f"no connection within {self.wait_timeout:g} s (server not answering, or every "
+                f"pooled connection busy)"
+                if isinstance(exc, TimeoutError)
+                else faults.describe(exc)
+            )
+        self.outage.failed(reason)
+        return DatabaseUnavailable(reason)
+
+    # ----- connections ----------------------------------------------------------------------
+    async def acquire(self) -> Any:
+        try:
+            return await self.pool.acquire(timeout=self.wait_timeout)
+        except Exception as exc:
+            raise self._unavailable(exc) from exc
+
+    async def release(self, conn: Any) -> None:
+        try:
+            await self.pool.release(conn)
+        except Exception as exc:
+            # Resetting the connection failed: asyncpg terminated it, the pool replaces it. The
+            # caller's work is done (a commit stays a commit), so this is not its failure.
+            if unavailable_reason(exc, conn) is None:
+                raise
+
+    async def _run(self, method: str, sql: str, params: Sequence[Any]) -> Any:
+        conn = await self.acquire()
+        try:
+            result = await getattr(conn, method)(sql, *params)
+        except Exception as exc:
+            self.fail(exc, conn)
+        finally:
+            await self.release(conn)
+        if self.outage.down:
+            self.outage.ok()
+        return result
+
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        return await self._run("fetchrow", sql, params)  # type: ignore[no-any-return]
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return await self._run("fetch", sql, params)  # type: ignore[no-any-return]
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return _rowcount(await self._run("execute", sql, params))
+
+    async def column_names(self, sql: str) -> list[str]:
+        async with self.transaction() as tx:
+            return await tx.column_names(sql)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[_Conn]:
+        conn = await self.acquire()
+        try:
+            tx = conn.transaction()
+            try:
+                await tx.start()
+            except Exception as exc:
+                self.fail(exc, conn)
+            try:
+                yield _Conn(conn, self)
+            except BaseException:
+                if not _is_closed(conn):
+                    try:
+                        await tx.rollback()
+                    except BaseException as exc:
+                        # The server rolls back a transaction whose connection goes away.
+                        if isinstance(exc, Exception) and unavailable_reason(exc, conn) is None:
+                            log.warning("rollback failed (%s); dropping the connection", faults.describe(exc))
+                        _terminate(conn)
+                        if not isinstance(exc, Exception):
+                            raise
+                raise
+            try:
+                await tx.commit()
+            except Exception as exc:
+                self.fail(exc, conn)
+        finally:
+            await self.release(conn)
+        if self.outage.down:
+            self.outage.ok()
+
+    async def listen(self, channel: str, wake: Callable[[], None]) -> Listener:
+        """Call `wake` on every NOTIFY on `channel`, on a dedicated connection."""
+        conn = await self.acquire()
 
         def on_notify(*_args: Any) -> None:
             wake()
 
-        await conn.add_listener(channel, on_notify)
-
-        async def close() -> None:
+        listener = Listener(self, conn, channel, on_notify)
+        try:
+            conn.add_termination_listener(listener.lost)
+            await conn.add_listener(channel, on_notify)
+        except Exception as exc:
             try:
-                await conn.remove_listener(channel, on_notify)
+                self.fail(exc, conn)
             finally:
-                await self.pool.release(conn)
-
-        return close
-
-    @classmethod
-    async def connect(cls, dsn: str, min_size: int = 2, max_size: int = 10) -> PostgresDatabase:
-        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
-        return cls(pool)
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[_Conn]:
-        async with self.pool.acquire() as conn:
-            try:
-                async with conn.transaction():
-                    yield _Conn(conn)
-            except asyncpg.PostgresError as exc:
-                raise _translate(exc) from exc
+                await self.release(conn)
+        if self.outage.down:
+            self.outage.ok()
+        return listener
 
     def generation(self) -> int | None:
         """No shared-memory hint across machines: the repository reads the counter row instead."""
@@ -106,4 +349,9 @@ class PostgresDatabase(_Conn):
         return None
 
     async def close(self) -> None:
-        await self.pool.close()
+        # A graceful close waits for every connection to say goodbye; an unreachable or hung
+        # server would hold shutdown forever.
+        try:
+            await asyncio.wait_for(self.pool.close(), self.wait_timeout)
+        except Exception:
+            self.pool.terminate()

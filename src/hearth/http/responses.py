@@ -26,4 +26,7 @@ def no_content() -> Response:
 
 
 def error(exc: ApiError) -> Response:
-    return JSONResponse(exc.envelope(), status_code=exc.status)
+    response = JSONResponse(exc.envelope(), status_code=exc.status)
+    if exc.retry_after is not None:
+        response.headers["retry-after"] = str(exc.retry_after)
+    return response

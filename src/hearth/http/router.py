@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from hearth._util.outage import Throttle
 from hearth.errors import ApiError, NotFound, PayloadTooLarge
 from hearth.http import responses
 from hearth.http.headers import ALLOW_METHODS, SECURITY_HEADERS
@@ -95,6 +96,8 @@ class App:
         self.on_shutdown = on_shutdown
         self.state = _State()
         self.rate_limit = RateLimitGate(self.state)
+        # Tracebacks of unexpected errors: the first of a kind per route, then one per interval.
+        self._bugs = Throttle()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -151,9 +154,14 @@ class App:
             try:
                 response = await handler(request)
             except ApiError as exc:
+                # DatabaseUnavailable too: a 503 the db layer has already logged (once per
+                # interval, never a traceback).
                 response = responses.error(exc)
-            except Exception:
-                log.exception("unhandled error on %s %s", method, scope["path"])
+            except Exception as exc:
+                held = self._bugs.admit((type(exc), compiled.pattern))
+                if held is not None:
+                    more = f" ({held} more like it in the last {self._bugs.interval:g} s)" if held else ""
+                    log.exception("unhandled error on %s %s%s", method, scope["path"], more)
                 err = ApiError()
                 err.status = 500
                 response = responses.error(err)

@@ -12,6 +12,8 @@ import os
 import time
 from typing import Protocol
 
+from hearth._util.outage import OutageLog
+
 log = logging.getLogger("hearth")
 
 REDIS_URL_ENV = "HEARTH_REDIS_URL"
@@ -100,9 +102,15 @@ class MemoryCounters:
 class RedisCounters:
     """Counters in Redis, shared by every process using the same server and prefix.
 
-    Each hit is one round trip (`SET key 0 PX window NX` + `INCR key` in one MULTI). When Redis
-    cannot be reached the counters fall back to this process's memory for a few seconds (and log
-    it) instead of failing requests or letting everything through.
+    Each hit is one round trip (`SET key 0 PX window NX` + `INCR key` in one MULTI).
+
+    When Redis cannot be reached (refused, reset, or no answer within `timeout`), the counters
+    fall back to this process's memory: requests are neither failed (a 5xx would make Redis a
+    single point of failure for the whole API) nor let through uncounted (brute-force protection
+    stays, per process). While Redis is away one request every `_RETRY_AFTER` seconds tries it
+    again; the others count locally without waiting for it. The outage is logged once when it
+    starts, at most once per 10 s while it lasts, and once when Redis is back. Counts made
+    locally meanwhile are not carried over into Redis.
     """
 
     _RETRY_AFTER = 5.0
@@ -121,15 +129,31 @@ class RedisCounters:
         self.prefix = prefix
         self._errors: tuple[type[Exception], ...] = (RedisError, OSError)
         self.fallback = MemoryCounters()
+        self.outage = OutageLog(
+            "Redis (rate limit counters)", log, unit="calls counted in process memory instead"
+        )
         self._down_until = 0.0
 
-    def _up(self) -> bool:
-        return time.monotonic() >= self._down_until
+    def _use_redis(self) -> bool:
+        """Whether to ask Redis now: always while it works; while it is away, one caller per
+        retry pause (the others count locally without waiting for it)."""
+        if not self.outage.down:
+            return True
+        now = time.monotonic()
+        if now < self._down_until:
+            self.outage.failed(self.outage.reason)  # counted, for the periodic log line
+            return False
+        self._down_until = now + self._RETRY_AFTER  # this caller tries; the next one in a while
+        return True
+
+    def _worked(self) -> None:
+        if self.outage.down:
+            self.outage.ok()
 
     def _failed(self, exc: Exception) -> None:
-        if self._up():
-            log.warning("rate limit counters: Redis unreachable (%s); using process memory", exc)
         self._down_until = time.monotonic() + self._RETRY_AFTER
+        text = " ".join(str(exc).split())
+        self.outage.failed(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)
 
     async def _incr(self, key: str, window: float) -> int:
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -139,45 +163,58 @@ class RedisCounters:
         return int(n)
 
     async def hit(self, key: str, limit: int, window: float) -> bool:
-        if self._up():
+        if self._use_redis():
             try:
                 # Refused hits are counted too; harmless, since they do not extend the window.
-                return await self._incr(self.prefix + key, window) <= limit
+                n = await self._incr(self.prefix + key, window)
             except self._errors as exc:
                 self._failed(exc)
+            else:
+                self._worked()
+                return n <= limit
         return await self.fallback.hit(key, limit, window)
 
     async def add(self, key: str, window: float) -> int:
-        if self._up():
+        if self._use_redis():
             try:
-                return await self._incr(self.prefix + key, window)
+                n = await self._incr(self.prefix + key, window)
             except self._errors as exc:
                 self._failed(exc)
+            else:
+                self._worked()
+                return n
         return await self.fallback.add(key, window)
 
     async def count(self, key: str) -> int:
-        if self._up():
+        if self._use_redis():
             try:
                 raw = await self.redis.get(self.prefix + key)
-                return int(raw) if raw is not None else 0
             except self._errors as exc:
                 self._failed(exc)
+            else:
+                self._worked()
+                return int(raw) if raw is not None else 0
         return await self.fallback.count(key)
 
     async def reset(self, key: str) -> None:
         await self.fallback.reset(key)
-        if self._up():
+        if self._use_redis():
             try:
                 await self.redis.delete(self.prefix + key)
             except self._errors as exc:
                 self._failed(exc)
+            else:
+                self._worked()
 
     async def clear(self) -> None:
         # Shared keys are left alone (other processes use them); they expire with their window.
         await self.fallback.clear()
 
     async def close(self) -> None:
-        await self.redis.aclose()
+        try:
+            await self.redis.aclose()
+        except self._errors:
+            pass  # nothing to say goodbye to
 
 
 def from_env() -> Counters:

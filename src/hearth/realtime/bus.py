@@ -5,6 +5,12 @@ a record change, or a message for one client, is a row in `_hearth_rt_events`. P
 every process with NOTIFY; SQLite processes watch the shared change counter (hearth.db.sqlite), a
 memory read every few milliseconds. Each process reads the rows after the last one it saw, in
 order, and handles those meant for it. Rows are kept a minute.
+
+Outages: while the database is unreachable the pump retries quietly (the db layer logs the
+outage once per interval). A lost LISTEN connection (PostgreSQL restarted, network cut) is
+noticed through asyncpg's termination callback and replaced by a new one as soon as the server
+answers again; the table is read right after, so events published meanwhile are not skipped.
+An event whose handling finds the database unavailable is handled again after the outage.
 """
 
 from __future__ import annotations
@@ -14,12 +20,14 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
 from hearth._util import deepjson
+from hearth._util.outage import Throttle
 from hearth.db.base import Database
+from hearth.errors import DatabaseUnavailable
 from hearth.sql import system
 
 log = logging.getLogger("hearth.realtime")
@@ -29,6 +37,13 @@ POLL_SECONDS = 0.01  # SQLite: how often the shared counter is looked at
 KEEP_SECONDS = 60
 LISTEN_FALLBACK_SECONDS = 1.0  # PostgreSQL: read the table at least this often
 IDLE_SECONDS = 1.0  # without local clients, only look whether that changed
+RETRY_SECONDS = (0.1, 0.25, 0.5, 1.0)  # pauses after failures, the last one repeated
+
+
+class Listener(Protocol):
+    def alive(self) -> bool: ...
+
+    async def close(self) -> None: ...
 
 
 class Bus:
@@ -40,15 +55,18 @@ class Bus:
         self._last = 0
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._close_listener: Callable[[], Awaitable[None]] | None = None
+        self._listen: Callable[[str, Callable[[], None]], Awaitable[Listener]] | None = getattr(
+            db, "listen", None
+        )
+        self._listener: Listener | None = None
         self._pruned = 0.0
+        self._errors = Throttle()
 
     async def start(self) -> None:
         row = await self.db.fetch_one(system.last_rt_event(self.db.dialect))
         self._last = int(row[0]) if row else 0
-        listen = getattr(self.db, "listen", None)
-        if listen is not None:
-            self._close_listener = await listen("hearth_rt", self._wake.set)
+        if self._listen is not None:
+            self._listener = await self._listen("hearth_rt", self._wake.set)
         self._task = asyncio.get_running_loop().create_task(self._pump())
 
     async def stop(self) -> None:
@@ -57,9 +75,9 @@ class Bus:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        if self._close_listener is not None:
-            await self._close_listener()
-            self._close_listener = None
+        if self._listener is not None:
+            listener, self._listener = self._listener, None
+            await listener.close()
 
     async def publish(self, target: str, payload: dict[str, Any]) -> None:
         """An event for every process (`target` ""), or for the one holding client `target`."""
@@ -79,8 +97,20 @@ class Bus:
         row = await self.db.fetch_one(system.last_rt_event(self.db.dialect))
         self._last = max(self._last, int(row[0]) if row else 0)
 
+    async def _relisten(self) -> None:
+        """The LISTEN connection is gone: listen on a new one (DatabaseUnavailable while the
+        server is still away)."""
+        assert self._listen is not None
+        old, self._listener = self._listener, None
+        if old is not None:
+            with contextlib.suppress(Exception):
+                await old.close()
+        self._listener = await self._listen("hearth_rt", self._wake.set)
+        log.info("realtime: listening for other processes' events again")
+
     async def _pump(self) -> None:
         generation = self.db.generation()
+        failures = 0
         while True:
             try:
                 if not self.active():
@@ -88,10 +118,15 @@ class Bus:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), IDLE_SECONDS)
                     continue
-                if self._close_listener is not None:
-                    # NOTIFY wakes us at once; the timeout covers a lost LISTEN connection.
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), LISTEN_FALLBACK_SECONDS)
+                if self._listen is not None:
+                    if self._listener is None or not self._listener.alive():
+                        # Events published while nobody listened are read right below.
+                        await self._relisten()
+                    else:
+                        # NOTIFY wakes us at once; the timeout covers a connection that died
+                        # silently (no RST: the table is still read every second).
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self._wake.wait(), LISTEN_FALLBACK_SECONDS)
                 else:
                     # SQLite: wake on our own publishes at once, else look at the shared counter.
                     with contextlib.suppress(TimeoutError):
@@ -102,22 +137,32 @@ class Bus:
                     generation = current
                 self._wake.clear()
                 await self._drain()
+                failures = 0
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("realtime event pump failed; retrying")
-                await asyncio.sleep(0.5)
+            except Exception as exc:
+                if not isinstance(exc, DatabaseUnavailable):  # that one is logged by the db layer
+                    held = self._errors.admit(type(exc).__name__)
+                    if held is not None:
+                        log.exception("realtime event pump failed; retrying (%d more like it held back)", held)
+                await asyncio.sleep(RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)])
+                failures += 1
 
     async def _drain(self) -> None:
         d = self.db.dialect
         while True:
             rows = await self.db.fetch_all(system.select_rt_events(d), (self._last,))
             for seq, target, payload in rows:
-                self._last = int(seq)
                 try:
                     await self.handle(str(target), orjson.loads(payload))
+                except DatabaseUnavailable:
+                    # Handled again, from this event on, once the database answers: a client's
+                    # new subscriptions must not be lost to an outage (a record event may then
+                    # reach some clients twice).
+                    raise
                 except Exception:
                     log.exception("realtime event %s failed", seq)
+                self._last = int(seq)
             if len(rows) < 500:
                 break
         now = time.time()

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +23,7 @@ import orjson
 from hearth._util import deepjson
 from hearth._util.ids import random_string
 from hearth._util.tasks import BackgroundTasks
-from hearth.errors import ApiError, BadRequest, Forbidden, NotFound
+from hearth.errors import ApiError, BadRequest, DatabaseUnavailable, Forbidden, NotFound
 from hearth.http.fields import parse_fields, project
 from hearth.realtime.bus import Bus
 from hearth.realtime.subscriptions import Subscription, parse
@@ -67,6 +68,16 @@ class Client:
         self.queue.put_nowait(None)  # the stream ends; the SDK reconnects
 
 
+async def _quiet_when_unavailable(work: Coroutine[Any, Any, None]) -> None:
+    """Background work (publishing, forgetting a client) that the database refuses is dropped
+    without a traceback: the outage is logged by the db layer, and a client row left behind is
+    removed by the heartbeat after STALE_SECONDS."""
+    try:
+        await work
+    except DatabaseUnavailable:
+        pass
+
+
 def same_auth(previous: tuple[str, str], current: AuthState) -> bool:
     """Whether a client authorized as `previous` (collection id, record id; empty for a guest)
     may now be `current` (a guest may log in; nothing else changes)."""
@@ -103,6 +114,8 @@ class Hub:
                 async with self.db.transaction() as tx:
                     if await tx.execute(system.delete_stale_rt_clients(d), (now - STALE_SECONDS,)):
                         await tx.execute(system.recount_realtime_clients(d))
+            except DatabaseUnavailable:
+                pass  # logged by the db layer; the next beat tries again
             except Exception:
                 log.exception("realtime heartbeat failed")
 
@@ -113,7 +126,7 @@ class Hub:
                 await self._heartbeat
         for client in list(self.clients.values()):
             client.close()
-            await self._forget(client.id)
+            await _quiet_when_unavailable(self._forget(client.id))
         self.clients.clear()
         await self.bus.stop()
 
@@ -125,15 +138,19 @@ class Hub:
         self.clients[client.id] = client
         self.bus.wake()
         d = self.db.dialect
-        async with self.db.transaction() as tx:
-            await tx.execute(system.insert_rt_client(d), (client.id, ip, int(time.time())))
-            await tx.execute(system.add_realtime_clients(d), (1,))
+        try:
+            async with self.db.transaction() as tx:
+                await tx.execute(system.insert_rt_client(d), (client.id, ip, int(time.time())))
+                await tx.execute(system.add_realtime_clients(d), (1,))
+        except BaseException:
+            self.clients.pop(client.id, None)  # never streamed, so never disconnected: forget it here
+            raise
         self.db.bump_generation()  # other processes start publishing record changes
         return client
 
     def disconnect(self, client: Client) -> None:
         if self.clients.pop(client.id, None) is not None:
-            self.background.spawn(self._forget(client.id))
+            self.background.spawn(_quiet_when_unavailable(self._forget(client.id)))
 
     async def _forget(self, client_id: str) -> None:
         d = self.db.dialect
@@ -261,7 +278,7 @@ class Hub:
         if self.records.collections.realtime_clients <= 0:
             return
         payload = {"k": "rec", "a": action, "c": c.id, "v": values}
-        self.background.spawn(self.bus.publish("", payload))
+        self.background.spawn(_quiet_when_unavailable(self.bus.publish("", payload)))
 
     # ----- record changes --------------------------------------------------------------------
     async def record_changed(self, action: str, c: Collection, values: dict[str, Any]) -> None:
@@ -274,6 +291,8 @@ class Hub:
                     continue
                 try:
                     message = await self._message(client, sub, action, c, values)
+                except DatabaseUnavailable:
+                    raise  # the bus hands the event over again once the database is back
                 except ApiError:
                     message = None  # e.g. a bad filter in the options: nothing to send
                 except Exception:

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from hearth.db.base import Executor
-from hearth.errors import ApiError, BadRequest, FieldError, Forbidden, NotFound
+from hearth.errors import ApiError, BadRequest, DatabaseUnavailable, FieldError, Forbidden, NotFound
 from hearth.records.service import RecordService
 from hearth.rules.context import AuthState, RequestInfo
 from hearth.schema.collection import Collection
@@ -326,6 +326,8 @@ class BatchService:
     ) -> Outcome:
         try:
             return await self._dispatch(tx, sub, auth, base_headers)
+        except DatabaseUnavailable:
+            raise  # the whole batch answers 503 (rolled back), not a failed sub-request's 400
         except ApiError as exc:
             raise _SubFailed(index, exc) from exc
         except (_SubFailed, TimeoutError):

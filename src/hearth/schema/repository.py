@@ -42,16 +42,18 @@ class CollectionRepository:
         gen = self.db.generation()
         if gen is not None and gen == self._generation and self.version >= 0:
             return False
-        self._generation = gen
         counters = {int(r[0]): int(r[1]) for r in await self.db.fetch_all(self._read_version)}
         # Read here, used by the auth service: tokens of logged-out sessions stop working.
         self.revocations = counters.get(system.REVOCATION_COUNTER, 0)
         self.realtime_clients = counters.get(system.REALTIME_CLIENTS, 0)
         version = counters.get(system.SCHEMA_COUNTER, 0)
-        if version == self.version:
-            return False
-        await self._load(self.db, version)
-        return True
+        reloaded = version != self.version
+        if reloaded:
+            await self._load(self.db, version)
+        # Only now: a read that failed (database unavailable) is tried again by the next request
+        # instead of the shared counter looking already seen.
+        self._generation = gen
+        return reloaded
 
     async def _load(self, ex: Executor, version: int) -> None:
         rows = await ex.fetch_all(system.select_collections(self.db.dialect))
