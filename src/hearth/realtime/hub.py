@@ -66,6 +66,11 @@ class Client:
         self.queue.put_nowait(None)  # the stream ends; the SDK reconnects
 
 
+class ShuttingDown(ApiError):
+    status = 503
+    default_message = "The server is shutting down; connect again."
+
+
 def same_auth(previous: tuple[str, str], current: AuthState) -> bool:
     """Whether a client authorized as `previous` (collection id, record id; empty for a guest)
     may now be `current` (a guest may log in; nothing else changes)."""
@@ -82,6 +87,7 @@ class Hub:
         self.bus = Bus(self.db, self._handle, lambda: bool(self.clients))
         self.background = BackgroundTasks()
         self._heartbeat: asyncio.Task[None] | None = None
+        self.closing = False  # the process is stopping: no new streams
 
     async def start(self) -> None:
         await self.bus.start()
@@ -105,7 +111,15 @@ class Hub:
             except Exception:
                 log.exception("realtime heartbeat failed")
 
+    def close_all(self) -> None:
+        """The process is stopping: end every stream now (the SDKs reconnect, to another process
+        or instance) and refuse new ones. Their rows are forgotten as each stream ends."""
+        self.closing = True
+        for client in list(self.clients.values()):
+            client.close()
+
     async def stop(self) -> None:
+        self.closing = True
         if self._heartbeat is not None:
             self._heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -114,10 +128,13 @@ class Hub:
             client.close()
             await self._forget(client.id)
         self.clients.clear()
+        await self.background.drain()  # forgetting the clients whose streams ended
         await self.bus.stop()
 
     # ----- clients ---------------------------------------------------------------------------
     async def connect(self, ip: str) -> Client:
+        if self.closing:
+            raise ShuttingDown()
         client = Client(random_string(CLIENT_ID_LENGTH), ip)
         if not self.clients:
             await self.bus.catch_up()
@@ -128,6 +145,8 @@ class Hub:
             await tx.execute(system.insert_rt_client(d), (client.id, ip, int(time.time())))
             await tx.execute(system.add_realtime_clients(d), (1,))
         self.db.bump_generation()  # other processes start publishing record changes
+        if self.closing:  # the stop began while this client was being registered
+            client.close()
         return client
 
     def disconnect(self, client: Client) -> None:
