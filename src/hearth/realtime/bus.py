@@ -30,6 +30,17 @@ LISTEN_FALLBACK_SECONDS = 1.0  # PostgreSQL: read the table at least this often
 IDLE_SECONDS = 1.0  # without local clients, only look whether that changed
 
 
+async def cancel(task: asyncio.Task[Any]) -> None:
+    """Cancel `task` and wait until it is done. Python 3.11's wait_for can swallow a cancellation
+    that arrives as its awaitable completes (the pump woken up as a stop begins), so it is repeated;
+    and a cancellation of the caller is not mistaken for the task's."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.1)
+    if not task.cancelled() and task.exception() is not None:
+        log.error("realtime task %s ended with an error", task.get_name(), exc_info=task.exception())
+
+
 class Bus:
     def __init__(self, db: Database, handle: Handler, active: Callable[[], bool] = lambda: True) -> None:
         self.db = db
@@ -52,9 +63,7 @@ class Bus:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel(self._task)
             self._task = None
         if self._close_listener is not None:
             await self._close_listener()

@@ -11,7 +11,6 @@ was written or deleted (hearth.sql.records.RecordSQL.snapshot_where), as that cl
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from hearth._util.ids import random_string
 from hearth._util.tasks import BackgroundTasks
 from hearth.errors import ApiError, BadRequest, Forbidden, NotFound
 from hearth.http.fields import parse_fields, project
-from hearth.realtime.bus import Bus
+from hearth.realtime.bus import Bus, cancel
 from hearth.realtime.subscriptions import Subscription, parse
 from hearth.records.service import RecordService
 from hearth.rules.context import GUEST, AuthState, RequestInfo
@@ -121,9 +120,7 @@ class Hub:
     async def stop(self) -> None:
         self.closing = True
         if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._heartbeat
+            await cancel(self._heartbeat)
         for client in list(self.clients.values()):
             client.close()
             await self._forget(client.id)
