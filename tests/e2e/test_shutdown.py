@@ -248,21 +248,24 @@ def _graceful_stop(tmp_path: Path, db_url: str, workers: int, sig: int, whole_gr
         assert r.json()["totalItems"] == 3
 
 
-def test_sigterm_sqlite_two_workers(tmp_path: Path) -> None:
-    _graceful_stop(tmp_path, "", 2, signal.SIGTERM, whole_group=False)
+# SIGTERM to the main process (docker stop, kill), SIGINT to the whole process group (Ctrl-C in a
+# terminal; systemd's stop also signals every process of the unit at once).
+STOPS = [
+    pytest.param(signal.SIGTERM, False, id="SIGTERM"),
+    pytest.param(signal.SIGINT, True, id="SIGINT-group"),
+]
 
 
-def test_sigterm_postgres_two_workers(tmp_path: Path, pg_url: str) -> None:
-    _graceful_stop(tmp_path, pg_url, 2, signal.SIGTERM, whole_group=False)
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize(("sig", "whole_group"), STOPS)
+def test_stop_sqlite(tmp_path: Path, workers: int, sig: int, whole_group: bool) -> None:
+    _graceful_stop(tmp_path, "", workers, sig, whole_group)
 
 
-def test_sigint_to_the_process_group_sqlite_one_worker(tmp_path: Path) -> None:
-    """Ctrl-C in a terminal (or systemd's stop) signals every process of the group at once."""
-    _graceful_stop(tmp_path, "", 1, signal.SIGINT, whole_group=True)
-
-
-def test_sigterm_to_the_process_group_postgres_one_worker(tmp_path: Path, pg_url: str) -> None:
-    _graceful_stop(tmp_path, pg_url, 1, signal.SIGTERM, whole_group=True)
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize(("sig", "whole_group"), STOPS)
+def test_stop_postgres(tmp_path: Path, pg_url: str, workers: int, sig: int, whole_group: bool) -> None:
+    _graceful_stop(tmp_path, pg_url, workers, sig, whole_group)
 
 
 @pytest.mark.parametrize("workers", [1, 2])
