@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 from hearth.auth.account import AccountFlows
@@ -19,6 +21,9 @@ from hearth.schema.repository import CollectionRepository
 from hearth.schema.service import CollectionService
 from hearth.settings.store import SettingsStore
 
+log = logging.getLogger("hearth")
+STOP_RESERVE = 0.2  # seconds of the stop deadline kept for closing the database
+
 
 class Hearth:
     """The running services of one process."""
@@ -26,6 +31,7 @@ class Hearth:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.db: Database | None = None
+        self.stop_deadline: float | None = None  # loop time; set when a signal starts the stop
 
     async def start(self) -> None:
         self.db = await open_database(self.config)
@@ -68,14 +74,47 @@ class Hearth:
             alert_info=placeholders.get("ALERT_INFO", ""),
         )
 
+    def stopping(self, deadline: float) -> None:
+        """The server began to stop (SIGTERM/SIGINT) and must be done by `deadline` (loop time):
+        realtime streams end now so that only real requests are waited for."""
+        self.stop_deadline = deadline
+        if self.db is not None:
+            self.realtime.close_all()
+
     async def stop(self) -> None:
-        await self.realtime.stop()
+        """Release everything; within the stop deadline when a signal set one (what is still
+        running past it is cancelled: the process is about to be ended anyway)."""
+        if self.db is None:
+            return
+        deadline = self.stop_deadline
+        steps = (
+            ("realtime", self.realtime.stop()),
+            ("mail", self._drain_mail()),
+            ("login attempts", self.attempts.close()),
+        )
+        for what, step in steps:
+            try:
+                await asyncio.wait_for(step, deadline_left(deadline, reserve=STOP_RESERVE))
+            except TimeoutError:
+                log.warning("stopping: %s cleanup cut short by the shutdown timeout", what)
+            except Exception:
+                log.exception("stopping: %s cleanup failed", what)
+        db, self.db = self.db, None
+        try:
+            await asyncio.wait_for(db.close(), deadline_left(deadline))
+        except TimeoutError:
+            log.warning("stopping: the database did not close within the shutdown timeout")
+
+    async def _drain_mail(self) -> None:
         await self.account.background.drain()
         await self.otp.background.drain()
-        await self.attempts.close()
-        if self.db is not None:
-            await self.db.close()
-            self.db = None
+
+
+def deadline_left(deadline: float | None, reserve: float = 0.0) -> float | None:
+    """Seconds until `deadline` (loop time) less `reserve`, never negative; None: no deadline."""
+    if deadline is None:
+        return None
+    return max(0.0, deadline - asyncio.get_running_loop().time() - reserve)
 
 
 async def open_database(config: Config) -> Database:

@@ -1,37 +1,264 @@
-"""`hearth serve` and `hearth superuser upsert|delete`."""
+"""`hearth serve`, `hearth superuser upsert|delete`, `hearth --version`.
+
+A mistake (a bad flag or environment value, a port in use, an unreachable or refusing database, a
+data directory that cannot be used) ends the command with one line on stderr that says what is
+wrong and what to do, and a non-zero exit status: 2 for a usage mistake, 1 otherwise.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
+import ipaddress
 import os
+import re
+import socket
 import sys
+import tempfile
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any, NoReturn, TypeVar
 
-from hearth.config import DEFAULT_DIR, DEFAULT_HTTP, Config
+from hearth import __version__
+from hearth.config import (
+    DEFAULT_DIR,
+    DEFAULT_HTTP,
+    DEFAULT_MAX_BODY_SIZE,
+    DEFAULT_SHUTDOWN_TIMEOUT,
+    Config,
+    ConfigError,
+    parse_count,
+    parse_db_url,
+    parse_seconds,
+    parse_size,
+    redact,
+)
+from hearth.http.shutdown import KILL_MARGIN
+
+T = TypeVar("T")
+
+
+class Failure(Exception):
+    """Ends the command with this message (one line) and exit status 1."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: `hearth serve: --workers 'x' is not …` (exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        # "argument --db: --db 'x' is not …": the flag's own sentence already names it.
+        message = re.sub(r"^argument (\S+): (?=\1\b)", "", message)
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _flag_type(parse: Callable[[str, str], T], flag: str) -> Callable[[str], T]:
+    """An argparse `type` whose error is the parse function's own sentence."""
+
+    def convert(value: str) -> T:
+        try:
+            return parse(value, flag)
+        except ConfigError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return convert
+
+
+# ----- settings ----------------------------------------------------------------------------------
+def parse_http(value: str, name: str = "--http") -> tuple[str, int]:
+    """HOST:PORT (HOST an IP address or a resolvable name, [IPv6]:PORT; an empty HOST is
+    127.0.0.1) → (IP address, port)."""
+    text = value.strip()
+    example = "e.g. 127.0.0.1:8090, 0.0.0.0:8090 or [::1]:8090"
+    if text.startswith("["):
+        host, sep, port = text[1:].partition("]:")
+    else:
+        host, sep, port = text.rpartition(":")
+        if sep and ":" in host:
+            raise ConfigError(f"{name} {value!r}: put an IPv6 address in brackets ({example})")
+    if not sep:
+        raise ConfigError(f"{name} {value!r} is not HOST:PORT ({example})")
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        what = "has no port" if not port else f"has an invalid port {port!r} (1-65535)"
+        raise ConfigError(f"{name} {value!r} {what} ({example})")
+    if not host:
+        return "127.0.0.1", int(port)
+    try:
+        return str(ipaddress.ip_address(host)), int(port)
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        raise ConfigError(f"{name} {value!r}: unknown host {host!r} ({example})") from None
+    infos.sort(key=lambda info: info[0] != socket.AF_INET)  # IPv4 first, as 'localhost' is meant
+    return str(infos[0][4][0]), int(port)
+
+
+def check_port(host: str, port: int, reuse_port: bool) -> None:
+    """Refuse a port another process holds. granian's sockets share their port with any other
+    process that asks (SO_REUSEPORT), so two servers would answer on one port in turn."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is no conflict
+        if reuse_port:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+            if exc.errno == errno.EADDRINUSE and reuse_port:
+                raise Failure(
+                    f"{where} is already in use by a process that does not share it "
+                    "(--reuse-port shares a port only among servers that all ask for it)"
+                ) from None
+            if exc.errno == errno.EADDRINUSE:
+                raise Failure(
+                    f"{where} is already in use by another process: stop it, choose another port "
+                    "with --http, or pass --reuse-port to share the port on purpose"
+                ) from None
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise Failure(f"--http {where}: {host} is not an address of this machine") from None
+            if exc.errno == errno.EACCES:
+                raise Failure(
+                    f"--http {where}: permission denied (ports below 1024 need root or "
+                    "CAP_NET_BIND_SERVICE; choose a port from 1024 up)"
+                ) from None
+            raise Failure(f"cannot listen on {where}: {_reason(exc)}") from None
+
+
+def check_data_dir(path: Path, name: str) -> None:
+    """The SQLite data directory exists (created if missing) and is writable."""
+    if path.exists() and not path.is_dir():
+        raise Failure(f"{name} {path} is a file, not a directory: give a directory for Hearth's data")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise Failure(f"cannot create the data directory {path} ({name}): {_reason(exc)}") from None
+    try:
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".hearth-write-test-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise Failure(
+            f"the data directory {path} ({name}) is not writable: {_reason(exc)}; "
+            "choose another --dir or fix its permissions"
+        ) from None
+
+
+def _reason(exc: OSError) -> str:
+    return (exc.strerror or str(exc)).lower()
+
+
+def _env(name: str, parse: Callable[[str, str], T], default: T) -> T:
+    value = os.environ.get(name, "")
+    if not value.strip():
+        return default
+    try:
+        return parse(value, name)
+    except ConfigError as exc:
+        raise Failure(str(exc)) from None
 
 
 def _config(args: argparse.Namespace) -> Config:
-    return Config(
-        data_dir=Path(args.dir),
-        db_url=args.db or os.environ.get("HEARTH_DB", ""),
-        max_body_size=args.max_body_size,
+    """Flags first, then HEARTH_* variables, then defaults; each value checked."""
+    dir_name = "--dir" if args.dir is not None else "HEARTH_DIR"
+    raw_dir = args.dir if args.dir is not None else (os.environ.get("HEARTH_DIR") or DEFAULT_DIR)
+    if not raw_dir.strip():
+        raise Failure(f"{dir_name} is empty: give a directory for Hearth's data")
+    db_url = args.db if args.db is not None else _env("HEARTH_DB", parse_db_url, "")
+    max_body = args.max_body_size or _env("HEARTH_MAX_BODY_SIZE", parse_size, DEFAULT_MAX_BODY_SIZE)
+    timeout = getattr(args, "shutdown_timeout", None) or _env(
+        "HEARTH_SHUTDOWN_TIMEOUT", parse_seconds, DEFAULT_SHUTDOWN_TIMEOUT
     )
-
-
-def _add_storage_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--dir", default=os.environ.get("HEARTH_DIR", DEFAULT_DIR), help="data directory (SQLite file)"
+    pool = _env("HEARTH_PG_POOL_SIZE", parse_count, 10)
+    _check_redis_url()
+    # Relative to the caller's working directory, once: workers and messages see the same path.
+    data_dir = Path(raw_dir).expanduser().absolute()
+    config = Config(
+        data_dir=data_dir, db_url=db_url, max_body_size=max_body, pg_pool_size=pool, shutdown_timeout=timeout
     )
-    p.add_argument("--db", default="", help="database URL; postgresql://… switches to PostgreSQL")
-    p.add_argument(
-        "--max-body-size",
-        type=int,
-        default=int(os.environ.get("HEARTH_MAX_BODY_SIZE", 32 << 20)),
-        help="largest accepted request body in bytes (default 32 MiB)",
-    )
+    if not config.is_postgres:
+        check_data_dir(data_dir, dir_name)
+    return config
 
 
+def _check_redis_url() -> None:
+    url = os.environ.get("HEARTH_REDIS_URL", "").strip()
+    if not url:
+        return
+    from redis.asyncio import Redis
+
+    try:
+        Redis.from_url(url)  # parses only; connects on first use
+    except ValueError as exc:
+        raise Failure(f"HEARTH_REDIS_URL {url!r}: {exc}") from None
+
+
+# ----- database errors ---------------------------------------------------------------------------
+def describe_database_error(exc: BaseException, config: Config) -> str | None:
+    """One line for a database that cannot be reached or used; None for anything else (a bug)."""
+    import sqlite3
+
+    from hearth.db.base import DatabaseError
+    from hearth.errors import DatabaseUnavailable
+
+    if isinstance(exc, DatabaseUnavailable):
+        # The db layer's outage error: the driver's own error, when kept, says more.
+        if exc.__cause__ is None:
+            return f"cannot use the database: {exc.reason}"
+        exc = exc.__cause__
+    if not config.is_postgres:
+        if isinstance(exc, sqlite3.Error | DatabaseError):
+            return f"cannot use the SQLite database {config.sqlite_path}: {exc}"
+        if isinstance(exc, OSError):
+            return f"cannot use the SQLite database {config.sqlite_path}: {_reason(exc)}"
+        return None
+    from urllib.parse import urlsplit
+
+    import asyncpg
+
+    parts = urlsplit(config.db_url)
+    host = parts.hostname or "localhost"
+    where = f"{host}:{parts.port or 5432}"
+    user = parts.username or os.environ.get("PGUSER") or "the default user"
+    database = parts.path.lstrip("/") or user
+    fix = f"fix --db ({redact(config.db_url)})"
+    if isinstance(exc, asyncpg.InvalidCatalogNameError):
+        return f"PostgreSQL at {where} has no database {database!r}: create it (createdb {database}) or {fix}"
+    if isinstance(exc, asyncpg.InvalidPasswordError):
+        return f"PostgreSQL at {where} refused the password of user {user!r}: {fix}"
+    if isinstance(exc, asyncpg.InvalidAuthorizationSpecificationError):
+        return f"PostgreSQL at {where} refused user {user!r} ({exc}): {fix}"
+    if isinstance(exc, asyncpg.PostgresError | DatabaseError):
+        return f"PostgreSQL at {where}: {exc}"
+    if isinstance(exc, socket.gaierror):
+        return f"cannot connect to PostgreSQL: unknown host {host!r}; {fix}"
+    if isinstance(exc, ConnectionRefusedError) or (
+        isinstance(exc, OSError) and "connect call failed" in str(exc).lower()
+    ):
+        return f"cannot connect to PostgreSQL at {where}: connection refused (is it running?); {fix}"
+    if isinstance(exc, TimeoutError):
+        return f"cannot connect to PostgreSQL at {where}: timed out (is it running and reachable?)"
+    if isinstance(exc, OSError):
+        return f"cannot connect to PostgreSQL at {where}: {_reason(exc)}"
+    if isinstance(exc, asyncpg.InterfaceError | asyncpg.ClientConfigurationError | ValueError):
+        return f"--db {redact(config.db_url)!r}: {exc}"
+    return None
+
+
+def _run(config: Config, work: Coroutine[Any, Any, T]) -> T:
+    """Run `work`; a database that cannot be reached or used becomes a Failure."""
+    try:
+        return asyncio.run(work)
+    except Exception as exc:
+        message = describe_database_error(exc, config)
+        if message is None:
+            raise
+        raise Failure(message) from None
+
+
+# ----- commands ----------------------------------------------------------------------------------
 # Granian's own logging plus Hearth's loggers (`hearth.*`, e.g. mail not sent while SMTP is off),
 # at INFO on stdout. Granian replaces its "loggers" with this whole mapping, so it repeats its own.
 _LOGGING = {
@@ -54,42 +281,43 @@ _LOGGING = {
 
 
 def serve(args: argparse.Namespace) -> int:
+    host, port = args.http
+    config = _config(args)
+    check_port(host, port, args.reuse_port)
+    from hearth.app import Hearth
+
+    # Create tables once before the workers start, so they never race on a fresh database.
+    async def prepare() -> None:
+        h = Hearth(config)
+        try:
+            await h.start()
+        finally:
+            await h.stop()
+
+    _run(config, prepare())
+    os.environ.update(config.to_env())
+
     from granian import Granian
     from granian.constants import Interfaces
 
-    config = _config(args)
-    host, _, port = args.http.rpartition(":")
-    os.environ.update(config.to_env())
-    # Create tables once before the workers start, so they never race on a fresh database.
-    from hearth.app import Hearth
-
-    async def prepare() -> None:
-        h = Hearth(config)
-        await h.start()
-        await h.stop()
-
-    from hearth.errors import DatabaseUnavailable
-
-    try:
-        asyncio.run(prepare())
-    except DatabaseUnavailable as exc:
-        # Fail fast with one line: a running server survives outages, a starting one cannot
-        # create its tables without the database.
-        print(f"Error: cannot open the database: {exc.reason}", file=sys.stderr, flush=True)
-        return 1
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     print(
-        f"Hearth serving http://{host or '127.0.0.1'}:{port} ({'PostgreSQL' if config.is_postgres else config.sqlite_path})",
+        f"Hearth {__version__} serving http://{where} "
+        f"({'PostgreSQL ' + redact(config.db_url) if config.is_postgres else config.sqlite_path}); "
+        f"stops within {config.shutdown_timeout:g} s of SIGTERM/Ctrl-C",
         flush=True,
     )
     server = Granian(
         "hearth.http.server:create_app",
-        address=host or "127.0.0.1",
-        port=int(port),
+        address=host,
+        port=port,
         interface=Interfaces.ASGI,
         workers=args.workers,
         factory=True,
         log_access=False,
         log_dictconfig=_LOGGING,
+        # Each worker bounds its own stop (hearth.http.shutdown); this kills one that cannot.
+        workers_kill_timeout=config.shutdown_timeout + KILL_MARGIN,  # type: ignore[arg-type]
     )
     server.serve()
     return 0
@@ -98,50 +326,101 @@ def serve(args: argparse.Namespace) -> int:
 def superuser(args: argparse.Namespace) -> int:
     from hearth.admin_cli import delete_superuser, upsert_superuser
     from hearth.app import Hearth
+    from hearth.errors import ApiError
 
     config = _config(args)
 
-    async def run() -> int:
+    async def run() -> None:
         h = Hearth(config)
-        await h.start()
         try:
+            await h.start()
             if args.action == "upsert":
                 await upsert_superuser(h, args.email, args.password)
-                print(f"Successfully saved superuser {args.email}!")
             else:
                 await delete_superuser(h, args.email)
-                print(f"Successfully deleted superuser {args.email}!")
-            return 0
         finally:
             await h.stop()
 
     try:
-        return asyncio.run(run())
-    except Exception as exc:  # surface validation errors as a CLI message
-        from hearth.errors import ApiError
-
-        if isinstance(exc, ApiError):
-            print(f"Error: {exc.message} {exc.envelope()['data']}", file=sys.stderr)
-            return 1
-        raise
+        _run(config, run())
+    except ApiError as exc:
+        verb = "save" if args.action == "upsert" else "delete"
+        raise Failure(f"cannot {verb} superuser {args.email!r}: {describe_api_error(exc)}") from None
+    print(f"Successfully {'saved' if args.action == 'upsert' else 'deleted'} superuser {args.email}!")
+    return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="hearth", description="Hearth: a PocketBase-compatible backend in Python."
+def describe_api_error(exc: Any) -> str:
+    """`email: Must be a valid email address; password: …`, or the error's message."""
+    fields = []
+    for name, error in (exc.data or {}).items():
+        message = getattr(error, "message", None) or str(error)
+        fields.append(f"{name}: {message.rstrip('.')}")
+    return "; ".join(fields) if fields else exc.message.rstrip(".")
+
+
+# ----- parser ------------------------------------------------------------------------------------
+def _add_storage_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--dir",
+        default=None,
+        help=f"data directory: SQLite's data.db lives here (default $HEARTH_DIR or {DEFAULT_DIR}, "
+        "relative to the current directory)",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    p.add_argument(
+        "--db",
+        default=None,
+        type=_flag_type(parse_db_url, "--db"),
+        help="database URL (default $HEARTH_DB): postgresql://USER:PASSWORD@HOST:PORT/DATABASE switches "
+        "to PostgreSQL; without it, SQLite in --dir",
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="hearth", description="Hearth: a PocketBase-compatible backend in Python.")
+    parser.add_argument("--version", action="version", version=f"hearth {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     p_serve = sub.add_parser("serve", help="start the HTTP server")
     p_serve.add_argument(
-        "--http", default=DEFAULT_HTTP, help="HOST:PORT to listen on (default 127.0.0.1:8090)"
+        "--http",
+        default=parse_http(DEFAULT_HTTP),
+        type=_flag_type(parse_http, "--http"),
+        help=f"HOST:PORT to listen on (default {DEFAULT_HTTP}; an empty HOST is 127.0.0.1)",
     )
-    p_serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    p_serve.add_argument(
+        "--workers",
+        type=_flag_type(parse_count, "--workers"),
+        default=1,
+        help="worker processes (default 1; one per core)",
+    )
+    p_serve.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="share the port with other servers started with --reuse-port (several instances on "
+        "one machine); without it a port in use is an error",
+    )
+    p_serve.add_argument(
+        "--shutdown-timeout",
+        type=_flag_type(parse_seconds, "--shutdown-timeout"),
+        default=None,
+        metavar="SECONDS",
+        help="on SIGTERM/SIGINT, exit within this many seconds: realtime streams close at once, "
+        "requests in flight get the time less up to 1 s for cleanup "
+        f"(default $HEARTH_SHUTDOWN_TIMEOUT or {DEFAULT_SHUTDOWN_TIMEOUT:g})",
+    )
     _add_storage_flags(p_serve)
+    p_serve.add_argument(
+        "--max-body-size",
+        type=_flag_type(parse_size, "--max-body-size"),
+        default=None,
+        metavar="BYTES",
+        help=f"largest accepted request body (default $HEARTH_MAX_BODY_SIZE or {DEFAULT_MAX_BODY_SIZE}, 32 MiB)",
+    )
     p_serve.set_defaults(func=serve)
 
     p_su = sub.add_parser("superuser", help="manage superusers")
-    su_sub = p_su.add_subparsers(dest="action", required=True)
+    su_sub = p_su.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=_Parser)
     p_up = su_sub.add_parser("upsert", help="create or update a superuser")
     p_up.add_argument("email")
     p_up.add_argument("password")
@@ -149,7 +428,18 @@ def main(argv: list[str] | None = None) -> int:
     p_del = su_sub.add_parser("delete", help="delete a superuser")
     p_del.add_argument("email")
     _add_storage_flags(p_del)
+    for p in (p_up, p_del):
+        p.set_defaults(max_body_size=None)
     p_su.set_defaults(func=superuser)
+    return parser
 
-    args = parser.parse_args(argv)
-    return int(args.func(args))
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except Failure as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,14 +1,31 @@
-"""Server configuration from CLI flags and environment (HEARTH_* variables)."""
+"""Server configuration from CLI flags and environment (HEARTH_* variables).
+
+The `parse_*` functions check one setting each and raise ConfigError with a message that names the
+setting, says what is wrong and what would fit; the CLI prints it as one line.
+"""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_HTTP = "127.0.0.1:8090"
 DEFAULT_DIR = "./hearth_data"
 DEFAULT_MAX_BODY_SIZE = 32 << 20
+# Seconds from SIGTERM/SIGINT to exit, at most. Under Docker's default 10 s stop grace period, so
+# that a stop is never a SIGKILL (Kubernetes gives 30 s, systemd 90 s).
+DEFAULT_SHUTDOWN_TIMEOUT = 8.0
+MAX_SHUTDOWN_TIMEOUT = 3600.0
+POSTGRES_SCHEMES = ("postgres", "postgresql")
+DB_URL_HELP = (
+    "use postgresql://USER:PASSWORD@HOST:PORT/DATABASE for PostgreSQL, or no --db for SQLite in --dir"
+)
+
+
+class ConfigError(ValueError):
+    """A setting Hearth cannot use; the message names it and what would fit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +34,7 @@ class Config:
     db_url: str = ""  # "" = SQLite in data_dir; postgresql://… = PostgreSQL
     max_body_size: int = DEFAULT_MAX_BODY_SIZE
     pg_pool_size: int = 10
+    shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT
 
     @property
     def is_postgres(self) -> bool:
@@ -32,13 +50,85 @@ class Config:
             "HEARTH_DB": self.db_url,
             "HEARTH_MAX_BODY_SIZE": str(self.max_body_size),
             "HEARTH_PG_POOL_SIZE": str(self.pg_pool_size),
+            "HEARTH_SHUTDOWN_TIMEOUT": str(self.shutdown_timeout),
         }
 
     @classmethod
     def from_env(cls) -> Config:
+        env = os.environ.get
         return cls(
-            data_dir=Path(os.environ.get("HEARTH_DIR", DEFAULT_DIR)),
-            db_url=os.environ.get("HEARTH_DB", ""),
-            max_body_size=int(os.environ.get("HEARTH_MAX_BODY_SIZE", DEFAULT_MAX_BODY_SIZE)),
-            pg_pool_size=int(os.environ.get("HEARTH_PG_POOL_SIZE", 10)),
+            data_dir=Path(env("HEARTH_DIR") or DEFAULT_DIR),
+            db_url=parse_db_url(env("HEARTH_DB", ""), "HEARTH_DB"),
+            max_body_size=parse_size(
+                env("HEARTH_MAX_BODY_SIZE") or str(DEFAULT_MAX_BODY_SIZE), "HEARTH_MAX_BODY_SIZE"
+            ),
+            pg_pool_size=parse_count(env("HEARTH_PG_POOL_SIZE") or "10", "HEARTH_PG_POOL_SIZE"),
+            shutdown_timeout=parse_seconds(
+                env("HEARTH_SHUTDOWN_TIMEOUT") or str(DEFAULT_SHUTDOWN_TIMEOUT), "HEARTH_SHUTDOWN_TIMEOUT"
+            ),
         )
+
+
+def redact(url: str) -> str:
+    """A database URL fit for a message: its password replaced by ***."""
+    try:
+        parts = urlsplit(url)
+        if parts.password:
+            netloc = parts.netloc.replace(":" + parts.password + "@", ":***@", 1)
+            return parts._replace(netloc=netloc).geturl()
+    except ValueError:
+        pass
+    return url
+
+
+def parse_db_url(value: str, name: str = "--db") -> str:
+    """ "" (SQLite) or a postgresql:// URL; anything else is refused rather than ignored."""
+    value = value.strip()
+    if not value:
+        return ""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number 0-65535
+    except ValueError as exc:
+        raise ConfigError(f"{name} {redact(value)!r} is not a valid URL ({exc}); {DB_URL_HELP}") from None
+    scheme = parts.scheme.lower()
+    if scheme in POSTGRES_SCHEMES:
+        return value
+    if not scheme or "://" not in value:
+        raise ConfigError(f"{name} {redact(value)!r} is not a database URL; {DB_URL_HELP}")
+    raise ConfigError(
+        f"{name}: {scheme}:// databases are not supported (PostgreSQL and SQLite are); {DB_URL_HELP}"
+    )
+
+
+def _int(value: str, name: str, what: str) -> int:
+    text = value.strip().replace("_", "")
+    if not text.isdigit():
+        raise ConfigError(f"{name} {value!r} is not {what}")
+    return int(text)
+
+
+def parse_size(value: str, name: str = "--max-body-size") -> int:
+    size = _int(value, name, "a size in bytes (a whole number, e.g. 33554432 for 32 MiB)")
+    if size < 1 or size > 1 << 40:
+        raise ConfigError(f"{name} {value!r} is out of range: give 1 to {1 << 40} bytes")
+    return size
+
+
+def parse_count(value: str, name: str, maximum: int = 1024) -> int:
+    count = _int(value, name, f"a whole number from 1 to {maximum}")
+    if count < 1 or count > maximum:
+        raise ConfigError(f"{name} {value!r} is out of range: give a whole number from 1 to {maximum}")
+    return count
+
+
+def parse_seconds(value: str, name: str = "--shutdown-timeout") -> float:
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        raise ConfigError(f"{name} {value!r} is not a number of seconds (e.g. 8 or 2.5)") from None
+    if not 0 < seconds <= MAX_SHUTDOWN_TIMEOUT:  # also refuses nan
+        raise ConfigError(
+            f"{name} {value!r} is out of range: give more than 0 and at most {MAX_SHUTDOWN_TIMEOUT:g} seconds"
+        )
+    return seconds

@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -27,9 +28,28 @@ def hearth_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "hearth", *args], capture_output=True, text=True, timeout=60)
 
 
-@contextmanager
-def running_server(data_dir: Path, db_url: str = "", workers: int = 1) -> Iterator[str]:
-    """Start `hearth serve`, wait until healthy, yield its base URL, stop it with SIGINT."""
+@dataclass
+class Server:
+    """A `hearth serve` process started by `start_server`."""
+
+    proc: subprocess.Popen[bytes]
+    url: str
+    port: int
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+
+def start_server(
+    data_dir: Path,
+    db_url: str = "",
+    workers: int = 1,
+    *extra: str,
+    new_session: bool = False,
+) -> Server:
+    """Start `hearth serve` and wait until it is healthy. `new_session` puts it in a process
+    group of its own (signalled as a whole as a terminal or systemd would)."""
     port = free_port()
     cmd = [
         sys.executable,
@@ -42,25 +62,45 @@ def running_server(data_dir: Path, db_url: str = "", workers: int = 1) -> Iterat
         str(data_dir),
         "--workers",
         str(workers),
+        *extra,
     ]
     if db_url:
         cmd += ["--db", db_url]
-    log = open(data_dir / f"serve-{port}.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
-    )
-    url = f"http://127.0.0.1:{port}"
+    log_path = data_dir / f"serve-{port}.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            start_new_session=new_session,
+        )
+    server = Server(proc, f"http://127.0.0.1:{port}", port, log_path)
     try:
-        wait_healthy(url, proc, data_dir / f"serve-{port}.log", "hearth serve")
-        yield url
+        wait_healthy(server.url, proc, log_path, "hearth serve")
+    except BaseException:
+        stop_server(server)
+        raise
+    return server
+
+
+def stop_server(server: Server) -> None:
+    server.proc.send_signal(2)
+    try:
+        server.proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.proc.kill()
+        server.proc.wait()
+
+
+@contextmanager
+def running_server(data_dir: Path, db_url: str = "", workers: int = 1, *extra: str) -> Iterator[str]:
+    """Start `hearth serve`, wait until healthy, yield its base URL, stop it with SIGINT."""
+    server = start_server(data_dir, db_url, workers, *extra)
+    try:
+        yield server.url
     finally:
-        proc.send_signal(2)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        stop_server(server)
 
 
 def wait_healthy(url: str, proc: subprocess.Popen[bytes], log_path: Path, what: str) -> None:

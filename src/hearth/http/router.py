@@ -8,6 +8,7 @@ envelope in one place. Handlers still take Starlette `Request`s and return `Resp
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -18,10 +19,12 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from hearth._util.outage import Throttle
+from hearth.config import DEFAULT_SHUTDOWN_TIMEOUT
 from hearth.errors import ApiError, NotFound, PayloadTooLarge
 from hearth.http import responses
 from hearth.http.headers import ALLOW_METHODS, SECURITY_HEADERS
 from hearth.http.rate_limit import RateLimitGate
+from hearth.http.shutdown import GracefulStop
 
 log = logging.getLogger("hearth")
 
@@ -89,6 +92,8 @@ class App:
         on_startup: Callable[[], Awaitable[None]],
         on_shutdown: Callable[[], Awaitable[None]],
         max_body_size: int,
+        on_stopping: Callable[[float], None] = lambda deadline: None,
+        shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
     ) -> None:
         self.router = router
         self.max_body_size = max_body_size
@@ -98,11 +103,27 @@ class App:
         self.rate_limit = RateLimitGate(self.state)
         # Tracebacks of unexpected errors: the first of a kind per route, then one per interval.
         self._bugs = Throttle()
+        # Requests being handled, which a stop cancels when they outlast the shutdown timeout.
+        self.inflight: set[asyncio.Task[Any]] = set()
+        self.graceful_stop = GracefulStop(shutdown_timeout, on_stopping, self.shutdown, self.inflight)
+        self._shutdown: asyncio.Task[None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            await self._http(scope, receive, send)
+            task = asyncio.current_task()
+            if task is None:
+                await self._http(scope, receive, send)
+                return
+            self.inflight.add(task)
+            try:
+                await self._http(scope, receive, send)
+            except asyncio.CancelledError:
+                if not self.graceful_stop.cutting:
+                    raise
+                await self._cut_short(scope, receive, send)
+            finally:
+                self.inflight.discard(task)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
 
@@ -116,12 +137,27 @@ class App:
                     log.exception("startup failed")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
+                # In a server worker: SIGTERM/SIGINT start the bounded stop (http/shutdown.py).
+                self.graceful_stop.install()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                await self.on_shutdown()
-                await self.rate_limit.close()
+                await self.shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    async def shutdown(self) -> None:
+        """on_shutdown, once: the lifespan asks, and so does a stop whose timeout ran out while
+        the server still held connections (http/shutdown.py)."""
+        if self._shutdown is None:
+            self._shutdown = asyncio.get_running_loop().create_task(self._shutdown_once())
+        await asyncio.shield(self._shutdown)
+
+    async def _shutdown_once(self) -> None:
+        try:
+            await self.on_shutdown()
+            await self.rate_limit.close()
+        except Exception:  # the process ends anyway; say why its cleanup was cut short
+            log.exception("shutdown failed")
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
@@ -171,6 +207,18 @@ class App:
         if method == "HEAD":
             response.body = b""
         await response(scope, receive, send)
+
+    async def _cut_short(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A request still running when the shutdown timeout ran out was cancelled: a 503 if
+        nothing was answered yet (the connection closes either way)."""
+        err = ApiError("The server is shutting down; try again.")
+        err.status = 503
+        response = responses.error(err)
+        response.raw_headers.extend(SECURITY_HEADERS)
+        try:
+            await response(scope, receive, send)
+        except Exception:  # the response had started: nothing more can be said
+            pass
 
     async def _preflight(self, scope: Scope, send: Send) -> None:
         requested = b""

@@ -24,7 +24,12 @@ def build_app(config: Config | None = None) -> App:
         ]
     )
     app = App(
-        router, on_startup=hearth.start, on_shutdown=hearth.stop, max_body_size=hearth.config.max_body_size
+        router,
+        on_startup=hearth.start,
+        on_shutdown=hearth.stop,
+        max_body_size=hearth.config.max_body_size,
+        on_stopping=hearth.stopping,
+        shutdown_timeout=hearth.config.shutdown_timeout,
     )
     app.state.hearth = hearth
     return app

@@ -46,6 +46,17 @@ class Listener(Protocol):
     async def close(self) -> None: ...
 
 
+async def cancel(task: asyncio.Task[Any]) -> None:
+    """Cancel `task` and wait until it is done. Python 3.11's wait_for can swallow a cancellation
+    that arrives as its awaitable completes (the pump woken up as a stop begins), so it is repeated;
+    and a cancellation of the caller is not mistaken for the task's."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.1)
+    if not task.cancelled() and task.exception() is not None:
+        log.error("realtime task %s ended with an error", task.get_name(), exc_info=task.exception())
+
+
 class Bus:
     def __init__(self, db: Database, handle: Handler, active: Callable[[], bool] = lambda: True) -> None:
         self.db = db
@@ -71,9 +82,7 @@ class Bus:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel(self._task)
             self._task = None
         if self._listener is not None:
             listener, self._listener = self._listener, None

@@ -11,7 +11,6 @@ was written or deleted (hearth.sql.records.RecordSQL.snapshot_where), as that cl
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Coroutine
@@ -25,7 +24,7 @@ from hearth._util.ids import random_string
 from hearth._util.tasks import BackgroundTasks
 from hearth.errors import ApiError, BadRequest, DatabaseUnavailable, Forbidden, NotFound
 from hearth.http.fields import parse_fields, project
-from hearth.realtime.bus import Bus
+from hearth.realtime.bus import Bus, cancel
 from hearth.realtime.subscriptions import Subscription, parse
 from hearth.records.service import RecordService
 from hearth.rules.context import GUEST, AuthState, RequestInfo
@@ -78,6 +77,11 @@ async def _quiet_when_unavailable(work: Coroutine[Any, Any, None]) -> None:
         pass
 
 
+class ShuttingDown(ApiError):
+    status = 503
+    default_message = "The server is shutting down; connect again."
+
+
 def same_auth(previous: tuple[str, str], current: AuthState) -> bool:
     """Whether a client authorized as `previous` (collection id, record id; empty for a guest)
     may now be `current` (a guest may log in; nothing else changes)."""
@@ -94,6 +98,7 @@ class Hub:
         self.bus = Bus(self.db, self._handle, lambda: bool(self.clients))
         self.background = BackgroundTasks()
         self._heartbeat: asyncio.Task[None] | None = None
+        self.closing = False  # the process is stopping: no new streams
 
     async def start(self) -> None:
         await self.bus.start()
@@ -119,19 +124,28 @@ class Hub:
             except Exception:
                 log.exception("realtime heartbeat failed")
 
+    def close_all(self) -> None:
+        """The process is stopping: end every stream now (the SDKs reconnect, to another process
+        or instance) and refuse new ones. Their rows are forgotten as each stream ends."""
+        self.closing = True
+        for client in list(self.clients.values()):
+            client.close()
+
     async def stop(self) -> None:
+        self.closing = True
         if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._heartbeat
+            await cancel(self._heartbeat)
         for client in list(self.clients.values()):
             client.close()
             await _quiet_when_unavailable(self._forget(client.id))
         self.clients.clear()
+        await self.background.drain()  # forgetting the clients whose streams ended
         await self.bus.stop()
 
     # ----- clients ---------------------------------------------------------------------------
     async def connect(self, ip: str) -> Client:
+        if self.closing:
+            raise ShuttingDown()
         client = Client(random_string(CLIENT_ID_LENGTH), ip)
         if not self.clients:
             await self.bus.catch_up()
@@ -146,6 +160,8 @@ class Hub:
             self.clients.pop(client.id, None)  # never streamed, so never disconnected: forget it here
             raise
         self.db.bump_generation()  # other processes start publishing record changes
+        if self.closing:  # the stop began while this client was being registered
+            client.close()
         return client
 
     def disconnect(self, client: Client) -> None:

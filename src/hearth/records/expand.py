@@ -107,12 +107,8 @@ async def _level(
         if not children:
             continue
         child_values = list(children.values())
-        child_apis = {
-            v["id"]: api
-            for v, api in zip(
-                child_values, await svc.present(rel.target, child_values, info.auth), strict=True
-            )
-        }
+        presented = await svc.present(rel.target, child_values, info.auth)
+        child_apis = {v["id"]: api for v, api in zip(child_values, presented, strict=True)}
         if subtree:
             await _level(
                 svc, rel.target, child_values, [child_apis[v["id"]] for v in child_values], subtree, info

@@ -609,9 +609,7 @@ class RecordService:
         """Records as the API shows them to this requester, with `?expand=` applied."""
         return await expand_records(self, c, values, expand_text, info)
 
-    async def present(
-        self, c: Collection, values: list[dict[str, Any]], auth: AuthState
-    ) -> list[dict[str, Any]]:
+    async def present(self, c: Collection, values: Records, auth: AuthState) -> Records:
         """Records as this requester may see them, without expansions. Every response that holds
         records is built here (through `RecordCodec.to_api`, which never emits secret columns):
         hidden fields for superusers only; an auth record's e-mail when it is visible, when the
@@ -626,7 +624,7 @@ class RecordService:
         shown |= await self._managed_ids(c, [v for v in values if v.get("id") not in shown], auth)
         return [codec.to_api(v, show_email=v.get("id") in shown) for v in values]
 
-    async def _managed_ids(self, c: Collection, values: list[dict[str, Any]], auth: AuthState) -> set[Any]:
+    async def _managed_ids(self, c: Collection, values: Records, auth: AuthState) -> set[Any]:
         """Which of these auth records the (authenticated) requester may manage (manageRule)."""
         rule = c.auth.get("manageRule")
         if not values or auth.record is None or rule is None:
