@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 from hearth.auth.account import AccountFlows
 from hearth.auth.attempts import AttemptLimiter
@@ -13,10 +12,11 @@ from hearth.auth.service import AuthService
 from hearth.config import Config
 from hearth.db.base import Database
 from hearth.db.bootstrap import bootstrap
+from hearth.hooks.catalog import Hooks
+from hearth.mail.delivery import AuthMailDelivery
 from hearth.mail.sender import Mailer
 from hearth.realtime.hub import Hub
 from hearth.records.service import RecordService
-from hearth.schema.collection import Collection
 from hearth.schema.repository import CollectionRepository
 from hearth.schema.service import CollectionService
 from hearth.settings.store import SettingsStore
@@ -34,45 +34,23 @@ class Hearth:
         self.stop_deadline: float | None = None  # loop time; set when a signal starts the stop
 
     async def start(self) -> None:
+        """Build the services; each capability that reacts to events binds its handlers to
+        `self.hooks` as it is built (hearth.hooks.catalog lists them)."""
         self.db = await open_database(self.config)
+        self.hooks = Hooks()
         self.collections = CollectionRepository(self.db)
-        self.records = RecordService(self.db, self.collections)
-        self.auth = AuthService(self.collections, self.records, self.send_auth_mail)
-        self.account = AccountFlows(self.auth, self.send_auth_mail)
-        self.otp = OTPFlows(self.records, self.auth.logins, self.send_auth_mail)
-        self.attempts = AttemptLimiter(lambda: self.settings.get(self.collections.version))
-        self.realtime = Hub(self.records)
-        self.records.on_change = self.realtime.publish_record
-        self.auth.on_logout = self.realtime.session_ended
-        self.auth.attempts = self.attempts
-        self.otp.attempts = self.attempts
         self.settings = SettingsStore(self.db)
+        self.records = RecordService(self.db, self.collections, self.hooks)
+        self.auth = AuthService(self.collections, self.records, self.hooks)
+        self.account = AccountFlows(self.auth)
+        self.otp = OTPFlows(self.records, self.auth.logins)
+        self.attempts = AttemptLimiter(lambda: self.settings.get(self.collections.version), hooks=self.hooks)
+        self.realtime = Hub(self.records, self.hooks)
         self.mailer = Mailer(self.settings)
+        self.mail_delivery = AuthMailDelivery(self.hooks, self.mailer, self.settings, self.collections)
         self.collection_service = CollectionService(self.collections, self.records)
         await bootstrap(self.db, self.collections)
         await self.realtime.start()
-
-    async def send_auth_mail(
-        self, c: Collection, kind: str, record: dict[str, Any], to: str, placeholders: dict[str, str]
-    ) -> None:
-        """One of an auth collection's mails (verification, password-reset, email-change, otp,
-        login-alert), with the current settings."""
-        from hearth.mail.auth_mail import send_auth_mail
-
-        # The settings as of now, also when another process changed them.
-        await self.collections.refresh()
-        settings = await self.settings.get(self.collections.version)
-        await send_auth_mail(
-            self.mailer,
-            settings,
-            c,
-            kind,
-            record,
-            to,
-            token=placeholders.get("TOKEN", ""),
-            otp=placeholders.get("OTP", ""),
-            alert_info=placeholders.get("ALERT_INFO", ""),
-        )
 
     def stopping(self, deadline: float) -> None:
         """The server began to stop (SIGTERM/SIGINT) and must be done by `deadline` (loop time):

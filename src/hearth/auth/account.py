@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from hearth._util.tasks import BackgroundTasks
@@ -24,8 +23,6 @@ from hearth.schema.collection import Collection
 log = logging.getLogger("hearth.auth")
 
 # (collection, kind, record values, recipient, placeholders) → sends the collection's template
-SendMail = Callable[[Collection, str, dict[str, Any], str, dict[str, str]], Awaitable[None]]
-
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 RESEND_SECONDS = 120  # PocketBase sends one verification / reset mail per record per 2 minutes
 SUPERUSERS_VERIFIED = "All superusers are verified by default."
@@ -62,10 +59,10 @@ def email_error(value: str) -> FieldError | None:
 
 
 class AccountFlows:
-    def __init__(self, auth: AuthService, send_mail: SendMail) -> None:
+    def __init__(self, auth: AuthService) -> None:
         self.auth = auth
         self.records = auth.records
-        self.send_mail = send_mail
+        self.send_mail = auth.logins.send_mail
         # (kind, collection id, record id) → monotonic time of the last mail (per process, as
         # PocketBase keeps it in its in-memory store)
         self._sent: dict[tuple[str, str, str], float] = {}

@@ -9,13 +9,9 @@ in Redis when HEARTH_REDIS_URL is set, so that all workers and instances share t
 is unreachable they fall back to process memory (ratelimit/counters.py): logins are neither
 failed nor left uncounted, only counted per process until Redis is back.
 
-Usage (auth-with-password, auth-with-otp):
-
-    key = attempts.key(collection.id, identity)
-    if await attempts.blocked(key):
-        raise TooManyRequests(ATTEMPTS_MESSAGE)
-    ...verify...
-    await (attempts.succeeded(key) if ok else attempts.failed(key))
+The limiter wraps every credential check (the `record_credential_check` hook that
+auth-with-password and auth-with-otp trigger): a blocked identity is refused before its password
+is even looked at, and the outcome is counted after.
 """
 
 from __future__ import annotations
@@ -24,19 +20,40 @@ import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from hearth.errors import TooManyRequests
+from hearth.hooks.catalog import Hooks
+from hearth.hooks.events import CredentialCheck
 from hearth.ratelimit import counters as counters_mod
 
 ATTEMPTS_MESSAGE = "Too many failed attempts, please try again later."
+OTP_ATTEMPTS_MESSAGE = "Too many attempts, please try again later with a new OTP."
 
 SettingsSource = Callable[[], Awaitable[Mapping[str, Any]]]
 
 
 class AttemptLimiter:
-    def __init__(self, settings: SettingsSource, counters: counters_mod.Counters | None = None) -> None:
+    def __init__(
+        self,
+        settings: SettingsSource,
+        counters: counters_mod.Counters | None = None,
+        hooks: Hooks | None = None,
+    ) -> None:
         """`settings` returns the current settings (e.g. `lambda: store.get(repo.version)`);
-        `counters` defaults to Redis when HEARTH_REDIS_URL is set, else process memory."""
+        `counters` defaults to Redis when HEARTH_REDIS_URL is set, else process memory. With
+        `hooks`, every credential check goes through the limiter."""
         self._settings = settings
         self.counters = counters if counters is not None else counters_mod.from_env()
+        if hooks is not None:
+            hooks.record_credential_check.bind(self._guard, id="hearth.attempts", priority=-1000)
+
+    async def _guard(self, e: CredentialCheck) -> None:
+        identity = e.identity if e.method == "password" else f"{e.method}:{e.identity}"
+        key = self.key(e.collection.id, identity)
+        if await self.blocked(key):
+            # Checked before the secret: guessing stops here.
+            raise TooManyRequests(ATTEMPTS_MESSAGE if e.method == "password" else OTP_ATTEMPTS_MESSAGE)
+        await e.next()
+        await (self.succeeded(key) if e.ok else self.failed(key))
 
     @staticmethod
     def key(collection_id: str, identity: str) -> str:

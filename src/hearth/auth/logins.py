@@ -17,6 +17,8 @@ from typing import Any
 
 from hearth._util.times import format_datetime, parse_datetime
 from hearth.errors import ApiError, BadRequest
+from hearth.hooks.catalog import Hooks
+from hearth.hooks.events import AuthMail
 from hearth.records.service import RecordService
 from hearth.rules.context import AuthState, RequestInfo
 from hearth.schema.collection import Collection
@@ -26,6 +28,18 @@ log = logging.getLogger("hearth.auth")
 MAX_AUTH_ORIGINS = 5  # PocketBase keeps this many known origins per record
 
 SendMail = Callable[[Collection, str, dict[str, Any], str, dict[str, str]], Awaitable[None]]
+
+
+def mail_sender(hooks: Hooks) -> SendMail:
+    """Sends an auth mail (collection, kind, record, to, placeholders) through its hook: the mail
+    package's handler delivers it, after any other handler had its say."""
+
+    async def send(
+        c: Collection, kind: str, record: dict[str, Any], to: str, placeholders: dict[str, str]
+    ) -> None:
+        await hooks.mail_hook(kind).trigger(AuthMail(c, record, to, dict(placeholders)))
+
+    return send
 
 
 @dataclass(slots=True)
@@ -59,12 +73,11 @@ def expired(created: Any, seconds: int) -> bool:
 
 
 class Logins:
-    def __init__(
-        self, records: RecordService, system: Callable[[], AuthState], send_mail: SendMail | None
-    ) -> None:
+    def __init__(self, records: RecordService, system: Callable[[], AuthState], hooks: Hooks) -> None:
         self.records = records
         self.system = system
-        self.send_mail = send_mail
+        self.hooks = hooks
+        self.send_mail = mail_sender(hooks)
 
     def _info(self) -> RequestInfo:
         return RequestInfo(auth=self.system(), method="POST")
@@ -126,7 +139,7 @@ class Logins:
         origins = await self.owned_by("_authOrigins", c, values["id"])
         if any(o.get("fingerprint") == fingerprint for o in origins):
             return
-        if origins and values.get("email") and self.send_mail is not None:
+        if origins and values.get("email"):
             info = f"{format_datetime(datetime.now(UTC))} - {ctx.ip} {agent}"
             try:
                 await self.send_mail(c, "login-alert", values, str(values["email"]), {"ALERT_INFO": info})

@@ -16,11 +16,11 @@ from typing import Any
 from hearth._util.ids import random_string, record_id
 from hearth._util.tasks import BackgroundTasks
 from hearth.auth import passwords
-from hearth.auth.account import SendMail, email_error, required, text_fields
-from hearth.auth.attempts import AttemptLimiter
+from hearth.auth.account import email_error, required, text_fields
 from hearth.auth.logins import Logins, expired
 from hearth.auth.service import VALIDATION_FAILED
 from hearth.errors import BadRequest, FieldError, Forbidden, TooManyRequests
+from hearth.hooks.events import CredentialCheck
 from hearth.records.service import RecordService
 from hearth.schema.collection import Collection
 
@@ -36,12 +36,12 @@ OTP_COST = 8  # the bcrypt cost of `_otps.password`
 
 
 class OTPFlows:
-    def __init__(self, records: RecordService, logins: Logins, send_mail: SendMail) -> None:
+    def __init__(self, records: RecordService, logins: Logins) -> None:
         self.records = records
         self.logins = logins
-        self.send_mail = send_mail
+        self.hooks = logins.hooks
+        self.send_mail = logins.send_mail
         self._attempts: dict[str, list[float]] = {}
-        self.attempts: AttemptLimiter | None = None  # the shared limiter; set by the composition root
         self.background = BackgroundTasks()
 
     def _otps(self) -> Collection:
@@ -138,18 +138,18 @@ class OTPFlows:
             raise BadRequest(INVALID_OTP)
         # PocketBase's 5 attempts per 3 minutes in this process, and the shared per-identity
         # limit (hearth.auth.attempts) across processes and instances.
-        shared_key = AttemptLimiter.key(c.id, f"otp:{otp['recordRef']}")
-        shared = self.attempts is not None and await self.attempts.blocked(shared_key)
-        if shared or not self._attempt(f"{c.id}/{otp['recordRef']}"):
+        if not self._attempt(f"{c.id}/{otp['recordRef']}"):
             raise TooManyRequests(TOO_MANY)
-        if not await passwords.verify_password(
-            form["password"], str(otp_codec.raw_value(row, "password")), OTP_COST
-        ):
-            if self.attempts is not None:
-                await self.attempts.failed(shared_key)
+
+        async def verify(e: CredentialCheck) -> None:
+            e.ok = await passwords.verify_password(
+                form["password"], str(otp_codec.raw_value(row, "password")), OTP_COST
+            )
+
+        check = CredentialCheck(c, str(otp["recordRef"]), "otp")
+        await self.hooks.record_credential_check.trigger(check, verify)
+        if not check.ok:
             raise BadRequest(INVALID_OTP)
-        if self.attempts is not None:
-            await self.attempts.succeeded(shared_key)
         # Used once: deleted before the login goes on.
         await self.records.delete(otps, otp["id"], self.logins._info())
         values = self.records.codec(c).values_from_row(record_row)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from hearth._util.ids import random_string
 from hearth.auth import passwords, tokens
 from hearth.auth.api_keys import ApiKeys, looks_like_key
-from hearth.auth.attempts import ATTEMPTS_MESSAGE, AttemptLimiter
-from hearth.auth.logins import LoginContext, Logins, SendMail
+from hearth.auth.logins import LoginContext, Logins
 from hearth.auth.oauth2.methods import legacy_auth_providers, oauth2_methods
-from hearth.errors import BadRequest, FieldError, Forbidden, NotFound, TooManyRequests, Unauthorized
+from hearth.errors import BadRequest, FieldError, Forbidden, NotFound, Unauthorized
+from hearth.hooks.catalog import Hooks
+from hearth.hooks.events import CredentialCheck, SessionEnded
 from hearth.records.service import RecordService
 from hearth.rules.context import GUEST, AuthState, RequestInfo
 from hearth.schema.collection import SUPERUSERS, Collection
@@ -31,17 +31,12 @@ SESSION_ID_LENGTH = 16
 
 
 class AuthService:
-    def __init__(
-        self, collections: CollectionRepository, records: RecordService, send_mail: SendMail | None = None
-    ) -> None:
+    def __init__(self, collections: CollectionRepository, records: RecordService, hooks: Hooks) -> None:
         self.collections = collections
         self.records = records
-        self.logins = Logins(records, self.system_state, send_mail)
+        self.hooks = hooks
+        self.logins = Logins(records, self.system_state, hooks)
         self.api_keys = ApiKeys(records.db, collections)
-        # Failed logins per identity (hearth.auth.attempts); set by the composition root.
-        self.attempts: AttemptLimiter | None = None
-        # Told when one login session ends (realtime clients of that session become guests).
-        self.on_logout: Callable[[str, str, str], Awaitable[None]] | None = None
         self._revoked_sessions: set[str] = set()
         self._revocations_seen = 0
 
@@ -164,8 +159,7 @@ class AuthService:
             await tx.execute(system.bump_revocations(db.dialect))
         db.bump_generation()
         await self.collections.refresh()
-        if self.on_logout is not None:
-            await self.on_logout(c.id, auth.id, auth.session)
+        await self.hooks.record_session_ended.trigger(SessionEnded(c, auth.id, auth.session))
 
     # ----- flows --------------------------------------------------------------------------
     def methods(self, c: Collection) -> dict[str, Any]:
@@ -220,27 +214,27 @@ class AuthService:
                 fields = [identity_field]
         if errors:
             raise BadRequest(VALIDATION_FAILED, errors)
-        attempts_key = AttemptLimiter.key(c.id, identity)
-        if self.attempts is not None and await self.attempts.blocked(attempts_key):
-            raise TooManyRequests(ATTEMPTS_MESSAGE)  # checked before the password: guessing stops here
         row = None
         codec = self.records.codec(c)
-        for name in fields:
-            f = c.field_map.get(name)
-            if f is None or f.storage != "text":
-                continue
-            row = await self.records.db.fetch_one(codec.sql.by_field(name), (identity,))
-            if row is not None:
-                break
-        stored = str(codec.raw_value(row, "password")) if row is not None else None
-        cost = int(c.field_map["password"].options.get("cost") or 0) if "password" in c.field_map else 0
-        if not await passwords.verify_password(password, stored, cost) or row is None:
-            # Unknown identities count too: the answer and its cost are the same either way.
-            if self.attempts is not None:
-                await self.attempts.failed(attempts_key)
+
+        async def verify(e: CredentialCheck) -> None:
+            nonlocal row
+            for name in fields:
+                f = c.field_map.get(name)
+                if f is None or f.storage != "text":
+                    continue
+                row = await self.records.db.fetch_one(codec.sql.by_field(name), (e.identity,))
+                if row is not None:
+                    break
+            stored = str(codec.raw_value(row, "password")) if row is not None else None
+            cost = int(c.field_map["password"].options.get("cost") or 0) if "password" in c.field_map else 0
+            # Unknown identities cost the same and count as failures too.
+            e.ok = await passwords.verify_password(password, stored, cost) and row is not None
+
+        check = CredentialCheck(c, identity, "password")
+        await self.hooks.record_credential_check.trigger(check, verify)
+        if not check.ok or row is None:
             raise BadRequest(AUTH_FAILED)
-        if self.attempts is not None:
-            await self.attempts.succeeded(attempts_key)
         return await self.finish_login(c, row, "password", ctx)
 
     async def finish_login(

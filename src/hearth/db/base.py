@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
@@ -36,11 +36,27 @@ class Executor(Protocol):
         ...
 
 
+AfterTransaction = Callable[[], Awaitable[None]]
+
+
+class Transaction(Executor, Protocol):
+    """An open write transaction."""
+
+    def after_commit(self, callback: AfterTransaction) -> None:
+        """Run `callback` once the transaction committed (its locks released), in the order
+        added; a failing callback is logged and the others still run."""
+        ...
+
+    def after_rollback(self, callback: AfterTransaction) -> None:
+        """Run `callback` if the transaction is rolled back instead."""
+        ...
+
+
 class Database(Executor, Protocol):
     @property
     def dialect(self) -> Dialect: ...
 
-    def transaction(self) -> AbstractAsyncContextManager[Executor]: ...
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
 
     def generation(self) -> int | None:
         """A cheap cross-process change counter, or None when the database must be asked."""

@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 import asyncpg
 
 from hearth.db import faults
+from hearth.db.after import AfterTransactionCallbacks
 from hearth.db.base import DatabaseError, Row, UniqueViolation
 from hearth.errors import BadRequest, DatabaseUnavailable
 from hearth.sql.dialect import POSTGRES
@@ -152,6 +153,14 @@ class _Conn:
         except Exception as exc:
             self._db.fail(exc, self._conn)
         return _rowcount(status)
+
+
+class _Tx(_Conn, AfterTransactionCallbacks):
+    """The statements of one transaction, and what to run once it is over."""
+
+    def __init__(self, conn: Any, db: PostgresDatabase) -> None:
+        _Conn.__init__(self, conn, db)
+        AfterTransactionCallbacks.__init__(self)
 
 
 def _rowcount(status: str) -> int:
@@ -290,7 +299,19 @@ class PostgresDatabase:
             return await tx.column_names(sql)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[_Conn]:
+    async def transaction(self) -> AsyncIterator[_Tx]:
+        after = _Tx(None, self)
+        try:
+            async with self._transaction() as conn:
+                after._conn = conn
+                yield after
+        except BaseException:
+            await after.rolled_back()
+            raise
+        await after.committed()  # the connection is back in the pool: reactions may write again
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[Any]:
         conn = await self.acquire()
         try:
             tx = conn.transaction()
@@ -299,7 +320,7 @@ class PostgresDatabase:
             except Exception as exc:
                 self.fail(exc, conn)
             try:
-                yield _Conn(conn, self)
+                yield conn
             except BaseException:
                 if not _is_closed(conn):
                     try:

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from hearth.db import faults
+from hearth.db.after import AfterTransactionCallbacks
 from hearth.db.base import DatabaseError, Row, UniqueViolation
 from hearth.errors import BadRequest, DatabaseUnavailable
 from hearth.sql.dialect import SQLITE
@@ -129,6 +130,14 @@ class _Conn:
             return _column_names(self._conn, sql)
         except (sqlite3.Error, OverflowError) as exc:
             raise self._db.failure(exc, self._kind) from exc
+
+
+class _Tx(_Conn, AfterTransactionCallbacks):
+    """The statements of one write transaction, and what to run once it is over."""
+
+    def __init__(self, conn: sqlite3.Connection, db: SQLiteDatabase, kind: str) -> None:
+        _Conn.__init__(self, conn, db, kind)
+        AfterTransactionCallbacks.__init__(self)
 
 
 def _column_names(conn: sqlite3.Connection, sql: str) -> list[str]:
@@ -296,14 +305,15 @@ class SQLiteDatabase:
                 pass
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[_Conn]:
+    async def transaction(self) -> AsyncIterator[_Tx]:
         deadline = time.monotonic() + self.wait_timeout
         await self._writer_turn(deadline)
+        tx = _Tx(self._writer_conn, self, "write")
         try:
             await self._retrying(self._begin, "write", False, deadline)
             try:
                 try:
-                    yield self._writer
+                    yield tx
                 except BaseException:
                     self._rollback()
                     raise
@@ -314,9 +324,13 @@ class SQLiteDatabase:
                     raise self.failure(exc, "write") from exc
             finally:
                 fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-        finally:
+        except BaseException:
             self._lock.release()
+            await tx.rolled_back()
+            raise
+        self._lock.release()
         self._ok("write")
+        await tx.committed()  # with every lock released: reactions may write again
 
     async def close(self) -> None:
         self._writer_conn.close()

@@ -26,7 +26,7 @@ import orjson
 
 from hearth._util import deepjson
 from hearth._util.outage import Throttle
-from hearth.db.base import Database
+from hearth.db.base import Database, Transaction
 from hearth.errors import DatabaseUnavailable
 from hearth.sql import system
 
@@ -88,12 +88,23 @@ class Bus:
             listener, self._listener = self._listener, None
             await listener.close()
 
-    async def publish(self, target: str, payload: dict[str, Any]) -> None:
-        """An event for every process (`target` ""), or for the one holding client `target`."""
+    async def publish(self, target: str, payload: dict[str, Any], tx: Transaction | None = None) -> None:
+        """An event for every process (`target` ""), or for the one holding client `target`.
+        Inside `tx` it is written with the transaction (gone if it rolls back, kept by its
+        commit whatever happens to the process next) and the processes are woken after commit."""
         d = self.db.dialect
-        await self.db.execute(
-            system.insert_rt_event(d), (target, deepjson.dumps(payload).decode(), int(time.time()))
-        )
+        row = (target, deepjson.dumps(payload).decode(), int(time.time()))
+        if tx is None:
+            await self.db.execute(system.insert_rt_event(d), row)
+            self._woken()
+        else:
+            await tx.execute(system.insert_rt_event(d), row)
+            tx.after_commit(self._after_commit)
+
+    async def _after_commit(self) -> None:
+        self._woken()
+
+    def _woken(self) -> None:
         self.db.bump_generation()
         self._wake.set()
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,9 @@ from hearth._util import deepjson
 from hearth._util.ids import random_string
 from hearth._util.tasks import BackgroundTasks
 from hearth.errors import ApiError, BadRequest, DatabaseUnavailable, Forbidden, NotFound
+from hearth.hooks.catalog import Hooks
+from hearth.hooks.chain import OUTERMOST
+from hearth.hooks.events import RecordWrite, SessionEnded
 from hearth.http.fields import parse_fields, project
 from hearth.realtime.bus import Bus, cancel
 from hearth.realtime.subscriptions import Subscription, parse
@@ -91,8 +94,17 @@ def same_auth(previous: tuple[str, str], current: AuthState) -> bool:
 
 
 class Hub:
-    def __init__(self, records: RecordService) -> None:
+    def __init__(self, records: RecordService, hooks: Hooks) -> None:
         self.records = records
+        # Outermost: the record as every other handler left it, written to the outbox (the
+        # bus's event table) inside the write's transaction.
+        for hook, action in (
+            (hooks.record_create, "create"),
+            (hooks.record_update, "update"),
+            (hooks.record_delete, "delete"),
+        ):
+            hook.bind(self._publisher(action), id="hearth.realtime", priority=OUTERMOST)
+        hooks.record_session_ended.bind(self._session_ended, id="hearth.realtime")
         self.db = records.db
         self.clients: dict[str, Client] = {}
         self.bus = Bus(self.db, self._handle, lambda: bool(self.clients))
@@ -244,10 +256,12 @@ class Hub:
                 client.auth.session = str(payload.get("sid") or "")
                 client.subscriptions = {s: parse(s) for s in orjson.loads(row[4])}
 
-    async def session_ended(self, collection_id: str, record_id: str, session: str) -> None:
+    async def _session_ended(self, e: SessionEnded) -> None:
         """A login session was ended (auth-logout): its realtime clients become guests."""
         if self.records.collections.realtime_clients > 0:
-            await self.bus.publish("", {"k": "logout", "c": collection_id, "id": record_id, "sid": session})
+            payload = {"k": "logout", "c": e.collection.id, "id": e.record_id, "sid": e.session}
+            await self.bus.publish("", payload)
+        await e.next()
 
     async def _session_ended_here(self, collection_id: str, record_id: str, session: str) -> None:
         for client in list(self.clients.values()):
@@ -289,12 +303,15 @@ class Hub:
         values = await self.records.find(c, record_id) if c is not None else None
         return AuthState(c, values) if c is not None and values is not None else GUEST
 
-    def publish_record(self, action: str, c: Collection, values: dict[str, Any]) -> None:
-        """A committed write: published when some process has realtime clients."""
-        if self.records.collections.realtime_clients <= 0:
-            return
-        payload = {"k": "rec", "a": action, "c": c.id, "v": values}
-        self.background.spawn(_quiet_when_unavailable(self.bus.publish("", payload)))
+    def _publisher(self, action: str) -> Callable[[RecordWrite], Awaitable[None]]:
+        async def publish(e: RecordWrite) -> None:
+            """A record write, published with its transaction when some process has clients."""
+            await e.next()
+            if self.records.collections.realtime_clients > 0:
+                payload = {"k": "rec", "a": action, "c": e.collection.id, "v": dict(e.record)}
+                await self.bus.publish("", payload, e.tx)
+
+        return publish
 
     # ----- record changes --------------------------------------------------------------------
     async def record_changed(self, action: str, c: Collection, values: dict[str, Any]) -> None:

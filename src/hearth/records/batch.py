@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from hearth.db.base import Executor
+from hearth.db.base import Transaction
 from hearth.errors import ApiError, BadRequest, DatabaseUnavailable, FieldError, Forbidden, NotFound
-from hearth.records.service import RecordService
+from hearth.records.service import Prehashed, RecordService
 from hearth.rules.context import AuthState, RequestInfo
 from hearth.schema.collection import Collection
 from hearth.schema.fields.file import uploads_refused
@@ -277,18 +277,20 @@ class BatchService:
         headers: dict[str, str],
         timeout: float,
     ) -> list[Outcome]:
-        """The transaction itself; its writes become realtime events once it commits."""
+        """The transaction itself; its writes' after-commit events run once it commits."""
         outcomes: list[Outcome] = []
         loop = asyncio.get_running_loop()
-        async with self.records.transaction() as tx:
-            deadline = loop.time() + timeout
+        deadline = loop.time() + timeout
+        async with asyncio.timeout_at(deadline):  # the time limit covers the hashing too
+            hashes = await self._prehash(subs)
+        async with self.db.transaction() as tx:
             # asyncio.timeout interrupts awaits that really wait (PostgreSQL, bcrypt); the
             # explicit check covers SQLite, whose calls run inline and never yield.
             async with asyncio.timeout_at(deadline):
                 for i, sub in enumerate(subs):
                     if loop.time() >= deadline:
                         raise TimeoutError()
-                    outcomes.append(await self._one(tx, i, sub, auth, headers))
+                    outcomes.append(await self._one(tx, i, sub, auth, headers, hashes))
         return outcomes
 
     async def run(
@@ -321,11 +323,27 @@ class BatchService:
         except TimeoutError:
             raise BadRequest(TRANSACTION_FAILED) from None
 
+    async def _prehash(self, subs: list[SubRequest]) -> Prehashed:
+        """The passwords the batch sets, hashed before its transaction takes the write lock."""
+        hashes: Prehashed = {}
+        for sub in subs:
+            found = _match(f"{sub.method} {sub.url}")
+            c = self.collections.get(found[1].group("collection")) if found is not None else None
+            if c is not None and c.is_auth:
+                await self.records.prehash(c, sub.body, hashes)
+        return hashes
+
     async def _one(
-        self, tx: Executor, index: int, sub: SubRequest, auth: AuthState, base_headers: dict[str, str]
+        self,
+        tx: Transaction,
+        index: int,
+        sub: SubRequest,
+        auth: AuthState,
+        base_headers: dict[str, str],
+        hashes: Prehashed,
     ) -> Outcome:
         try:
-            return await self._dispatch(tx, sub, auth, base_headers)
+            return await self._dispatch(tx, sub, auth, base_headers, hashes)
         except DatabaseUnavailable:
             raise  # the whole batch answers 503 (rolled back), not a failed sub-request's 400
         except ApiError as exc:
@@ -338,7 +356,12 @@ class BatchService:
             raise _SubFailed(index, BadRequest()) from exc
 
     async def _dispatch(
-        self, tx: Executor, sub: SubRequest, auth: AuthState, base_headers: dict[str, str]
+        self,
+        tx: Transaction,
+        sub: SubRequest,
+        auth: AuthState,
+        base_headers: dict[str, str],
+        hashes: Prehashed,
     ) -> Outcome:
         found = _match(f"{sub.method} {sub.url}")
         if found is None:
@@ -365,12 +388,12 @@ class BatchService:
                 action, method = "create", "POST"
         info = RequestInfo(auth=auth, method=method, query=query, headers=headers, body=body, context="batch")
         if action == "create":
-            values = await self.records.create(c, body, info, tx)
+            values = await self.records.create(c, body, info, tx, hashes)
             return Outcome(200, c, values, info, query)
         if not rid or len(rid) > MAX_ID_LENGTH or "\x00" in rid:
             raise NotFound()
         if action == "update":
-            values = await self.records.update(c, rid, body, info, tx)
+            values = await self.records.update(c, rid, body, info, tx, hashes)
             return Outcome(200, c, values, info, query)
         await self.records.delete(c, rid, info, tx)
         return Outcome(204, query=query)

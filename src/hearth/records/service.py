@@ -6,15 +6,18 @@ Handlers call this; it never sees HTTP. Values are dicts of API values keyed by 
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator, Callable
+import sys
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from hearth._util import deepjson, times
 from hearth.auth import passwords
-from hearth.db.base import Database, Executor, UniqueViolation
+from hearth.db.base import Database, Executor, Transaction, UniqueViolation
 from hearth.errors import BadRequest, FieldError, Forbidden, NotFound
+from hearth.hooks.catalog import Hooks
+from hearth.hooks.events import RecordCommitted, RecordFailed, RecordWrite
 from hearth.query.compile import FilterError, Unsupported, compile_filter, compile_sort
 from hearth.records.body import assignments
 from hearth.records.codec import RecordCodec, codec_for
@@ -53,10 +56,6 @@ class Page:
 SNAPSHOT = "__hearth_snapshot"
 
 
-class _RuleRejected(Exception):
-    pass
-
-
 def _check_password_confirm(body: dict[str, Any], errors: dict[str, Any]) -> None:
     confirm = body.get("passwordConfirm")
     if confirm in (None, ""):
@@ -74,28 +73,51 @@ def _may_write(c: Collection, f: Field, auth: AuthState) -> bool:
     return not f.hidden or auth.is_superuser
 
 
+def _changed(values: dict[str, Any], old: dict[str, Any]) -> set[str]:
+    # deepjson.equal: a json field may nest deeper than `!=` can recurse.
+    return {name for name in values if not deepjson.equal(values[name], old.get(name))}
+
+
+def _blank_passwords(c: Collection, values: dict[str, Any]) -> None:
+    """Written values go on to events and answers: never with a password hash."""
+    for f in c.fields:
+        if getattr(f, "is_password", False):
+            values[f.name] = ""
+
+
 def _not_unique() -> FieldError:
     return FieldError("validation_not_unique", "Value must be unique.")
 
 
 # Module-level names: inside RecordService, `list` is the list method.
 Records = list[dict[str, Any]]
-ChangeEvents = list[tuple[str, Collection, dict[str, Any]]]
+# Password hashes made before a transaction opened, by (bcrypt cost, plain password); each is
+# used once.
+Prehashed = dict[tuple[int, str], list[str]]
+MAX_PREHASH_LENGTH = 256  # longer ones fail validation anyway
 
 
 class RecordService:
-    def __init__(self, db: Database, collections: CollectionRepository) -> None:
-        # (action, collection, values) after each committed write; set by the realtime layer.
-        self.on_change: Callable[[str, Collection, dict[str, Any]], None] | None = None
-        self._pending: dict[int, list[tuple[str, Collection, dict[str, Any]]]] = {}
+    def __init__(self, db: Database, collections: CollectionRepository, hooks: Hooks) -> None:
         self.db = db
         self.collections = collections
+        self.hooks = hooks
+        self._committed = {
+            "create": hooks.record_after_create_success,
+            "update": hooks.record_after_update_success,
+            "delete": hooks.record_after_delete_success,
+        }
+        self._failed = {
+            "create": hooks.record_after_create_error,
+            "update": hooks.record_after_update_error,
+            "delete": hooks.record_after_delete_error,
+        }
 
     def codec(self, c: Collection) -> RecordCodec:
         return codec_for(self.db.dialect, c)
 
     @asynccontextmanager
-    async def _within(self, ex: Executor | None) -> AsyncIterator[Executor]:
+    async def _within(self, ex: Transaction | None) -> AsyncIterator[Transaction]:
         """The caller's transaction (a batch), or a new one."""
         if ex is not None:
             yield ex
@@ -175,39 +197,24 @@ class RecordService:
         return await self.db.fetch_one(sql, params) is not None
 
     # ----- change events --------------------------------------------------------------------
-    def _changed(self, action: str, c: Collection, values: dict[str, Any], ex: Executor | None) -> None:
-        """Tell the realtime layer; inside a caller's transaction, only once it commits."""
-        if self.on_change is None:
-            return
-        event = (action, c, dict(values))
-        if ex is None:
-            self.on_change(*event)
-        else:
-            self._pending.setdefault(id(ex), []).append(event)
+    def _after(self, tx: Transaction, action: str, c: Collection, values: dict[str, Any]) -> None:
+        """The write's after-commit event, or its after-error event if `tx` rolls back. Events
+        that must outlive the process (realtime) were written to the outbox by model-tier
+        subscribers, inside `tx`."""
+        snapshot = dict(values)
+        committed, failed = self._committed[action], self._failed[action]
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Executor]:
-        """A transaction whose record writes become realtime events once it commits (and are
-        forgotten if it rolls back). Callers that pass `ex` to create/update/delete use this."""
-        seen: Executor | None = None
-        try:
-            async with self.db.transaction() as tx:
-                seen = tx
-                yield tx
-        except BaseException:
-            if seen is not None:
-                self.rolled_back(seen)
-            raise
-        self.committed(seen)
+        async def success() -> None:
+            await committed.trigger(RecordCommitted(c, action, snapshot))
 
-    def committed(self, ex: Executor) -> None:
-        """The caller's transaction `ex` committed: its changes become events."""
-        for event in self._pending.pop(id(ex), []):
-            if self.on_change is not None:
-                self.on_change(*event)
+        async def failure() -> None:
+            exc = sys.exc_info()[1] or RuntimeError("the transaction was rolled back")
+            await failed.trigger(RecordFailed(c, action, snapshot, exc))
 
-    def rolled_back(self, ex: Executor) -> None:
-        self._pending.pop(id(ex), None)
+        if len(committed):
+            tx.after_commit(success)
+        if len(failed):
+            tx.after_rollback(failure)
 
     async def view(self, c: Collection, rid: str, info: RequestInfo) -> dict[str, Any]:
         row = await self.find_allowed(c, rid, c.rules.get("viewRule"), info)
@@ -290,8 +297,15 @@ class RecordService:
             raise BadRequest(UNSUPPORTED_TYPE)
 
     async def create(
-        self, c: Collection, body: dict[str, Any], info: RequestInfo, ex: Executor | None = None
+        self,
+        c: Collection,
+        body: dict[str, Any],
+        info: RequestInfo,
+        ex: Transaction | None = None,
+        hashes: Prehashed | None = None,
     ) -> dict[str, Any]:
+        """Prepare (values, validation, password hashing: before any transaction opens), then
+        insert inside the `record_create` hook chain, in `ex` or a transaction of its own."""
         self._check_writable(c)
         auth = info.auth
         con = enforce.constraint(self.db.dialect, c, c.rules.get("createRule"), info)
@@ -322,33 +336,41 @@ class RecordService:
         if c.is_superusers:
             values["verified"] = True  # superusers are always verified, as in PocketBase
         self._validate(c, values, errors, changed=None)
-        await self._check_relations(c, values, errors, changed=None, ex=ex)
         if errors:
             raise BadRequest(CREATE_FAILED, errors)
-        await self._hash_passwords(c, values, changed=None)
-        names = codec.sql.columns
-        try:
-            if con.condition is None:
-                await (ex or self.db).execute(codec.sql.insert, codec.params(values, names))
-            else:
-                async with self._within(ex) as tx:
-                    await tx.execute(codec.sql.insert, codec.params(values, names))
-                    # The create rule is checked on the new row, inside the transaction.
-                    sql = codec.sql.exists_where(con.condition.render(self.db.dialect, 2))
-                    if await tx.fetch_one(sql, (values["id"], *con.params(info))) is None:
-                        raise _RuleRejected()
-        except UniqueViolation as exc:
-            raise BadRequest(CREATE_FAILED, self._unique_errors(c, exc)) from exc
-        except _RuleRejected:
-            raise BadRequest(CREATE_FAILED) from None
-        for f in c.fields:
-            if getattr(f, "is_password", False):
-                values[f.name] = ""
-        self._changed("create", c, values, ex)
-        return values
+        await self._hash_passwords(c, values, None, hashes)
+
+        async def insert(e: RecordWrite) -> None:
+            # Handlers before this one may have changed the values: they are checked again.
+            self._validate(c, e.record, errors, changed=None, skip_passwords=True)
+            await self._check_relations(c, e.record, errors, changed=None, ex=e.tx)
+            if errors:
+                raise BadRequest(CREATE_FAILED, errors)
+            try:
+                await e.tx.execute(codec.sql.insert, codec.params(e.record, codec.sql.columns))
+            except UniqueViolation as exc:
+                raise BadRequest(CREATE_FAILED, self._unique_errors(c, exc)) from exc
+            if con.condition is not None:
+                # The create rule is checked on the new row, inside the transaction.
+                sql = codec.sql.exists_where(con.condition.render(self.db.dialect, 2))
+                if await e.tx.fetch_one(sql, (e.record["id"], *con.params(info))) is None:
+                    raise BadRequest(CREATE_FAILED)
+            _blank_passwords(c, e.record)
+
+        async with self._within(ex) as tx:
+            event = RecordWrite(c, values, tx)
+            self._after(tx, "create", c, values)
+            await self.hooks.record_create.trigger(event, insert)
+        return event.record
 
     async def update(
-        self, c: Collection, rid: str, body: dict[str, Any], info: RequestInfo, ex: Executor | None = None
+        self,
+        c: Collection,
+        rid: str,
+        body: dict[str, Any],
+        info: RequestInfo,
+        ex: Transaction | None = None,
+        hashes: Prehashed | None = None,
     ) -> dict[str, Any]:
         self._check_writable(c)
         auth = info.auth
@@ -370,67 +392,96 @@ class RecordService:
         if values.get("id") != old.get("id"):
             errors["id"] = FieldError("validation_pk_change", "The record primary key cannot be changed.")
             values["id"] = old["id"]
-        # deepjson.equal: a json field may nest deeper than `!=` can recurse.
-        changed = {name for name in values if not deepjson.equal(values[name], old.get(name))}
+        changed = _changed(values, old)
         if c.is_auth:
             await self._auth_update_checks(c, body, values, old, row, auth, errors, changed)
         if c.is_superusers:
             values["verified"] = True
         self._validate(c, values, errors, changed=changed, old=old)
-        await self._check_relations(c, values, errors, changed=changed, ex=ex)
         if errors:
             raise BadRequest(UPDATE_FAILED, errors)
-        now = times.now()
-        for f in c.fields:
-            if f.type == "autodate" and f.options.get("onUpdate"):
-                values[f.name] = now
-                changed.add(f.name)
-        await self._hash_passwords(c, values, changed=changed)
-        if changed:
-            names = tuple(n for n in codec.sql.columns if n in changed)
-            params = [*codec.params(values, names), rid]
-            sql = codec.sql.update(names)
-            if rule.condition is not None:
-                # The rule is checked again by the UPDATE itself, so a concurrent change between
-                # the check above and this write cannot let a request past it.
-                sql = codec.sql.update_where(names, rule.condition.render(self.db.dialect, len(params) + 1))
-                params.extend(rule.params(info))
-            try:
-                written = await (ex or self.db).execute(sql, params)
-            except UniqueViolation as exc:
-                raise BadRequest(UPDATE_FAILED, self._unique_errors(c, exc)) from exc
-            if written == 0:
-                raise NotFound()
-        for f in c.fields:
-            if getattr(f, "is_password", False):
-                values[f.name] = ""
-        self._changed("update", c, values, ex)
-        return values
+        await self._hash_passwords(c, values, changed, hashes)
 
-    async def delete(self, c: Collection, rid: str, info: RequestInfo, ex: Executor | None = None) -> None:
+        async def write(e: RecordWrite) -> None:
+            new = e.record
+            now_changed = _changed(new, old)
+            if "password" in changed:
+                now_changed.add("password")
+            # Handlers before this one may have changed the values: they are checked again.
+            self._validate(c, new, errors, changed=now_changed, old=old, skip_passwords=True)
+            await self._check_relations(c, new, errors, changed=now_changed, ex=e.tx)
+            if errors:
+                raise BadRequest(UPDATE_FAILED, errors)
+            now = times.now()
+            for f in c.fields:
+                if f.type == "autodate" and f.options.get("onUpdate"):
+                    new[f.name] = now
+                    now_changed.add(f.name)
+            await self._write_update(e.tx, c, rid, new, now_changed, rule, info)
+            _blank_passwords(c, new)
+
+        async with self._within(ex) as tx:
+            event = RecordWrite(c, values, tx, old)
+            self._after(tx, "update", c, values)
+            await self.hooks.record_update.trigger(event, write)
+        return event.record
+
+    async def _write_update(
+        self,
+        tx: Transaction,
+        c: Collection,
+        rid: str,
+        values: dict[str, Any],
+        changed: set[str],
+        rule: enforce.Constraint | None = None,
+        info: RequestInfo | None = None,
+    ) -> None:
+        codec = self.codec(c)
+        names = tuple(n for n in codec.sql.columns if n in changed)
+        if not names:
+            return
+        params = [*codec.params(values, names), rid]
+        sql = codec.sql.update(names)
+        if rule is not None and rule.condition is not None and info is not None:
+            # The rule is checked again by the UPDATE itself, so a concurrent change between
+            # the check before and this write cannot let a request past it.
+            sql = codec.sql.update_where(names, rule.condition.render(self.db.dialect, len(params) + 1))
+            params.extend(rule.params(info))
+        try:
+            written = await tx.execute(sql, params)
+        except UniqueViolation as exc:
+            raise BadRequest(UPDATE_FAILED, self._unique_errors(c, exc)) from exc
+        if written == 0:
+            raise NotFound()
+
+    async def delete(self, c: Collection, rid: str, info: RequestInfo, ex: Transaction | None = None) -> None:
         self._check_writable(c)
         async with self._within(ex) as tx:
             row = await self.find_allowed(c, rid, c.rules.get("deleteRule"), info, tx)
             if row is None:
                 raise NotFound()
-            events: list[tuple[str, Collection, dict[str, Any]]] = []
-            await self._delete_in(tx, c, rid, 0, events)
-        # Cascaded deletes and unset relations are events too, as in PocketBase.
-        for action, other, values in events:
-            self._changed(action, other, values, ex)
-        self._changed("delete", c, self.codec(c).values_from_row(row), ex)
+            await self._delete_one(tx, c, self.codec(c).values_from_row(row), 0)
 
-    async def _delete_in(
-        self,
-        tx: Executor,
-        c: Collection,
-        rid: str,
-        depth: int,
-        events: ChangeEvents | None = None,
-    ) -> None:
-        """Delete one record and follow relations pointing at it (cascade, unset or refuse)."""
+    async def _delete_one(self, tx: Transaction, c: Collection, values: dict[str, Any], depth: int) -> None:
+        """Delete one record inside the `record_delete` hook chain; relations pointing at it
+        are followed first (cascade, unset or refuse), each as a write of its own, as in
+        PocketBase."""
         if depth > 32:
             raise BadRequest(DELETE_FAILED)
+
+        async def delete(e: RecordWrite) -> None:
+            await self._follow_references(tx, c, str(values["id"]), depth)
+            await tx.execute(self.codec(c).sql.delete, (values["id"],))
+            if c.is_auth:
+                # Its MFA sessions, codes, OAuth2 links and known origins go with it, as in PocketBase.
+                for owned in ("_mfas", "_otps", "_externalAuths", "_authOrigins"):
+                    if self.collections.get(owned) is not None:
+                        await tx.execute(system.delete_owned(self.db.dialect, owned), (c.id, values["id"]))
+
+        self._after(tx, "delete", c, values)
+        await self.hooks.record_delete.trigger(RecordWrite(c, values, tx, values), delete)
+
+    async def _follow_references(self, tx: Transaction, c: Collection, rid: str, depth: int) -> None:
         d = self.db.dialect
         for other, f in self.collections.referencing(c):
             if other.is_view:
@@ -440,39 +491,40 @@ class RecordService:
             for (ref_id,) in rows:
                 if other.id == c.id and ref_id == rid:
                     continue
-                if f.options.get("cascadeDelete"):
-                    gone = await self.find(other, ref_id, tx)
-                    await self._delete_in(tx, other, ref_id, depth + 1, events)
-                    if events is not None and gone is not None:
-                        events.append(("delete", other, gone))
-                    continue
-                ref_codec = self.codec(other)
                 ref = await self.find(other, ref_id, tx)
                 if ref is None:
+                    continue
+                if f.options.get("cascadeDelete"):
+                    await self._delete_one(tx, other, ref, depth + 1)
                     continue
                 current = ref[f.name]
                 new_value: Any = [x for x in current if x != rid] if multi else ""
                 if f.required and not new_value:
                     raise BadRequest(DELETE_FAILED)
-                ref[f.name] = new_value
-                await tx.execute(ref_codec.sql.update((f.name,)), [*ref_codec.params(ref, (f.name,)), ref_id])
-                if events is not None:
-                    events.append(("update", other, ref))
-        await tx.execute(self.codec(c).sql.delete, (rid,))
-        if c.is_auth:
-            # Its MFA sessions, codes, OAuth2 links and known origins go with it, as in PocketBase.
-            for owned in ("_mfas", "_otps", "_externalAuths", "_authOrigins"):
-                if self.collections.get(owned) is not None:
-                    await tx.execute(system.delete_owned(d, owned), (c.id, rid))
+                await self._unset_reference(tx, other, ref, f.name, new_value)
+
+    async def _unset_reference(
+        self, tx: Transaction, c: Collection, old: dict[str, Any], name: str, value: Any
+    ) -> None:
+        """A relation to a deleted record is emptied: an update of the referencing record."""
+        values = {**old, name: value}
+        rid = str(old["id"])
+
+        async def write(e: RecordWrite) -> None:
+            await self._write_update(tx, c, rid, e.record, _changed(e.record, old))
+            _blank_passwords(c, e.record)
+
+        self._after(tx, "update", c, values)
+        await self.hooks.record_update.trigger(RecordWrite(c, values, tx, old), write)
 
     async def truncate(self, c: Collection) -> None:
+        """Delete every record, each one as a delete of its own (hooks, realtime, references)."""
         async with self.db.transaction() as tx:
-            if self.collections.referencing(c):
-                rows = await tx.fetch_all(self.codec(c).sql.all_ids)
-                for (rid,) in rows:
-                    await self._delete_in(tx, c, rid, depth=0)
-            else:
-                await tx.execute(self.codec(c).sql.truncate)
+            codec = self.codec(c)
+            for (rid,) in await tx.fetch_all(codec.sql.all_ids):
+                values = await self.find(c, rid, tx)
+                if values is not None:
+                    await self._delete_one(tx, c, values, 0)
 
     # ----- helpers ------------------------------------------------------------------------
     def _validate(
@@ -482,12 +534,16 @@ class RecordService:
         errors: dict[str, Any],
         changed: set[str] | None,
         old: dict[str, Any] | None = None,
+        skip_passwords: bool = False,
     ) -> None:
-        """`old`: the stored values on update (None on create)."""
+        """`old`: the stored values on update (None on create). `skip_passwords`: the values
+        hold hashes by now (the plain passwords were checked before hashing)."""
         for f in c.fields:
             if f.name in errors:
                 continue
-            if getattr(f, "is_password", False) and changed is not None and f.name not in changed:
+            if getattr(f, "is_password", False) and (
+                skip_passwords or (changed is not None and f.name not in changed)
+            ):
                 continue  # the stored hash stays; only a new password is checked
             if isinstance(f, FileField):
                 # Only names the record already holds in the field may stay; no upload adds any.
@@ -526,7 +582,9 @@ class RecordService:
                     "Failed to find all relation records with the provided ids.",
                 )
 
-    async def _hash_passwords(self, c: Collection, values: dict[str, Any], changed: set[str] | None) -> None:
+    async def _hash_passwords(
+        self, c: Collection, values: dict[str, Any], changed: set[str] | None, hashes: Prehashed | None
+    ) -> None:
         for f in c.fields:
             if not getattr(f, "is_password", False):
                 continue
@@ -534,9 +592,21 @@ class RecordService:
                 values.pop(f.name, None)
                 continue
             plain = values.get(f.name) or ""
-            values[f.name] = (
-                await passwords.hash_password(plain, int(f.options.get("cost") or 0)) if plain else ""
-            )
+            cost = int(f.options.get("cost") or 0)
+            ready = hashes.get((cost, plain)) if hashes and plain else None
+            # One hash per use: two records never share a salt, even with the same password.
+            known = ready.pop() if ready else None
+            values[f.name] = known or (await passwords.hash_password(plain, cost) if plain else "")
+
+    async def prehash(self, c: Collection, body: dict[str, Any], hashes: Prehashed) -> None:
+        """Hash the passwords `body` sets on an auth record into `hashes`, for a create or update
+        that will run inside a transaction opened later (a batch, an OAuth2 sign-up): bcrypt
+        must not run while the write lock is held."""
+        for f in c.fields:
+            plain = body.get(f.name) if getattr(f, "is_password", False) else None
+            if isinstance(plain, str) and plain and len(plain) <= MAX_PREHASH_LENGTH:
+                cost = int(f.options.get("cost") or 0)
+                hashes.setdefault((cost, plain), []).append(await passwords.hash_password(plain, cost))
 
     def _unique_errors(self, c: Collection, exc: UniqueViolation) -> dict[str, Any]:
         cols = [col for col in exc.columns if col in c.field_map]

@@ -18,9 +18,9 @@ from hearth.auth.oauth2.base import TIMEOUT, AuthUser, OAuth2Error
 from hearth.auth.oauth2.form import OAuth2Form, parse_form
 from hearth.auth.oauth2.registry import init_provider
 from hearth.auth.service import AuthService
-from hearth.db.base import Executor
+from hearth.db.base import Transaction
 from hearth.errors import BadRequest, Forbidden
-from hearth.records.service import RecordService
+from hearth.records.service import Prehashed, RecordService
 from hearth.rules.context import AuthState, RequestInfo
 from hearth.schema.collection import SUPERUSERS, Collection
 from hearth.sql import oauth2 as sql
@@ -94,12 +94,17 @@ class OAuth2Flow:
             row = await self.records.db.fetch_one(codec.sql.by_field("email"), (user.email,))
         if row is None and c.name == SUPERUSERS:
             raise BadRequest(AUTH_FAILED)  # superusers never sign up through OAuth2
-        async with self.records.transaction() as tx:
+        payload: dict[str, Any] = {}
+        hashes: Prehashed = {}
+        if row is None:
+            payload = await self._signup_payload(c, form, user)
+            await self.records.prehash(c, payload, hashes)  # bcrypt before the write lock
+        async with self.records.db.transaction() as tx:
             if link is not None and not linked:
                 # The record of a link is gone: drop the stale link, as a cascade would have.
                 await tx.execute(sql.delete_links(d), (c.id, str(link[0])))
             if row is None:
-                rid = await self._create(tx, c, form, user, requester)
+                rid = await self._create(tx, c, payload, hashes, user, requester)
             else:
                 rid = str(self.records.codec(c).raw_value(row, "id"))
                 linked = await self._update_existing(tx, c, row, user, requester) and linked
@@ -117,9 +122,9 @@ class OAuth2Flow:
                 )
         return await self.records.find_row(c, rid), row is None
 
-    async def _create(
-        self, tx: Executor, c: Collection, form: OAuth2Form, user: AuthUser, requester: AuthState
-    ) -> str:
+    async def _signup_payload(self, c: Collection, form: OAuth2Form, user: AuthUser) -> dict[str, Any]:
+        """The body of a new account: the client's createData, the provider's e-mail and mapped
+        fields, a random password when none is given."""
         payload = dict(form.create_data)
         email = payload.get("email")
         if not isinstance(email, str) or email == "":
@@ -129,8 +134,19 @@ class OAuth2Flow:
             # The account has no password of its own until the user sets one.
             password = random_string(RANDOM_PASSWORD_LENGTH)
             payload["password"] = payload["passwordConfirm"] = password
+        return payload
+
+    async def _create(
+        self,
+        tx: Transaction,
+        c: Collection,
+        payload: dict[str, Any],
+        hashes: Prehashed,
+        user: AuthUser,
+        requester: AuthState,
+    ) -> str:
         info = RequestInfo(auth=requester, method="POST", body=payload, context="oauth2")
-        values = await self.records.create(c, payload, info, tx)
+        values = await self.records.create(c, payload, info, tx, hashes)
         if values.get("email") == user.email and not values.get("verified"):
             # The provider vouches for this address (or neither side has one).
             await self.records.update(c, values["id"], {"verified": True}, self._system(), tx)
@@ -171,7 +187,7 @@ class OAuth2Flow:
         return True
 
     async def _update_existing(
-        self, tx: Executor, c: Collection, row: Any, user: AuthUser, requester: AuthState
+        self, tx: Transaction, c: Collection, row: Any, user: AuthUser, requester: AuthState
     ) -> bool:
         """Guard a matched record against pre-hijacking, then verify it; False when its links
         were dropped (so the caller links it again)."""

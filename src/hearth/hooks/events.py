@@ -1,0 +1,83 @@
+"""What each kind of event carries. Handlers may change the fields before `await e.next()`.
+
+The domain types are named for the type checker only: this package sits below everything that
+triggers events and imports none of it at run time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection as Tags
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from hearth.hooks.chain import Event
+
+if TYPE_CHECKING:
+    from hearth.db.base import Transaction
+    from hearth.schema.collection import Collection
+
+
+@dataclass(eq=False)
+class CollectionTagged(Event):
+    """An event about one collection: handlers tagged with its id or name run for it."""
+
+    collection: Collection
+
+    def tags(self) -> Tags[str]:
+        return (self.collection.id, self.collection.name)
+
+
+@dataclass(eq=False)
+class RecordWrite(CollectionTagged):
+    """A record written inside transaction `tx`: `next()` performs the write. `record` holds the
+    values to store (before `next()`) and as stored (after); `old` the stored values before an
+    update or delete."""
+
+    record: dict[str, Any]
+    tx: Transaction
+    old: dict[str, Any] | None = None
+
+
+@dataclass(eq=False)
+class RecordCommitted(CollectionTagged):
+    """A record write whose transaction committed. `action` is create, update or delete."""
+
+    action: str
+    record: dict[str, Any]
+
+
+@dataclass(eq=False)
+class RecordFailed(CollectionTagged):
+    """A record write that did not commit: `error` says why."""
+
+    action: str
+    record: dict[str, Any]
+    error: BaseException
+
+
+@dataclass(eq=False)
+class AuthMail(CollectionTagged):
+    """One of an auth collection's mails about to be sent to `to`. `placeholders` fill the
+    template: TOKEN (verification, reset, e-mail change), OTP, ALERT_INFO (new-location alert)."""
+
+    record: dict[str, Any]
+    to: str
+    placeholders: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class CredentialCheck(CollectionTagged):
+    """A password or one-time code checked for `identity` (`method` "password" or "otp"):
+    `next()` checks it and sets `ok`."""
+
+    identity: str
+    method: str
+    ok: bool = False
+
+
+@dataclass(eq=False)
+class SessionEnded(CollectionTagged):
+    """One login session of record `record_id` was ended (auth-logout), after commit."""
+
+    record_id: str
+    session: str
