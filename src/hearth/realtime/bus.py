@@ -35,7 +35,7 @@ log = logging.getLogger("hearth.realtime")
 Handler = Callable[[str, dict[str, Any]], Awaitable[None]]
 POLL_SECONDS = 0.01  # SQLite: how often the shared counter is looked at
 KEEP_SECONDS = 60
-LISTEN_FALLBACK_SECONDS = 1.0  # PostgreSQL: read the table at least this often
+LISTEN_FALLBACK_SECONDS = 1.0  # read the table at least this often (while there are clients)
 IDLE_SECONDS = 1.0  # without local clients, only look whether that changed
 RETRY_SECONDS = (0.1, 0.25, 0.5, 1.0)  # pauses after failures, the last one repeated
 
@@ -131,6 +131,7 @@ class Bus:
     async def _pump(self) -> None:
         generation = self.db.generation()
         failures = 0
+        drained = time.monotonic()
         while True:
             try:
                 if not self.active():
@@ -148,15 +149,19 @@ class Bus:
                         with contextlib.suppress(TimeoutError):
                             await asyncio.wait_for(self._wake.wait(), LISTEN_FALLBACK_SECONDS)
                 else:
-                    # SQLite: wake on our own publishes at once, else look at the shared counter.
+                    # SQLite: wake on our own publishes at once, else look at the shared counter;
+                    # and read the table every second anyway: a process killed right after its
+                    # commit never bumped the counter, but its event is in the table.
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
                     current = self.db.generation()
-                    if not self._wake.is_set() and current == generation:
+                    stale = time.monotonic() - drained > LISTEN_FALLBACK_SECONDS
+                    if not self._wake.is_set() and current == generation and not stale:
                         continue
                     generation = current
                 self._wake.clear()
                 await self._drain()
+                drained = time.monotonic()
                 failures = 0
             except asyncio.CancelledError:
                 raise
