@@ -13,6 +13,7 @@ from hearth.config import Config
 from hearth.db.base import Database
 from hearth.db.bootstrap import bootstrap
 from hearth.hooks.catalog import Hooks
+from hearth.hooks.events import Lifecycle
 from hearth.mail.delivery import AuthMailDelivery
 from hearth.mail.sender import Mailer
 from hearth.realtime.hub import Hub
@@ -31,13 +32,14 @@ class Hearth:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.db: Database | None = None
+        # Bound to before start (user hooks) and by each service as start builds it.
+        self.hooks = Hooks()
         self.stop_deadline: float | None = None  # loop time; set when a signal starts the stop
 
     async def start(self) -> None:
         """Build the services; each capability that reacts to events binds its handlers to
         `self.hooks` as it is built (hearth.hooks.catalog lists them)."""
         self.db = await open_database(self.config)
-        self.hooks = Hooks()
         self.collections = CollectionRepository(self.db)
         self.settings = SettingsStore(self.db)
         self.records = RecordService(self.db, self.collections, self.hooks)
@@ -50,7 +52,9 @@ class Hearth:
         self.mail_delivery = AuthMailDelivery(self.hooks, self.mailer, self.settings, self.collections)
         self.collection_service = CollectionService(self.collections, self.records)
         await bootstrap(self.db, self.collections)
+        await self.hooks.bootstrap.trigger(Lifecycle(self))
         await self.realtime.start()
+        await self.hooks.serve.trigger(Lifecycle(self))
 
     def stopping(self, deadline: float) -> None:
         """The server began to stop (SIGTERM/SIGINT) and must be done by `deadline` (loop time):
@@ -66,6 +70,7 @@ class Hearth:
             return
         deadline = self.stop_deadline
         steps = (
+            ("terminate hooks", self.hooks.terminate.trigger(Lifecycle(self))),
             ("realtime", self.realtime.stop()),
             ("mail", self._drain_mail()),
             ("login attempts", self.attempts.close()),

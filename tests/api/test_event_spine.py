@@ -301,3 +301,48 @@ async def test_a_mail_handler_can_stop_a_mail(api: Api) -> None:
         assert r.status_code == 204
         await hearth.account.background.drain()
     assert seen == [(email, "eyJ")]
+
+
+# ----- request tier ------------------------------------------------------------------------------
+async def test_a_request_hook_changes_the_body_and_sees_the_stored_record(api: Api) -> None:
+    name = await posts(api)
+    seen: list[Any] = []
+
+    async def stamp(e: Any) -> None:
+        body = await e.body()
+        body["title"] = body.get("title", "").upper()
+        await e.next()
+        seen.append((e.collection.name, e.record["title"], e.response.status_code, e.auth.is_superuser))
+
+    with bound(hooks_of(api).record_create_request, stamp, tags={name}):
+        r = await api.client.post(rec_url(name), json={"title": "quiet"}, headers=api.su())
+    assert r.json()["title"] == "QUIET"
+    assert seen == [(name, "QUIET", 200, True)]
+
+
+async def test_a_request_hook_answers_early_or_refuses(api: Api) -> None:
+    from hearth.http import responses
+
+    name = await posts(api)
+
+    async def cached(e: Any) -> None:
+        e.response = responses.json({"page": 1, "perPage": 0, "items": [], "cached": True})
+
+    async def closed(e: Any) -> None:
+        raise BadRequest("Read only this week.")
+
+    hooks = hooks_of(api)
+    with bound(hooks.records_list_request, cached), bound(hooks.record_create_request, closed):
+        assert (await api.client.get(rec_url(name))).json()["cached"] is True
+        r = await api.client.post(rec_url(name), json={"title": "t"})
+        assert r.status_code == 400
+        assert r.json() == {"data": {}, "message": "Read only this week.", "status": 400}
+    assert (await api.client.get(rec_url(name), headers=api.su())).json()["totalItems"] == 0
+
+
+def test_every_request_event_has_its_route() -> None:
+    from hearth.hooks.catalog import REQUEST_EVENTS
+    from hearth.http.server import all_routes
+
+    events = [r.event for r in all_routes() if r.event]
+    assert sorted(events) == sorted(REQUEST_EVENTS)  # each once

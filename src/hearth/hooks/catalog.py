@@ -14,6 +14,41 @@ from __future__ import annotations
 from hearth.hooks import events as ev
 from hearth.hooks.chain import Hook
 
+REQUEST_EVENTS = {
+    "records_list_request": "GET /api/collections/{collection}/records",
+    "record_view_request": "GET /api/collections/{collection}/records/{id}",
+    "record_create_request": "POST /api/collections/{collection}/records",
+    "record_update_request": "PATCH /api/collections/{collection}/records/{id}",
+    "record_delete_request": "DELETE /api/collections/{collection}/records/{id}",
+    "record_auth_methods_request": "GET /api/collections/{collection}/auth-methods",
+    "record_auth_with_password_request": "POST /api/collections/{collection}/auth-with-password",
+    "record_auth_with_otp_request": "POST /api/collections/{collection}/auth-with-otp",
+    "record_auth_with_oauth2_request": "POST /api/collections/{collection}/auth-with-oauth2",
+    "record_auth_refresh_request": "POST /api/collections/{collection}/auth-refresh",
+    "record_auth_logout_request": "POST /api/collections/{collection}/auth-logout",
+    "record_impersonate_request": "POST /api/collections/{collection}/impersonate/{id}",
+    "record_request_otp_request": "POST /api/collections/{collection}/request-otp",
+    "record_request_verification_request": "POST /api/collections/{collection}/request-verification",
+    "record_confirm_verification_request": "POST /api/collections/{collection}/confirm-verification",
+    "record_request_password_reset_request": "POST /api/collections/{collection}/request-password-reset",
+    "record_confirm_password_reset_request": "POST /api/collections/{collection}/confirm-password-reset",
+    "record_request_email_change_request": "POST /api/collections/{collection}/request-email-change",
+    "record_confirm_email_change_request": "POST /api/collections/{collection}/confirm-email-change",
+    "file_token_request": "POST /api/files/token",
+    "collections_list_request": "GET /api/collections",
+    "collection_view_request": "GET /api/collections/{collection}",
+    "collection_create_request": "POST /api/collections",
+    "collection_update_request": "PATCH /api/collections/{collection}",
+    "collection_delete_request": "DELETE /api/collections/{collection}",
+    "collection_truncate_request": "DELETE /api/collections/{collection}/truncate",
+    "collections_import_request": "PUT /api/collections/import",
+    "settings_list_request": "GET /api/settings",
+    "settings_update_request": "PATCH /api/settings",
+    "batch_request": "POST /api/batch",
+    "realtime_connect_request": "GET /api/realtime (a client connects)",
+    "realtime_subscribe_request": "POST /api/realtime (a client sets its subscriptions)",
+}
+
 
 class Hooks:
     """The hooks of one running Hearth."""
@@ -41,6 +76,20 @@ class Hooks:
         self.mailer_record_email_change_send = Hook[ev.AuthMail]("An e-mail change confirmation is sent.")
         self.mailer_record_otp_send = Hook[ev.AuthMail]("A one-time password mail is sent.")
         self.mailer_record_auth_alert_send = Hook[ev.AuthMail]("A login-from-a-new-location alert is sent.")
+
+        # ----- what a client sees -----
+        self.record_enrich = Hook[ev.RecordEnrich]("A record is about to be shown to a client.")
+        # ----- lifecycle -----
+        self.bootstrap = Hook[ev.Lifecycle]("The services are built (database open, tables ready).")
+        self.serve = Hook[ev.Lifecycle]("The process is about to take requests.")
+        self.terminate = Hook[ev.Lifecycle]("The process is stopping.")
+        # ----- request tier: one per API route, `next()` runs the built-in handler -----
+        for name, doc in REQUEST_EVENTS.items():
+            setattr(self, name, Hook[ev.RequestEvent](doc))
+
+    def request_hook(self, name: str) -> Hook[ev.RequestEvent]:
+        hook: Hook[ev.RequestEvent] = getattr(self, name)
+        return hook
 
     def catalog(self) -> dict[str, str]:
         """Every event's name and one-line description."""

@@ -81,3 +81,44 @@ class SessionEnded(CollectionTagged):
 
     record_id: str
     session: str
+
+
+@dataclass(eq=False)
+class RequestEvent(Event):
+    """An API request (request tier): `next()` runs the built-in handler and sets `response`.
+    A handler may answer early by setting `response` (or raising) without calling `next()`,
+    change the parsed body (`await e.body()` returns the dict the built-in handler will use),
+    or look at and replace `response` after `next()`. `record` is the record the answer holds
+    (record routes, after `next()`)."""
+
+    request: Any  # starlette.requests.Request
+    auth: Any  # hearth's AuthState of the requester
+    collection: Collection | None = None
+    response: Any = None  # a starlette Response
+    record: dict[str, Any] | None = None
+    _read_body: Any = None
+
+    def tags(self) -> Tags[str]:
+        return () if self.collection is None else (self.collection.id, self.collection.name)
+
+    async def body(self) -> dict[str, Any]:
+        """The request body, parsed as the built-in handler parses it (and shared with it)."""
+        result: dict[str, Any] = await self._read_body(self.request)
+        return result
+
+
+@dataclass(eq=False)
+class RecordEnrich(CollectionTagged):
+    """A record about to be shown to a client (answers, expand, realtime): handlers may add,
+    change or remove keys of `record`; `auth` is the requester's AuthState."""
+
+    record: dict[str, Any]
+    auth: Any
+
+
+@dataclass(eq=False)
+class Lifecycle(Event):
+    """The process starts (bootstrap: services built; serve: about to take requests) or stops
+    (terminate). `app` is the running Hearth."""
+
+    app: Any

@@ -21,6 +21,8 @@ from hearth.schema.fields.file import uploads_refused
 DEFAULT_MAX_BODY_SIZE = 32 << 20  # PocketBase's default
 JSON_PAYLOAD = "@jsonPayload"
 MAX_FORM_FIELDS = 1000
+# Where the parsed body is kept: read once, shared by a request hook and the built-in handler.
+BODY_KEY = "hearth.body"
 
 
 def _invalid() -> BadRequest:
@@ -52,6 +54,13 @@ async def read_object(
     JSON, multipart or urlencoded (matched case-sensitively, as PocketBase does). Uploaded files
     are refused with 400, unless `uploads`: then `request.state.uploads` maps each file part's
     name to the uploaded file names (the files themselves are not kept)."""
+    cached: dict[str, Any] | None = request.scope.get(BODY_KEY)
+    if cached is None:
+        cached = request.scope[BODY_KEY] = await _read_object(request, limit, uploads)
+    return cached
+
+
+async def _read_object(request: Request, limit: int, uploads: bool) -> dict[str, Any]:
     ctype = request.headers.get("content-type", "")
     if ctype.startswith("multipart/form-data"):
         return await _read_multipart(request, limit, uploads)

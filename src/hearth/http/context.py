@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from hearth.app import Hearth
 
 MISSING_COLLECTION = "Missing collection context."
+# Set by record routes: the record their answer holds (hearth.hooks.events.RequestEvent.record).
+RECORD_KEY = "hearth.record"
 
 
 def hearth(request: Request) -> Hearth:
@@ -33,6 +35,7 @@ async def begin(request: Request) -> tuple[Hearth, AuthState]:
     auth = None if stale else request.scope.get("hearth.auth")
     if auth is None:
         auth = await h.auth.resolve(request.headers.get("authorization"))
+        request.scope["hearth.auth"] = auth  # a request hook and its handler resolve it once
     if auth.api_key is not None:
         check_api_key_scope(h, auth, request.method, request.url.path)
     return h, auth

@@ -38,10 +38,14 @@ class Route:
     handler: Handler
     # True when the handler enforces its own body limit (batch: settings.batch.maxBodySize).
     own_body_limit: bool = False
+    # The request-tier hook wrapped around the handler (hearth.hooks.catalog.REQUEST_EVENTS).
+    event: str = ""
 
 
-def route(method: str, path: str, handler: Handler, *, own_body_limit: bool = False) -> Route:
-    return Route(method, path, handler, own_body_limit)
+def route(
+    method: str, path: str, handler: Handler, *, own_body_limit: bool = False, event: str = ""
+) -> Route:
+    return Route(method, path, handler, own_body_limit, event)
 
 
 class _Compiled:
@@ -63,11 +67,13 @@ class _Compiled:
 
 
 class Router:
-    def __init__(self, routes: Sequence[Route]) -> None:
+    def __init__(self, routes: Sequence[Route], wrap: Callable[[Route], Handler] | None = None) -> None:
+        """`wrap` gives the handler to run for a route (its request hook around it)."""
         self._table: dict[tuple[str, int], list[_Compiled]] = {}
         self._paths: dict[int, list[_Compiled]] = {}
         for r in routes:
-            compiled = _Compiled(r.path, r.handler, r.own_body_limit, r.method)
+            handler = wrap(r) if wrap is not None else r.handler
+            compiled = _Compiled(r.path, handler, r.own_body_limit, r.method)
             n = len(compiled.segments)
             methods = [r.method, "HEAD"] if r.method == "GET" else [r.method]
             for m in methods:

@@ -4,25 +4,29 @@ from __future__ import annotations
 
 from hearth.app import Hearth
 from hearth.config import Config
-from hearth.http.router import App, Router
+from hearth.http.request_hooks import wrapper
+from hearth.http.router import App, Route, Router
 from hearth.http.routes import api_keys, auth, batch, collections, health, oauth2, realtime, records, settings
+
+
+def all_routes() -> list[Route]:
+    """Every built-in API route."""
+    return [
+        *health.routes,
+        *collections.routes,
+        *records.routes,
+        *auth.routes,
+        *settings.routes,
+        *batch.routes,
+        *oauth2.routes,
+        *api_keys.routes,
+        *realtime.routes,
+    ]
 
 
 def build_app(config: Config | None = None) -> App:
     hearth = Hearth(config or Config.from_env())
-    router = Router(
-        [
-            *health.routes,
-            *collections.routes,
-            *records.routes,
-            *auth.routes,
-            *settings.routes,
-            *batch.routes,
-            *oauth2.routes,
-            *api_keys.routes,
-            *realtime.routes,
-        ]
-    )
+    router = Router(all_routes(), wrapper(hearth, hearth.hooks))
     app = App(
         router,
         on_startup=hearth.start,

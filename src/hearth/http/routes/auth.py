@@ -130,18 +130,50 @@ async def confirm_email_change(request: Request) -> Response:
 
 _BASE = "/api/collections/{collection}"
 routes = [
-    route("GET", f"{_BASE}/auth-methods", auth_methods),
-    route("POST", f"{_BASE}/auth-with-password", auth_with_password),
-    route("POST", f"{_BASE}/request-otp", request_otp),
-    route("POST", f"{_BASE}/auth-with-otp", auth_with_otp),
-    route("POST", f"{_BASE}/auth-refresh", auth_refresh),
-    route("POST", f"{_BASE}/auth-logout", auth_logout),
-    route("POST", f"{_BASE}/impersonate/{{id}}", impersonate),
-    route("POST", "/api/files/token", file_token),
-    route("POST", f"{_BASE}/request-verification", request_verification),
-    route("POST", f"{_BASE}/confirm-verification", confirm_verification),
-    route("POST", f"{_BASE}/request-password-reset", request_password_reset),
-    route("POST", f"{_BASE}/confirm-password-reset", confirm_password_reset),
-    route("POST", f"{_BASE}/request-email-change", request_email_change),
-    route("POST", f"{_BASE}/confirm-email-change", confirm_email_change),
+    route("GET", f"{_BASE}/auth-methods", auth_methods, event="record_auth_methods_request"),
+    route(
+        "POST", f"{_BASE}/auth-with-password", auth_with_password, event="record_auth_with_password_request"
+    ),
+    route("POST", f"{_BASE}/request-otp", request_otp, event="record_request_otp_request"),
+    route("POST", f"{_BASE}/auth-with-otp", auth_with_otp, event="record_auth_with_otp_request"),
+    route("POST", f"{_BASE}/auth-refresh", auth_refresh, event="record_auth_refresh_request"),
+    route("POST", f"{_BASE}/auth-logout", auth_logout, event="record_auth_logout_request"),
+    route("POST", f"{_BASE}/impersonate/{{id}}", impersonate, event="record_impersonate_request"),
+    route("POST", "/api/files/token", file_token, event="file_token_request"),
+    route(
+        "POST",
+        f"{_BASE}/request-verification",
+        request_verification,
+        event="record_request_verification_request",
+    ),
+    route(
+        "POST",
+        f"{_BASE}/confirm-verification",
+        confirm_verification,
+        event="record_confirm_verification_request",
+    ),
+    route(
+        "POST",
+        f"{_BASE}/request-password-reset",
+        request_password_reset,
+        event="record_request_password_reset_request",
+    ),
+    route(
+        "POST",
+        f"{_BASE}/confirm-password-reset",
+        confirm_password_reset,
+        event="record_confirm_password_reset_request",
+    ),
+    route(
+        "POST",
+        f"{_BASE}/request-email-change",
+        request_email_change,
+        event="record_request_email_change_request",
+    ),
+    route(
+        "POST",
+        f"{_BASE}/confirm-email-change",
+        confirm_email_change,
+        event="record_confirm_email_change_request",
+    ),
 ]

@@ -42,4 +42,4 @@ async def batch(request: Request) -> Response:
     return responses.json(results)
 
 
-routes = [route("POST", "/api/batch", batch, own_body_limit=True)]
+routes = [route("POST", "/api/batch", batch, own_body_limit=True, event="batch_request")]

@@ -82,12 +82,17 @@ async def get_scaffolds(request: Request) -> Response:
 
 
 routes = [
-    route("GET", "/api/collections", list_collections),
-    route("POST", "/api/collections", create_collection),
-    route("PUT", "/api/collections/import", import_collections),
+    route("GET", "/api/collections", list_collections, event="collections_list_request"),
+    route("POST", "/api/collections", create_collection, event="collection_create_request"),
+    route("PUT", "/api/collections/import", import_collections, event="collections_import_request"),
     route("GET", "/api/collections/meta/scaffolds", get_scaffolds),
-    route("GET", "/api/collections/{collection}", view_collection),
-    route("PATCH", "/api/collections/{collection}", update_collection),
-    route("DELETE", "/api/collections/{collection}", delete_collection),
-    route("DELETE", "/api/collections/{collection}/truncate", truncate_collection),
+    route("GET", "/api/collections/{collection}", view_collection, event="collection_view_request"),
+    route("PATCH", "/api/collections/{collection}", update_collection, event="collection_update_request"),
+    route("DELETE", "/api/collections/{collection}", delete_collection, event="collection_delete_request"),
+    route(
+        "DELETE",
+        "/api/collections/{collection}/truncate",
+        truncate_collection,
+        event="collection_truncate_request",
+    ),
 ]

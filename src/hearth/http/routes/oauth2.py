@@ -34,5 +34,10 @@ async def auth_with_oauth2(request: Request) -> Response:
 
 routes = [
     route("GET", "/api/collections/meta/oauth2-providers", list_providers),
-    route("POST", "/api/collections/{collection}/auth-with-oauth2", auth_with_oauth2),
+    route(
+        "POST",
+        "/api/collections/{collection}/auth-with-oauth2",
+        auth_with_oauth2,
+        event="record_auth_with_oauth2_request",
+    ),
 ]

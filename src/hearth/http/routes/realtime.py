@@ -89,8 +89,8 @@ async def oauth2_redirect(request: Request) -> Response:
 
 
 routes = [
-    route("GET", "/api/realtime", connect),
-    route("POST", "/api/realtime", subscribe),
+    route("GET", "/api/realtime", connect, event="realtime_connect_request"),
+    route("POST", "/api/realtime", subscribe, event="realtime_subscribe_request"),
     route("GET", "/api/oauth2-redirect", oauth2_redirect),
     route("POST", "/api/oauth2-redirect", oauth2_redirect),
 ]

@@ -11,6 +11,7 @@ from hearth.errors import NotFound
 from hearth.http import responses
 from hearth.http.body import read_object
 from hearth.http.context import (
+    RECORD_KEY,
     begin,
     collection_or_404,
     page_envelope,
@@ -38,6 +39,7 @@ def _expand(request: Request) -> str:
 async def _one(
     request: Request, h: Hearth, c: Collection, values: dict[str, Any], info: RequestInfo
 ) -> Response:
+    request.scope[RECORD_KEY] = values
     (api,) = await h.records.serialize(c, [values], info, _expand(request))
     return responses.json(project(api, projection(request)))
 
@@ -102,9 +104,13 @@ async def delete_record(request: Request) -> Response:
 
 
 routes = [
-    route("GET", "/api/collections/{collection}/records", list_records),
-    route("POST", "/api/collections/{collection}/records", create_record),
-    route("GET", "/api/collections/{collection}/records/{id}", view_record),
-    route("PATCH", "/api/collections/{collection}/records/{id}", update_record),
-    route("DELETE", "/api/collections/{collection}/records/{id}", delete_record),
+    route("GET", "/api/collections/{collection}/records", list_records, event="records_list_request"),
+    route("POST", "/api/collections/{collection}/records", create_record, event="record_create_request"),
+    route("GET", "/api/collections/{collection}/records/{id}", view_record, event="record_view_request"),
+    route(
+        "PATCH", "/api/collections/{collection}/records/{id}", update_record, event="record_update_request"
+    ),
+    route(
+        "DELETE", "/api/collections/{collection}/records/{id}", delete_record, event="record_delete_request"
+    ),
 ]

@@ -93,7 +93,7 @@ async def test_email(request: Request) -> Response:
 
 
 routes = [
-    route("GET", "/api/settings", get_settings),
-    route("PATCH", "/api/settings", patch_settings),
+    route("GET", "/api/settings", get_settings, event="settings_list_request"),
+    route("PATCH", "/api/settings", patch_settings, event="settings_update_request"),
     route("POST", "/api/settings/test/email", test_email),
 ]
