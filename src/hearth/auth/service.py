@@ -6,8 +6,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from hearth._util import passwords
 from hearth._util.ids import random_string
-from hearth.auth import passwords, tokens
+from hearth.auth import tokens
 from hearth.auth.api_keys import ApiKeys, looks_like_key
 from hearth.auth.attempts import ATTEMPTS_MESSAGE, AttemptLimiter
 from hearth.auth.logins import LoginContext, Logins, SendMail

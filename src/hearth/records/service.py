@@ -11,8 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from hearth._util import deepjson, times
-from hearth.auth import passwords
+from hearth._util import deepjson, passwords, times
 from hearth.db.base import Database, Executor, UniqueViolation
 from hearth.errors import BadRequest, FieldError, Forbidden, NotFound
 from hearth.query.compile import FilterError, Unsupported, compile_filter, compile_sort
