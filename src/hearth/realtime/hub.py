@@ -21,9 +21,9 @@ import orjson
 
 from hearth._util import deepjson
 from hearth._util.ids import random_string
+from hearth._util.projection import parse_fields, project
 from hearth._util.tasks import BackgroundTasks
 from hearth.errors import ApiError, BadRequest, DatabaseUnavailable, Forbidden, NotFound
-from hearth.http.fields import parse_fields, project
 from hearth.realtime.bus import Bus, cancel
 from hearth.realtime.subscriptions import Subscription, parse
 from hearth.records.service import RecordService
