@@ -19,7 +19,7 @@ from hearth._util.tasks import BackgroundTasks
 from hearth.auth import tokens
 from hearth.auth.service import LOAD_FAILED, VALIDATION_FAILED, AuthService
 from hearth.errors import BadRequest, FieldError, Unauthorized
-from hearth.rules.context import AuthState, RequestInfo
+from hearth.query.context import AuthState, RequestInfo
 from hearth.schema.collection import Collection
 
 log = logging.getLogger("hearth.auth")

@@ -17,8 +17,8 @@ from typing import Any
 
 from hearth._util.times import format_datetime, parse_datetime
 from hearth.errors import ApiError, BadRequest
+from hearth.query.context import AuthState, RequestInfo
 from hearth.records.service import RecordService
-from hearth.rules.context import AuthState, RequestInfo
 from hearth.schema.collection import Collection
 
 log = logging.getLogger("hearth.auth")

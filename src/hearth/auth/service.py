@@ -14,8 +14,8 @@ from hearth.auth.attempts import ATTEMPTS_MESSAGE, AttemptLimiter
 from hearth.auth.logins import LoginContext, Logins, SendMail
 from hearth.auth.oauth2.methods import legacy_auth_providers, oauth2_methods
 from hearth.errors import BadRequest, FieldError, Forbidden, NotFound, TooManyRequests, Unauthorized
+from hearth.query.context import GUEST, AuthState, RequestInfo
 from hearth.records.service import RecordService
-from hearth.rules.context import GUEST, AuthState, RequestInfo
 from hearth.schema.collection import SUPERUSERS, Collection
 from hearth.schema.repository import CollectionRepository
 from hearth.schema.secrets import new_token_key

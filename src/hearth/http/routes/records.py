@@ -21,8 +21,8 @@ from hearth.http.context import (
     request_info,
 )
 from hearth.http.router import route
+from hearth.query.context import RequestInfo
 from hearth.records.service import DEFAULT_PER_PAGE
-from hearth.rules.context import RequestInfo
 from hearth.schema.collection import Collection
 
 if TYPE_CHECKING:
