@@ -12,10 +12,10 @@ from hearth.auth.otp import OTPFlows
 from hearth.auth.service import AuthService
 from hearth.config import Config
 from hearth.db.base import Database
-from hearth.db.bootstrap import bootstrap
 from hearth.mail.sender import Mailer
 from hearth.realtime.hub import Hub
 from hearth.records.service import RecordService
+from hearth.schema.bootstrap import bootstrap
 from hearth.schema.collection import Collection
 from hearth.schema.repository import CollectionRepository
 from hearth.schema.service import CollectionService
