@@ -10,6 +10,7 @@ from hearth.auth.account import AccountFlows
 from hearth.auth.attempts import AttemptLimiter
 from hearth.auth.otp import OTPFlows
 from hearth.auth.service import AuthService
+from hearth.collections.service import CollectionService
 from hearth.config import Config
 from hearth.db.base import Database
 from hearth.mail.sender import Mailer
@@ -18,7 +19,6 @@ from hearth.records.service import RecordService
 from hearth.schema.bootstrap import bootstrap
 from hearth.schema.collection import Collection
 from hearth.schema.repository import CollectionRepository
-from hearth.schema.service import CollectionService
 from hearth.settings.store import SettingsStore
 
 log = logging.getLogger("hearth")
