@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hearth.app import Hearth
 from hearth.errors import NotFound
-from hearth.rules.context import AuthState, RequestInfo
+from hearth.query.context import AuthState, RequestInfo
 from hearth.schema.collection import SUPERUSERS
 
 

@@ -9,17 +9,17 @@ from hearth.auth.account import AccountFlows
 from hearth.auth.attempts import AttemptLimiter
 from hearth.auth.otp import OTPFlows
 from hearth.auth.service import AuthService
+from hearth.collections.service import CollectionService
 from hearth.config import Config
 from hearth.db.base import Database
-from hearth.db.bootstrap import bootstrap
 from hearth.hooks.catalog import Hooks
 from hearth.hooks.events import Lifecycle
 from hearth.mail.delivery import AuthMailDelivery
 from hearth.mail.sender import Mailer
 from hearth.realtime.hub import Hub
 from hearth.records.service import RecordService
+from hearth.schema.bootstrap import bootstrap
 from hearth.schema.repository import CollectionRepository
-from hearth.schema.service import CollectionService
 from hearth.settings.store import SettingsStore
 
 log = logging.getLogger("hearth")

@@ -234,7 +234,7 @@ async def test_an_after_commit_handler_may_write_again(api: Api) -> None:
     log_c = hearth.collections.get(log_name)
 
     async def audit(e: Any) -> None:
-        from hearth.rules.context import RequestInfo
+        from hearth.query.context import RequestInfo
 
         if e.collection.name == name:
             await hearth.records.create(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hearth.query.compile import FilterError, Unsupported, compile_filter
-from hearth.rules.context import AuthState, RequestInfo
+from hearth.query.context import AuthState, RequestInfo
 from hearth.schema.collection import Collection
 from hearth.schema.form import make_collection
 from hearth.sql.dialect import POSTGRES, SQLITE

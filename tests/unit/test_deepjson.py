@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from hearth._util import deepjson
-from hearth.http.fields import parse_fields, project
+from hearth._util.projection import parse_fields, project
 from hearth.realtime.subscriptions import parse
 
 

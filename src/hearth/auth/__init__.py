@@ -1,1 +1,1 @@
-"""Authentication: password hashing, JWTs and the auth flows."""
+"""Authentication: JWTs and the auth flows (password hashing itself is hearth._util.passwords)."""

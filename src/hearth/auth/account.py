@@ -13,11 +13,12 @@ import re
 import time
 from typing import Any
 
+from hearth._util import passwords
 from hearth._util.tasks import BackgroundTasks
-from hearth.auth import passwords, tokens
+from hearth.auth import tokens
 from hearth.auth.service import LOAD_FAILED, VALIDATION_FAILED, AuthService
 from hearth.errors import BadRequest, FieldError, Unauthorized
-from hearth.rules.context import AuthState, RequestInfo
+from hearth.query.context import AuthState, RequestInfo
 from hearth.schema.collection import Collection
 
 log = logging.getLogger("hearth.auth")

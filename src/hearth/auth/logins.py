@@ -19,8 +19,8 @@ from hearth._util.times import format_datetime, parse_datetime
 from hearth.errors import ApiError, BadRequest
 from hearth.hooks.catalog import Hooks
 from hearth.hooks.events import AuthMail
+from hearth.query.context import AuthState, RequestInfo
 from hearth.records.service import RecordService
-from hearth.rules.context import AuthState, RequestInfo
 from hearth.schema.collection import Collection
 
 log = logging.getLogger("hearth.auth")

@@ -13,9 +13,9 @@ import secrets
 import time
 from typing import Any
 
+from hearth._util import passwords
 from hearth._util.ids import random_string, record_id
 from hearth._util.tasks import BackgroundTasks
-from hearth.auth import passwords
 from hearth.auth.account import email_error, required, text_fields
 from hearth.auth.logins import Logins, expired
 from hearth.auth.service import VALIDATION_FAILED

@@ -5,16 +5,17 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from hearth._util import passwords
 from hearth._util.ids import random_string
-from hearth.auth import passwords, tokens
+from hearth.auth import tokens
 from hearth.auth.api_keys import ApiKeys, looks_like_key
 from hearth.auth.logins import LoginContext, Logins
 from hearth.auth.oauth2.methods import legacy_auth_providers, oauth2_methods
 from hearth.errors import BadRequest, FieldError, Forbidden, NotFound, Unauthorized
 from hearth.hooks.catalog import Hooks
 from hearth.hooks.events import CredentialCheck, SessionEnded
+from hearth.query.context import GUEST, AuthState, RequestInfo
 from hearth.records.service import RecordService
-from hearth.rules.context import GUEST, AuthState, RequestInfo
 from hearth.schema.collection import SUPERUSERS, Collection
 from hearth.schema.repository import CollectionRepository
 from hearth.schema.secrets import new_token_key

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
+from hearth._util.projection import Tree, parse_fields
 from hearth.auth.api_keys import required_scope
 from hearth.errors import BadRequest, Forbidden, NotFound, Unauthorized
-from hearth.http.fields import Tree, parse_fields
-from hearth.rules.context import AuthState, RequestInfo
+from hearth.query.context import AuthState, RequestInfo
 from hearth.schema.collection import Collection
 
 if TYPE_CHECKING:

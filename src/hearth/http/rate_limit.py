@@ -17,11 +17,11 @@ from starlette.types import Scope
 
 from hearth.errors import ApiError, TooManyRequests
 from hearth.http import responses
+from hearth.query.context import GUEST, AuthState
 from hearth.ratelimit import counters as counters_mod
 from hearth.ratelimit.actions import ACTIONS, WRITES
 from hearth.ratelimit.ips import in_list, real_ip
 from hearth.ratelimit.rules import AUTH_AUDIENCES, GUEST_AUDIENCES, RuleSet
-from hearth.rules.context import GUEST, AuthState
 
 if TYPE_CHECKING:
     from hearth.app import Hearth

@@ -11,7 +11,7 @@ import orjson
 from hearth.errors import BadRequest
 from hearth.filter import FilterSyntaxError, parse_sort
 from hearth.query.compile import FilterError, Unsupported, compile_filter
-from hearth.rules.context import RequestInfo
+from hearth.query.context import RequestInfo
 from hearth.schema.collection import Collection
 from hearth.schema.repository import CollectionRepository
 from hearth.schema.system_fields import make_fields

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hearth.filter import values as V
+from hearth.query.context import RequestInfo
 from hearth.query.resolve import (
     ColumnRef,
     Getter,
@@ -22,7 +23,6 @@ from hearth.query.resolve import (
     Unsupported,
     ValueRef,
 )
-from hearth.rules.context import RequestInfo
 from hearth.schema.collection import Collection
 from hearth.schema.fields.base import BOOL, NUMBER, TEXT
 from hearth.sql import filter as fsql

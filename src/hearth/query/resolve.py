@@ -17,7 +17,7 @@ import orjson
 from hearth._util import deepjson
 from hearth._util.times import format_datetime
 from hearth.filter.values import NUMERIC, TEXT_AFFINITY, go_string, lower_ascii, to_sqlite
-from hearth.rules.context import RequestInfo
+from hearth.query.context import RequestInfo
 from hearth.schema.collection import Collection
 from hearth.schema.fields.base import BOOL, JSON, NUMBER, TEXT, Field
 from hearth.schema.indexes import IndexSyntaxError, parse_index

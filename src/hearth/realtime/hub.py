@@ -21,16 +21,16 @@ import orjson
 
 from hearth._util import deepjson
 from hearth._util.ids import random_string
+from hearth._util.projection import parse_fields, project
 from hearth._util.tasks import BackgroundTasks
 from hearth.errors import ApiError, BadRequest, DatabaseUnavailable, Forbidden, NotFound
 from hearth.hooks.catalog import Hooks
 from hearth.hooks.chain import OUTERMOST
 from hearth.hooks.events import RecordWrite, SessionEnded
-from hearth.http.fields import parse_fields, project
+from hearth.query.context import GUEST, AuthState, RequestInfo
 from hearth.realtime.bus import Bus, cancel
 from hearth.realtime.subscriptions import Subscription, parse
 from hearth.records.service import RecordService
-from hearth.rules.context import GUEST, AuthState, RequestInfo
 from hearth.schema.collection import Collection
 from hearth.sql import system
 

@@ -25,8 +25,8 @@ from urllib.parse import parse_qsl
 
 from hearth.db.base import Transaction
 from hearth.errors import ApiError, BadRequest, DatabaseUnavailable, FieldError, Forbidden, NotFound
+from hearth.query.context import AuthState, RequestInfo
 from hearth.records.service import Prehashed, RecordService
-from hearth.rules.context import AuthState, RequestInfo
 from hearth.schema.collection import Collection
 from hearth.schema.fields.file import uploads_refused
 

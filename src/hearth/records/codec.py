@@ -25,7 +25,12 @@ class RecordCodec:
 
     def __init__(self, d: Dialect, c: Collection) -> None:
         self.collection = c
-        self.sql = RecordSQL(d, c)
+        nocase_unique = [
+            idx.columns[0].name
+            for idx in c.parsed_indexes()
+            if idx.unique and len(idx.columns) == 1 and idx.columns[0].collate_nocase
+        ]
+        self.sql = RecordSQL(d, c.name, [(f.name, f.storage) for f in c.fields], nocase_unique)
         self.fields: list[Field] = list(c.fields)
         self._from_db = [(i, f.name, f.from_db) for i, f in enumerate(self.fields)]
         self._json = [f.storage == JSON for f in self.fields]

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hearth.errors import Forbidden
+from hearth.query.context import RequestInfo
 from hearth.rules import enforce
-from hearth.rules.context import RequestInfo
 from hearth.schema.collection import Collection
 from hearth.schema.fields.base import Field
 

@@ -12,18 +12,17 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from hearth._util import deepjson, times
-from hearth.auth import passwords
+from hearth._util import deepjson, passwords, times
 from hearth.db.base import Database, Executor, Transaction, UniqueViolation
 from hearth.errors import BadRequest, FieldError, Forbidden, NotFound
 from hearth.hooks.catalog import Hooks
 from hearth.hooks.events import RecordCommitted, RecordFailed, RecordWrite
 from hearth.query.compile import FilterError, Unsupported, compile_filter, compile_sort
+from hearth.query.context import AuthState, RequestInfo
 from hearth.records.body import assignments
 from hearth.records.codec import RecordCodec, codec_for
 from hearth.records.expand import expand as expand_records
 from hearth.rules import enforce
-from hearth.rules.context import AuthState, RequestInfo
 from hearth.schema.collection import Collection
 from hearth.schema.fields.base import Field
 from hearth.schema.fields.file import FileField

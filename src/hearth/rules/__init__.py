@@ -1,1 +1,1 @@
-"""Access control: who is asking (context) and whether a rule lets them (enforce)."""
+"""Access control: whether a rule lets the requester (hearth.query.context) act (enforce)."""

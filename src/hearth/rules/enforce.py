@@ -13,7 +13,7 @@ from typing import Any
 
 from hearth.errors import Forbidden
 from hearth.query.compile import CompiledFilter, FilterError, Unsupported, compile_filter
-from hearth.rules.context import RequestInfo
+from hearth.query.context import RequestInfo
 from hearth.schema.collection import Collection
 from hearth.sql.dialect import Dialect
 

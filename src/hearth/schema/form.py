@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from typing import Any
 
 from hearth._util import times
@@ -58,11 +58,14 @@ def build_collection(
     lookup: Lookup,
     check_rule: RuleChecker,
     others: Callable[[], list[Collection]] = list,
+    *,
+    providers: Container[str],
 ) -> Collection:
     """Validate `payload` against `existing` (None on create) and return the new model.
 
     `others` lists every collection of the schema (the one being saved may be among them): table
-    and index names must not collide with theirs."""
+    and index names must not collide with theirs. `providers` are the OAuth2 provider names an
+    auth collection may enable (auth's registry: the caller passes them, schema sits below auth)."""
     if not isinstance(payload, dict):
         raise _invalid_format()
     errors: dict[str, Any] = {}
@@ -164,7 +167,7 @@ def build_collection(
             raise _invalid_format() from None
         new.auth = normalize_options(merge_options(new.auth, patch))
         errors.update(validate_options(new.auth))
-        oauth2_errors = _check_oauth2(new.auth["oauth2"])
+        oauth2_errors = _check_oauth2(new.auth["oauth2"], providers)
         if oauth2_errors:
             errors["oauth2"] = {"providers": oauth2_errors}
 
@@ -341,10 +344,8 @@ def _seeing(new: Collection, lookup: Lookup) -> Lookup:
     return find
 
 
-def _check_oauth2(oauth2: dict[str, Any]) -> dict[str, Any]:
+def _check_oauth2(oauth2: dict[str, Any], providers: Container[str]) -> dict[str, Any]:
     """PocketBase's checks of enabled OAuth2 providers: known names, credentials, URLs, no twins."""
-    from hearth.auth.oauth2.registry import PROVIDERS
-
     if not oauth2.get("enabled"):
         return {}
     errors: dict[str, Any] = {}
@@ -356,7 +357,7 @@ def _check_oauth2(oauth2: dict[str, Any]) -> dict[str, Any]:
         name = p.get("name") or ""
         if not name:
             err["name"] = FieldError("validation_required", "Cannot be blank.")
-        elif name not in PROVIDERS:
+        elif name not in providers:
             err["name"] = FieldError(
                 "validation_missing_provider",
                 f"Invalid or missing provider with name {name}.",

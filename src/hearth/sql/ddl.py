@@ -1,23 +1,80 @@
 """DDL for record tables: create, alter and index statements per dialect.
 
-Index predicates are rendered from a parsed `IndexDef` (DDL cannot take bound parameters);
-their literals were parsed strictly and are re-quoted here, never copied from user text.
+Index predicates are rendered from a parsed index (hearth.schema.indexes.IndexDef; DDL cannot
+take bound parameters); their literals were parsed strictly and are re-quoted here, never copied
+from user text.
+
+The statements take plain data: names, and the small protocols below, which schema's fields and
+parsed indexes meet (sql sits below schema and never imports it).
 """
 
 from __future__ import annotations
 
-from hearth.schema.fields.base import Field
-from hearth.schema.indexes import IndexDef
+from collections.abc import Sequence
+from typing import Any, Protocol
+
 from hearth.sql.dialect import Dialect, quote
 
 
-def column_def(d: Dialect, f: Field) -> str:
+class Column(Protocol):
+    """A record column as a field describes it (hearth.schema.fields.base.Field)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def storage(self) -> str: ...
+
+    def zero(self) -> Any: ...
+
+
+class IndexColumn(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def descending(self) -> bool: ...
+
+    @property
+    def collate_nocase(self) -> bool: ...
+
+
+class IndexPredicate(Protocol):
+    """`column op literal` or `column IS [NOT] NULL` (value None)."""
+
+    @property
+    def column(self) -> str: ...
+
+    @property
+    def op(self) -> str: ...
+
+    @property
+    def value(self) -> str | float | None: ...
+
+
+class Index(Protocol):
+    """A parsed index definition (hearth.schema.indexes.IndexDef)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def unique(self) -> bool: ...
+
+    @property
+    def columns(self) -> Sequence[IndexColumn]: ...
+
+    @property
+    def where(self) -> Sequence[IndexPredicate]: ...
+
+
+def column_def(d: Dialect, f: Column) -> str:
     if f.name == "id":
         return '"id" TEXT PRIMARY KEY NOT NULL'
     return f"{quote(f.name)} {d.column_type(f.storage)} {d.column_default(f.storage, f.zero())}"
 
 
-def create_table(d: Dialect, table: str, fields: list[Field]) -> list[str]:
+def create_table(d: Dialect, table: str, fields: Sequence[Column]) -> list[str]:
     cols = [column_def(d, f) for f in fields]
     extra = d.rowid_column()
     if extra:
@@ -33,7 +90,7 @@ def rename_table(old: str, new: str) -> str:
     return f"ALTER TABLE {quote(old)} RENAME TO {quote(new)}"
 
 
-def add_column(d: Dialect, table: str, f: Field) -> str:
+def add_column(d: Dialect, table: str, f: Column) -> str:
     return f"ALTER TABLE {quote(table)} ADD COLUMN {column_def(d, f)}"
 
 
@@ -64,7 +121,7 @@ def _literal(value: str | float | None) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def create_index(d: Dialect, idx: IndexDef, table: str) -> str:
+def create_index(d: Dialect, idx: Index, table: str) -> str:
     cols = []
     for col in idx.columns:
         expr = quote(col.name)

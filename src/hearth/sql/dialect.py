@@ -10,7 +10,12 @@ import re
 from typing import Any
 
 from hearth.errors import BadRequest
-from hearth.schema.fields.base import BOOL, JSON, NUMBER, TEXT
+
+# Column kinds ("storage") a field declares; each dialect maps them to its column types.
+TEXT = "text"
+NUMBER = "number"
+BOOL = "bool"
+JSON = "json"
 
 # PocketBase's names match Go's `^\w+$`: ASCII letters, digits and "_", a digit first included.
 _IDENT_RE = re.compile(r"[A-Za-z0-9_]+")

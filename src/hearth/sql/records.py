@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from hearth.schema.collection import Collection
-from hearth.schema.fields.base import JSON
-from hearth.sql.dialect import Dialect, quote
+from collections.abc import Iterable, Sequence
+
+from hearth.sql.dialect import JSON, Dialect, quote
 
 
 class RecordSQL:
-    def __init__(self, d: Dialect, c: Collection) -> None:
+    """Statements of one record table, from plain data: the table name, its columns in order as
+    (name, storage kind) and the columns whose unique index is `COLLATE NOCASE` (lookups by
+    them ignore case). hearth.records.codec derives these from a Collection."""
+
+    def __init__(
+        self, d: Dialect, table: str, columns: Sequence[tuple[str, str]], nocase_unique: Iterable[str] = ()
+    ) -> None:
         self.dialect = d
-        self.table = quote(c.name)
-        self.columns = [f.name for f in c.fields]
-        self._json = {f.name for f in c.fields if f.storage == JSON}
-        self._storage = {f.name: f.storage for f in c.fields}
-        self._nocase_unique = {
-            idx.columns[0].name
-            for idx in c.parsed_indexes()
-            if idx.unique and len(idx.columns) == 1 and idx.columns[0].collate_nocase
-        }
+        self.table = quote(table)
+        self.columns = [name for name, _ in columns]
+        self._json = {name for name, storage in columns if storage == JSON}
+        self._storage = dict(columns)
+        self._nocase_unique = set(nocase_unique)
         self.select_list = ", ".join(quote(n) for n in self.columns)
         p = d.placeholder
         self.by_id = f'SELECT {self.select_list} FROM {self.table} WHERE "id" = {p(1)}'

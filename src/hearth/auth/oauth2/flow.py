@@ -20,8 +20,8 @@ from hearth.auth.oauth2.registry import init_provider
 from hearth.auth.service import AuthService
 from hearth.db.base import Transaction
 from hearth.errors import BadRequest, Forbidden
+from hearth.query.context import AuthState, RequestInfo
 from hearth.records.service import Prehashed, RecordService
-from hearth.rules.context import AuthState, RequestInfo
 from hearth.schema.collection import SUPERUSERS, Collection
 from hearth.sql import oauth2 as sql
 

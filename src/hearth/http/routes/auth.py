@@ -8,12 +8,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from hearth._util.projection import project
 from hearth.app import Hearth
 from hearth.auth.logins import LoginContext
 from hearth.http import responses
 from hearth.http.body import read_object
 from hearth.http.context import begin, projection
-from hearth.http.fields import project
 from hearth.http.router import route
 from hearth.schema.collection import Collection
 

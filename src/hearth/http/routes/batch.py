@@ -7,11 +7,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from hearth._util.projection import parse_fields, project
 from hearth.errors import BadRequest, PayloadTooLarge
 from hearth.http import responses
 from hearth.http.body import read_object
 from hearth.http.context import begin
-from hearth.http.fields import parse_fields, project
 from hearth.http.router import route
 from hearth.records.batch import READ_FAILED, BatchService, limits, parse_requests
 

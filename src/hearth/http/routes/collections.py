@@ -7,10 +7,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from hearth._util.projection import project
 from hearth.http import responses
 from hearth.http.body import read_object
 from hearth.http.context import begin, page_envelope, projection, query_bool, query_int, require_superuser
-from hearth.http.fields import project
 from hearth.http.router import route
 from hearth.schema.scaffolds import scaffolds
 

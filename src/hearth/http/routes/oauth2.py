@@ -5,12 +5,12 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from hearth._util.projection import project
 from hearth.auth.oauth2.flow import OAuth2Flow
 from hearth.auth.oauth2.registry import provider_list
 from hearth.http import responses
 from hearth.http.body import read_object
 from hearth.http.context import begin, projection, require_superuser
-from hearth.http.fields import project
 from hearth.http.router import route
 from hearth.http.routes.auth import login_context
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from hearth._util.projection import project
 from hearth.errors import NotFound
 from hearth.http import responses
 from hearth.http.body import read_object
@@ -20,10 +21,9 @@ from hearth.http.context import (
     query_int,
     request_info,
 )
-from hearth.http.fields import project
 from hearth.http.router import route
+from hearth.query.context import RequestInfo
 from hearth.records.service import DEFAULT_PER_PAGE
-from hearth.rules.context import RequestInfo
 from hearth.schema.collection import Collection
 
 if TYPE_CHECKING:

@@ -18,11 +18,11 @@ import orjson
 from hearth._util.ids import checksum_id
 from hearth.errors import FieldError
 
-# Column kinds the SQL layer maps to per-dialect column types.
-TEXT = "text"
-NUMBER = "number"
-BOOL = "bool"
-JSON = "json"
+# Column kinds the SQL layer maps to per-dialect column types (defined there, below schema).
+from hearth.sql.dialect import BOOL as BOOL
+from hearth.sql.dialect import JSON as JSON
+from hearth.sql.dialect import NUMBER as NUMBER
+from hearth.sql.dialect import TEXT as TEXT
 
 NAME_RE = re.compile(r"^\w+$")
 RESERVED_NAMES = frozenset({"expand", "collectionId", "collectionName"})

@@ -1,4 +1,5 @@
-"""Who is making a request: built by the HTTP layer, read by services and rules."""
+"""Who is making a request: built by the HTTP layer, read by services, rules and the filter
+compiler (`@request.*`). It lives in query, the lowest package that reads it."""
 
 from __future__ import annotations
 

@@ -9,6 +9,8 @@ from typing import Any
 import orjson
 
 from hearth._util.ids import checksum_id
+from hearth.auth.oauth2.registry import PROVIDERS
+from hearth.collections.rule_check import check_rule
 from hearth.db.base import DatabaseError, Executor, UniqueViolation
 from hearth.errors import ApiError, BadRequest, FieldError, NotFound, ValidationFailed
 from hearth.records.service import RecordService
@@ -16,7 +18,6 @@ from hearth.schema import migrate
 from hearth.schema.collection import Collection
 from hearth.schema.form import build_collection
 from hearth.schema.repository import CollectionRepository
-from hearth.schema.rule_check import check_rule
 
 CREATE_FAILED = "Failed to create collection."
 UPDATE_FAILED = "Failed to update collection."
@@ -51,7 +52,7 @@ class CollectionService:
 
     async def create(self, payload: Any) -> Collection:
         try:
-            c = build_collection(payload, None, self.repo.get, check_rule, self.repo.all)
+            c = build_collection(payload, None, self.repo.get, check_rule, self.repo.all, providers=PROVIDERS)
         except ValidationFailed as exc:
             raise BadRequest(CREATE_FAILED, exc.errors) from exc
         try:
@@ -77,7 +78,7 @@ class CollectionService:
 
     async def update(self, c: Collection, payload: Any) -> Collection:
         try:
-            new = build_collection(payload, c, self.repo.get, check_rule, self.repo.all)
+            new = build_collection(payload, c, self.repo.get, check_rule, self.repo.all, providers=PROVIDERS)
             await self.repo.update(c, new)
         except ValidationFailed as exc:
             raise BadRequest(UPDATE_FAILED, exc.errors) from exc
@@ -178,7 +179,7 @@ class CollectionService:
             own = str(item.get("id") or "")
             lookup, others = staged(own)
             try:
-                new = build_collection(item, old, lookup, check_rule, others)
+                new = build_collection(item, old, lookup, check_rule, others, providers=PROVIDERS)
             except ValidationFailed as exc:
                 raise _import_failure(item, old, exc.errors) from exc
             pending.pop(new.id, None)
