@@ -181,3 +181,92 @@ async def test_an_error_after_next_in_a_sync_handler_reaches_the_caller() -> Non
     with pytest.raises(BadRequest, match="Too late"):
         await hook.trigger(e, final)
     assert e.seen == ["final"]
+
+
+# ----- guarded handlers (users' hooks) -------------------------------------------------------------
+async def test_a_guarded_handler_error_becomes_the_generic_400_and_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    hook: Hook[Probe] = Hook()
+
+    async def buggy(e: Probe) -> None:
+        raise KeyError("oops")
+
+    hook.bind(buggy, guarded=True)
+    with pytest.raises(BadRequest) as info:
+        await hook.trigger(Probe(), final)
+    assert info.value.message == "Something went wrong while processing your request."
+    assert "buggy" in caplog.text and "KeyError" in caplog.text
+
+
+async def test_a_guarded_handler_api_error_passes_unchanged() -> None:
+    hook: Hook[Probe] = Hook()
+
+    async def refuse(e: Probe) -> None:
+        raise BadRequest("No.")
+
+    hook.bind(refuse, guarded=True)
+    with pytest.raises(BadRequest, match="No"):
+        await hook.trigger(Probe(), final)
+
+
+async def test_a_hanging_async_handler_is_cut_off_and_the_action_never_runs() -> None:
+    from hearth.hooks.chain import HookTimeout
+
+    hook: Hook[Probe] = Hook()
+
+    async def hang(e: Probe) -> None:
+        await asyncio.sleep(30)
+        await e.next()
+
+    hook.bind(hang, guarded=True, timeout=0.2)
+    e = Probe()
+    started = time.monotonic()
+    with pytest.raises(HookTimeout):
+        await hook.trigger(e, final)
+    assert time.monotonic() - started < 2
+    assert e.seen == []
+
+
+async def test_a_hanging_sync_handler_is_cut_off_and_its_late_next_runs_nothing() -> None:
+    from hearth.hooks.chain import HookTimeout
+
+    hook: Hook[Probe] = Hook()
+    late: list[BaseException] = []
+    done = threading.Event()
+
+    def hang(e: Probe) -> None:
+        time.sleep(0.5)
+        try:
+            e.next()
+        except BaseException as exc:  # noqa: BLE001
+            late.append(exc)
+        done.set()
+
+    hook.bind(hang, guarded=True, timeout=0.1)
+    e = Probe()
+    with pytest.raises(HookTimeout):
+        await hook.trigger(e, final)
+    await asyncio.to_thread(done.wait, 5)
+    assert e.seen == []
+    assert late and isinstance(late[0], RuntimeError)
+
+
+async def test_cutting_off_a_sync_handler_stops_the_rest_it_started() -> None:
+    from hearth.hooks.chain import HookTimeout
+
+    hook: Hook[Probe] = Hook()
+    finished: list[str] = []
+
+    def outer(e: Probe) -> None:
+        e.next()
+
+    async def slow_action(e: Probe) -> None:
+        await asyncio.sleep(2)
+        finished.append("action")
+
+    hook.bind(outer, guarded=True, timeout=0.2)
+    with pytest.raises(HookTimeout):
+        await hook.trigger(Probe(), slow_action)
+    await asyncio.sleep(0.1)
+    assert finished == []

@@ -12,6 +12,11 @@ run on the loop, so the same handler shape works for both.
 
 A handler may be tagged with collection names or ids: it then runs only for events whose
 `tags()` name one of them, and the chain simply continues past it for the others.
+
+Handlers bound as `guarded` (users' hooks) are held to a time limit and cannot fail the server:
+an error other than an `ApiError` is logged and answered as PocketBase answers it (400, "Something
+went wrong..."), and one that runs past its `timeout` is cut off (504). A cut-off plain function
+keeps its thread until it returns, but its late `e.next()` no longer runs anything.
 """
 
 from __future__ import annotations
@@ -19,10 +24,13 @@ from __future__ import annotations
 import asyncio
 import inspect
 import itertools
+import logging
 import threading
 from collections.abc import Awaitable, Callable, Collection, Generator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+
+from hearth.errors import ApiError, BadRequest
 
 E = TypeVar("E", bound="Event")
 Handler = Callable[[E], Awaitable[None] | None]
@@ -33,6 +41,13 @@ _ids = itertools.count(1)
 # action (delivering a mail after every handler could change or stop it).
 OUTERMOST = -(2**31)
 INNERMOST = 2**31
+log = logging.getLogger("hearth.hooks")
+_thread = threading.local()  # the chain link of the plain-function handler running in this thread
+
+
+class HookTimeout(ApiError):
+    status = 504
+    default_message = "A hook did not finish in time."
 
 
 class _Done:
@@ -47,12 +62,32 @@ class _Done:
 _DONE = _Done()
 
 
+class _Link:
+    """The rest of the chain after one handler: run at most once, never after the handler's
+    turn is over (it returned, failed or was cut off)."""
+
+    __slots__ = ("rest", "used", "over", "task")
+
+    def __init__(self, rest: Callable[[], Awaitable[None]]) -> None:
+        self.rest = rest
+        self.used = False
+        self.over = False
+        self.task: asyncio.Task[Any] | None = None  # the rest, when a worker thread started it
+
+    def take(self) -> Callable[[], Awaitable[None]] | None:
+        if self.over:
+            raise RuntimeError("next() was called after the handler's turn ended (it was cut off)")
+        if self.used:
+            return None  # a second call does nothing: the rest of the chain runs once
+        self.used = True
+        return self.rest
+
+
 class Event:
     """The base of every event. Subclasses are dataclasses holding what the handlers see."""
 
-    _next: Callable[[], Awaitable[None]] | None = None
+    _link: _Link | None = None
     _loop: asyncio.AbstractEventLoop | None = None
-    _loop_thread: int = 0
 
     def tags(self) -> Collection[str]:
         """What tagged handlers are matched against (a record event: its collection's id and name)."""
@@ -61,18 +96,20 @@ class Event:
     def next(self) -> Awaitable[None]:
         """Run the rest of the chain (and then the default action). Await it in an `async def`
         handler; in a plain function it runs the rest of the chain before returning."""
-        step = self._next
-        if step is None:
+        link: _Link | None = getattr(_thread, "link", None)
+        if link is not None:  # a plain function in its worker thread
+            step = link.take()
+            if step is not None and self._loop is not None:
+                asyncio.run_coroutine_threadsafe(_from_thread(step, link), self._loop).result()
             return _DONE
-        self._next = None  # a second call does nothing: the rest of the chain runs once
-        if threading.get_ident() != self._loop_thread and self._loop is not None:
-            asyncio.run_coroutine_threadsafe(_awaited(step()), self._loop).result()
-            return _DONE
-        return step()
+        link = self._link
+        step = link.take() if link is not None else None
+        return _DONE if step is None else step()
 
 
-async def _awaited(step: Awaitable[None]) -> None:
-    await step
+async def _from_thread(step: Callable[[], Awaitable[None]], link: _Link) -> None:
+    link.task = asyncio.current_task()
+    await step()
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +120,8 @@ class Binding(Generic[E]):
     handler: Handler[E]
     is_async: bool
     tags: frozenset[str]
+    guarded: bool = False
+    timeout: float | None = None
 
 
 class Hook(Generic[E]):
@@ -99,16 +138,14 @@ class Hook(Generic[E]):
         id: str = "",
         priority: int = 0,
         tags: Collection[str] = (),
+        guarded: bool = False,
+        timeout: float | None = None,
     ) -> str:
-        """Add `handler` (replacing one bound under the same `id`) and return its id."""
+        """Add `handler` (replacing one bound under the same `id`) and return its id.
+        `guarded`: a user's handler (errors become 400s, `timeout` seconds at most)."""
         hid = id or f"_h{next(_ids)}"
         binding = Binding(
-            hid,
-            priority,
-            next(_ids),
-            handler,
-            _is_async(handler),
-            frozenset(tags),
+            hid, priority, next(_ids), handler, _is_async(handler), frozenset(tags), guarded, timeout
         )
         others = [b for b in self._bindings if b.id != hid]
         self._bindings = tuple(sorted([*others, binding], key=lambda b: (b.priority, b.order)))
@@ -120,6 +157,9 @@ class Hook(Generic[E]):
     def unbind_all(self) -> None:
         self._bindings = ()
 
+    def ids(self) -> list[str]:
+        return [b.id for b in self._bindings]
+
     def __len__(self) -> int:
         return len(self._bindings)
 
@@ -130,8 +170,7 @@ class Hook(Generic[E]):
             if final is not None:
                 await final(event)
             return
-        loop = asyncio.get_running_loop()
-        event._loop, event._loop_thread = loop, threading.get_ident()
+        event._loop = asyncio.get_running_loop()
         await _step(bindings, 0, event, final)
 
 
@@ -154,12 +193,59 @@ async def _step(bindings: tuple[Binding[E], ...], i: int, event: E, final: Final
     if b.tags and b.tags.isdisjoint(event.tags()):
         await rest()
         return
-    outer = event._next
-    event._next = rest
+    outer = event._link
+    link = event._link = _Link(rest)
     try:
-        if b.is_async:
-            await b.handler(event)  # type: ignore[misc]
+        if b.guarded:
+            await _guarded(b, event, link)
         else:
-            await asyncio.to_thread(b.handler, event)
+            await _call(b, event, link)
     finally:
-        event._next = outer
+        link.over = True
+        event._link = outer
+
+
+async def _call(b: Binding[E], event: E, link: _Link) -> None:
+    if b.is_async:
+        await b.handler(event)  # type: ignore[misc]
+    else:
+        await asyncio.to_thread(_in_thread, b.handler, event, link)
+
+
+def _in_thread(handler: Handler[E], event: E, link: _Link) -> None:
+    _thread.link = link
+    try:
+        handler(event)
+    finally:
+        _thread.link = None
+
+
+async def _guarded(b: Binding[E], event: E, link: _Link) -> None:
+    try:
+        async with asyncio.timeout(b.timeout) as limit:
+            await _call(b, event, link)
+    except ApiError:
+        raise
+    except TimeoutError:
+        if not limit.expired():
+            raise  # a timeout of the work inside (e.g. a batch's), not this handler's
+        link.over = True
+        await _cancel_rest(link)
+        log.error("hook handler %s cut off after %g s", _name(b.handler), b.timeout)
+        raise HookTimeout() from None
+    except Exception:
+        log.exception("hook handler %s failed", _name(b.handler))
+        raise BadRequest() from None
+
+
+async def _cancel_rest(link: _Link) -> None:
+    """A cut-off plain function may have started the rest of the chain on the loop: stop it
+    and wait until it has unwound (its transaction rolled back)."""
+    task = link.task
+    if task is not None and not task.done():
+        task.cancel()
+        await asyncio.wait({task})
+
+
+def _name(handler: Callable[..., Any]) -> str:
+    return getattr(handler, "__qualname__", None) or repr(handler)
