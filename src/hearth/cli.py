@@ -23,9 +23,11 @@ from typing import Any, NoReturn, TypeVar
 from hearth import __version__
 from hearth.config import (
     DEFAULT_DIR,
+    DEFAULT_HOOK_TIMEOUT,
     DEFAULT_HTTP,
     DEFAULT_MAX_BODY_SIZE,
     DEFAULT_SHUTDOWN_TIMEOUT,
+    HOOKS_DIR_NAME,
     Config,
     ConfigError,
     parse_count,
@@ -175,8 +177,19 @@ def _config(args: argparse.Namespace) -> Config:
     _check_redis_url()
     # Relative to the caller's working directory, once: workers and messages see the same path.
     data_dir = Path(raw_dir).expanduser().absolute()
+    raw_hooks = getattr(args, "hooks_dir", None) or os.environ.get("HEARTH_HOOKS_DIR") or ""
+    hook_timeout = getattr(args, "hook_timeout", None) or _env(
+        "HEARTH_HOOK_TIMEOUT", parse_seconds, DEFAULT_HOOK_TIMEOUT
+    )
     config = Config(
-        data_dir=data_dir, db_url=db_url, max_body_size=max_body, pg_pool_size=pool, shutdown_timeout=timeout
+        data_dir=data_dir,
+        db_url=db_url,
+        max_body_size=max_body,
+        pg_pool_size=pool,
+        shutdown_timeout=timeout,
+        hooks_dir=Path(raw_hooks).expanduser().absolute() if raw_hooks.strip() else None,
+        hook_timeout=hook_timeout,
+        dev=bool(getattr(args, "dev", False)),
     )
     if not config.is_postgres:
         check_data_dir(data_dir, dir_name)
@@ -308,7 +321,7 @@ def serve(args: argparse.Namespace) -> int:
         flush=True,
     )
     server = Granian(
-        "hearth.http.server:create_app",
+        "hearth.extend.factory:create_app",
         address=host,
         port=port,
         interface=Interfaces.ASGI,
@@ -410,6 +423,21 @@ def _parser() -> argparse.ArgumentParser:
         f"(default $HEARTH_SHUTDOWN_TIMEOUT or {DEFAULT_SHUTDOWN_TIMEOUT:g})",
     )
     _add_storage_flags(p_serve)
+    p_serve.add_argument(
+        "--hooks-dir",
+        default=None,
+        metavar="DIR",
+        help=f"Python hooks and routes to load, each *.py file's setup(app) "
+        f"(default $HEARTH_HOOKS_DIR or {HOOKS_DIR_NAME} beside --dir; none if it does not exist)",
+    )
+    p_serve.add_argument(
+        "--hook-timeout",
+        type=_flag_type(parse_seconds, "--hook-timeout"),
+        default=None,
+        metavar="SECONDS",
+        help=f"cut off a hook handler or custom route after this long (default {DEFAULT_HOOK_TIMEOUT:g})",
+    )
+    p_serve.add_argument("--dev", action="store_true", help="reload the hooks folder when its files change")
     p_serve.add_argument(
         "--max-body-size",
         type=_flag_type(parse_size, "--max-body-size"),

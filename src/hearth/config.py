@@ -17,6 +17,9 @@ DEFAULT_MAX_BODY_SIZE = 32 << 20
 # Seconds from SIGTERM/SIGINT to exit, at most. Under Docker's default 10 s stop grace period, so
 # that a stop is never a SIGKILL (Kubernetes gives 30 s, systemd 90 s).
 DEFAULT_SHUTDOWN_TIMEOUT = 8.0
+# Seconds a user's hook handler or custom route may take (its next() included) before it is cut off.
+DEFAULT_HOOK_TIMEOUT = 30.0
+HOOKS_DIR_NAME = "hearth_hooks"  # beside the data directory unless --hooks-dir says otherwise
 MAX_SHUTDOWN_TIMEOUT = 3600.0
 POSTGRES_SCHEMES = ("postgres", "postgresql")
 DB_URL_HELP = (
@@ -35,6 +38,13 @@ class Config:
     max_body_size: int = DEFAULT_MAX_BODY_SIZE
     pg_pool_size: int = 10
     shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT
+    hooks_dir: Path | None = None  # None: HOOKS_DIR_NAME beside data_dir
+    hook_timeout: float = DEFAULT_HOOK_TIMEOUT
+    dev: bool = False  # reload the hooks folder when a file in it changes
+
+    @property
+    def hooks_path(self) -> Path:
+        return self.hooks_dir if self.hooks_dir is not None else self.data_dir.parent / HOOKS_DIR_NAME
 
     @property
     def is_postgres(self) -> bool:
@@ -51,6 +61,9 @@ class Config:
             "HEARTH_MAX_BODY_SIZE": str(self.max_body_size),
             "HEARTH_PG_POOL_SIZE": str(self.pg_pool_size),
             "HEARTH_SHUTDOWN_TIMEOUT": str(self.shutdown_timeout),
+            "HEARTH_HOOKS_DIR": str(self.hooks_path),
+            "HEARTH_HOOK_TIMEOUT": str(self.hook_timeout),
+            "HEARTH_DEV": "1" if self.dev else "",
         }
 
     @classmethod
@@ -66,6 +79,11 @@ class Config:
             shutdown_timeout=parse_seconds(
                 env("HEARTH_SHUTDOWN_TIMEOUT") or str(DEFAULT_SHUTDOWN_TIMEOUT), "HEARTH_SHUTDOWN_TIMEOUT"
             ),
+            hooks_dir=Path(env("HEARTH_HOOKS_DIR") or "") if env("HEARTH_HOOKS_DIR") else None,
+            hook_timeout=parse_seconds(
+                env("HEARTH_HOOK_TIMEOUT") or str(DEFAULT_HOOK_TIMEOUT), "HEARTH_HOOK_TIMEOUT"
+            ),
+            dev=(env("HEARTH_DEV") or "").lower() in ("1", "true", "yes"),
         )
 
 

@@ -33,6 +33,7 @@ from typing import Any, Generic, TypeVar
 from hearth.errors import ApiError, BadRequest
 
 E = TypeVar("E", bound="Event")
+T = TypeVar("T")
 Handler = Callable[[E], Awaitable[None] | None]
 Final = Callable[[E], Awaitable[None]]
 _ids = itertools.count(1)
@@ -221,20 +222,45 @@ def _in_thread(handler: Handler[E], event: E, link: _Link) -> None:
 
 
 async def _guarded(b: Binding[E], event: E, link: _Link) -> None:
+    async def cut() -> None:
+        link.over = True
+        await _cancel_rest(link)
+
+    await guard(lambda: _call(b, event, link), _name(b.handler), b.timeout, cut)
+
+
+async def call_guarded(fn: Callable[[Any], Any], arg: Any, timeout: float | None) -> Any:
+    """`fn(arg)` held as a guarded handler is (a user's route): a plain function runs in a
+    worker thread; errors other than `ApiError`s become the generic 400; `timeout` cuts it off."""
+
+    async def call() -> Any:
+        if _is_async(fn):
+            return await fn(arg)
+        return await asyncio.to_thread(fn, arg)
+
+    return await guard(call, _name(fn), timeout)
+
+
+async def guard(
+    call: Callable[[], Awaitable[T]],
+    name: str,
+    timeout: float | None,
+    on_cut: Callable[[], Awaitable[None]] | None = None,
+) -> T:
     try:
-        async with asyncio.timeout(b.timeout) as limit:
-            await _call(b, event, link)
+        async with asyncio.timeout(timeout) as limit:
+            return await call()
     except ApiError:
         raise
     except TimeoutError:
         if not limit.expired():
             raise  # a timeout of the work inside (e.g. a batch's), not this handler's
-        link.over = True
-        await _cancel_rest(link)
-        log.error("hook handler %s cut off after %g s", _name(b.handler), b.timeout)
+        if on_cut is not None:
+            await on_cut()
+        log.error("hook handler %s cut off after %g s", name, timeout)
         raise HookTimeout() from None
     except Exception:
-        log.exception("hook handler %s failed", _name(b.handler))
+        log.exception("hook handler %s failed", name)
         raise BadRequest() from None
 
 

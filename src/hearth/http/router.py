@@ -71,14 +71,26 @@ class Router:
         """`wrap` gives the handler to run for a route (its request hook around it)."""
         self._table: dict[tuple[str, int], list[_Compiled]] = {}
         self._paths: dict[int, list[_Compiled]] = {}
+        self._added: dict[int, list[tuple[tuple[str, int], _Compiled]]] = {}
         for r in routes:
-            handler = wrap(r) if wrap is not None else r.handler
-            compiled = _Compiled(r.path, handler, r.own_body_limit, r.method)
-            n = len(compiled.segments)
-            methods = [r.method, "HEAD"] if r.method == "GET" else [r.method]
-            for m in methods:
-                self._table.setdefault((m, n), []).append(compiled)
-            self._paths.setdefault(n, []).append(compiled)
+            self.add(r, wrap(r) if wrap is not None else r.handler)
+
+    def add(self, r: Route, handler: Handler | None = None) -> None:
+        """Serve `r` (after every route added before it: a built-in route is never shadowed)."""
+        compiled = _Compiled(r.path, handler or r.handler, r.own_body_limit, r.method)
+        n = len(compiled.segments)
+        methods = [r.method, "HEAD"] if r.method == "GET" else [r.method]
+        for m in methods:
+            self._table.setdefault((m, n), []).append(compiled)
+            self._added.setdefault(id(r), []).append(((m, n), compiled))
+        self._paths.setdefault(n, []).append(compiled)
+
+    def remove(self, r: Route) -> None:
+        """Stop serving a route added with `add` (hooks reloaded in dev mode)."""
+        for key, compiled in self._added.pop(id(r), []):
+            self._table[key].remove(compiled)
+            if compiled in self._paths.get(key[1], []):
+                self._paths[key[1]].remove(compiled)
 
     def find(self, method: str, path: str) -> tuple[_Compiled, dict[str, str]] | None:
         parts = path.strip("/").split("/")
