@@ -51,9 +51,10 @@ LAYERS: dict[str, int] = {
     # Composition and entry points.
     "app": 11,  # builds the services of one process
     "http": 12,  # routes call the services of an app
-    "admin_cli": 13,
-    "cli": 14,
-    "__main__": 15,
+    "extend": 13,  # hearth.App: hooks, custom routes and the hooks folder on top of the server
+    "admin_cli": 14,
+    "cli": 15,
+    "__main__": 16,
 }
 
 

@@ -11,8 +11,8 @@ from hearth.schema.collection import SUPERUSERS
 async def _find(h: Hearth, email: str) -> dict[str, object] | None:
     c = h.collections.get(SUPERUSERS)
     assert c is not None
-    row = await h.db.fetch_one(h.records.codec(c).sql.by_field("email"), (email,))  # type: ignore[union-attr]
-    return h.records.codec(c).values_from_row(row) if row else None
+    row = await h.db.fetch_one(h.records.reads.codec(c).sql.by_field("email"), (email,))  # type: ignore[union-attr]
+    return h.records.reads.codec(c).values_from_row(row) if row else None
 
 
 async def upsert_superuser(h: Hearth, email: str, password: str) -> None:

@@ -17,6 +17,8 @@ from hearth.hooks.events import Lifecycle
 from hearth.mail.delivery import AuthMailDelivery
 from hearth.mail.sender import Mailer
 from hearth.realtime.hub import Hub
+from hearth.records.present import RecordPresenter
+from hearth.records.reads import RecordReader
 from hearth.records.service import RecordService
 from hearth.schema.bootstrap import bootstrap
 from hearth.schema.repository import CollectionRepository
@@ -42,12 +44,14 @@ class Hearth:
         self.db = await open_database(self.config)
         self.collections = CollectionRepository(self.db)
         self.settings = SettingsStore(self.db)
-        self.records = RecordService(self.db, self.collections, self.hooks)
-        self.auth = AuthService(self.collections, self.records, self.hooks)
+        reads = RecordReader(self.db)
+        self.records = RecordService(self.db, self.collections, self.hooks, reads)
+        self.presenter = RecordPresenter(reads, self.collections)
+        self.auth = AuthService(self.collections, self.records, self.presenter, self.hooks)
         self.account = AccountFlows(self.auth)
         self.otp = OTPFlows(self.records, self.auth.logins)
         self.attempts = AttemptLimiter(lambda: self.settings.get(self.collections.version), hooks=self.hooks)
-        self.realtime = Hub(self.records, self.hooks)
+        self.realtime = Hub(self.records, self.presenter, self.hooks)
         self.mailer = Mailer(self.settings)
         self.mail_delivery = AuthMailDelivery(self.hooks, self.mailer, self.settings, self.collections)
         self.collection_service = CollectionService(self.collections, self.records)

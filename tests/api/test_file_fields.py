@@ -56,7 +56,7 @@ async def seeded(api: Api, coll: str, **values: Any) -> str:
     under the API, since no upload can add files yet."""
     h = api.app.state.hearth
     c = h.collections.get(coll)
-    codec = h.records.codec(c)
+    codec = h.records.reads.codec(c)
     rid = secrets.token_hex(8)[:15].ljust(15, "0")
     row = {f.name: f.zero() for f in c.fields} | {"id": rid, "title": "seed"} | values
     await h.db.execute(codec.sql.insert, codec.params(row, codec.sql.columns))

@@ -105,7 +105,7 @@ class World:
         for c in h.collections.all():
             if not c.is_auth:
                 continue
-            codec = h.records.codec(c)
+            codec = h.records.reads.codec(c)
             for row in await h.db.fetch_all(codec.sql.select("", "", "1000", "0")):
                 for name in ("tokenKey", "password"):
                     value = codec.raw_value(row, name)

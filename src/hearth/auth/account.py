@@ -71,7 +71,7 @@ class AccountFlows:
 
     # ----- helpers ----------------------------------------------------------------------------
     async def _row_by_email(self, c: Collection, email: str) -> Any:
-        codec = self.records.codec(c)
+        codec = self.records.reads.codec(c)
         return await self.records.db.fetch_one(codec.sql.by_field("email"), (email,))
 
     def _throttled(self, kind: str, c: Collection, rid: str) -> bool:
@@ -103,7 +103,7 @@ class AccountFlows:
         row = await self._row_by_email(c, email)
         if row is None:
             return
-        codec = self.records.codec(c)
+        codec = self.records.reads.codec(c)
         values = codec.values_from_row(row)
         if (unless_verified and values.get("verified")) or self._throttled(kind, c, values["id"]):
             return
@@ -223,14 +223,14 @@ class AccountFlows:
             err = FieldError("validation_not_in_invalid", "Must be a valid value.")
         if err is None:
             found = await self._row_by_email(c, new_email)
-            if found is not None and self.records.codec(c).raw_value(found, "id") != auth.id:
+            if found is not None and self.records.reads.codec(c).raw_value(found, "id") != auth.id:
                 err = FieldError("validation_invalid_new_email", "Invalid new email address.")
         if err is not None:
             raise BadRequest(VALIDATION_FAILED, {"newEmail": err})
-        row = await self.records.find_row(c, auth.id)
+        row = await self.records.reads.find_row(c, auth.id)
         if row is None:
             raise Unauthorized("The request requires valid auth record.")
-        codec = self.records.codec(c)
+        codec = self.records.reads.codec(c)
         values = codec.values_from_row(row)
         token = self._token(
             c, values, str(codec.raw_value(row, "tokenKey")), tokens.EMAIL_CHANGE, newEmail=new_email

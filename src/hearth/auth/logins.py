@@ -93,7 +93,7 @@ class Logins:
         """Rows of a system collection (`_mfas`, `_otps`, …) that belong to one record."""
         if not rid.isalnum() or not c.id.replace("_", "").isalnum():
             return []
-        page = await self.records.list(
+        page = await self.records.reads.list(
             self._system_collection(system_name),
             self._info(),
             filter_text=f"collectionRef = '{c.id}' && recordRef = '{rid}'",
@@ -111,7 +111,7 @@ class Logins:
         rule = str(mfa.get("rule") or "")
         if rule.strip():
             info = RequestInfo(auth=AuthState(c, values), method="POST", body=ctx.body)
-            if not await self.records.matches_rule(c, values["id"], rule, info):
+            if not await self.records.reads.matches_rule(c, values["id"], rule, info):
                 return  # MFA only for the records the rule picks
         mfas = self._system_collection("_mfas")
         if not ctx.mfa_id:
@@ -119,7 +119,7 @@ class Logins:
                 mfas, {"collectionRef": c.id, "recordRef": values["id"], "method": method}, self._info()
             )
             raise MFARequired(created["id"])
-        row = await self.records.find(mfas, ctx.mfa_id)
+        row = await self.records.reads.find(mfas, ctx.mfa_id)
         if row is None or expired(row.get("created"), int(mfa.get("duration") or 0)):
             if row is not None:
                 await self.records.delete(mfas, row["id"], self._info())

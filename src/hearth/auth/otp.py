@@ -56,7 +56,7 @@ class OTPFlows:
         email = text_fields(body, "email")["email"]
         if (err := email_error(email)) is not None:
             raise BadRequest(VALIDATION_FAILED, {"email": err})
-        codec = self.records.codec(c)
+        codec = self.records.reads.codec(c)
         row = await self.records.db.fetch_one(codec.sql.by_field("email"), (email,))
         length = max(4, min(int(otp.get("length") or 8), 32))
         code = "".join(secrets.choice("0123456789") for _ in range(length))
@@ -124,16 +124,16 @@ class OTPFlows:
         if errors:
             raise BadRequest(VALIDATION_FAILED, errors)
         otps = self._otps()
-        row = await self.records.find_row(otps, form["otpId"])
+        row = await self.records.reads.find_row(otps, form["otpId"])
         if row is None:
             raise BadRequest(INVALID_OTP)
-        otp_codec = self.records.codec(otps)
+        otp_codec = self.records.reads.codec(otps)
         otp = otp_codec.values_from_row(row)
         if otp.get("collectionRef") != c.id or expired(
             otp.get("created"), int(otp_options.get("duration") or 0)
         ):
             raise BadRequest(INVALID_OTP)
-        record_row = await self.records.find_row(c, str(otp.get("recordRef")))
+        record_row = await self.records.reads.find_row(c, str(otp.get("recordRef")))
         if record_row is None:
             raise BadRequest(INVALID_OTP)
         # PocketBase's 5 attempts per 3 minutes in this process, and the shared per-identity
@@ -152,7 +152,7 @@ class OTPFlows:
             raise BadRequest(INVALID_OTP)
         # Used once: deleted before the login goes on.
         await self.records.delete(otps, otp["id"], self.logins._info())
-        values = self.records.codec(c).values_from_row(record_row)
+        values = self.records.reads.codec(c).values_from_row(record_row)
         sent_to = otp.get("sentTo") or ""
         if not values.get("verified") and sent_to and sent_to == values.get("email"):
             update: dict[str, Any] = {"verified": True}
@@ -162,5 +162,5 @@ class OTPFlows:
                 secret = random_string(30)
                 update.update(password=secret, passwordConfirm=secret)
             await self.records.update(c, values["id"], update, self.logins._info())
-            record_row = await self.records.find_row(c, values["id"])
+            record_row = await self.records.reads.find_row(c, values["id"])
         return record_row, values

@@ -15,6 +15,7 @@ from hearth.errors import BadRequest, FieldError, Forbidden, NotFound, Unauthori
 from hearth.hooks.catalog import Hooks
 from hearth.hooks.events import CredentialCheck, SessionEnded
 from hearth.query.context import GUEST, AuthState, RequestInfo
+from hearth.records.present import RecordPresenter
 from hearth.records.service import RecordService
 from hearth.schema.collection import SUPERUSERS, Collection
 from hearth.schema.repository import CollectionRepository
@@ -32,9 +33,16 @@ SESSION_ID_LENGTH = 16
 
 
 class AuthService:
-    def __init__(self, collections: CollectionRepository, records: RecordService, hooks: Hooks) -> None:
+    def __init__(
+        self,
+        collections: CollectionRepository,
+        records: RecordService,
+        presenter: RecordPresenter,
+        hooks: Hooks,
+    ) -> None:
         self.collections = collections
         self.records = records
+        self.presenter = presenter
         self.hooks = hooks
         self.logins = Logins(records, self.system_state, hooks)
         self.api_keys = ApiKeys(records.db, collections)
@@ -77,10 +85,10 @@ class AuthService:
         c = self.collections.get(cid)
         if c is None or not c.is_auth or c.id != cid:
             return None
-        row = await self.records.find_row(c, rid)
+        row = await self.records.reads.find_row(c, rid)
         if row is None:
             return None
-        codec = self.records.codec(c)
+        codec = self.records.reads.codec(c)
         key = str(codec.raw_value(row, "tokenKey")) + c.token_secret(tokens.TOKEN_OPTION[token_type])
         verified = tokens.verify(token, key)
         if verified is None:
@@ -115,11 +123,11 @@ class AuthService:
         if auth.record is None or auth.collection is None or auth.api_key is not None:
             raise Unauthorized(TOKEN_REQUIRED)
         c = auth.collection
-        row = await self.records.find_row(c, auth.id)
+        row = await self.records.reads.find_row(c, auth.id)
         if row is None:
             raise Unauthorized(TOKEN_REQUIRED)
         claims = {"collectionId": c.id, "id": auth.id, "type": tokens.FILE}
-        key = str(self.records.codec(c).raw_value(row, "tokenKey")) + c.token_secret("fileToken")
+        key = str(self.records.reads.codec(c).raw_value(row, "tokenKey")) + c.token_secret("fileToken")
         return tokens.issue(claims, key, c.token_duration("fileToken"))
 
     # ----- sessions -----------------------------------------------------------------------
@@ -216,7 +224,7 @@ class AuthService:
         if errors:
             raise BadRequest(VALIDATION_FAILED, errors)
         row = None
-        codec = self.records.codec(c)
+        codec = self.records.reads.codec(c)
 
         async def verify(e: CredentialCheck) -> None:
             nonlocal row
@@ -245,7 +253,7 @@ class AuthService:
         MFA (may raise MFARequired), the new-location alert, then a new auth token. `row` is the
         record's database row."""
         ctx = ctx or LoginContext()
-        codec = self.records.codec(c)
+        codec = self.records.reads.codec(c)
         values = codec.values_from_row(row)
         await self._check_auth_rule(c, values)
         await self.logins.check_mfa(c, values, method, ctx)
@@ -258,7 +266,7 @@ class AuthService:
         """A superuser acting as a record: a token auth-refresh will not renew."""
         if not auth.is_superuser:
             raise Forbidden("The authorized record is not allowed to perform this action.")
-        row = await self.records.find_row(c, rid)
+        row = await self.records.reads.find_row(c, rid)
         if row is None:
             raise NotFound()
         duration = body.get("duration", 0)
@@ -275,7 +283,7 @@ class AuthService:
                     )
                 },
             )
-        codec = self.records.codec(c)
+        codec = self.records.reads.codec(c)
         values = codec.values_from_row(row)
         claims = {"collectionId": c.id, "id": values["id"], "refreshable": False, "type": tokens.AUTH}
         key = str(codec.raw_value(row, "tokenKey")) + c.token_secret("authToken")
@@ -285,7 +293,7 @@ class AuthService:
     async def _check_auth_rule(self, c: Collection, values: dict[str, Any]) -> None:
         """authRule is checked against the authenticating record, as that record."""
         info = RequestInfo(auth=AuthState(c, values), method="POST")
-        if not await self.records.matches_rule(c, values["id"], c.auth.get("authRule"), info):
+        if not await self.records.reads.matches_rule(c, values["id"], c.auth.get("authRule"), info):
             raise Forbidden(AUTH_RULE_FAILED)
 
     async def refresh(self, c: Collection, auth: AuthState) -> tuple[str, dict[str, Any]]:
@@ -293,10 +301,10 @@ class AuthService:
             raise Unauthorized(TOKEN_REQUIRED)
         if auth.collection is None or auth.collection.id != c.id:
             raise Forbidden(f"The request requires auth record from {c.name} collection.")
-        row = await self.records.find_row(c, auth.id)
+        row = await self.records.reads.find_row(c, auth.id)
         if row is None:
             raise Unauthorized(TOKEN_REQUIRED)
-        codec = self.records.codec(c)
+        codec = self.records.reads.codec(c)
         values = codec.values_from_row(row)
         await self._check_auth_rule(c, values)
         return self.issue_auth_token(c, values, str(codec.raw_value(row, "tokenKey")), auth.session), values
@@ -306,5 +314,5 @@ class AuthService:
     ) -> dict[str, Any]:
         """`{"record", "token"}`; the record is seen as by itself (own email included)."""
         info = RequestInfo(auth=AuthState(c, values))
-        (record,) = await self.records.serialize(c, [values], info, expand_text)
+        (record,) = await self.presenter.serialize(c, [values], info, expand_text)
         return {"record": record, "token": token}

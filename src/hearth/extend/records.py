@@ -39,7 +39,7 @@ class Records:
     async def _shown(
         self, c: Collection, values: list[dict[str, Any]], auth: AuthState | None
     ) -> list[dict[str, Any]]:
-        return await self._h.records.present(c, values, auth or self._h.auth.system_state())
+        return await self._h.presenter.present(c, values, auth or self._h.auth.system_state())
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
@@ -52,7 +52,7 @@ class Records:
     async def get(self, collection: str, rid: str, *, auth: AuthState | None = None) -> dict[str, Any] | None:
         c = self.collection(collection)
         try:
-            values = await self._h.records.view(c, rid, self._info(auth, "GET"))
+            values = await self._h.records.reads.view(c, rid, self._info(auth, "GET"))
         except NotFound:
             return None
         return (await self._shown(c, [values], auth))[0]
@@ -68,7 +68,7 @@ class Records:
         auth: AuthState | None = None,
     ) -> list[dict[str, Any]]:
         c = self.collection(collection)
-        found = await self._h.records.list(
+        found = await self._h.records.reads.list(
             c,
             self._info(auth, "GET"),
             page=page,
@@ -87,7 +87,7 @@ class Records:
 
     async def count(self, collection: str, filter: str = "", *, auth: AuthState | None = None) -> int:
         c = self.collection(collection)
-        found = await self._h.records.list(c, self._info(auth, "GET"), per_page=1, filter_text=filter)
+        found = await self._h.records.reads.list(c, self._info(auth, "GET"), per_page=1, filter_text=filter)
         return found.total_items
 
     async def create(

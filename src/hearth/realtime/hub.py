@@ -30,6 +30,7 @@ from hearth.hooks.events import RecordWrite, SessionEnded
 from hearth.query.context import GUEST, AuthState, RequestInfo
 from hearth.realtime.bus import Bus, cancel
 from hearth.realtime.subscriptions import Subscription, parse
+from hearth.records.present import RecordPresenter
 from hearth.records.service import RecordService
 from hearth.schema.collection import Collection
 from hearth.sql import system
@@ -94,8 +95,9 @@ def same_auth(previous: tuple[str, str], current: AuthState) -> bool:
 
 
 class Hub:
-    def __init__(self, records: RecordService, hooks: Hooks) -> None:
+    def __init__(self, records: RecordService, presenter: RecordPresenter, hooks: Hooks) -> None:
         self.records = records
+        self.presenter = presenter
         # Outermost: the record as every other handler left it, written to the outbox (the
         # bus's event table) inside the write's transaction.
         for hook, action in (
@@ -300,7 +302,7 @@ class Hub:
 
     async def _auth(self, collection_id: str, record_id: str) -> AuthState:
         c = self.records.collections.get(collection_id) if collection_id else None
-        values = await self.records.find(c, record_id) if c is not None else None
+        values = await self.records.reads.find(c, record_id) if c is not None else None
         return AuthState(c, values) if c is not None and values is not None else GUEST
 
     def _publisher(self, action: str) -> Callable[[RecordWrite], Awaitable[None]]:
@@ -345,8 +347,8 @@ class Hub:
             context="realtime",
         )
         rule = c.rules.get("viewRule" if sub.record not in ("*", "") else "listRule")
-        if not await self.records.snapshot_meets(c, values, rule, info, sub.query.get("filter", "")):
+        if not await self.records.reads.snapshot_meets(c, values, rule, info, sub.query.get("filter", "")):
             return None
-        (record,) = await self.records.serialize(c, [values], info, sub.query.get("expand", ""))
+        (record,) = await self.presenter.serialize(c, [values], info, sub.query.get("expand", ""))
         record = project(record, parse_fields(sub.query.get("fields", "")))
         return sse(client.id, sub.raw, {"action": action, "record": record})

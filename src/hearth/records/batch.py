@@ -26,7 +26,8 @@ from urllib.parse import parse_qsl
 from hearth.db.base import Transaction
 from hearth.errors import ApiError, BadRequest, DatabaseUnavailable, FieldError, Forbidden, NotFound
 from hearth.query.context import AuthState, RequestInfo
-from hearth.records.service import Prehashed, RecordService
+from hearth.records.passwords import Prehashed, prehash
+from hearth.records.service import RecordService
 from hearth.schema.collection import Collection
 from hearth.schema.fields.file import uploads_refused
 
@@ -330,7 +331,7 @@ class BatchService:
             found = _match(f"{sub.method} {sub.url}")
             c = self.collections.get(found[1].group("collection")) if found is not None else None
             if c is not None and c.is_auth:
-                await self.records.prehash(c, sub.body, hashes)
+                await prehash(c, sub.body, hashes)
         return hashes
 
     async def _one(
@@ -381,7 +382,7 @@ class BatchService:
             upsert_id = _go_string(body.get("id"))
             existing = None
             if upsert_id and len(upsert_id) <= MAX_ID_LENGTH and "\x00" not in upsert_id:
-                existing = await self.records.find_row(c, upsert_id, tx)
+                existing = await self.records.reads.find_row(c, upsert_id, tx)
             if existing is not None:
                 action, rid, method = "update", upsert_id, "PATCH"
             else:

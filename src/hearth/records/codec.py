@@ -1,7 +1,7 @@
 """Rows ↔ record values for one collection, precomputed per schema version.
 
 `RecordCodec.to_api` is the only way a record's values become a response (lists, views, writes,
-auth responses, expand, batch, realtime events all go through `RecordService.present`), and
+auth responses, expand, batch, realtime events all go through `RecordPresenter.present`), and
 `hearth.schema.secrets.secret_columns` is the one place that decides which stored columns never
 leave the server.
 """

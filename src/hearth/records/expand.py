@@ -17,7 +17,7 @@ from hearth.schema.collection import Collection
 from hearth.schema.fields.base import Field
 
 if TYPE_CHECKING:
-    from hearth.records.service import RecordService
+    from hearth.records.present import RecordPresenter
 
 MAX_DEPTH = 6
 MAX_PATHS = 64
@@ -48,7 +48,7 @@ class _Relation:
         return self.field.storage == "json"
 
 
-def _relation(svc: RecordService, c: Collection, name: str) -> _Relation | None:
+def _relation(svc: RecordPresenter, c: Collection, name: str) -> _Relation | None:
     f = c.field_map.get(name)
     if f is not None:
         if f.type != "relation":
@@ -74,7 +74,7 @@ def _ids(value: Any) -> list[str]:
 
 
 async def expand(
-    svc: RecordService, c: Collection, values: list[dict[str, Any]], text: str, info: RequestInfo
+    svc: RecordPresenter, c: Collection, values: list[dict[str, Any]], text: str, info: RequestInfo
 ) -> list[dict[str, Any]]:
     """Serialise `values` for this requester, with the requested expansions attached."""
     apis = await svc.present(c, values, info.auth)
@@ -86,7 +86,7 @@ async def expand(
 
 
 async def _level(
-    svc: RecordService,
+    svc: RecordPresenter,
     c: Collection,
     values: list[dict[str, Any]],
     apis: list[dict[str, Any]],
@@ -126,23 +126,23 @@ async def _level(
 
 
 async def _fetch(
-    svc: RecordService, rel: _Relation, ids: list[str], info: RequestInfo
+    svc: RecordPresenter, rel: _Relation, ids: list[str], info: RequestInfo
 ) -> dict[str, dict[str, Any]]:
     """Related records by id, limited to those the requester may view."""
     if not ids:
         return {}
-    d = svc.db.dialect
+    d = svc.reads.db.dialect
     try:
         con = enforce.constraint(d, rel.target, rel.target.rules.get("viewRule"), info)
     except Forbidden:  # a null view rule: superusers only
         return {}
     if con.deny:
         return {}
-    codec = svc.codec(rel.target)
+    codec = svc.reads.codec(rel.target)
     where = con.condition.render(d, len(ids) + 1) if con.condition is not None else ""
     if rel.back:
         sql = codec.sql.referencing_any(rel.field.name, rel.multi, len(ids), where)
     else:
         sql = codec.sql.with_ids(len(ids), where)
-    rows = await svc.db.fetch_all(sql, (*ids, *con.params(info)))
+    rows = await svc.reads.db.fetch_all(sql, (*ids, *con.params(info)))
     return {r["id"]: r for r in (codec.values_from_row(row) for row in rows)}

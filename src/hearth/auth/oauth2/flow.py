@@ -21,7 +21,8 @@ from hearth.auth.service import AuthService
 from hearth.db.base import Transaction
 from hearth.errors import BadRequest, Forbidden
 from hearth.query.context import AuthState, RequestInfo
-from hearth.records.service import Prehashed, RecordService
+from hearth.records.passwords import Prehashed, prehash
+from hearth.records.service import RecordService
 from hearth.schema.collection import SUPERUSERS, Collection
 from hearth.sql import oauth2 as sql
 
@@ -84,13 +85,13 @@ class OAuth2Flow:
         """Find, link or create the record in one transaction; its row after commit and isNew."""
         d = self.records.db.dialect
         link = await self.records.db.fetch_one(sql.find_link(d), (c.id, form.provider, user.id))
-        row = await self.records.find_row(c, str(link[0])) if link is not None else None
+        row = await self.records.reads.find_row(c, str(link[0])) if link is not None else None
         linked = row is not None
         if row is None and requester.record is not None and requester.collection is not None:
             if requester.collection.id == c.id:
-                row = await self.records.find_row(c, requester.id)
+                row = await self.records.reads.find_row(c, requester.id)
         if row is None and user.email:
-            codec = self.records.codec(c)
+            codec = self.records.reads.codec(c)
             row = await self.records.db.fetch_one(codec.sql.by_field("email"), (user.email,))
         if row is None and c.name == SUPERUSERS:
             raise BadRequest(AUTH_FAILED)  # superusers never sign up through OAuth2
@@ -98,7 +99,7 @@ class OAuth2Flow:
         hashes: Prehashed = {}
         if row is None:
             payload = await self._signup_payload(c, form, user)
-            await self.records.prehash(c, payload, hashes)  # bcrypt before the write lock
+            await prehash(c, payload, hashes)  # bcrypt before the write lock
         async with self.records.db.transaction() as tx:
             if link is not None and not linked:
                 # The record of a link is gone: drop the stale link, as a cascade would have.
@@ -106,7 +107,7 @@ class OAuth2Flow:
             if row is None:
                 rid = await self._create(tx, c, payload, hashes, user, requester)
             else:
-                rid = str(self.records.codec(c).raw_value(row, "id"))
+                rid = str(self.records.reads.codec(c).raw_value(row, "id"))
                 linked = await self._update_existing(tx, c, row, user, requester) and linked
             if not linked:
                 await self.records.create(
@@ -120,7 +121,7 @@ class OAuth2Flow:
                     self._system(),
                     tx,
                 )
-        return await self.records.find_row(c, rid), row is None
+        return await self.records.reads.find_row(c, rid), row is None
 
     async def _signup_payload(self, c: Collection, form: OAuth2Form, user: AuthUser) -> dict[str, Any]:
         """The body of a new account: the client's createData, the provider's e-mail and mapped
@@ -191,7 +192,7 @@ class OAuth2Flow:
     ) -> bool:
         """Guard a matched record against pre-hijacking, then verify it; False when its links
         were dropped (so the caller links it again)."""
-        codec = self.records.codec(c)
+        codec = self.records.reads.codec(c)
         rid = str(codec.raw_value(row, "id"))
         verified = bool(codec.raw_value(row, "verified"))
         email = str(codec.raw_value(row, "email") or "")

@@ -37,7 +37,7 @@ async def batch(request: Request) -> Response:
         if o.collection is None or o.values is None or o.info is None:
             results.append({"body": None, "status": o.status})
             continue
-        (api,) = await h.records.serialize(o.collection, [o.values], o.info, o.query.get("expand", ""))
+        (api,) = await h.presenter.serialize(o.collection, [o.values], o.info, o.query.get("expand", ""))
         results.append({"body": project(api, parse_fields(o.query.get("fields", ""))), "status": o.status})
     return responses.json(results)
 

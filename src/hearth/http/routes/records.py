@@ -23,7 +23,7 @@ from hearth.http.context import (
 )
 from hearth.http.router import route
 from hearth.query.context import RequestInfo
-from hearth.records.service import DEFAULT_PER_PAGE
+from hearth.records.reads import DEFAULT_PER_PAGE
 from hearth.schema.collection import Collection
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ async def _one(
     request: Request, h: Hearth, c: Collection, values: dict[str, Any], info: RequestInfo
 ) -> Response:
     request.scope[RECORD_KEY] = values
-    (api,) = await h.records.serialize(c, [values], info, _expand(request))
+    (api,) = await h.presenter.serialize(c, [values], info, _expand(request))
     return responses.json(project(api, projection(request)))
 
 
@@ -54,7 +54,7 @@ def _record_id(request: Request) -> str:
 async def list_records(request: Request) -> Response:
     h, auth = await begin(request)
     c = collection_or_404(h, request.path_params["collection"])
-    page = await h.records.list(
+    page = await h.records.reads.list(
         c,
         request_info(request, auth),
         page=query_int(request, "page", 1),
@@ -65,7 +65,7 @@ async def list_records(request: Request) -> Response:
     )
     tree = projection(request)
     info = request_info(request, auth)
-    items = [project(x, tree) for x in await h.records.serialize(c, page.items, info, _expand(request))]
+    items = [project(x, tree) for x in await h.presenter.serialize(c, page.items, info, _expand(request))]
     return responses.json(page_envelope(items, page.page, page.per_page, page.total_items, page.total_pages))
 
 
@@ -73,7 +73,7 @@ async def view_record(request: Request) -> Response:
     h, auth = await begin(request)
     c = collection_or_404(h, request.path_params["collection"])
     info = request_info(request, auth)
-    values = await h.records.view(c, _record_id(request), info)
+    values = await h.records.reads.view(c, _record_id(request), info)
     return await _one(request, h, c, values, info)
 
 
