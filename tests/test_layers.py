@@ -27,7 +27,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "hearth"
 # docs/architecture.md); a listed package may be absent (hooks is being added).
 LAYERS: dict[str, int] = {
     # Libraries: no domain knowledge, usable from anywhere.
-    "hearth": 0,  # __init__.py: the version
+    "version": 0,
     "errors": 0,
     "config": 0,
     "_util": 1,  # ids, times, deepjson, outage, tasks, passwords, projection (`?fields=`)
@@ -55,6 +55,7 @@ LAYERS: dict[str, int] = {
     "admin_cli": 14,
     "cli": 15,
     "__main__": 16,
+    "hearth": 17,  # __init__.py: the public surface (hearth.App, events, errors), re-exported
 }
 
 

@@ -1,4 +1,46 @@
-"""Hearth: an open-source backend that speaks PocketBase's HTTP API, on SQLite or PostgreSQL."""
+"""Hearth: an open-source backend that speaks PocketBase's HTTP API, on SQLite or PostgreSQL.
 
-__version__ = "0.1.0"
-__all__ = ["__version__"]
+The public surface, for hooks files and for Hearth used as a library (docs/hooks.md). Everything
+else is private and may change.
+"""
+
+from hearth.errors import ApiError, BadRequest, Forbidden, NotFound, TooManyRequests, Unauthorized
+from hearth.extend.app import App
+from hearth.extend.routes import RouteEvent, require_auth, require_superuser
+from hearth.hooks.events import (
+    AuthMail,
+    CredentialCheck,
+    Lifecycle,
+    RecordCommitted,
+    RecordEnrich,
+    RecordFailed,
+    RecordWrite,
+    RequestEvent,
+    SessionEnded,
+)
+from hearth.http.responses import json as json_response
+from hearth.version import __version__
+
+__all__ = [
+    "ApiError",
+    "App",
+    "AuthMail",
+    "BadRequest",
+    "CredentialCheck",
+    "Forbidden",
+    "Lifecycle",
+    "NotFound",
+    "RecordCommitted",
+    "RecordEnrich",
+    "RecordFailed",
+    "RecordWrite",
+    "RequestEvent",
+    "RouteEvent",
+    "SessionEnded",
+    "TooManyRequests",
+    "Unauthorized",
+    "__version__",
+    "json_response",
+    "require_auth",
+    "require_superuser",
+]

@@ -46,7 +46,7 @@ class Hearth:
         self.settings = SettingsStore(self.db)
         reads = RecordReader(self.db)
         self.records = RecordService(self.db, self.collections, self.hooks, reads)
-        self.presenter = RecordPresenter(reads, self.collections)
+        self.presenter = RecordPresenter(reads, self.collections, self.hooks)
         self.auth = AuthService(self.collections, self.records, self.presenter, self.hooks)
         self.account = AccountFlows(self.auth)
         self.otp = OTPFlows(self.records, self.auth.logins)

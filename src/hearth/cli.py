@@ -20,7 +20,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
-from hearth import __version__
+from hearth.version import __version__
 from hearth.config import (
     DEFAULT_DIR,
     DEFAULT_HOOK_TIMEOUT,
@@ -298,6 +298,15 @@ def serve(args: argparse.Namespace) -> int:
     config = _config(args)
     check_port(host, port, args.reuse_port)
     from hearth.app import Hearth
+    from hearth.extend.app import App
+    from hearth.extend.loader import HooksLoadError
+
+    # The hooks folder is loaded here first, so a broken file is one clear line, not a worker
+    # crash per process.
+    try:
+        App(config=config)
+    except HooksLoadError as exc:
+        raise Failure(f"hooks: {exc}") from None
 
     # Create tables once before the workers start, so they never race on a fresh database.
     async def prepare() -> None:

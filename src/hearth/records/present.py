@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from hearth.errors import Forbidden
+from hearth.hooks.catalog import Hooks
+from hearth.hooks.events import RecordEnrich
 from hearth.query.context import AuthState, RequestInfo
 from hearth.records.expand import expand as expand_records
 from hearth.records.reads import RecordReader
@@ -17,9 +19,10 @@ Records = list[dict[str, Any]]
 
 
 class RecordPresenter:
-    def __init__(self, reads: RecordReader, collections: CollectionRepository) -> None:
+    def __init__(self, reads: RecordReader, collections: CollectionRepository, hooks: Hooks) -> None:
         self.reads = reads
         self.collections = collections
+        self.enrich = hooks.record_enrich
 
     async def serialize(
         self, c: Collection, values: Records, info: RequestInfo, expand_text: str = ""
@@ -28,6 +31,13 @@ class RecordPresenter:
         return await expand_records(self, c, values, expand_text, info)
 
     async def present(self, c: Collection, values: Records, auth: AuthState) -> Records:
+        shown = await self._visible(c, values, auth)
+        if len(self.enrich):
+            for api in shown:  # handlers change what this requester sees of each record
+                await self.enrich.trigger(RecordEnrich(c, api, auth))
+        return shown
+
+    async def _visible(self, c: Collection, values: Records, auth: AuthState) -> Records:
         """Records as this requester may see them, without expansions. Every response that holds
         records is built here (through `RecordCodec.to_api`, which never emits secret columns):
         hidden fields for superusers only; an auth record's e-mail when it is visible, when the
