@@ -20,7 +20,6 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
-from hearth.version import __version__
 from hearth.config import (
     DEFAULT_DIR,
     DEFAULT_HOOK_TIMEOUT,
@@ -37,6 +36,7 @@ from hearth.config import (
     redact,
 )
 from hearth.http.shutdown import KILL_MARGIN
+from hearth.version import __version__
 
 T = TypeVar("T")
 
