@@ -162,3 +162,49 @@ def test_an_after_commit_event_survives_kill_9_sqlite(tmp_path: Path) -> None:
 
 def test_an_after_commit_event_survives_kill_9_postgres(tmp_path: Path, pg_url: str) -> None:
     _after_commit_survives_kill(tmp_path, pg_url)
+
+
+MESSAGES = """
+def setup(app):
+    @app.on_realtime_message_send("notes")
+    async def tag(e):
+        if e.data["record"]["title"] == "secret":
+            return  # held back
+        e.data["record"]["tag"] = "seen by " + ("guest" if e.auth.record is None else "user")
+        await e.next()
+"""
+
+
+def test_realtime_messages_can_be_changed_or_held_back(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    assert hearth_cli("superuser", "upsert", *ADMIN, "--dir", str(data)).returncode == 0
+    write(tmp_path / "hooks", "messages", MESSAGES)
+    with running_server(data, "", 1, "--hooks-dir", str(tmp_path / "hooks")) as url:
+        su = {"Authorization": superuser_token(url)}
+        r = httpx.post(
+            url + "/api/collections",
+            json={"name": "notes", "type": "base", **OPEN, "fields": [{"name": "title", "type": "text"}]},
+            headers=su,
+        )
+        assert r.status_code == 200, r.text
+        stream = Stream(url)
+        try:
+            r = httpx.post(
+                url + "/api/realtime", json={"clientId": stream.client_id, "subscriptions": ["notes/*"]}
+            )
+            assert r.status_code == 204
+            for title in ("secret", "plain"):
+                assert (
+                    httpx.post(url + "/api/collections/notes/records", json={"title": title}).status_code
+                    == 200
+                )
+            event, got = stream.next()
+            assert (event, got["record"]["title"], got["record"]["tag"]) == (
+                "notes/*",
+                "plain",
+                "seen by guest",
+            )
+            assert stream.none_within(0.5)
+        finally:
+            stream.close()

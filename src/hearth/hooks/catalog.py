@@ -79,6 +79,9 @@ class Hooks:
 
         # ----- what a client sees -----
         self.record_enrich = Hook[ev.RecordEnrich]("A record is about to be shown to a client.")
+        self.realtime_message_send = Hook[ev.RealtimeMessage](
+            "A record change is about to be sent to one realtime client."
+        )
         # ----- lifecycle -----
         self.bootstrap = Hook[ev.Lifecycle]("The services are built (database open, tables ready).")
         self.serve = Hook[ev.Lifecycle]("The process is about to take requests.")

@@ -117,6 +117,18 @@ class RecordEnrich(CollectionTagged):
 
 
 @dataclass(eq=False)
+class RealtimeMessage(CollectionTagged):
+    """A record change about to be sent to realtime client `client_id` (authorized as `auth`) on
+    subscription `topic`: handlers may change `data` ({"action", "record"}); not calling `next()`
+    holds the message back."""
+
+    client_id: str
+    auth: Any
+    topic: str
+    data: dict[str, Any]
+
+
+@dataclass(eq=False)
 class Lifecycle(Event):
     """The process starts (bootstrap: services built; serve: about to take requests) or stops
     (terminate). `app` is the running Hearth."""

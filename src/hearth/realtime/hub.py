@@ -26,7 +26,7 @@ from hearth._util.tasks import BackgroundTasks
 from hearth.errors import ApiError, BadRequest, DatabaseUnavailable, Forbidden, NotFound
 from hearth.hooks.catalog import Hooks
 from hearth.hooks.chain import OUTERMOST
-from hearth.hooks.events import RecordWrite, SessionEnded
+from hearth.hooks.events import RealtimeMessage, RecordWrite, SessionEnded
 from hearth.query.context import GUEST, AuthState, RequestInfo
 from hearth.realtime.bus import Bus, cancel
 from hearth.realtime.subscriptions import Subscription, parse
@@ -98,6 +98,7 @@ class Hub:
     def __init__(self, records: RecordService, presenter: RecordPresenter, hooks: Hooks) -> None:
         self.records = records
         self.presenter = presenter
+        self.message_hook = hooks.realtime_message_send
         # Outermost: the record as every other handler left it, written to the outbox (the
         # bus's event table) inside the write's transaction.
         for hook, action in (
@@ -351,4 +352,16 @@ class Hub:
             return None
         (record,) = await self.presenter.serialize(c, [values], info, sub.query.get("expand", ""))
         record = project(record, parse_fields(sub.query.get("fields", "")))
-        return sse(client.id, sub.raw, {"action": action, "record": record})
+        data: dict[str, Any] = {"action": action, "record": record}
+        if len(self.message_hook):
+            event = RealtimeMessage(c, client.id, client.auth, sub.raw, data)
+            sent: list[dict[str, Any]] = []
+
+            async def send(e: RealtimeMessage) -> None:
+                sent.append(e.data)
+
+            await self.message_hook.trigger(event, send)
+            if not sent:
+                return None  # a handler held the message back
+            data = sent[0]
+        return sse(client.id, sub.raw, data)
