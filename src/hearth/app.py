@@ -54,7 +54,7 @@ class Hearth:
         self.realtime = Hub(self.records, self.presenter, self.hooks)
         self.mailer = Mailer(self.settings)
         self.mail_delivery = AuthMailDelivery(self.hooks, self.mailer, self.settings, self.collections)
-        self.collection_service = CollectionService(self.collections, self.records)
+        self.collection_service = CollectionService(self.collections, self.records, self.hooks)
         await bootstrap(self.db, self.collections)
         await self.hooks.bootstrap.trigger(Lifecycle(self))
         await self.realtime.start()

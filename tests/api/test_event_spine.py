@@ -139,11 +139,12 @@ async def test_after_commit_events_follow_each_committed_write(api: Api) -> None
         rid = (await api.client.post(rec_url(name), json={"title": "a"})).json()["id"]
         assert (await api.client.patch(f"{rec_url(name)}/{rid}", json={"title": "b"})).status_code == 200
         bad = await api.client.patch(f"{rec_url(name)}/{rid}", json={"slug": "y" * 40})
-        assert bad.status_code == 400  # refused before any transaction: no event at all
+        assert bad.status_code == 400  # refused: its error event, as in PocketBase
         assert (await api.client.delete(f"{rec_url(name)}/{rid}")).status_code == 204
     assert seen == [
         ("record_after_create_success", name, rid),
         ("record_after_update_success", name, rid),
+        ("record_after_update_error", name, rid),
         ("record_after_delete_success", name, rid),
     ]
 
@@ -161,7 +162,8 @@ async def test_a_failed_batch_gives_error_events_and_no_success_events(api: Api)
                 ],
             )
         assert r.status_code == 400
-        assert [s[0] for s in seen] == ["record_after_create_error"]
+        # Neither write committed: the one that went in and the one refused.
+        assert [s[0] for s in seen] == ["record_after_create_error", "record_after_create_error"]
         with recording(api, "record_after_create_success") as seen:
             r = await send(
                 api, [sub("POST", rec_url(name), {"title": "1"}), sub("POST", rec_url(name), {"title": "2"})]
@@ -346,3 +348,64 @@ def test_every_request_event_has_its_route() -> None:
 
     events = [r.event for r in all_routes() if r.event]
     assert sorted(events) == sorted(REQUEST_EVENTS)  # each once
+
+
+async def test_a_validate_hook_adds_its_own_field_error(api: Api) -> None:
+    name = await posts(api)
+
+    async def no_shouting(e: Any) -> None:
+        await e.next()  # the built-in checks first
+        if e.record["title"].isupper():
+            e.errors["title"] = {"code": "validation_no_shouting", "message": "Please don't shout."}
+
+    with bound(hooks_of(api).record_validate, no_shouting, tags={name}):
+        r = await api.client.post(rec_url(name), json={"title": "HELLO", "slug": "s" * 50})
+        assert r.status_code == 400
+        assert r.json()["data"]["title"] == {
+            "code": "validation_no_shouting",
+            "message": "Please don't shout.",
+        }
+        assert r.json()["data"]["slug"]["code"] == "validation_max_text_constraint"
+        ok = await api.client.post(rec_url(name), json={"title": "Hello"})
+        assert ok.status_code == 200
+        r = await api.client.patch(f"{rec_url(name)}/{ok.json()['id']}", json={"title": "LOUD"})
+        assert r.status_code == 400
+    assert (await api.client.get(rec_url(name))).json()["totalItems"] == 1
+
+
+async def test_collection_changes_are_events(api: Api) -> None:
+    seen: list[tuple[str, str, str | None]] = []
+
+    async def no_scratch(e: Any) -> None:
+        if e.collection.name.startswith("scratch_"):
+            raise BadRequest("No scratch collections here.")
+        await e.next()
+
+    def watcher(kind: str) -> Any:
+        async def watch(e: Any) -> None:
+            seen.append((kind, e.collection.name, e.old.name if e.old is not None else None))
+            await e.next()
+
+        return watch
+
+    hooks = hooks_of(api)
+    name = unique("events")
+    with (
+        bound(hooks.collection_create, no_scratch),
+        bound(hooks.collection_after_create_success, watcher("created")),
+        bound(hooks.collection_after_update_success, watcher("updated")),
+        bound(hooks.collection_after_delete_success, watcher("deleted")),
+    ):
+        r = await api.client.post(
+            "/api/collections", json={"name": unique("scratch_"), "type": "base"}, headers=api.su()
+        )
+        assert r.status_code == 400 and r.json()["message"] == "No scratch collections here."
+        await api.create_collection({"name": name, "type": "base"})
+        r = await api.client.patch(f"/api/collections/{name}", json={"name": name + "x"}, headers=api.su())
+        assert r.status_code == 200, r.text
+        assert (await api.client.delete(f"/api/collections/{name}x", headers=api.su())).status_code == 204
+    assert seen == [
+        ("created", name, None),
+        ("updated", name + "x", name),
+        ("deleted", name + "x", name + "x"),
+    ]

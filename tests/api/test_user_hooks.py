@@ -315,3 +315,22 @@ def test_any_hook_is_reachable_as_on_event(tmp_path: Path) -> None:
     for name in app.hooks.catalog():
         decorator: Any = getattr(app, f"on_{name}")
         assert callable(decorator)
+
+
+async def test_lifecycle_events_in_order(tmp_path: Path) -> None:
+    app = hearth.App(tmp_path / "data", hooks_dir=tmp_path / "none")
+    seen: list[str] = []
+
+    for name in ("bootstrap", "serve", "terminate"):
+
+        @app.on(name)
+        async def record(e: hearth.Lifecycle, name: str = name) -> None:
+            assert e.app is app.hearth
+            seen.append(name)
+            await e.next()
+
+    async for s in serve(app):
+        assert seen == ["bootstrap", "serve"]
+        # The services are up by bootstrap: a handler may use the records API.
+        assert (await s.client.get("/api/health")).status_code == 200
+    assert seen == ["bootstrap", "serve", "terminate"]

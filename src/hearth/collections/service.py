@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -13,6 +13,9 @@ from hearth.auth.oauth2.registry import PROVIDERS
 from hearth.collections.rule_check import check_rule
 from hearth.db.base import DatabaseError, Executor, UniqueViolation
 from hearth.errors import ApiError, BadRequest, FieldError, NotFound, ValidationFailed
+from hearth.hooks.catalog import Hooks
+from hearth.hooks.chain import Hook
+from hearth.hooks.events import CollectionChange
 from hearth.records.service import RecordService
 from hearth.schema import migrate
 from hearth.schema.collection import Collection
@@ -28,9 +31,26 @@ log = logging.getLogger("hearth")
 
 
 class CollectionService:
-    def __init__(self, repo: CollectionRepository, records: RecordService) -> None:
+    def __init__(self, repo: CollectionRepository, records: RecordService, hooks: Hooks) -> None:
         self.repo = repo
         self.records = records
+        self.hooks = hooks
+
+    async def _changing(
+        self,
+        hook: Hook[CollectionChange],
+        after: Hook[CollectionChange],
+        new: Collection,
+        old: Collection | None,
+        change: Callable[[], Awaitable[None]],
+    ) -> None:
+        """One schema change inside its hook (`next()` makes it), then its after-success event."""
+
+        async def make(e: CollectionChange) -> None:
+            await change()
+
+        await hook.trigger(CollectionChange(new, old), make)
+        await after.trigger(CollectionChange(new, old))
 
     def get(self, id_or_name: str) -> Collection:
         c = self.repo.get(id_or_name)
@@ -56,7 +76,10 @@ class CollectionService:
         except ValidationFailed as exc:
             raise BadRequest(CREATE_FAILED, exc.errors) from exc
         try:
-            await self.repo.create(c)
+            await self._changing(
+                self.hooks.collection_create, self.hooks.collection_after_create_success, c, None,
+                lambda: self.repo.create(c),
+            )  # fmt: skip
         except ValidationFailed as exc:
             raise BadRequest(CREATE_FAILED, exc.errors) from exc
         except UniqueViolation as exc:
@@ -79,7 +102,10 @@ class CollectionService:
     async def update(self, c: Collection, payload: Any) -> Collection:
         try:
             new = build_collection(payload, c, self.repo.get, check_rule, self.repo.all, providers=PROVIDERS)
-            await self.repo.update(c, new)
+            await self._changing(
+                self.hooks.collection_update, self.hooks.collection_after_update_success, new, c,
+                lambda: self.repo.update(c, new),
+            )  # fmt: skip
         except ValidationFailed as exc:
             raise BadRequest(UPDATE_FAILED, exc.errors) from exc
         except UniqueViolation as exc:
@@ -107,7 +133,10 @@ class CollectionService:
                 f"Failed to delete collection probably due to existing reference in {view.name}."
             )
         try:
-            await self.repo.delete(c)
+            await self._changing(
+                self.hooks.collection_delete, self.hooks.collection_after_delete_success, c, c,
+                lambda: self.repo.delete(c),
+            )  # fmt: skip
         except DatabaseError as exc:
             raise BadRequest("Failed to delete collection: other database objects depend on it.") from exc
 

@@ -58,6 +58,9 @@ class Hooks:
         self.record_create = Hook[ev.RecordWrite]("A record is inserted; `next()` inserts it.")
         self.record_update = Hook[ev.RecordWrite]("A record is updated; `next()` writes the change.")
         self.record_delete = Hook[ev.RecordWrite]("A record is deleted; `next()` deletes its row.")
+        self.record_validate = Hook[ev.RecordValidate](
+            "A record about to be written is checked; `next()` runs the built-in checks."
+        )
         # ----- records: after commit -----
         self.record_after_create_success = Hook[ev.RecordCommitted]("A record insert committed.")
         self.record_after_update_success = Hook[ev.RecordCommitted]("A record update committed.")
@@ -65,6 +68,13 @@ class Hooks:
         self.record_after_create_error = Hook[ev.RecordFailed]("A record insert did not commit.")
         self.record_after_update_error = Hook[ev.RecordFailed]("A record update did not commit.")
         self.record_after_delete_error = Hook[ev.RecordFailed]("A record delete did not commit.")
+        # ----- collections -----
+        self.collection_create = Hook[ev.CollectionChange]("A collection is created; `next()` creates it.")
+        self.collection_update = Hook[ev.CollectionChange]("A collection is changed; `next()` migrates it.")
+        self.collection_delete = Hook[ev.CollectionChange]("A collection is deleted; `next()` drops it.")
+        self.collection_after_create_success = Hook[ev.CollectionChange]("A collection was created.")
+        self.collection_after_update_success = Hook[ev.CollectionChange]("A collection was changed.")
+        self.collection_after_delete_success = Hook[ev.CollectionChange]("A collection was deleted.")
         # ----- auth -----
         self.record_credential_check = Hook[ev.CredentialCheck](
             "A password or OTP is checked for an identity; `next()` checks it and sets `ok`."

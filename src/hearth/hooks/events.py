@@ -39,6 +39,17 @@ class RecordWrite(CollectionTagged):
 
 
 @dataclass(eq=False)
+class RecordValidate(CollectionTagged):
+    """A record about to be written is checked: `next()` runs the fields' checks and relation
+    integrity, adding to `errors` (field name → error; a handler may add its own, e.g.
+    `{"code": "validation_x", "message": "..."}`). Any error fails the write with a 400."""
+
+    record: dict[str, Any]
+    errors: dict[str, Any]
+    old: dict[str, Any] | None = None
+
+
+@dataclass(eq=False)
 class RecordCommitted(CollectionTagged):
     """A record write whose transaction committed. `action` is create, update or delete."""
 
@@ -53,6 +64,15 @@ class RecordFailed(CollectionTagged):
     action: str
     record: dict[str, Any]
     error: BaseException
+
+
+@dataclass(eq=False)
+class CollectionChange(CollectionTagged):
+    """A collection is created, updated or deleted (`collection`: as it will be; `old`: as it
+    was, None on create). In the `collection_*` hooks `next()` makes the change (one
+    transaction: the table and the schema row together); a handler may refuse it by raising."""
+
+    old: Collection | None = None
 
 
 @dataclass(eq=False)

@@ -17,7 +17,7 @@ from hearth._util import times
 from hearth.db.base import Database, Transaction, UniqueViolation
 from hearth.errors import BadRequest, FieldError, NotFound
 from hearth.hooks.catalog import Hooks
-from hearth.hooks.events import RecordCommitted, RecordFailed, RecordWrite
+from hearth.hooks.events import RecordCommitted, RecordFailed, RecordValidate, RecordWrite
 from hearth.query.context import RequestInfo
 from hearth.records import auth_policy
 from hearth.records.body import assignments
@@ -111,16 +111,15 @@ class RecordService:
         if c.is_superusers:
             values["verified"] = True  # superusers are always verified, as in PocketBase
         validate(c, values, errors, changed=None)
-        if errors:
-            raise BadRequest(CREATE_FAILED, errors)
-        await hash_passwords(c, values, None, hashes)
+        # Invalid values still go through the validate hook (it sees every error) but are never
+        # hashed nor written: `refused` fails the write whatever a handler does to `errors`.
+        refused = bool(errors)
+        if not refused:
+            await hash_passwords(c, values, None, hashes)
 
         async def insert(e: RecordWrite) -> None:
             # Handlers before this one may have changed the values: they are checked again.
-            validate(c, e.record, errors, changed=None, skip_passwords=True)
-            await self.relations.check(e.tx, c, e.record, errors, changed=None)
-            if errors:
-                raise BadRequest(CREATE_FAILED, errors)
+            await self._validate(e.tx, c, e.record, errors, None, None, CREATE_FAILED, refused)
             try:
                 await e.tx.execute(codec.sql.insert, codec.params(e.record, codec.sql.columns))
             except UniqueViolation as exc:
@@ -173,9 +172,9 @@ class RecordService:
         if c.is_superusers:
             values["verified"] = True
         validate(c, values, errors, changed=changed, old=old)
-        if errors:
-            raise BadRequest(UPDATE_FAILED, errors)
-        await hash_passwords(c, values, changed, hashes)
+        refused = bool(errors)  # as in create
+        if not refused:
+            await hash_passwords(c, values, changed, hashes)
 
         async def write(e: RecordWrite) -> None:
             new = e.record
@@ -183,10 +182,7 @@ class RecordService:
             if "password" in changed:
                 now_changed.add("password")
             # Handlers before this one may have changed the values: they are checked again.
-            validate(c, new, errors, changed=now_changed, old=old, skip_passwords=True)
-            await self.relations.check(e.tx, c, new, errors, changed=now_changed)
-            if errors:
-                raise BadRequest(UPDATE_FAILED, errors)
+            await self._validate(e.tx, c, new, errors, now_changed, old, UPDATE_FAILED, refused)
             now = times.now()
             for f in c.fields:
                 if f.type == "autodate" and f.options.get("onUpdate"):
@@ -200,6 +196,29 @@ class RecordService:
             self._after(tx, "update", c, values)
             await self.hooks.record_update.trigger(event, write)
         return event.record
+
+    async def _validate(
+        self,
+        tx: Transaction,
+        c: Collection,
+        record: dict[str, Any],
+        errors: dict[str, Any],
+        changed: set[str] | None,
+        old: dict[str, Any] | None,
+        failed: str,
+        refused: bool,
+    ) -> None:
+        """The `record_validate` chain around the fields' checks and relation integrity (the
+        plain passwords were checked before hashing); any error, or `refused` (the checks
+        before the transaction failed), fails the write."""
+
+        async def builtin(e: RecordValidate) -> None:
+            validate(c, e.record, e.errors, changed=changed, old=old, skip_passwords=True)
+            await self.relations.check(tx, c, e.record, e.errors, changed=changed)
+
+        await self.hooks.record_validate.trigger(RecordValidate(c, record, errors, old), builtin)
+        if errors or refused:
+            raise BadRequest(failed, errors)
 
     async def _write_update(
         self,
