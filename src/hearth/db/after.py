@@ -10,23 +10,29 @@ log = logging.getLogger("hearth.db")
 
 
 class AfterTransactionCallbacks:
-    """Held by each open transaction; the database runs one list when the transaction ends."""
+    """Held by each open transaction; the database runs one list when the transaction ends.
+    The lists are made on first use: most transactions have no callbacks."""
 
-    def __init__(self) -> None:
-        self.on_commit: list[AfterTransaction] = []
-        self.on_rollback: list[AfterTransaction] = []
+    on_commit: list[AfterTransaction] | None = None
+    on_rollback: list[AfterTransaction] | None = None
 
     def after_commit(self, callback: AfterTransaction) -> None:
+        if self.on_commit is None:
+            self.on_commit = []
         self.on_commit.append(callback)
 
     def after_rollback(self, callback: AfterTransaction) -> None:
+        if self.on_rollback is None:
+            self.on_rollback = []
         self.on_rollback.append(callback)
 
     async def committed(self) -> None:
-        await _run(self.on_commit, "after-commit")
+        if self.on_commit:
+            await _run(self.on_commit, "after-commit")
 
     async def rolled_back(self) -> None:
-        await _run(self.on_rollback, "after-rollback")
+        if self.on_rollback:
+            await _run(self.on_rollback, "after-rollback")
 
 
 async def _run(callbacks: list[AfterTransaction], what: str) -> None:

@@ -158,10 +158,6 @@ class _Conn:
 class _Tx(_Conn, AfterTransactionCallbacks):
     """The statements of one transaction, and what to run once it is over."""
 
-    def __init__(self, conn: Any, db: PostgresDatabase) -> None:
-        _Conn.__init__(self, conn, db)
-        AfterTransactionCallbacks.__init__(self)
-
 
 def _rowcount(status: str) -> int:
     tail = status.rsplit(" ", 1)[-1]

@@ -31,8 +31,7 @@ import re
 import sqlite3
 import struct
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -135,9 +134,55 @@ class _Conn:
 class _Tx(_Conn, AfterTransactionCallbacks):
     """The statements of one write transaction, and what to run once it is over."""
 
-    def __init__(self, conn: sqlite3.Connection, db: SQLiteDatabase, kind: str) -> None:
-        _Conn.__init__(self, conn, db, kind)
-        AfterTransactionCallbacks.__init__(self)
+
+class _Transaction:
+    """`async with db.transaction() as tx`: this process's writer turn, then BEGIN IMMEDIATE with
+    the cross-process flock held, COMMIT (or ROLLBACK on an exception), the locks released, and
+    then the transaction's after-commit (or after-rollback) callbacks. A class rather than an
+    @asynccontextmanager: it is on every write's path."""
+
+    __slots__ = ("_db", "_tx")
+
+    def __init__(self, db: SQLiteDatabase) -> None:
+        self._db = db
+        self._tx: _Tx | None = None
+
+    async def __aenter__(self) -> _Tx:
+        db = self._db
+        deadline = time.monotonic() + db.wait_timeout
+        await db._writer_turn(deadline)
+        try:
+            await db._retrying(db._begin, "write", False, deadline)
+        except BaseException:
+            db._lock.release()
+            raise
+        self._tx = _Tx(db._writer_conn, db, "write")
+        return self._tx
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        db, tx = self._db, self._tx
+        assert tx is not None
+        try:
+            if exc_type is not None:
+                db._rollback()
+            else:
+                try:
+                    db._writer_conn.execute("COMMIT")
+                except (sqlite3.Error, OverflowError) as error:
+                    db._rollback()
+                    raise db.failure(error, "write") from error
+        except BaseException:
+            fcntl.flock(db._lock_fd, fcntl.LOCK_UN)
+            db._lock.release()
+            await tx.rolled_back()
+            raise
+        fcntl.flock(db._lock_fd, fcntl.LOCK_UN)
+        db._lock.release()
+        if exc_type is not None:
+            await tx.rolled_back()
+            return
+        db._ok("write")
+        await tx.committed()  # with every lock released: reactions may write again
 
 
 def _column_names(conn: sqlite3.Connection, sql: str) -> list[str]:
@@ -304,33 +349,8 @@ class SQLiteDatabase:
             except sqlite3.Error:
                 pass
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[_Tx]:
-        deadline = time.monotonic() + self.wait_timeout
-        await self._writer_turn(deadline)
-        tx = _Tx(self._writer_conn, self, "write")
-        try:
-            await self._retrying(self._begin, "write", False, deadline)
-            try:
-                try:
-                    yield tx
-                except BaseException:
-                    self._rollback()
-                    raise
-                try:
-                    self._writer_conn.execute("COMMIT")
-                except (sqlite3.Error, OverflowError) as exc:
-                    self._rollback()
-                    raise self.failure(exc, "write") from exc
-            finally:
-                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-        except BaseException:
-            self._lock.release()
-            await tx.rolled_back()
-            raise
-        self._lock.release()
-        self._ok("write")
-        await tx.committed()  # with every lock released: reactions may write again
+    def transaction(self) -> _Transaction:
+        return _Transaction(self)
 
     async def close(self) -> None:
         self._writer_conn.close()

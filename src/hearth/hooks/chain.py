@@ -67,13 +67,19 @@ class _Link:
     """The rest of the chain after one handler: run at most once, never after the handler's
     turn is over (it returned, failed or was cut off)."""
 
-    __slots__ = ("rest", "used", "over", "task")
+    __slots__ = ("bindings", "index", "event", "final", "used", "over", "task")
 
-    def __init__(self, rest: Callable[[], Awaitable[None]]) -> None:
-        self.rest = rest
+    def __init__(self, bindings: tuple[Binding[Any], ...], index: int, event: Any, final: Any) -> None:
+        self.bindings = bindings
+        self.index = index  # of the next handler
+        self.event = event
+        self.final = final
         self.used = False
         self.over = False
         self.task: asyncio.Task[Any] | None = None  # the rest, when a worker thread started it
+
+    def __call__(self) -> Awaitable[None]:
+        return _step(self.bindings, self.index, self.event, self.final)
 
     def take(self) -> Callable[[], Awaitable[None]] | None:
         if self.over:
@@ -81,7 +87,7 @@ class _Link:
         if self.used:
             return None  # a second call does nothing: the rest of the chain runs once
         self.used = True
-        return self.rest
+        return self
 
 
 class Event:
@@ -123,6 +129,7 @@ class Binding(Generic[E]):
     tags: frozenset[str]
     guarded: bool = False
     timeout: float | None = None
+    observer: bool = False
 
 
 class Hook(Generic[E]):
@@ -141,12 +148,23 @@ class Hook(Generic[E]):
         tags: Collection[str] = (),
         guarded: bool = False,
         timeout: float | None = None,
+        observer: bool = False,
     ) -> str:
         """Add `handler` (replacing one bound under the same `id`) and return its id.
-        `guarded`: a user's handler (errors become 400s, `timeout` seconds at most)."""
+        `guarded`: a user's handler (errors become 400s, `timeout` seconds at most).
+        `observer`: the handler never changes the event before `next()` (Hearth's own
+        reactions), so what was checked before the chain need not be checked again."""
         hid = id or f"_h{next(_ids)}"
         binding = Binding(
-            hid, priority, next(_ids), handler, _is_async(handler), frozenset(tags), guarded, timeout
+            hid,
+            priority,
+            next(_ids),
+            handler,
+            _is_async(handler),
+            frozenset(tags),
+            guarded,
+            timeout,
+            observer,
         )
         others = [b for b in self._bindings if b.id != hid]
         self._bindings = tuple(sorted([*others, binding], key=lambda b: (b.priority, b.order)))
@@ -157,6 +175,10 @@ class Hook(Generic[E]):
 
     def unbind_all(self) -> None:
         self._bindings = ()
+
+    def may_change(self) -> bool:
+        """Whether a bound handler may change the event before the default action runs."""
+        return any(not b.observer for b in self._bindings)
 
     def ids(self) -> list[str]:
         return [b.id for b in self._bindings]
@@ -187,18 +209,16 @@ async def _step(bindings: tuple[Binding[E], ...], i: int, event: E, final: Final
             await final(event)
         return
     b = bindings[i]
-
-    def rest() -> Awaitable[None]:
-        return _step(bindings, i + 1, event, final)
-
     if b.tags and b.tags.isdisjoint(event.tags()):
-        await rest()
+        await _step(bindings, i + 1, event, final)
         return
     outer = event._link
-    link = event._link = _Link(rest)
+    link = event._link = _Link(bindings, i + 1, event, final)
     try:
         if b.guarded:
             await _guarded(b, event, link)
+        elif b.is_async:
+            await b.handler(event)  # type: ignore[misc]
         else:
             await _call(b, event, link)
     finally:

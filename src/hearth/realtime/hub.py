@@ -106,7 +106,7 @@ class Hub:
             (hooks.record_update, "update"),
             (hooks.record_delete, "delete"),
         ):
-            hook.bind(self._publisher(action), id="hearth.realtime", priority=OUTERMOST)
+            hook.bind(self._publisher(action), id="hearth.realtime", priority=OUTERMOST, observer=True)
         hooks.record_session_ended.bind(self._session_ended, id="hearth.realtime")
         self.db = records.db
         self.clients: dict[str, Client] = {}

@@ -9,9 +9,9 @@ are `RecordReader`'s (`self.reads`); what a requester sees of the result is `Rec
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator
-from contextlib import aclosing, asynccontextmanager
-from typing import Any
+from collections.abc import Awaitable, Callable
+from contextlib import aclosing
+from typing import Any, TypeVar
 
 from hearth._util import times
 from hearth.db.base import Database, Transaction, UniqueViolation
@@ -30,6 +30,7 @@ from hearth.schema.collection import Collection
 from hearth.schema.repository import CollectionRepository
 from hearth.sql import system
 
+T = TypeVar("T")
 CREATE_FAILED = "Failed to create record."
 UPDATE_FAILED = "Failed to update record."
 DELETE_FAILED = (
@@ -58,14 +59,12 @@ class RecordService:
             "delete": hooks.record_after_delete_error,
         }
 
-    @asynccontextmanager
-    async def _within(self, ex: Transaction | None) -> AsyncIterator[Transaction]:
-        """The caller's transaction (a batch), or a new one."""
+    async def _within(self, ex: Transaction | None, work: Callable[[Transaction], Awaitable[T]]) -> T:
+        """`work` in the caller's transaction (a batch), or in a new one."""
         if ex is not None:
-            yield ex
-        else:
-            async with self.db.transaction() as tx:
-                yield tx
+            return await work(ex)
+        async with self.db.transaction() as tx:
+            return await work(tx)
 
     def _check_writable(self, c: Collection) -> None:
         if c.is_view:
@@ -118,8 +117,17 @@ class RecordService:
             await hash_passwords(c, values, None, hashes)
 
         async def insert(e: RecordWrite) -> None:
-            # Handlers before this one may have changed the values: they are checked again.
-            await self._validate(e.tx, c, e.record, errors, None, None, CREATE_FAILED, refused)
+            await self._validate(
+                e.tx,
+                c,
+                e.record,
+                errors,
+                None,
+                None,
+                CREATE_FAILED,
+                refused,
+                self.hooks.record_create.may_change(),
+            )
             try:
                 await e.tx.execute(codec.sql.insert, codec.params(e.record, codec.sql.columns))
             except UniqueViolation as exc:
@@ -131,11 +139,13 @@ class RecordService:
                     raise BadRequest(CREATE_FAILED)
             blank_passwords(c, e.record)
 
-        async with self._within(ex) as tx:
+        async def run(tx: Transaction) -> dict[str, Any]:
             event = RecordWrite(c, values, tx)
             self._after(tx, "create", c, values)
             await self.hooks.record_create.trigger(event, insert)
-        return event.record
+            return event.record
+
+        return await self._within(ex, run)
 
     async def update(
         self,
@@ -181,8 +191,17 @@ class RecordService:
             now_changed = changed_fields(new, old)
             if "password" in changed:
                 now_changed.add("password")
-            # Handlers before this one may have changed the values: they are checked again.
-            await self._validate(e.tx, c, new, errors, now_changed, old, UPDATE_FAILED, refused)
+            await self._validate(
+                e.tx,
+                c,
+                new,
+                errors,
+                now_changed,
+                old,
+                UPDATE_FAILED,
+                refused,
+                self.hooks.record_update.may_change(),
+            )
             now = times.now()
             for f in c.fields:
                 if f.type == "autodate" and f.options.get("onUpdate"):
@@ -191,11 +210,13 @@ class RecordService:
             await self._write_update(e.tx, c, rid, new, now_changed, rule, info)
             blank_passwords(c, new)
 
-        async with self._within(ex) as tx:
+        async def run(tx: Transaction) -> dict[str, Any]:
             event = RecordWrite(c, values, tx, old)
             self._after(tx, "update", c, values)
             await self.hooks.record_update.trigger(event, write)
-        return event.record
+            return event.record
+
+        return await self._within(ex, run)
 
     async def _validate(
         self,
@@ -207,16 +228,26 @@ class RecordService:
         old: dict[str, Any] | None,
         failed: str,
         refused: bool,
+        recheck: bool,
     ) -> None:
         """The `record_validate` chain around the fields' checks and relation integrity (the
         plain passwords were checked before hashing); any error, or `refused` (the checks
-        before the transaction failed), fails the write."""
+        before the transaction failed), fails the write. The fields were checked once before
+        the transaction: `recheck` when a model handler may have changed the values since, or
+        when validate handlers expect the built-in errors after `next()`."""
 
         async def builtin(e: RecordValidate) -> None:
-            validate(c, e.record, e.errors, changed=changed, old=old, skip_passwords=True)
+            if recheck or e.record is not record:
+                validate(c, e.record, e.errors, changed=changed, old=old, skip_passwords=True)
             await self.relations.check(tx, c, e.record, e.errors, changed=changed)
 
-        await self.hooks.record_validate.trigger(RecordValidate(c, record, errors, old), builtin)
+        hook = self.hooks.record_validate
+        if len(hook):
+            await hook.trigger(RecordValidate(c, record, errors, old), builtin)
+        else:
+            if recheck:
+                validate(c, record, errors, changed=changed, old=old, skip_passwords=True)
+            await self.relations.check(tx, c, record, errors, changed=changed)
         if errors or refused:
             raise BadRequest(failed, errors)
 
@@ -250,11 +281,14 @@ class RecordService:
 
     async def delete(self, c: Collection, rid: str, info: RequestInfo, ex: Transaction | None = None) -> None:
         self._check_writable(c)
-        async with self._within(ex) as tx:
+
+        async def run(tx: Transaction) -> None:
             row = await self.reads.find_allowed(c, rid, c.rules.get("deleteRule"), info, tx)
             if row is None:
                 raise NotFound()
             await self._delete_one(tx, c, self.reads.codec(c).values_from_row(row), 0)
+
+        await self._within(ex, run)
 
     async def _delete_one(self, tx: Transaction, c: Collection, values: dict[str, Any], depth: int) -> None:
         """Delete one record inside the `record_delete` hook chain; relations pointing at it
