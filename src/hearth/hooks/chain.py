@@ -246,35 +246,86 @@ async def _guarded(b: Binding[E], event: E, link: _Link) -> None:
         link.over = True
         await _cancel_rest(link)
 
-    await guard(lambda: _call(b, event, link), _name(b.handler), b.timeout, cut)
+    await guard(_call(b, event, link), _name(b.handler), b.timeout, cut)
 
 
 async def call_guarded(fn: Callable[[Any], Any], arg: Any, timeout: float | None) -> Any:
     """`fn(arg)` held as a guarded handler is (a user's route): a plain function runs in a
     worker thread; errors other than `ApiError`s become the generic 400; `timeout` cuts it off."""
-
-    async def call() -> Any:
-        if _is_async(fn):
-            return await fn(arg)
-        return await asyncio.to_thread(fn, arg)
-
+    call = fn(arg) if _is_async(fn) else asyncio.to_thread(fn, arg)
     return await guard(call, _name(fn), timeout)
 
 
+class _Watchdog:
+    """The time limits of the guarded calls in flight on one event loop: one timer for all of
+    them, looking every WATCH_SECONDS (an `asyncio.timeout` per call cost more than the rest
+    of a hook's overhead together). An expired call's task is cancelled; `guard` turns that
+    cancellation into HookTimeout."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.calls: dict[int, tuple[float, asyncio.Task[Any]]] = {}
+        self.expired: set[int] = set()
+        self.task: asyncio.Task[None] | None = None
+
+    def watch(self, key: int, timeout: float, task: asyncio.Task[Any]) -> None:
+        self.calls[key] = (self.loop.time() + timeout, task)
+        if self.task is None or self.task.done():
+            self.task = self.loop.create_task(self._run(), name="hearth-hook-watchdog")
+
+    def forget(self, key: int) -> bool:
+        """Stop watching; True if the call ran out of time."""
+        self.calls.pop(key, None)
+        if key in self.expired:
+            self.expired.discard(key)
+            return True
+        return False
+
+    async def _run(self) -> None:
+        while self.calls:
+            await asyncio.sleep(WATCH_SECONDS)
+            now = self.loop.time()
+            for key, (deadline, task) in list(self.calls.items()):
+                if deadline <= now and key not in self.expired:
+                    self.expired.add(key)
+                    task.cancel()
+
+
+WATCH_SECONDS = 0.05
+_watchdogs: dict[asyncio.AbstractEventLoop, _Watchdog] = {}
+_calls = itertools.count(1)
+
+
+def _watchdog() -> _Watchdog:
+    loop = asyncio.get_running_loop()
+    dog = _watchdogs.get(loop)
+    if dog is None:
+        for old in [k for k in _watchdogs if k.is_closed()]:
+            del _watchdogs[old]
+        dog = _watchdogs[loop] = _Watchdog(loop)
+    return dog
+
+
 async def guard(
-    call: Callable[[], Awaitable[T]],
+    call: Awaitable[T],
     name: str,
     timeout: float | None,
     on_cut: Callable[[], Awaitable[None]] | None = None,
 ) -> T:
+    dog = key = None
+    task = asyncio.current_task()
+    if timeout is not None and task is not None:
+        dog, key = _watchdog(), next(_calls)
+        dog.watch(key, timeout, task)
     try:
-        async with asyncio.timeout(timeout) as limit:
-            return await call()
+        return await call
     except ApiError:
         raise
-    except TimeoutError:
-        if not limit.expired():
-            raise  # a timeout of the work inside (e.g. a batch's), not this handler's
+    except asyncio.CancelledError:
+        if dog is None or key is None or not dog.forget(key):
+            raise  # cancelled for another reason (the request ended, the server stops)
+        assert task is not None
+        task.uncancel()
         if on_cut is not None:
             await on_cut()
         log.error("hook handler %s cut off after %g s", name, timeout)
@@ -282,6 +333,9 @@ async def guard(
     except Exception:
         log.exception("hook handler %s failed", name)
         raise BadRequest() from None
+    finally:
+        if dog is not None and key is not None:
+            dog.forget(key)
 
 
 async def _cancel_rest(link: _Link) -> None:

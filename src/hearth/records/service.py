@@ -181,6 +181,8 @@ class RecordService:
             await auth_policy.check_update(self.reads, c, body, values, old, row, auth, errors, changed)
         if c.is_superusers:
             values["verified"] = True
+            if not old.get("verified"):
+                changed.add("verified")
         validate(c, values, errors, changed=changed, old=old)
         refused = bool(errors)  # as in create
         if not refused:
@@ -188,20 +190,12 @@ class RecordService:
 
         async def write(e: RecordWrite) -> None:
             new = e.record
-            now_changed = changed_fields(new, old)
+            # What changed, again only when a handler may have changed the values since.
+            recheck = new is not values or self.hooks.record_update.may_change()
+            now_changed = changed_fields(new, old) if recheck else set(changed)
             if "password" in changed:
                 now_changed.add("password")
-            await self._validate(
-                e.tx,
-                c,
-                new,
-                errors,
-                now_changed,
-                old,
-                UPDATE_FAILED,
-                refused,
-                self.hooks.record_update.may_change(),
-            )
+            await self._validate(e.tx, c, new, errors, now_changed, old, UPDATE_FAILED, refused, recheck)
             now = times.now()
             for f in c.fields:
                 if f.type == "autodate" and f.options.get("onUpdate"):
