@@ -211,6 +211,8 @@ class _Build:
         return "".join(self.r.choice(string.printable) for _ in range(self.r.randint(1, 40)))
 
     def number(self) -> Any:
+        if self.tame:  # JSON that any parser takes
+            return self.pick([0, 1, -1, 0.5, 2**31, 2**53 + 1, 1e308, 5e-324, self.r.randint(-1000, 1000)])
         return self.pick(
             [
                 0,
@@ -257,7 +259,7 @@ class _Build:
             return self.number()
         if k < 0.58:
             return self.pick([True, False, None])
-        if k < 0.62:
+        if k < 0.62 and not self.tame:
             return self.deep()
         if depth > 3 or k < 0.8:
             return self.pick(["x", 1, None, [], {}, [None], {"": None}])
@@ -333,7 +335,16 @@ class _Build:
                 [self.pick(ids), list(ids), [self.pick(ids)] * 3, "", "nonexistent0000", ["x" * 15], [1]]
             )
         if ftype == "json":
-            return self.pick([self.value(), self.deep(), {"a": [1, 2]}, Raw("null"), "x" * 10000])
+            return self.pick(
+                [
+                    self.value(),
+                    self.deep(),
+                    {"a": [1, 2]},
+                    Raw("null"),
+                    "x" * 10000,
+                    Raw("[" * 999 + "]" * 999),
+                ]
+            )
         if ftype == "geoPoint":
             return self.pick(
                 [
@@ -788,7 +799,9 @@ class _Build:
             method = self.pick(
                 ["PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", "TRACE", "PROPFIND", "get", "FOO", "CONNECTX"]
             )
-        target = path + ("?" + query if query else "")
+        # hyper (granian) answers a request target past 64 KiB with a bare 414 before Hearth
+        # sees it, and httpx refuses such URLs anyway: keep the path well under that.
+        target = path[:30_000] + ("?" + query if query else "")
         return FuzzRequest(self.index, endpoint, method, target, tuple(self.headers), body, self.who)
 
     def build(self) -> FuzzRequest:

@@ -161,6 +161,20 @@ async def restore_settings(client: httpx.AsyncClient, session: W.Session) -> Non
         raise RuntimeError(f"could not restore the baseline settings: {r.status_code} {r.text[:300]}")
 
 
+async def sign_in_again(client: httpx.AsyncClient, session: W.Session) -> None:
+    for collection, (identity, password), attr in (
+        ("_superusers", session.superuser, "superuser_token"),
+        ("members", W.USER, "user_token"),
+    ):
+        r = await client.post(
+            f"/api/collections/{collection}/auth-with-password",
+            json={"identity": identity, "password": password},
+        )
+        if r.status_code != 200:
+            raise RuntimeError(f"could not sign in again as {identity}: {r.status_code} {r.text[:300]}")
+        setattr(session, attr, r.json()["token"])
+
+
 async def open_realtime(client: httpx.AsyncClient) -> tuple[str, httpx.Response]:
     """A realtime connection held for the run; its client id goes into the requests."""
     response = await client.send(client.build_request("GET", "/api/realtime"), stream=True)
@@ -224,6 +238,8 @@ async def run(
                     report.find(Finding(seed, index, kind, req.describe(), status, detail[:600]))
                 if req.endpoint == "settings.patch" and status == 200:
                     await restore_settings(client, session)
+                if req.endpoint == "auth.auth-logout" and status == 204:
+                    await sign_in_again(client, session)  # the session's token may be revoked
                 if progress and index % 1000 == 0:
                     print(
                         f"  [{seed}] {index - start}/{requests} sent, {report.findings_total} findings,"

@@ -226,6 +226,7 @@ class Session:
     superuser_token: str
     user_token: str
     client_id: str = "none"
+    superuser: tuple[str, str] = SUPERUSER
     extra: dict[str, Any] = field(default_factory=dict)
 
     def substitutions(self) -> dict[str, str]:
@@ -263,7 +264,7 @@ def build_world(base_url: str, superuser: tuple[str, str] = SUPERUSER) -> Sessio
             if r.status_code != 200:
                 raise RuntimeError(f"record {coll_name}/{rec['id']} refused: {r.status_code} {r.text[:500]}")
         user_token = sign_in(client, "members", *USER)
-    return Session(superuser_token=su_token, user_token=user_token)
+    return Session(superuser_token=su_token, user_token=user_token, superuser=superuser)
 
 
 def restore_settings(client: httpx.Client, session: Session) -> None:
