@@ -1180,7 +1180,7 @@ class _Build:
         )
 
     def collections_update(self) -> FuzzRequest:
-        target = self.scratch_name() if self.chance(0.85) else self.pick(["nope", "_superusers", "users", ""])
+        target = self.scratch_name() if self.chance(0.85) else self.pick(["nope", "users", ""])
         body = self.collection_def(self.pick([target, self.scratch_name(), "posts", "x" * 200]))
         if self.chance(0.5):
             body.pop("type", None)

@@ -170,8 +170,9 @@ async def sign_in_again(client: httpx.AsyncClient, session: W.Session) -> None:
             f"/api/collections/{collection}/auth-with-password",
             json={"identity": identity, "password": password},
         )
-        if r.status_code != 200:
-            raise RuntimeError(f"could not sign in again as {identity}: {r.status_code} {r.text[:300]}")
+        if r.status_code != 200:  # the run goes on with the old token; the report says so
+            session.lost.append(f"could not sign in again as {identity}: {r.status_code} {r.text[:300]}")
+            continue
         setattr(session, attr, r.json()["token"])
 
 

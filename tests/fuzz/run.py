@@ -59,7 +59,7 @@ def fuzz_spawned(
         report = asyncio.run(
             run(server.url, session, seed, requests, concurrency=concurrency, progress=progress)
         )
-        problems = [f.summary() for f in report.findings]
+        problems = [f.summary() for f in report.findings] + session.lost[:5]
         try:
             health = httpx.get(server.url + "/api/health", timeout=10).status_code
         except httpx.HTTPError as exc:

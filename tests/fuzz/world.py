@@ -227,6 +227,7 @@ class Session:
     user_token: str
     client_id: str = "none"
     superuser: tuple[str, str] = SUPERUSER
+    lost: list[str] = field(default_factory=list)  # re-sign-ins that failed during the run
     extra: dict[str, Any] = field(default_factory=dict)
 
     def substitutions(self) -> dict[str, str]:
