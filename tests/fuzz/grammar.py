@@ -978,7 +978,7 @@ class _Build:
         return self.make(
             "collections.truncate",
             "DELETE",
-            f"/api/collections/{self.seg(self.scratch_name() if self.chance(0.8) else self.collection_name())}/truncate",
+            f"/api/collections/{self.seg(self.scratch_name() if self.chance(0.8) else self.pick(['posts', 'comments', 'tags', 'post_stats', 'users', '_superusers', 'nope']))}/truncate",
         )
 
     def field_def(self) -> dict[str, Any]:
