@@ -143,6 +143,12 @@ class CollectionService:
     async def truncate(self, c: Collection) -> None:
         if c.is_view:
             raise BadRequest("View collections cannot be truncated since they don't store their own records.")
+        if c.is_superusers:
+            # PocketBase deletes record by record and refuses to delete the last superuser, so
+            # the whole truncate rolls back: a 400, never an instance nobody can administer.
+            raise BadRequest(
+                "Failed to truncate collection (most likely due to required cascade delete record references)."
+            )
         await self.records.truncate(c)
 
     async def import_collections(self, payload: Any) -> None:

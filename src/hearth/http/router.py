@@ -182,12 +182,19 @@ class App:
         method = scope["method"]
         origin = False
         too_large = False
+        has_body = False
         for key, value in scope["headers"]:
             if key == b"origin":
                 origin = True
             elif key == b"content-length":
                 # Every route refuses an announced body over the limit, as PocketBase does.
                 too_large = not value.isdigit() or int(value) > self.max_body_size
+                has_body = value != b"0"
+            elif key == b"transfer-encoding":
+                has_body = True
+        body = _BodyReceive(receive) if has_body else None
+        if body is not None:
+            receive = body
         if method == "OPTIONS" and origin:
             await self._preflight(scope, send)
             return
@@ -224,6 +231,11 @@ class App:
             response.raw_headers.append((b"access-control-allow-origin", b"*"))
         if method == "HEAD":
             response.body = b""
+        if body is not None and not await body.drain(0 if too_large else _DRAIN_LIMIT):
+            # An answer given before the body was read (an error, mostly): say that the
+            # connection closes, or a keep-alive client would send its next request into a
+            # socket the server drops (PocketBase/Go: drain up to 256 KiB, else close).
+            response.raw_headers.append((b"connection", b"close"))
         await response(scope, receive, send)
 
     async def _cut_short(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -252,6 +264,33 @@ class App:
             headers.append((b"access-control-allow-headers", requested))
         await send({"type": "http.response.start", "status": 204, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
+
+
+_DRAIN_LIMIT = 256 * 1024
+
+
+class _BodyReceive:
+    """`receive`, remembering whether the request body has been read to its end."""
+
+    __slots__ = ("_receive", "done")
+
+    def __init__(self, receive: Receive) -> None:
+        self._receive = receive
+        self.done = False
+
+    async def __call__(self) -> Any:
+        message = await self._receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            self.done = True
+        return message
+
+    async def drain(self, limit: int) -> bool:
+        """Read what is left of the body, up to `limit` bytes; True when nothing is left."""
+        read = 0
+        while not self.done and read <= limit:
+            message = await self()
+            read += len(message.get("body", b""))
+        return self.done
 
 
 class _State:

@@ -582,6 +582,10 @@ def compile_sort(d: Dialect, c: Collection, text: str, *, superuser: bool) -> Co
             terms.append(d.random_order())
             continue
         if name == "@rowid":
+            if c.is_view and not d.supports_rowid:
+                # A PostgreSQL view has no insertion order column (SQLite's views answer
+                # `_rowid_`): no order, rather than a query the database refuses (a 500).
+                continue
             terms.append(fsql.order_term(d.order_by_insertion(), item.descending))
             continue
         try:
