@@ -18,6 +18,17 @@ main process forwarding it, systemd signalling the whole control group, or a ter
 
 The main process kills any worker still alive a second later (granian's `workers_kill_timeout`),
 in case the worker cannot even run step 3.
+
+How many times granian hears of the signal matters. Since granian 2.8 a worker's stop flag
+(`WorkerSignal.set()`) blocks, holding the GIL, on its third call: the worker freezes (no request
+finishes, no stream ends, not even step 3's timer runs) until the main process kills it. A stop by
+Ctrl-C or by systemd delivers two signals to each worker (its own, then the main process's
+SIGTERM), which is fine as long as each reaches granian once. So:
+
+- the handler chained to is not the event loop's own (uvloop's records the signal for the loop,
+  which also gets it through its wakeup fd; when the two reach the loop in different iterations,
+  uvloop dispatches the one signal twice: three calls for two signals);
+- a third signal (Ctrl-C pressed again) ends the worker at once, before granian hears of it.
 """
 
 from __future__ import annotations
@@ -34,6 +45,9 @@ log = logging.getLogger("hearth")
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 KILL_MARGIN = 1.0  # the main process kills workers this long after the timeout
+# Signals a stop delivers to a worker at most (its own SIGINT/SIGTERM and the main process's
+# SIGTERM); granian's stop flag takes no more without freezing the worker (see above).
+EXPECTED_SIGNALS = 2
 
 
 def grace(timeout: float) -> float:
@@ -57,27 +71,36 @@ class GracefulStop:
         self.inflight = inflight
         self.started: float | None = None  # loop.time() of the first signal
         self.cutting = False  # requests still running are being cancelled
+        self.signals = 0  # SIGTERM/SIGINT received
         self._loop: asyncio.AbstractEventLoop | None = None
         self._exit_timer: threading.Timer | None = None
         self._overdue: asyncio.Task[None] | None = None
 
     def install(self) -> None:
         """Chain to the current SIGTERM/SIGINT handlers (granian's, in a worker). Only handlers
-        that are Python callables are chained: a signal left to its default action keeps it."""
+        that are Python callables are chained: a signal left to its default action keeps it.
+        The event loop's own handler (granian's `loop.add_signal_handler`) is not called: the
+        loop hears of the signal through its wakeup fd already, and hearing of it twice makes
+        uvloop run granian's handler twice for one signal (see above)."""
         if threading.current_thread() is not threading.main_thread():
             return
-        self._loop = asyncio.get_running_loop()
+        self._loop = loop = asyncio.get_running_loop()
         for sig in SIGNALS:
             previous = signal.getsignal(sig)
             if callable(previous):
-                signal.signal(sig, self._handler(previous))
+                loops = getattr(previous, "__self__", None) is loop
+                signal.signal(sig, self._handler(None if loops else previous))
 
-    def _handler(self, previous: Callable[[int, Any], Any]) -> Callable[[int, Any], Any]:
+    def _handler(self, previous: Callable[[int, Any], Any] | None) -> Callable[[int, Any], Any]:
         def handler(signum: int, frame: Any) -> Any:
+            self.signals += 1
+            if self.signals > EXPECTED_SIGNALS:
+                # Before the loop passes it on to granian, whose stop flag would freeze the worker.
+                self._exit(f"signalled again ({signal.Signals(signum).name})")
             loop = self._loop
             if loop is not None and not loop.is_closed():
                 loop.call_soon_threadsafe(self.begin)
-            return previous(signum, frame)
+            return None if previous is None else previous(signum, frame)
 
         return handler
 
@@ -90,7 +113,8 @@ class GracefulStop:
         cut = max(0.0, self.timeout - grace(self.timeout))
         log.info("stopping: realtime streams closed; requests in flight get up to %.1f s", cut)
         # A thread, not the loop: it must fire even if the loop is stuck or no longer runs.
-        self._exit_timer = threading.Timer(self.timeout, self._exit)
+        late = f"still running {self.timeout:.1f} s after the signal"
+        self._exit_timer = threading.Timer(self.timeout, self._exit, (late,))
         self._exit_timer.daemon = True
         self._exit_timer.start()
         loop.call_later(cut, self._cut)
@@ -117,8 +141,8 @@ class GracefulStop:
             await asyncio.wait(cancelled, timeout=grace(self.timeout) / 2)
         await self.on_overdue()
 
-    def _exit(self) -> None:
-        log.warning("stopping: still running %.1f s after the signal; exiting now", self.timeout)
+    def _exit(self, why: str) -> None:
+        log.warning("stopping: %s; exiting now", why)
         for handler in logging.getLogger("hearth").handlers:
             handler.flush()
         os._exit(1)
