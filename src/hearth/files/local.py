@@ -1,0 +1,169 @@
+"""Local disk storage under `<data_dir>/storage/`, in PocketBase's layout, so a PocketBase data
+directory's files are served as they are.
+
+Each file `<collectionId>/<recordId>/<filename>` has a `<filename>.attrs` sidecar as
+PocketBase (gocloud's fileblob) writes it: compact JSON with the content type, user metadata
+(`original-filename`) and the base64 MD5 of the content. Reading tolerates a missing or broken
+sidecar (the type is then guessed from the name). Writes go to a dot-led temporary file in the
+same folder, renamed into place once complete, so a reader never sees half a file.
+Nothing is wired into the HTTP API yet (uploads stay refused with the existing 400).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import mimetypes
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+from hearth.files.storage import (
+    CHUNK_SIZE,
+    DEFAULT_CONTENT_TYPE,
+    Download,
+    FileInfo,
+    FileNotFound,
+    check_key,
+    check_prefix,
+)
+
+ATTRS_SUFFIX = ".attrs"
+
+
+def attrs_json(content_type: str, md5: bytes, original_name: str | None) -> bytes:
+    """The sidecar exactly as PocketBase writes it (same keys, order and compact form)."""
+    meta: dict[str, str] = {"original-filename": original_name} if original_name is not None else {}
+    doc: dict[str, Any] = {
+        "user.cache_control": "",
+        "user.content_disposition": "",
+        "user.content_encoding": "",
+        "user.content_language": "",
+        "user.content_type": content_type,
+        "user.metadata": meta,
+        "md5": base64.b64encode(md5).decode("ascii"),
+    }
+    return orjson.dumps(doc)
+
+
+class LocalStorage:
+    def __init__(self, data_dir: str | os.PathLike[str]) -> None:
+        self.root = Path(data_dir) / "storage"
+
+    def _path(self, key: str) -> Path:
+        return self.root.joinpath(*check_key(key).split("/"))
+
+    async def put(self, key: str, chunks: AsyncIterator[bytes], content_type: str = DEFAULT_CONTENT_TYPE,
+                  original_name: str | None = None) -> int:
+        path = self._path(key)
+        await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+        tmp_attrs = tmp.with_name(tmp.name + ATTRS_SUFFIX)
+        md5 = hashlib.md5(usedforsecurity=False)
+        size = 0
+        try:
+            f: BinaryIO = await asyncio.to_thread(open, tmp, "wb")
+            try:
+                async for chunk in chunks:
+                    if not chunk:
+                        continue
+                    md5.update(chunk)
+                    size += len(chunk)
+                    await asyncio.to_thread(f.write, chunk)
+            finally:
+                await asyncio.to_thread(f.close)
+            attrs = attrs_json(content_type, md5.digest(), original_name)
+            await asyncio.to_thread(tmp_attrs.write_bytes, attrs)
+            await asyncio.to_thread(os.replace, tmp, path)
+            await asyncio.to_thread(os.replace, tmp_attrs, path.with_name(path.name + ATTRS_SUFFIX))
+        except BaseException:
+            for p in (tmp, tmp_attrs):
+                p.unlink(missing_ok=True)
+            raise
+        return size
+
+    def _info(self, key: str) -> FileInfo:
+        path = self._path(key)
+        try:
+            st = path.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            raise FileNotFound(key) from None
+        if not path.is_file():
+            raise FileNotFound(key)
+        content_type = ""
+        try:
+            attrs = orjson.loads(path.with_name(path.name + ATTRS_SUFFIX).read_bytes())
+            if isinstance(attrs, dict) and isinstance(attrs.get("user.content_type"), str):
+                content_type = attrs["user.content_type"]
+        except (OSError, orjson.JSONDecodeError):
+            pass
+        if not content_type:
+            content_type = mimetypes.guess_type(path.name)[0] or DEFAULT_CONTENT_TYPE
+        return FileInfo(key, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC), content_type)
+
+    async def info(self, key: str) -> FileInfo:
+        return await asyncio.to_thread(self._info, key)
+
+    async def open(self, key: str) -> Download:
+        info = await self.info(key)
+        path = self._path(key)
+        try:
+            f: BinaryIO = await asyncio.to_thread(open, path, "rb")
+        except FileNotFoundError:
+            raise FileNotFound(key) from None
+        return Download(info, _read_chunks(f))
+
+    async def exists(self, key: str) -> bool:
+        path = self._path(key)
+        return await asyncio.to_thread(path.is_file)
+
+    async def delete(self, key: str) -> None:
+        path = self._path(key)
+
+        def rm() -> None:
+            path.unlink(missing_ok=True)
+            path.with_name(path.name + ATTRS_SUFFIX).unlink(missing_ok=True)
+
+        await asyncio.to_thread(rm)
+
+    async def delete_prefix(self, prefix: str) -> None:
+        prefix = check_prefix(prefix, allow_empty=False)
+        path = self.root.joinpath(*prefix.split("/"))
+        await asyncio.to_thread(shutil.rmtree, path, ignore_errors=True)
+
+    async def list(self, prefix: str = "") -> list[str]:
+        prefix = check_prefix(prefix)
+        base = self.root.joinpath(*prefix.split("/")) if prefix else self.root
+
+        def walk() -> list[str]:
+            out: list[str] = []
+            if not base.is_dir():
+                return out
+            for dirpath, dirnames, filenames in os.walk(base):
+                dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+                rel = Path(dirpath).relative_to(self.root).as_posix()
+                for name in filenames:
+                    if name.startswith(".") or name.endswith(ATTRS_SUFFIX):
+                        continue
+                    out.append(name if rel == "." else f"{rel}/{name}")
+            return sorted(out)
+
+        return await asyncio.to_thread(walk)
+
+    async def close(self) -> None:
+        return None
+
+
+async def _read_chunks(f: BinaryIO) -> AsyncIterator[bytes]:
+    try:
+        while chunk := await asyncio.to_thread(f.read, CHUNK_SIZE):
+            yield chunk
+    finally:
+        await asyncio.to_thread(f.close)
