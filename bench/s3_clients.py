@@ -13,7 +13,9 @@ from obstore.store import S3Store
 
 
 def free_port():
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 async def main():
     port = free_port()
@@ -24,7 +26,8 @@ async def main():
         async with sess.create_client("s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s") as c:
             for _ in range(100):
                 try:
-                    await c.create_bucket(Bucket="hearth-bench"); break
+                    await c.create_bucket(Bucket="hearth-bench")
+                    break
                 except Exception as e:
                     last = e
                     await asyncio.sleep(0.1)
@@ -34,7 +37,8 @@ async def main():
             for size, n in ((10*1024, 200), (1024*1024, 30)):
                 data = os.urandom(size)
                 # warm
-                await obstore.put_async(store, "w", data); await c.put_object(Bucket="hearth-bench", Key="w", Body=data)
+                await obstore.put_async(store, "w", data)
+                await c.put_object(Bucket="hearth-bench", Key="w", Body=data)
                 for name in ("obstore", "aiobotocore"):
                     t = time.perf_counter()
                     for i in range(n):
