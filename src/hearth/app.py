@@ -12,6 +12,8 @@ from hearth.auth.service import AuthService
 from hearth.collections.service import CollectionService
 from hearth.config import Config
 from hearth.db.base import Database
+from hearth.files.provider import StorageProvider
+from hearth.files.storage import Storage
 from hearth.hooks.catalog import Hooks
 from hearth.hooks.events import Lifecycle
 from hearth.mail.delivery import AuthMailDelivery
@@ -44,6 +46,7 @@ class Hearth:
         self.db = await open_database(self.config)
         self.collections = CollectionRepository(self.db)
         self.settings = SettingsStore(self.db)
+        self.files = StorageProvider(self.config.data_dir)
         reads = RecordReader(self.db)
         self.records = RecordService(self.db, self.collections, self.hooks, reads)
         self.presenter = RecordPresenter(reads, self.collections, self.hooks)
@@ -59,6 +62,10 @@ class Hearth:
         await self.hooks.bootstrap.trigger(Lifecycle(self))
         await self.realtime.start()
         await self.hooks.serve.trigger(Lifecycle(self))
+
+    async def storage(self) -> Storage:
+        """The file storage the current settings choose (local disk, or S3 when enabled)."""
+        return self.files.for_settings(await self.settings.get(self.collections.version))
 
     def stopping(self, deadline: float) -> None:
         """The server began to stop (SIGTERM/SIGINT) and must be done by `deadline` (loop time):
