@@ -41,3 +41,10 @@ def extension(content_type: str) -> str:
         "application/pdf": ".pdf",
         "text/plain; charset=utf-8": ".txt",
     }.get(content_type, "")
+
+
+def matches(content_type: str, allowed: list[str]) -> bool:
+    """Whether a detected type is one of a field's `mimeTypes` (parameters such as the charset
+    are not compared)."""
+    base = content_type.split(";", 1)[0].strip().lower()
+    return any(base == a.split(";", 1)[0].strip().lower() for a in allowed)
