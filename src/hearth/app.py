@@ -48,7 +48,7 @@ class Hearth:
         self.settings = SettingsStore(self.db)
         self.files = StorageProvider(self.config.data_dir)
         reads = RecordReader(self.db)
-        self.records = RecordService(self.db, self.collections, self.hooks, reads)
+        self.records = RecordService(self.db, self.collections, self.hooks, reads, self.storage)
         self.presenter = RecordPresenter(reads, self.collections, self.hooks)
         self.auth = AuthService(self.collections, self.records, self.presenter, self.hooks)
         self.account = AccountFlows(self.auth)

@@ -1,7 +1,7 @@
-"""File fields while file storage is not built: names that are not the record's own files are
-PocketBase's `validation_invalid_file` (answers checked against the real PocketBase 0.40.6), and an
-uploaded file is refused with a 400 on every route rather than silently dropped. Nothing is
-written by a refused request."""
+"""File field names: names that are neither the record's own files nor uploaded with the request
+are PocketBase's `validation_invalid_file` (answers checked against the real PocketBase 0.40.6);
+a file sent to a route that takes none is refused with a 400 rather than silently dropped.
+Nothing is written by a refused request. Uploads themselves: test_file_uploads.py."""
 
 from __future__ import annotations
 
@@ -15,10 +15,7 @@ from tests.conftest import OPEN, Api, unique
 
 CREATE_FAILED = "Failed to create record."
 UPDATE_FAILED = "Failed to update record."
-REFUSED = {
-    "code": "validation_file_storage_unavailable",
-    "message": "File storage is not available yet; the file was not saved.",
-}
+REFUSED = {"code": "validation_file_not_accepted", "message": "Files are not accepted here."}
 
 
 def invalid(*names: str) -> dict[str, Any]:
@@ -223,35 +220,8 @@ async def test_batch_with_invalid_names_writes_nothing(api: Api) -> None:
     assert await count(api, coll) == 0
 
 
-# ----- uploads are refused ---------------------------------------------------------------------
+# ----- routes that take no files ---------------------------------------------------------------
 FILE = ("report.pdf", b"%PDF-1.4 not really", "application/pdf")
-
-
-async def test_upload_to_create_or_update_is_refused(api: Api) -> None:
-    coll = await files_collection(api)
-    url = f"/api/collections/{coll}/records"
-    for files in (
-        [("one", FILE), ("title", (None, "up"))],
-        [("many", FILE), ("many", ("b.txt", b"b", "text/plain"))],
-        [("many+", FILE)],
-        [("@jsonPayload", (None, json.dumps({"title": "p"}))), ("one", FILE)],
-        [("title", FILE)],  # a file for a field that is not a file field is refused too
-    ):
-        r = await api.client.post(url, files=files)
-        assert r.status_code == 400, r.text
-        part = next(name for name, value in files if value[0] is not None)
-        assert r.json() == {
-            "data": {part: REFUSED},
-            "message": "File uploads are not supported yet.",
-            "status": 400,
-        }
-    assert await count(api, coll) == 0
-    rid = await seeded(api, coll, one="kept_1.pdf")
-    r = await api.client.patch(f"{url}/{rid}", files=[("one", FILE), ("title", (None, "changed"))])
-    assert r.status_code == 400, r.text
-    assert r.json()["data"] == {"one": REFUSED}
-    body = (await api.client.get(f"{url}/{rid}")).json()
-    assert (body["one"], body["title"]) == ("kept_1.pdf", "seed")
 
 
 async def test_an_empty_file_input_is_no_upload(api: Api) -> None:
@@ -263,59 +233,6 @@ async def test_an_empty_file_input_is_no_upload(api: Api) -> None:
     )
     assert r.status_code == 200, r.text
     assert (r.json()["one"], r.json()["title"]) == ("", "t")
-
-
-async def test_upload_inside_a_batch_is_refused_and_nothing_runs(api: Api) -> None:
-    coll = await files_collection(api)
-    await api.client.patch(
-        "/api/settings", json={"batch": {"enabled": True, "maxRequests": 10}}, headers=api.su()
-    )
-    try:
-        payload = {
-            "requests": [
-                {"method": "POST", "url": f"/api/collections/{coll}/records", "body": {"title": "a"}},
-                {"method": "POST", "url": f"/api/collections/{coll}/records", "body": {"title": "b"}},
-            ]
-        }
-        r = await api.client.post(
-            "/api/batch",
-            files=[
-                ("@jsonPayload", (None, json.dumps(payload))),
-                ("requests.1.one", FILE),
-                ("requests[0].many", FILE),
-            ],
-            headers=api.su(),
-        )
-        assert r.status_code == 400, r.text
-        refused = {"message": "File uploads are not supported yet.", "status": 400}
-        assert r.json() == {
-            "data": {
-                "requests": {
-                    "0": {
-                        "code": "batch_request_failed",
-                        "message": "Batch request failed.",
-                        "response": {"data": {"many": REFUSED}, **refused},
-                    },
-                    "1": {
-                        "code": "batch_request_failed",
-                        "message": "Batch request failed.",
-                        "response": {"data": {"one": REFUSED}, **refused},
-                    },
-                }
-            },
-            "message": "Batch transaction failed.",
-            "status": 400,
-        }
-        r = await api.client.post(
-            "/api/batch",
-            files=[("@jsonPayload", (None, json.dumps(payload))), ("stray", FILE)],
-            headers=api.su(),
-        )
-        assert r.status_code == 400, r.text
-        assert r.json() == {"data": {"stray": REFUSED}, **refused}
-    finally:
-        await api.client.patch("/api/settings", json={"batch": {"enabled": False}}, headers=api.su())
-    assert await count(api, coll) == 0
 
 
 async def test_upload_to_any_other_route_is_refused(api: Api) -> None:

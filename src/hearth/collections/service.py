@@ -139,6 +139,9 @@ class CollectionService:
             )  # fmt: skip
         except DatabaseError as exc:
             raise BadRequest("Failed to delete collection: other database objects depend on it.") from exc
+        if not c.is_view:
+            # Its files go once the delete has committed (never before: a failed delete keeps them).
+            await self.records.files.remove_collection(c.id)
 
     async def truncate(self, c: Collection) -> None:
         if c.is_view:
@@ -256,6 +259,9 @@ class CollectionService:
                     )
                 },
             ) from exc
+        for c in to_delete:
+            if not c.is_view:
+                await self.records.files.remove_collection(c.id)
 
 
 def _with_kept_fields(item: dict[str, Any], old: Collection, delete_missing: bool) -> dict[str, Any]:

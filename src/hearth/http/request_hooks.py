@@ -18,6 +18,7 @@ from hearth.http import responses
 from hearth.http.body import read_object
 from hearth.http.context import RECORD_KEY, begin
 from hearth.http.router import Handler, Route
+from hearth.records.files import body_limit
 
 if TYPE_CHECKING:
     from hearth.app import Hearth
@@ -29,13 +30,21 @@ def wrapper(h: Hearth, hooks: Hooks) -> Any:
     def wrap(r: Route) -> Handler:
         if not r.event:
             return r.handler
-        return evented(h, hooks.request_hook(r.event), r.handler)
+        return evented(h, hooks.request_hook(r.event), r.handler, r.event in UPLOAD_EVENTS)
 
     return wrap
 
 
-def evented(h: Hearth, hook: Any, handler: Handler) -> Handler:
+# The routes that take uploaded files (their handlers read the body the same way).
+UPLOAD_EVENTS = frozenset({"record_create_request", "record_update_request"})
+
+
+def evented(h: Hearth, hook: Any, handler: Handler, uploads: bool = False) -> Handler:
     async def read_body(request: Request) -> dict[str, Any]:
+        if uploads:
+            c = h.collections.get(request.path_params.get("collection", ""))
+            limit = h.config.max_body_size if c is None else body_limit(c, h.config.max_body_size)
+            return await read_object(request, limit, uploads=True)
         return await read_object(request, h.config.max_body_size)
 
     async def run(request: Request) -> Response:

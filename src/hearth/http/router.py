@@ -22,6 +22,7 @@ from hearth._util.outage import Throttle
 from hearth.config import DEFAULT_SHUTDOWN_TIMEOUT
 from hearth.errors import ApiError, NotFound, PayloadTooLarge
 from hearth.http import responses
+from hearth.http.body import FORM_KEY, close_form
 from hearth.http.headers import ALLOW_METHODS, SECURITY_HEADERS
 from hearth.http.rate_limit import RateLimitGate
 from hearth.http.shutdown import GracefulStop
@@ -236,7 +237,11 @@ class App:
             # connection closes, or a keep-alive client would send its next request into a
             # socket the server drops (PocketBase/Go: drain up to 256 KiB, else close).
             response.raw_headers.append((b"connection", b"close"))
-        await response(scope, receive, send)
+        try:
+            await response(scope, receive, send)
+        finally:
+            if FORM_KEY in scope:
+                await close_form(scope)
 
     async def _cut_short(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A request still running when the shutdown timeout ran out was cancelled: a 503 if

@@ -25,11 +25,12 @@ from urllib.parse import parse_qsl
 
 from hearth.db.base import Transaction
 from hearth.errors import ApiError, BadRequest, DatabaseUnavailable, FieldError, Forbidden, NotFound
+from hearth.files.upload import Upload
 from hearth.query.context import AuthState, RequestInfo
+from hearth.records.files import batch_uploads
 from hearth.records.passwords import Prehashed, prehash
 from hearth.records.service import RecordService
 from hearth.schema.collection import Collection
-from hearth.schema.fields.file import uploads_refused
 
 log = logging.getLogger("hearth")
 
@@ -68,6 +69,8 @@ class SubRequest:
     url: str
     body: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+    # Files sent as `requests.N.<key>` / `requests[N].<key>`, by <key>.
+    uploads: dict[str, list[Upload]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -156,10 +159,10 @@ def _too_long(limit: int) -> FieldError:
 
 
 def parse_requests(
-    data: dict[str, Any], max_requests: int, uploads: dict[str, list[str]] | None = None
+    data: dict[str, Any], max_requests: int, uploads: dict[str, list[Upload]] | None = None
 ) -> list[SubRequest]:
     """`{"requests": [...]}` → sub-requests, or PocketBase's 400 envelopes. `uploads` (multipart
-    file part name → file names) are refused until file storage exists."""
+    file part name → files) go to the sub-request their name points at."""
     try:
         raw = _key(data, "requests")
         if raw is None:
@@ -170,7 +173,7 @@ def parse_requests(
     except _ReadError:
         raise BadRequest(READ_FAILED) from None
     if uploads:
-        _refuse_uploads(uploads, len(subs))
+        _assign_uploads(uploads, subs)
     if not subs:
         raise BadRequest(INVALID, {"requests": FieldError("validation_required", "Cannot be blank.")})
     if len(subs) > max_requests:
@@ -193,34 +196,17 @@ def parse_requests(
     return subs
 
 
-def _refuse_uploads(uploads: dict[str, list[str]], count: int) -> None:
-    """Files for sub-requests (`requests.N.field`, `requests[N].field`) are refused in the nested
-    envelope of a failed sub-request, every such sub-request at once; others at the top level.
-    Nothing has run yet, so nothing is written."""
-    per_request: dict[int, list[str]] = {}
-    loose: list[str] = []
-    for key in uploads:
-        m = _FILE_KEY.match(key)
-        index = int(m.group(1) or m.group(2)) if m is not None else -1
-        if m is not None and index < count:
-            per_request.setdefault(index, []).append(m.group(3))
-        else:
-            loose.append(key)
-    if loose:
-        raise uploads_refused(loose)
-    raise BadRequest(
-        TRANSACTION_FAILED,
-        {
-            "requests": {
-                str(index): {
-                    "code": REQUEST_FAILED_CODE,
-                    "message": REQUEST_FAILED,
-                    "response": _sorted_keys(uploads_refused(fields).envelope()),
-                }
-                for index, fields in sorted(per_request.items())
-            }
-        },
-    )
+def _assign_uploads(uploads: dict[str, list[Upload]], subs: list[SubRequest]) -> None:
+    """Files named `requests.N.<key>` or `requests[N].<key>` join sub-request N under <key>
+    (what <key> may be is the record write's business); other names point nowhere and are
+    ignored, as in PocketBase."""
+    for name, files in uploads.items():
+        m = _FILE_KEY.match(name)
+        if m is None:
+            continue
+        index = int(m.group(1) or m.group(2))
+        if index < len(subs):
+            subs[index].uploads.setdefault(m.group(3), []).extend(files)
 
 
 # ----- execution -----------------------------------------------------------------------------
@@ -388,13 +374,14 @@ class BatchService:
             else:
                 action, method = "create", "POST"
         info = RequestInfo(auth=auth, method=method, query=query, headers=headers, body=body, context="batch")
+        data = batch_uploads(c, body, sub.uploads)
         if action == "create":
-            values = await self.records.create(c, body, info, tx, hashes)
+            values = await self.records.create(c, data, info, tx, hashes)
             return Outcome(200, c, values, info, query)
         if not rid or len(rid) > MAX_ID_LENGTH or "\x00" in rid:
             raise NotFound()
         if action == "update":
-            values = await self.records.update(c, rid, body, info, tx, hashes)
+            values = await self.records.update(c, rid, data, info, tx, hashes)
             return Outcome(200, c, values, info, query)
         await self.records.delete(c, rid, info, tx)
         return Outcome(204, query=query)

@@ -21,6 +21,7 @@ from hearth.hooks.events import RecordCommitted, RecordFailed, RecordValidate, R
 from hearth.query.context import RequestInfo
 from hearth.records import auth_policy
 from hearth.records.body import assignments
+from hearth.records.files import RecordFiles, StorageSource, held_names, uploads_in
 from hearth.records.passwords import Prehashed, blank_passwords, hash_passwords
 from hearth.records.reads import RecordReader
 from hearth.records.relations import Relations
@@ -41,9 +42,15 @@ UNSUPPORTED_TYPE = "Unsupported collection type."
 
 class RecordService:
     def __init__(
-        self, db: Database, collections: CollectionRepository, hooks: Hooks, reads: RecordReader
+        self,
+        db: Database,
+        collections: CollectionRepository,
+        hooks: Hooks,
+        reads: RecordReader,
+        storage: StorageSource,
     ) -> None:
         self.db = db
+        self.files = RecordFiles(storage)
         self.collections = collections
         self.hooks = hooks
         self.reads = reads
@@ -88,6 +95,7 @@ class RecordService:
         codec = self.reads.codec(c)
         values = {f.name: f.zero() for f in c.fields}
         errors: dict[str, Any] = {}
+        uploads = uploads_in(body)
         for a in assignments(c, body):
             if a.field.type == "autodate" or not auth_policy.may_write(c, a.field, auth):
                 continue
@@ -109,12 +117,13 @@ class RecordService:
             auth_policy.check_create(c, body, values, auth, errors)
         if c.is_superusers:
             values["verified"] = True  # superusers are always verified, as in PocketBase
-        validate(c, values, errors, changed=None)
+        validate(c, values, errors, changed=None, uploads=uploads)
         # Invalid values still go through the validate hook (it sees every error) but are never
         # hashed nor written: `refused` fails the write whatever a handler does to `errors`.
         refused = bool(errors)
         if not refused:
             await hash_passwords(c, values, None, hashes)
+        stored = await self._store(c, str(values.get("id", "")), values, uploads, refused)
 
         async def insert(e: RecordWrite) -> None:
             await self._validate(
@@ -127,6 +136,7 @@ class RecordService:
                 CREATE_FAILED,
                 refused,
                 self.hooks.record_create.may_change(),
+                uploads,
             )
             try:
                 await e.tx.execute(codec.sql.insert, codec.params(e.record, codec.sql.columns))
@@ -141,11 +151,12 @@ class RecordService:
 
         async def run(tx: Transaction) -> dict[str, Any]:
             event = RecordWrite(c, values, tx)
+            self.files.settle(tx, c, stored, None, lambda: event.record)
             self._after(tx, "create", c, values)
             await self.hooks.record_create.trigger(event, insert)
             return event.record
 
-        return await self._within(ex, run)
+        return await self._within_stored(ex, run, stored)
 
     async def update(
         self,
@@ -166,6 +177,7 @@ class RecordService:
         old = codec.values_from_row(row)
         values = dict(old)
         errors: dict[str, Any] = {}
+        uploads = uploads_in(body)
         for a in assignments(c, body):
             f = a.field
             if f.type == "autodate" or not auth_policy.may_write(c, f, auth):
@@ -183,10 +195,11 @@ class RecordService:
             values["verified"] = True
             if not old.get("verified"):
                 changed.add("verified")
-        validate(c, values, errors, changed=changed, old=old)
+        validate(c, values, errors, changed=changed, old=old, uploads=uploads)
         refused = bool(errors)  # as in create
         if not refused:
             await hash_passwords(c, values, changed, hashes)
+        stored = await self._store(c, rid, values, uploads, refused)
 
         async def write(e: RecordWrite) -> None:
             new = e.record
@@ -195,7 +208,9 @@ class RecordService:
             now_changed = changed_fields(new, old) if recheck else set(changed)
             if "password" in changed:
                 now_changed.add("password")
-            await self._validate(e.tx, c, new, errors, now_changed, old, UPDATE_FAILED, refused, recheck)
+            await self._validate(
+                e.tx, c, new, errors, now_changed, old, UPDATE_FAILED, refused, recheck, uploads
+            )
             now = times.now()
             for f in c.fields:
                 if f.type == "autodate" and f.options.get("onUpdate"):
@@ -206,11 +221,41 @@ class RecordService:
 
         async def run(tx: Transaction) -> dict[str, Any]:
             event = RecordWrite(c, values, tx, old)
+            self.files.settle(tx, c, stored, old, lambda: event.record)
             self._after(tx, "update", c, values)
             await self.hooks.record_update.trigger(event, write)
             return event.record
 
-        return await self._within(ex, run)
+        return await self._within_stored(ex, run, stored)
+
+    async def _store(
+        self, c: Collection, rid: str, values: dict[str, Any], uploads: dict[str, Any], refused: bool
+    ) -> list[str]:
+        """Store the uploads the values hold (before the transaction; none for a refused write)."""
+        if refused or not uploads:
+            return []
+        held = held_names(c, values)
+        return await self.files.store(c, rid, [u for name, u in uploads.items() if name in held])
+
+    async def _within_stored(
+        self, ex: Transaction | None, work: Callable[[Transaction], Awaitable[T]], stored: list[str]
+    ) -> T:
+        """`_within`, removing the stored uploads if the transaction never began."""
+        if not stored:
+            return await self._within(ex, work)
+        began = False
+
+        async def tracked(tx: Transaction) -> T:
+            nonlocal began
+            began = True
+            return await work(tx)
+
+        try:
+            return await self._within(ex, tracked)
+        except BaseException:
+            if not began:
+                await self.files.discard(stored)
+            raise
 
     async def _validate(
         self,
@@ -223,6 +268,7 @@ class RecordService:
         failed: str,
         refused: bool,
         recheck: bool,
+        uploads: dict[str, Any] | None = None,
     ) -> None:
         """The `record_validate` chain around the fields' checks and relation integrity (the
         plain passwords were checked before hashing); any error, or `refused` (the checks
@@ -232,7 +278,9 @@ class RecordService:
 
         async def builtin(e: RecordValidate) -> None:
             if recheck or e.record is not record:
-                validate(c, e.record, e.errors, changed=changed, old=old, skip_passwords=True)
+                validate(
+                    c, e.record, e.errors, changed=changed, old=old, skip_passwords=True, uploads=uploads
+                )
             await self.relations.check(tx, c, e.record, e.errors, changed=changed)
 
         hook = self.hooks.record_validate
@@ -240,7 +288,7 @@ class RecordService:
             await hook.trigger(RecordValidate(c, record, errors, old), builtin)
         else:
             if recheck:
-                validate(c, record, errors, changed=changed, old=old, skip_passwords=True)
+                validate(c, record, errors, changed=changed, old=old, skip_passwords=True, uploads=uploads)
             await self.relations.check(tx, c, record, errors, changed=changed)
         if errors or refused:
             raise BadRequest(failed, errors)
@@ -301,6 +349,7 @@ class RecordService:
                         await tx.execute(system.delete_owned(self.db.dialect, owned), (c.id, values["id"]))
 
         self._after(tx, "delete", c, values)
+        self.files.remove_record(tx, c, str(values["id"]))
         await self.hooks.record_delete.trigger(RecordWrite(c, values, tx, values), delete)
 
     async def _follow_references(self, tx: Transaction, c: Collection, rid: str, depth: int) -> None:

@@ -3,11 +3,13 @@ and the field errors a unique index's refusal answers with."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from hearth._util import deepjson
 from hearth.db.base import UniqueViolation
 from hearth.errors import FieldError
+from hearth.files.upload import Upload
 from hearth.schema.collection import Collection
 from hearth.schema.fields.file import FileField
 
@@ -24,10 +26,11 @@ def validate(
     changed: set[str] | None,
     old: dict[str, Any] | None = None,
     skip_passwords: bool = False,
+    uploads: Mapping[str, Upload] | None = None,
 ) -> None:
     """Add each field's error to `errors` (fields already there are skipped). `old`: the stored
     values on update (None on create). `skip_passwords`: the values hold hashes by now (the
-    plain passwords were checked before hashing)."""
+    plain passwords were checked before hashing). `uploads`: the request's files by stored name."""
     for f in c.fields:
         if f.name in errors:
             continue
@@ -36,8 +39,8 @@ def validate(
         ):
             continue  # the stored hash stays; only a new password is checked
         if isinstance(f, FileField):
-            # Only names the record already holds in the field may stay; no upload adds any.
-            err = f.validate(values.get(f.name), f.values_of(old.get(f.name)) if old else ())
+            # Only names the record already holds in the field, or uploaded now, may be in it.
+            err = f.validate(values.get(f.name), f.values_of(old.get(f.name)) if old else (), uploads)
         else:
             err = f.validate(values.get(f.name))
         if err is not None:

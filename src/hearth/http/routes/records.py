@@ -10,7 +10,7 @@ from starlette.responses import Response
 from hearth._util.projection import project
 from hearth.errors import NotFound
 from hearth.http import responses
-from hearth.http.body import read_object
+from hearth.http.body import read_object, uploads_of
 from hearth.http.context import (
     RECORD_KEY,
     begin,
@@ -23,6 +23,7 @@ from hearth.http.context import (
 )
 from hearth.http.router import route
 from hearth.query.context import RequestInfo
+from hearth.records.files import body_limit, merge_uploads
 from hearth.records.reads import DEFAULT_PER_PAGE
 from hearth.schema.collection import Collection
 
@@ -77,12 +78,18 @@ async def view_record(request: Request) -> Response:
     return await _one(request, h, c, values, info)
 
 
+async def _record_body(request: Request, h: Hearth, c: Collection) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the body as rules see it, the body with the uploaded files joined in)."""
+    body = await read_object(request, body_limit(c, h.config.max_body_size), uploads=True)
+    return body, merge_uploads(c, body, uploads_of(request))
+
+
 async def create_record(request: Request) -> Response:
     h, auth = await begin(request)
     c = collection_or_404(h, request.path_params["collection"])
-    body = await read_object(request, h.config.max_body_size)
+    body, data = await _record_body(request, h, c)
     info = request_info(request, auth, body)
-    values = await h.records.create(c, body, info)
+    values = await h.records.create(c, data, info)
     return await _one(request, h, c, values, info)
 
 
@@ -90,9 +97,9 @@ async def update_record(request: Request) -> Response:
     h, auth = await begin(request)
     c = collection_or_404(h, request.path_params["collection"])
     rid = _record_id(request)
-    body = await read_object(request, h.config.max_body_size)
+    body, data = await _record_body(request, h, c)
     info = request_info(request, auth, body)
-    values = await h.records.update(c, rid, body, info)
+    values = await h.records.update(c, rid, data, info)
     return await _one(request, h, c, values, info)
 
 
@@ -105,10 +112,20 @@ async def delete_record(request: Request) -> Response:
 
 routes = [
     route("GET", "/api/collections/{collection}/records", list_records, event="records_list_request"),
-    route("POST", "/api/collections/{collection}/records", create_record, event="record_create_request"),
+    route(
+        "POST",
+        "/api/collections/{collection}/records",
+        create_record,
+        own_body_limit=True,
+        event="record_create_request",
+    ),
     route("GET", "/api/collections/{collection}/records/{id}", view_record, event="record_view_request"),
     route(
-        "PATCH", "/api/collections/{collection}/records/{id}", update_record, event="record_update_request"
+        "PATCH",
+        "/api/collections/{collection}/records/{id}",
+        update_record,
+        own_body_limit=True,
+        event="record_update_request",
     ),
     route(
         "DELETE", "/api/collections/{collection}/records/{id}", delete_record, event="record_delete_request"

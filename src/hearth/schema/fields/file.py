@@ -1,37 +1,28 @@
-"""`file` fields (metadata only here): values are stored file names.
+"""`file` fields: values are stored file names.
 
-A submitted value may keep or drop the names the record already holds in the field; any other name
-would have to be a file uploaded with the request, and until file storage exists every such name
-is PocketBase's `validation_invalid_file`. Uploaded files themselves are refused with 400 wherever
-they arrive (`uploads_refused`, from hearth.http.body and the batch) rather than dropped.
+A submitted value may keep or drop the names the record already holds in the field and add
+files uploaded with the request (`hearth.files.upload.Upload`, which stand for their stored
+names); any other name is PocketBase's `validation_invalid_file`. An upload is checked against
+`maxSize` and `mimeTypes` (its detected type) here; storing it is the record service's job.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 import orjson
 
-from hearth.errors import BadRequest, FieldError
+from hearth.errors import FieldError
+from hearth.files import mime
+from hearth.files.upload import Upload
 from hearth.schema.fields.base import MAX_SAFE_INT, FieldErrors, cast_str, opt_int, opt_str_list
 from hearth.schema.fields.select import MultiValueField
 from hearth.schema.fields.text import check_range
 
 DEFAULT_MAX_SIZE = 5 << 20  # bytes per file, when maxSize is 0
-UPLOADS_UNSUPPORTED = "File uploads are not supported yet."
-STORAGE_UNAVAILABLE = "validation_file_storage_unavailable"
-
-
-def upload_refused() -> FieldError:
-    return FieldError(STORAGE_UNAVAILABLE, "File storage is not available yet; the file was not saved.")
-
-
-def uploads_refused(parts: list[str]) -> BadRequest:
-    """The 400 for a request carrying uploaded files (until file storage exists), keyed by the
-    names of the parts that held them."""
-    return BadRequest(UPLOADS_UNSUPPORTED, {name: upload_refused() for name in parts})
+_LOOSE_NAME = re.compile(r"^[^\./][^\/]*$")
 
 
 _THUMB_RE = re.compile(r"([0-9]+)x([0-9]+)(t|b|f)?")
@@ -52,6 +43,11 @@ class FileField(MultiValueField):
     def max_size(self) -> int:
         size = int(self.options["maxSize"])
         return size if size > 0 else DEFAULT_MAX_SIZE
+
+    @property
+    def max_body_size(self) -> int:
+        """What this field may add to a request body (PocketBase: maxSize × maxSelect)."""
+        return self.max_size * max(1, self.max_select)
 
     def normalize_options(self) -> dict[str, FieldError]:
         opts = self.options
@@ -98,13 +94,16 @@ class FileField(MultiValueField):
             combined = given
         return self.prepare(combined)
 
-    def validate(self, value: Any, existing: Iterable[str] = ()) -> FieldError | None:
-        """`existing`: the names the record holds in this field now (none on create). Any other
-        name is refused first, as PocketBase does, then `required` and `maxSelect` are checked.
-        Size and mime type are the file service's checks, once uploads are stored."""
+    def validate(
+        self, value: Any, existing: Iterable[str] = (), uploads: Mapping[str, Upload] | None = None
+    ) -> FieldError | None:
+        """`existing`: the names the record holds in this field now (none on create); `uploads`:
+        the files uploaded with the request, by stored name. Any other name is refused first, as
+        PocketBase does, then `required`, `maxSelect`, and each upload's size and type."""
         names = file_names(value)
+        uploads = uploads or {}
         kept = set(existing)
-        new = [name for name in names if name not in kept]
+        new = [name[:250] for name in names if name not in kept and name not in uploads]
         if new:
             return FieldError(
                 "validation_invalid_file",
@@ -119,13 +118,47 @@ class FileField(MultiValueField):
                 f"The maximum allowed files is {self.max_select}.",
                 {"maxSelect": self.max_select},
             )
+        for name in names:
+            upload = uploads.get(name)
+            if upload is not None and (err := self._check_upload(upload)) is not None:
+                return err
         return None
+
+    def _check_upload(self, upload: Upload) -> FieldError | None:
+        if not 1 <= len(upload.name) <= 150:
+            return FieldError(
+                "validation_length_out_of_range",
+                "The length must be between 1 and 150.",
+                {"max": 150, "min": 1},
+            )
+        if not _LOOSE_NAME.match(upload.name):
+            return FieldError("validation_match_invalid", "Must be in a valid format.")
+        original = upload.original_name[:300]
+        if upload.size > self.max_size:
+            return FieldError(
+                "validation_file_size_limit",
+                f"Failed to upload {original} - the maximum allowed file size is {self.max_size} bytes.",
+                {"file": original, "maxSize": self.max_size},
+            )
+        allowed: list[str] = self.options["mimeTypes"]
+        if allowed and not mime.matches(upload.content_type, allowed):
+            return FieldError(
+                "validation_invalid_mime_type",
+                f"{_go_quote(upload.name)} mime type must be one of: {', '.join(allowed)}.",
+            )
+        return None
+
+
+def _go_quote(text: str) -> str:
+    """Go's %q for the names a stored name can hold (sanitized: no quotes or controls)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def file_names(raw: Any) -> list[str]:
     """A submitted or stored file value → unique non-empty names, in order, as PocketBase reads
     them: a string is one name (a JSON array in a string is its string items), numbers and bools
-    are their text, arrays are flattened, null and objects are nothing."""
+    are their text, arrays are flattened, an upload is its stored name, null and objects are
+    nothing."""
     items: list[str] = []
     _collect(raw, items, top=True)
     return list(dict.fromkeys(v for v in items if v != ""))
@@ -142,6 +175,8 @@ def _collect(raw: Any, out: list[str], top: bool = False) -> None:
                 out.extend(v for v in decoded if isinstance(v, str))
                 return
         out.append(raw)
+    elif isinstance(raw, Upload):
+        out.append(raw.name)
     elif isinstance(raw, list | tuple):
         for item in raw:
             _collect(item, out)
