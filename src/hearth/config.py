@@ -41,6 +41,9 @@ class Config:
     hooks_dir: Path | None = None  # None: HOOKS_DIR_NAME beside data_dir
     hook_timeout: float = DEFAULT_HOOK_TIMEOUT
     dev: bool = False  # reload the hooks folder when a file in it changes
+    # OAuth2 avatar downloads may reach loopback/private addresses (an intranet identity provider;
+    # tests). Off by default: a provider's avatar URL must not make the server fetch internal URLs.
+    fetch_private: bool = False
 
     @property
     def hooks_path(self) -> Path:
@@ -64,6 +67,7 @@ class Config:
             "HEARTH_HOOKS_DIR": str(self.hooks_path),
             "HEARTH_HOOK_TIMEOUT": str(self.hook_timeout),
             "HEARTH_DEV": "1" if self.dev else "",
+            "HEARTH_FETCH_PRIVATE": "1" if self.fetch_private else "",
         }
 
     @classmethod
@@ -84,6 +88,7 @@ class Config:
                 env("HEARTH_HOOK_TIMEOUT") or str(DEFAULT_HOOK_TIMEOUT), "HEARTH_HOOK_TIMEOUT"
             ),
             dev=(env("HEARTH_DEV") or "").lower() in ("1", "true", "yes"),
+            fetch_private=(env("HEARTH_FETCH_PRIVATE") or "").lower() in ("1", "true", "yes"),
         )
 
 

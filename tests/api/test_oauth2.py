@@ -454,3 +454,41 @@ async def test_enabled_providers_are_validated_on_save(api: Api) -> None:
     bad["oauth2"]["enabled"] = False
     r = await api.client.patch(f"/api/collections/{c['id']}", json=bad, headers=api.su())
     assert r.status_code == 200, r.text
+
+
+async def test_avatar_url_mapped_to_a_file_field_downloads_the_picture(
+    provider: str, tmp_path: Path
+) -> None:
+    """As PocketBase: the provider's picture is stored in the file field. Fetching from private
+    addresses (this provider is on loopback) needs `fetch_private`; without it the account is
+    made without the picture, never failed."""
+    from hearth.config import Config
+    from tests.conftest import start_api
+
+    for allowed in (False, True):
+        config = Config(data_dir=tmp_path / f"d{allowed}", fetch_private=allowed)
+        async for api in start_api(config, "sqlite"):
+            c = await api.create_collection(
+                {"name": "people", "type": "auth", "createRule": "",
+                 "fields": [{"name": "pic", "type": "file", "maxSelect": 1, "mimeTypes": ["image/png"]}]}
+            )  # fmt: skip
+            r = await api.client.patch(
+                "/api/collections/people",
+                headers=api.su(),
+                json={"oauth2": {"enabled": True, "mappedFields": {"avatarURL": "pic"},
+                                 "providers": [oidc_config(provider)]}},
+            )  # fmt: skip
+            assert r.status_code == 200, r.text
+            r = await oauth_login(api, "people", "dora")
+            assert r.status_code == 200, r.text
+            record = r.json()["record"]
+            h = api.app.state.hearth
+            keys = await (await h.storage()).list(c["id"])
+            if not allowed:
+                assert record["pic"] == "" and keys == []
+                continue
+            assert record["pic"].startswith("avatar_") and record["pic"].endswith(".png")
+            assert keys == [f"{c['id']}/{record['id']}/{record['pic']}"]
+            download = await (await h.storage()).open(keys[0])
+            assert b"".join([x async for x in download.chunks]) == idp.AVATAR_PNG
+            assert download.info.content_type == "image/png"

@@ -45,6 +45,15 @@ USERS: dict[str, dict[str, Any]] = {
         "email_verified": True,
         "picture": "https://images.example.com/alice.png",
     },
+    # Her picture is served by this provider (its address is filled in when asked).
+    "dora": {
+        "sub": "dora-sub-4",
+        "name": "Dora",
+        "preferred_username": "dora",
+        "email": "dora@example.com",
+        "email_verified": True,
+        "picture": "{base}avatar.png",
+    },
     "bob": {
         "sub": "bob-sub-2",
         "name": "Bob Builder",
@@ -200,7 +209,21 @@ def issue_token() -> Any:
 @app.get("/userinfo")
 @require_oauth()
 def userinfo() -> Any:
-    return jsonify(USERS[current_token.user])
+    claims = dict(USERS[current_token.user])
+    if str(claims.get("picture", "")).startswith("{base}"):
+        claims["picture"] = claims["picture"].replace("{base}", request.host_url)
+    return jsonify(claims)
+
+
+# A 2x1 PNG: what /avatar.png serves.
+AVATAR_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000002000000010806000000f4227f8a0000000e49444154789c63f8cfc0f01f840111f703fde3c5f5ef0000000049454e44ae426082"
+)
+
+
+@app.get("/avatar.png")
+def avatar() -> Any:
+    return AVATAR_PNG, 200, {"Content-Type": "image/png"}
 
 
 @app.get("/health")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import IO
 
 from hearth.files import mime, names
 from hearth.files.storage import CHUNK_SIZE
@@ -22,13 +22,13 @@ HEAD_SIZE = mime.HEAD_SIZE
 class Upload:
     original_name: str
     size: int
-    file: BinaryIO
+    file: IO[bytes]
     head: bytes = b""  # the first HEAD_SIZE bytes, for type detection and naming
     content_type: str = ""
     name: str = field(default="")
 
     @classmethod
-    def from_file(cls, original_name: str, size: int, file: BinaryIO) -> Upload:
+    def from_file(cls, original_name: str, size: int, file: IO[bytes]) -> Upload:
         """Reads the head (a few KiB, blocking: call off the loop or on a spooled in-memory file)."""
         file.seek(0)
         head = file.read(HEAD_SIZE)

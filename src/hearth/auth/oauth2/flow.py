@@ -14,6 +14,7 @@ import httpx
 
 from hearth._util.ids import random_string
 from hearth.auth.logins import LoginContext
+from hearth.auth.oauth2.avatar import fetch_avatar
 from hearth.auth.oauth2.base import TIMEOUT, AuthUser, OAuth2Error
 from hearth.auth.oauth2.form import OAuth2Form, parse_form
 from hearth.auth.oauth2.registry import init_provider
@@ -37,8 +38,9 @@ RANDOM_PASSWORD_LENGTH = 30
 
 
 class OAuth2Flow:
-    def __init__(self, auth: AuthService, records: RecordService) -> None:
+    def __init__(self, auth: AuthService, records: RecordService, fetch_private: bool = False) -> None:
         self.auth = auth
+        self.fetch_private = fetch_private
         self.records = records
         self.collections = records.collections
 
@@ -169,8 +171,10 @@ class OAuth2Flow:
             payload[name] = user.username
         if (name := target("avatarURL")) and user.avatar_url:
             if c.field_map[name].type == "file":
-                # PocketBase downloads the picture into a file field; Hearth does not yet.
-                log.info("oauth2: avatar not downloaded into file field %s", name)
+                # Downloaded before the transaction; stored by the record write as an upload.
+                upload = await fetch_avatar(user.avatar_url, self.fetch_private)
+                if upload is not None:
+                    payload[name] = upload
             else:
                 payload[name] = user.avatar_url
 

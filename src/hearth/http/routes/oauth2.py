@@ -25,7 +25,7 @@ async def auth_with_oauth2(request: Request) -> Response:
     h, auth = await begin(request)
     c = h.auth.auth_collection(request.path_params["collection"])
     body = await read_object(request, h.config.max_body_size)
-    flow = OAuth2Flow(h.auth, h.records)
+    flow = OAuth2Flow(h.auth, h.records, h.config.fetch_private)
     out = await flow.authenticate(
         c, body, auth, request.query_params.get("expand", ""), login_context(request, body)
     )
