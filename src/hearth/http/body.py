@@ -172,10 +172,10 @@ async def _read_multipart(request: Request, limit: int, uploads: bool) -> dict[s
     except PayloadTooLarge:
         raise
     except Exception:  # python-multipart raises several types for malformed input
-        raise BadRequest("Failed to read the submitted data.") from None
+        raise BadRequest() from None  # PocketBase answers its generic 400 here
     request.scope[FORM_KEY] = form
     if receive.size and not receive.closed:  # (an empty body is `{}` whatever its type)
-        raise BadRequest("Failed to read the submitted data.")
+        raise BadRequest()
     items: list[tuple[str, Any]] = []
     payloads: list[dict[str, Any]] = []
     files: dict[str, list[Upload]] = {}
