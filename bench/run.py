@@ -42,8 +42,9 @@ RULES = {  # the rules of setup.mjs, or everything open
             "updateRule": "@request.auth.id = author",
             "deleteRule": "@request.auth.id = author",
         },
+        "media": OPEN,
     },
-    "open": {"bench_users": OPEN, "posts": OPEN},
+    "open": {"bench_users": OPEN, "posts": OPEN, "media": OPEN},
 }
 WORKLOADS = {  # short name -> row title (order = table order)
     "get": "GET one record (guest, published)",
@@ -53,6 +54,8 @@ WORKLOADS = {  # short name -> row title (order = table order)
     "create": "POST create (user)",
     "update": "PATCH update (user, own posts)",
     "auth": "POST auth-with-password",
+    "file": "GET a 4 KiB file (public)",
+    "thumb": "GET a cached 100x100 thumb of a 1200x800 PNG",
 }
 
 
@@ -68,6 +71,8 @@ class Fixture:
     own_posts: list[str]
     notes: list[str]  # e.g. rules the server refused
     seed_s: float
+    file_url: str = ""  # /api/files/... of a small text file
+    image_url: str = ""  # /api/files/... of a PNG whose field allows 100x100 thumbs
 
 
 @dataclass
@@ -228,6 +233,20 @@ async def seed(base: str, rules: str) -> Fixture:
         if r.status_code != 200:
             raise BenchError(f"user login -> {r.status_code}: {r.text[:200]}")
         user = r.json()
+        media = await collection(
+            {"name": "media", "type": "base",
+             "fields": [{"name": "doc", "type": "file", "maxSelect": 1},
+                        {"name": "pic", "type": "file", "maxSelect": 1, "thumbs": ["100x100"]}]}
+        )  # fmt: skip
+        r = await c.post(
+            "/api/collections/media/records",
+            files=[("doc", ("notes.txt", (LOREM * 20).encode()[:4096], "text/plain")), ("pic", ("photo.png", _png(), "image/png"))],
+            headers={"Authorization": su},
+        )
+        if r.status_code != 200:
+            raise BenchError(f"upload -> {r.status_code}: {r.text[:200]}")
+        m = r.json()
+        files = f"/api/files/{media['id']}/{m['id']}"
     return Fixture(
         user_token=user["token"],
         user_id=user["record"]["id"],
@@ -235,7 +254,24 @@ async def seed(base: str, rules: str) -> Fixture:
         own_posts=[p["id"] for p in posts if p["author"] == user["record"]["id"]][:50],
         notes=notes,
         seed_s=time.monotonic() - t0,
+        file_url=f"{files}/{m['doc']}",
+        image_url=f"{files}/{m['pic']}",
     )
+
+
+def _png() -> bytes:
+    """A 1200x800 photo-like PNG (a gradient with noise), made once per run."""
+    import io
+    import random
+
+    from PIL import Image
+
+    rnd = random.Random(7)
+    img = Image.new("RGB", (1200, 800))
+    img.putdata([((x * 255) // 1200, (y * 255) // 800, rnd.randrange(256)) for y in range(800) for x in range(1200)])
+    out = io.BytesIO()
+    img.save(out, "PNG")
+    return out.getvalue()
 
 
 # ---------------------------------------------------------------- workloads
@@ -281,6 +317,9 @@ end
 """)
         url = f"{records}/{fx.own_posts[0]}"
         return ["-s", str(lua), records], httpx.Request("PATCH", url, json={"views": 1}, headers=auth)
+    if key in ("file", "thumb"):
+        url = base + (fx.file_url if key == "file" else fx.image_url + "?thumb=100x100")
+        return [url], httpx.Request("GET", url)  # the probe also makes the thumb (cached after)
     assert key == "auth"
     lua.write_text(f"""wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
