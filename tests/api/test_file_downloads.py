@@ -495,3 +495,29 @@ async def test_file_download_request_hook(api: Api) -> None:
     finally:
         hook.unbind(hid)
     assert (await get(api, file_url(c, rec, b))).status_code == 200
+
+
+async def test_file_token_request_hook(api: Api) -> None:
+    import orjson
+    from starlette.responses import JSONResponse
+
+    from hearth.hooks.events import RequestEvent
+
+    u, auth = await user(api)
+    hook = api.app.state.hearth.hooks.file_token_request
+    seen: list[tuple[dict[str, Any] | None, str]] = []
+
+    async def replace(e: RequestEvent) -> None:
+        await e.next()
+        seen.append((e.record, orjson.loads(e.response.body)["token"]))
+        e.response = JSONResponse({"token": "replaced"})
+
+    hid = hook.bind(replace)
+    try:
+        r = await api.client.post("/api/files/token", headers={"Authorization": auth})
+        assert r.status_code == 200 and r.json() == {"token": "replaced"}
+    finally:
+        hook.unbind(hid)
+    record, token = seen[0]
+    assert record is not None and record["id"] == u["id"] and "password" not in record
+    assert jwt.decode(token, options={"verify_signature": False})["type"] == "file"
