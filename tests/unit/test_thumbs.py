@@ -108,3 +108,17 @@ async def test_one_render_per_key(tmp_path: Path) -> None:
     await storage.put("c/r/b.png", one(b"broken"), "image/png")
     assert await thumbs.ensure(storage, "c/r/b.png", "image/png", "50x50", size) is None
     assert not await storage.exists("c/r/thumbs_b.png/50x50_b.png")
+
+
+async def test_no_worker_in_time_serves_the_original(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path)
+
+    async def one(data: bytes) -> AsyncIterator[bytes]:
+        yield data
+
+    await storage.put("c/r/a.png", one(picture("PNG", (30, 20))), "image/png")
+    thumbs = Thumbnailer(workers=1, max_wait=0.05)
+    await thumbs._slots.acquire()  # the only worker is busy
+    assert await thumbs.ensure(storage, "c/r/a.png", "image/png", "10x10", ThumbSize(10, 10, "")) is None
+    thumbs._slots.release()
+    assert await thumbs.ensure(storage, "c/r/a.png", "image/png", "10x10", ThumbSize(10, 10, "")) is not None

@@ -10,7 +10,8 @@ Only PNG, JPEG, GIF and WebP originals get thumbnails. The thumb keeps the origi
 JPEG and GIF (first frame); every other kind becomes a PNG, WebP included (PocketBase's choice: its
 thumb of `x.webp` is a PNG still named `100x100_x.webp`). The EXIF orientation is applied.
 
-Decoding runs in a worker thread (`asyncio.to_thread`), a few at a time, and never for an image
+Decoding runs in a worker thread (`asyncio.to_thread`), a few at a time (a thumb that waits more
+than `MAX_WAIT` for a worker is given up: the original is served), and never for an image
 of more than `MAX_PIXELS` pixels (a small file can declare a huge canvas: a decompression bomb);
 such an image, or one that does not decode, gets no thumb and the original is served, which is
 what PocketBase answers too (its thumb fails and it falls back to the original).
@@ -41,6 +42,7 @@ DEFAULT_SIZES = ("100x100",)
 # 50 megapixels: a large camera photo; the decoded image is held in memory once or twice over.
 MAX_PIXELS = 50_000_000
 MAX_WORKERS = 2
+MAX_WAIT = 60.0  # seconds a thumb waits for a worker before the original is served instead
 # An original read into memory up to this size; larger ones are spooled to a temporary file.
 SPOOL_SIZE = 8 << 20
 
@@ -148,8 +150,9 @@ def render(source: IO[bytes], content_type: str, size: ThumbSize, max_pixels: in
 class Thumbnailer:
     """Makes thumbs on demand, at most `workers` at once, each thumb key once at a time."""
 
-    def __init__(self, workers: int = MAX_WORKERS, max_pixels: int = MAX_PIXELS) -> None:
+    def __init__(self, workers: int = MAX_WORKERS, max_pixels: int = MAX_PIXELS, max_wait: float = MAX_WAIT) -> None:
         self._slots = asyncio.Semaphore(workers)
+        self.max_wait = max_wait
         self._pending: dict[str, asyncio.Task[bool]] = {}
         self.max_pixels = max_pixels
         self.made = 0  # thumbs rendered by this process (tests count them)
@@ -171,21 +174,28 @@ class Thumbnailer:
 
     async def _make(self, storage: Storage, original_key: str, key: str, content_type: str,
                     size: ThumbSize) -> bool:
-        async with self._slots:
+        try:
+            async with asyncio.timeout(self.max_wait):
+                await self._slots.acquire()
+        except TimeoutError:
+            log.warning("no thumb %s: no worker free within %g s", key, self.max_wait)
+            return False
+        try:
             if await storage.exists(key):  # made meanwhile (another request or process)
                 return True
+            spool = await self._read(storage, original_key)
             try:
-                spool = await self._read(storage, original_key)
-                try:
-                    data = await asyncio.to_thread(render, spool, content_type, size, self.max_pixels)
-                finally:
-                    spool.close()
-                await storage.put(key, _one(data), output_type(content_type))
-            except Exception as exc:  # PocketBase serves the original when its thumb fails
-                log.warning("no thumb %s: %s", key, exc)
-                return False
-            self.made += 1
-            return True
+                data = await asyncio.to_thread(render, spool, content_type, size, self.max_pixels)
+            finally:
+                spool.close()
+            await storage.put(key, _one(data), output_type(content_type))
+        except Exception as exc:  # PocketBase serves the original when its thumb fails
+            log.warning("no thumb %s: %s", key, exc)
+            return False
+        finally:
+            self._slots.release()
+        self.made += 1
+        return True
 
     @staticmethod
     async def _read(storage: Storage, key: str) -> IO[bytes]:
