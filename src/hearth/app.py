@@ -14,11 +14,13 @@ from hearth.config import Config
 from hearth.db.base import Database
 from hearth.files.provider import StorageProvider
 from hearth.files.storage import Storage
+from hearth.files.thumbs import Thumbnailer
 from hearth.hooks.catalog import Hooks
 from hearth.hooks.events import Lifecycle
 from hearth.mail.delivery import AuthMailDelivery
 from hearth.mail.sender import Mailer
 from hearth.realtime.hub import Hub
+from hearth.records.downloads import RecordDownloads
 from hearth.records.present import RecordPresenter
 from hearth.records.reads import RecordReader
 from hearth.records.service import RecordService
@@ -50,6 +52,8 @@ class Hearth:
         reads = RecordReader(self.db)
         self.records = RecordService(self.db, self.collections, self.hooks, reads, self.storage)
         self.presenter = RecordPresenter(reads, self.collections, self.hooks)
+        self.downloads = RecordDownloads(reads)
+        self.thumbs = Thumbnailer()
         self.auth = AuthService(self.collections, self.records, self.presenter, self.hooks)
         self.account = AccountFlows(self.auth)
         self.otp = OTPFlows(self.records, self.auth.logins)

@@ -61,6 +61,7 @@ RECORD_FREE = {
     "POST /api/collections/{collection}/request-otp",
     "POST /api/collections/{collection}/auth-logout",
     "POST /api/files/token",
+    "GET /api/files/{collection}/{recordId}/{filename}",  # a file's bytes, never a record
     "POST /api/collections/{collection}/request-verification",
     "POST /api/collections/{collection}/confirm-verification",
     "POST /api/collections/{collection}/request-password-reset",

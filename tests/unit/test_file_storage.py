@@ -121,6 +121,27 @@ async def test_large_put_and_get_stream(storage: Storage) -> None:
     assert n > 1 and biggest < 20 * MiB
 
 
+async def test_range_reads(storage: Storage) -> None:
+    """`open(key, start, end)` streams bytes [start, end) and still describes the whole file."""
+    data = bytes(range(256)) * 1024  # 256 KiB: several local chunks
+    await storage.put(KEY, chunks_of(data), "application/octet-stream")
+
+    async def part(start: int, end: int | None) -> bytes:
+        d = await storage.open(KEY, start, end)
+        assert d.info.size == len(data)
+        return b"".join([c async for c in d.chunks])
+
+    assert await part(0, 10) == data[:10]
+    assert await part(5, 6) == data[5:6]
+    assert await part(100_000, None) == data[100_000:]
+    assert await part(70_000, 200_000) == data[70_000:200_000]
+    assert await part(len(data) - 3, len(data) + 50) == data[-3:]  # past the end: what there is
+    assert await part(len(data), None) == b""
+    assert await part(10, 10) == b""
+    with pytest.raises(FileNotFound):
+        await storage.open("c/r/nope.txt", 0, 5)
+
+
 async def test_exists_delete_overwrite(storage: Storage) -> None:
     assert not await storage.exists(KEY)
     await storage.put(KEY, chunks_of(b"one"), "text/plain")

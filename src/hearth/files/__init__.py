@@ -1,8 +1,8 @@
 """File storage: one small interface (`Storage`) over local disk and S3-compatible storage.
 
 Keys are `<collectionId>/<recordId>/<filename>` (thumbs: `…/thumbs_<filename>/<size>_<filename>`),
-PocketBase's layout. Nothing is wired into the HTTP API yet: uploads are still refused with the
-existing 400 and `/api/files` is not served; this package is the first slice of issue 11.
+PocketBase's layout. Record writes store uploads through it (`hearth.records.files`) and
+`/api/files/...` serves them (`hearth.http.routes.files`; thumbnails: `thumbs.py`).
 """
 
 from __future__ import annotations

@@ -6,7 +6,6 @@ PocketBase (gocloud's fileblob) writes it: compact JSON with the content type, u
 (`original-filename`) and the base64 MD5 of the content. Reading tolerates a missing or broken
 sidecar (the type is then guessed from the name). Writes go to a dot-led temporary file in the
 same folder, renamed into place once complete, so a reader never sees half a file.
-Nothing is wired into the HTTP API yet (uploads stay refused with the existing 400).
 """
 
 from __future__ import annotations
@@ -111,14 +110,16 @@ class LocalStorage:
     async def info(self, key: str) -> FileInfo:
         return await asyncio.to_thread(self._info, key)
 
-    async def open(self, key: str) -> Download:
+    async def open(self, key: str, start: int = 0, end: int | None = None) -> Download:
         info = await self.info(key)
         path = self._path(key)
         try:
             f: BinaryIO = await asyncio.to_thread(open, path, "rb")
         except FileNotFoundError:
             raise FileNotFound(key) from None
-        return Download(info, _read_chunks(f))
+        if start > 0:
+            await asyncio.to_thread(f.seek, start)
+        return Download(info, _read_chunks(f, None if end is None else max(0, end - max(start, 0))))
 
     async def exists(self, key: str) -> bool:
         path = self._path(key)
@@ -161,9 +162,16 @@ class LocalStorage:
         return None
 
 
-async def _read_chunks(f: BinaryIO) -> AsyncIterator[bytes]:
+async def _read_chunks(f: BinaryIO, limit: int | None = None) -> AsyncIterator[bytes]:
+    """The file's chunks from its position: all of it, or at most `limit` bytes."""
     try:
-        while chunk := await asyncio.to_thread(f.read, CHUNK_SIZE):
+        left = limit
+        while left is None or left > 0:
+            chunk = await asyncio.to_thread(f.read, CHUNK_SIZE if left is None else min(CHUNK_SIZE, left))
+            if not chunk:
+                break
+            if left is not None:
+                left -= len(chunk)
             yield chunk
     finally:
         await asyncio.to_thread(f.close)

@@ -5,7 +5,6 @@ S3 server (see docs/files.md): faster on small and 1 MiB objects, one self-conta
 Uploads stream as multipart uploads from the chunk iterator; downloads stream the response body.
 Keys are stored as PocketBase stores them in S3: `<collectionId>/<recordId>/<filename>`, with the
 content type and `original-filename` as object metadata (no `.attrs` sidecars in S3).
-Nothing is wired into the HTTP API yet (uploads stay refused with the existing 400).
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ from hearth.files.storage import (
 )
 
 if TYPE_CHECKING:
-    from obstore import Attributes, GetResult
+    from obstore import Attributes, GetOptions, GetResult
 
 # Multipart part size: the S3 minimum; the upload holds at most a few parts in memory at once.
 PART_SIZE = 5 * 1024 * 1024
@@ -107,9 +106,14 @@ class S3Storage:
             modified = modified.replace(tzinfo=UTC)
         return FileInfo(key, int(meta["size"]), modified, str(ct))
 
-    async def _get(self, key: str, head: bool) -> GetResult:
+    async def _get(self, key: str, head: bool, byte_range: tuple[int, int] | None = None) -> GetResult:
+        options: GetOptions | None = None
+        if head:
+            options = {"head": True}
+        elif byte_range is not None:
+            options = {"range": byte_range}
         try:
-            return await obstore.get_async(self.store, key, options={"head": True} if head else None)
+            return await obstore.get_async(self.store, key, options=options)
         except (NotFoundError, FileNotFoundError):
             raise FileNotFound(key) from None
 
@@ -118,10 +122,20 @@ class S3Storage:
         res = await self._get(key, head=True)
         return self._info(key, res.meta, res.attributes)
 
-    async def open(self, key: str) -> Download:
+    async def open(self, key: str, start: int = 0, end: int | None = None) -> Download:
         key = check_key(key)
-        res = await self._get(key, head=False)
-        info = self._info(key, res.meta, res.attributes)
+        start = max(start, 0)
+        if start > 0 or end is not None:
+            # S3 refuses an empty range or one starting past the end: ask for the size first.
+            info = await self.info(key)
+            stop = info.size if end is None else min(end, info.size)
+            if start >= stop:
+                return Download(info, _nothing())
+            res = await self._get(key, head=False, byte_range=(start, stop))
+            info = FileInfo(key, int(res.meta["size"]), info.modified, info.content_type)
+        else:
+            res = await self._get(key, head=False)
+            info = self._info(key, res.meta, res.attributes)
 
         async def chunks() -> AsyncIterator[bytes]:
             async for chunk in res.stream(min_chunk_size=CHUNK_SIZE):
@@ -154,3 +168,8 @@ class S3Storage:
 
     async def close(self) -> None:
         return None
+
+
+async def _nothing() -> AsyncIterator[bytes]:
+    return
+    yield b""  # an async generator that yields nothing

@@ -1,6 +1,5 @@
 """The storage interface, its errors and key validation.
 
-Nothing is wired into the HTTP API yet (uploads stay refused with the existing 400).
 Both directions stream: `put` consumes an async iterator of chunks and `open` hands one back,
 so no upload or download is held whole in memory.
 """
@@ -54,8 +53,10 @@ class Storage(Protocol):
         """Store the chunks under the key (replacing any file there) and return the size in bytes."""
         ...
 
-    async def open(self, key: str) -> Download:
-        """The file's metadata and content; FileNotFound when there is none."""
+    async def open(self, key: str, start: int = 0, end: int | None = None) -> Download:
+        """The file's metadata (of the whole file) and its content from byte `start` up to `end`
+        (exclusive; None: to the end); FileNotFound when there is none. A range past the end
+        yields what there is (nothing when `start` is at or past the end)."""
         ...
 
     async def info(self, key: str) -> FileInfo:

@@ -92,6 +92,9 @@ class Hooks:
         self.realtime_message_send = Hook[ev.RealtimeMessage](
             "A record change is about to be sent to one realtime client."
         )
+        self.file_download_request = Hook[ev.FileDownload](
+            "A record's file (or thumb) is about to be served; `next()` serves it."
+        )
         # ----- lifecycle -----
         self.bootstrap = Hook[ev.Lifecycle]("The services are built (database open, tables ready).")
         self.serve = Hook[ev.Lifecycle]("The process is about to take requests.")

@@ -128,6 +128,24 @@ class RequestEvent(Event):
 
 
 @dataclass(eq=False)
+class FileDownload(CollectionTagged):
+    """A record's file is about to be served (`GET /api/files/...`): `next()` serves
+    `served_key` from storage under `served_name`. `record` holds the file in its field `field`
+    (a FileField); `served_key`/`served_name` name the thumb when one is served (`thumb_error`
+    says why the original is served instead of the thumb asked for). A handler may change
+    `served_key` (another key of the same record's folder) or `served_name`, set `response`
+    without calling `next()`, or raise to refuse (its error is the answer)."""
+
+    request: Any  # starlette.requests.Request
+    record: dict[str, Any]
+    field: Any  # hearth.schema.fields.file.FileField
+    served_key: str
+    served_name: str
+    thumb_error: str = ""
+    response: Any = None  # a starlette Response, set by `next()`
+
+
+@dataclass(eq=False)
 class RecordEnrich(CollectionTagged):
     """A record about to be shown to a client (answers, expand, realtime): handlers may add,
     change or remove keys of `record`; `auth` is the requester's AuthState."""

@@ -9,4 +9,6 @@ SECURITY_HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"vary", b"Origin"),
 ]
+# Served files may be embedded in other pages (PocketBase drops X-Frame-Options for them).
+FILE_SECURITY_HEADERS = [h for h in SECURITY_HEADERS if h[0] != b"x-frame-options"]
 ALLOW_METHODS = b"GET,HEAD,PUT,PATCH,POST,DELETE"

@@ -227,7 +227,8 @@ class App:
                 err = ApiError()
                 err.status = 500
                 response = responses.error(err)
-        response.raw_headers.extend(SECURITY_HEADERS)
+        # A served file says which of them it takes (hearth.http.routes.files).
+        response.raw_headers.extend(getattr(response, "security_headers", SECURITY_HEADERS))
         if origin:
             response.raw_headers.append((b"access-control-allow-origin", b"*"))
         if method == "HEAD":

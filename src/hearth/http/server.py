@@ -6,7 +6,18 @@ from hearth.app import Hearth
 from hearth.config import Config
 from hearth.http.request_hooks import wrapper
 from hearth.http.router import App, Route, Router
-from hearth.http.routes import api_keys, auth, batch, collections, health, oauth2, realtime, records, settings
+from hearth.http.routes import (
+    api_keys,
+    auth,
+    batch,
+    collections,
+    files,
+    health,
+    oauth2,
+    realtime,
+    records,
+    settings,
+)
 
 
 def all_routes() -> list[Route]:
@@ -21,6 +32,7 @@ def all_routes() -> list[Route]:
         *oauth2.routes,
         *api_keys.routes,
         *realtime.routes,
+        *files.routes,
     ]
 
 

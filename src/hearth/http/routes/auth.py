@@ -13,7 +13,7 @@ from hearth.app import Hearth
 from hearth.auth.logins import LoginContext
 from hearth.http import responses
 from hearth.http.body import read_object
-from hearth.http.context import begin, projection
+from hearth.http.context import RECORD_KEY, begin, projection
 from hearth.http.router import route
 from hearth.schema.collection import Collection
 
@@ -81,8 +81,13 @@ async def auth_logout(request: Request) -> Response:
 
 
 async def file_token(request: Request) -> Response:
+    """`{"token"}`: a file token for protected files. The `file_token_request` event's `e.record`
+    is the token's record (its password hash left out); a handler may replace `e.response`."""
     h, auth = await begin(request)
-    return responses.json({"token": await h.auth.file_token(auth)})
+    token = await h.auth.file_token(auth)
+    if auth.record is not None:
+        request.scope[RECORD_KEY] = {k: v for k, v in auth.record.items() if k != "password"}
+    return responses.json({"token": token})
 
 
 async def impersonate(request: Request) -> Response:
