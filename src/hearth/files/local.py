@@ -111,15 +111,31 @@ class LocalStorage:
         return await asyncio.to_thread(self._info, key)
 
     async def open(self, key: str, start: int = 0, end: int | None = None) -> Download:
-        info = await self.info(key)
-        path = self._path(key)
+        # One worker-thread hop for the metadata, the open and (for a small file or range: the
+        # common case of avatars and thumbs) the whole content, so serving it costs one hop.
+        info, f, whole = await asyncio.to_thread(self._open, key, start, end)
+        if f is None:
+            return Download(info, _one_chunk(whole))
+        return Download(info, _read_chunks(f, None if end is None else max(0, end - max(start, 0))))
+
+    def _open(self, key: str, start: int, end: int | None) -> tuple[FileInfo, BinaryIO | None, bytes]:
+        info = self._info(key)
         try:
-            f: BinaryIO = await asyncio.to_thread(open, path, "rb")
+            f: BinaryIO = open(self._path(key), "rb")  # closed here or by the reader
         except FileNotFoundError:
             raise FileNotFound(key) from None
-        if start > 0:
-            await asyncio.to_thread(f.seek, start)
-        return Download(info, _read_chunks(f, None if end is None else max(0, end - max(start, 0))))
+        try:
+            if start > 0:
+                f.seek(start)
+            wanted = (info.size if end is None else end) - max(start, 0)
+            if wanted <= CHUNK_SIZE:
+                data = f.read(max(0, wanted))
+                f.close()
+                return info, None, data
+        except BaseException:
+            f.close()
+            raise
+        return info, f, b""
 
     async def exists(self, key: str) -> bool:
         path = self._path(key)
@@ -160,6 +176,11 @@ class LocalStorage:
 
     async def close(self) -> None:
         return None
+
+
+async def _one_chunk(data: bytes) -> AsyncIterator[bytes]:
+    if data:
+        yield data
 
 
 async def _read_chunks(f: BinaryIO, limit: int | None = None) -> AsyncIterator[bytes]:
