@@ -138,7 +138,7 @@ async def test_dispositions_and_types(api: Api, store: str) -> None:
                        ("a.pdf", b"%PDF-1.4\n% x\n"), ("a.png", image("PNG")))
     html_n, svg_n, txt_n, pdf_n, png_n = rec["doc"]
     expected: dict[str, tuple[str, str | None]] = {
-        html_n: ("attachment", None),  # the detected type is hearth.files.mime's business
+        html_n: ("attachment", "text/html; charset=utf-8"),
         svg_n: ("attachment", "image/svg+xml"),
         txt_n: ("attachment", "text/plain; charset=utf-8"),
         pdf_n: ("inline", "application/pdf"),
