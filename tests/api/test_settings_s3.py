@@ -311,11 +311,23 @@ async def test_another_instance_follows_the_settings(api: Api, moto_endpoint: st
         await disable(api)
 
 
-async def test_s3_down_is_503(api: Api) -> None:
-    await patch(api, {"s3": block(f"http://127.0.0.1:{closed_port()}", "bucket")})
+async def test_s3_down_is_503(api: Api, moto_endpoint: str) -> None:
+    c = await api.create_collection({"name": unique("s3down"), "type": "base", **OPEN,
+                                     "fields": [{"name": "doc", "type": "file", "maxSelect": 1}]})
+    bucket = make_bucket(moto_endpoint)
+    await patch(api, {"s3": block(moto_endpoint, bucket)})
+    r = await api.client.post(f"/api/collections/{c['name']}/records",
+                              files=[("doc", ("kept.txt", b"kept", "text/plain"))])
+    assert r.status_code == 200, r.text
+    rec = r.json()
+    download = f"/api/files/{c['name']}/{rec['id']}/{rec['doc']}"
+    assert (await api.client.get(download)).content == b"kept"
+    await patch(api, {"s3": {"endpoint": f"http://127.0.0.1:{closed_port()}"}})
     try:
-        c = await api.create_collection({"name": unique("s3down"), "type": "base", **OPEN,
-                                         "fields": [{"name": "doc", "type": "file", "maxSelect": 1}]})
+        t = time.monotonic()
+        r = await api.client.get(download)
+        assert time.monotonic() - t < 5
+        assert r.status_code == 503 and r.json()["status"] == 503, r.text
         t = time.monotonic()
         r = await api.client.post(f"/api/collections/{c['name']}/records",
                                   files=[("doc", ("hello.txt", b"hello", "text/plain"))])
