@@ -10,11 +10,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from tests.support.s3_server import make_bucket
+from tests.support.s3_server import make_bucket, moto_endpoint  # noqa: F401 (re-exported fixture)
 
 from hearth.files import FileNotFound, InvalidKey, Storage
 from hearth.files.local import LocalStorage
 from hearth.files.s3 import S3Config, S3Storage
+
+# The names other test modules imported from here before the server moved to tests/support.
+_make_bucket = make_bucket
 
 PB_STORAGE = Path(__file__).parent / "data" / "pb_storage"
 MiB = 1024 * 1024
