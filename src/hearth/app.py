@@ -89,6 +89,7 @@ class Hearth:
             ("realtime", self.realtime.stop()),
             ("mail", self._drain_mail()),
             ("login attempts", self.attempts.close()),
+            ("file storage", self.files.close()),
         )
         for what, step in steps:
             try:

@@ -1,61 +1,26 @@
 """One contract suite over both storage backends: local disk (PocketBase's layout) and S3, the
-latter against a real S3-protocol server (moto's server mode) started on loopback."""
+latter against a real S3-protocol server (moto's server mode, tests/support/s3_server.py) on
+loopback."""
 
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
+from tests.support.s3_server import make_bucket, moto_endpoint  # noqa: F401 (re-exported fixture)
 
 from hearth.files import FileNotFound, InvalidKey, Storage
 from hearth.files.local import LocalStorage
 from hearth.files.s3 import S3Config, S3Storage
 
+# The names other test modules imported from here before the server moved to tests/support.
+_make_bucket = make_bucket
+
 PB_STORAGE = Path(__file__).parent / "data" / "pb_storage"
 MiB = 1024 * 1024
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(url + "/moto-api/", timeout=1)
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("moto server did not start") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.kill()
-        proc.wait()
-
-
-def _make_bucket(endpoint: str) -> str:
-    bucket = "hearth-" + uuid.uuid4().hex[:12]
-    r = httpx.put(f"{endpoint}/{bucket}")  # moto accepts unsigned requests
-    assert r.status_code == 200, r.text
-    return bucket
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -65,7 +30,7 @@ async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         st = LocalStorage(tmp_path)
     else:
         endpoint = request.getfixturevalue("moto_endpoint")
-        st = S3Storage(S3Config(bucket=_make_bucket(endpoint), region="us-east-1", endpoint=endpoint,
+        st = S3Storage(S3Config(bucket=make_bucket(endpoint), region="us-east-1", endpoint=endpoint,
                                 access_key="test", secret="test", force_path_style=True))
     yield st
     await st.close()

@@ -7,6 +7,14 @@ PocketBase's layout. Record writes store uploads through it (`hearth.records.fil
 
 from __future__ import annotations
 
-from hearth.files.storage import Download, FileInfo, FileNotFound, InvalidKey, Storage, StorageError
+from hearth.files.storage import (
+    Download,
+    FileInfo,
+    FileNotFound,
+    InvalidKey,
+    Storage,
+    StorageError,
+    StorageUnavailable,
+)
 
-__all__ = ["Download", "FileInfo", "FileNotFound", "InvalidKey", "Storage", "StorageError"]
+__all__ = ["Download", "FileInfo", "FileNotFound", "InvalidKey", "Storage", "StorageError", "StorageUnavailable"]

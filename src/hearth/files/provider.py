@@ -1,6 +1,10 @@
 """Which storage holds the files: local disk under the data directory, or S3 when the settings'
 `s3` block is enabled. Chosen from the settings each time (they are cached per process and
-reloaded when any instance changes them), so every instance follows a settings change."""
+reloaded when any instance changes them), so every instance follows a settings change.
+
+One S3 client is kept while the `s3` block stays the same (a client holds a connection pool: one
+per call would leak). When the block changes, the old client is dropped, not closed: a download
+still streaming from it keeps it alive until it ends."""
 
 from __future__ import annotations
 
@@ -28,11 +32,13 @@ class StorageProvider:
         if self._s3 is None or block != self._s3_block:
             from hearth.files.s3 import S3Config, S3Storage  # imported only when S3 is used
 
+            # StorageUnavailable (a 503) when the block cannot make a client (a malformed endpoint).
             self._s3 = S3Storage(S3Config.from_settings(block))
             self._s3_block = dict(block)
         return self._s3
 
     async def close(self) -> None:
         await self.local.close()
-        if self._s3 is not None:
-            await self._s3.close()
+        s3, self._s3, self._s3_block = self._s3, None, None
+        if s3 is not None:
+            await s3.close()

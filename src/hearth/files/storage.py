@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from hearth.errors import ApiError
+
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 CHUNK_SIZE = 64 * 1024
 
@@ -29,6 +31,21 @@ class FileNotFound(StorageError, FileNotFoundError):
     def __init__(self, key: str) -> None:
         super().__init__(f"no file is stored under {key!r}")
         self.key = key
+
+
+class StorageUnavailable(StorageError, ApiError):
+    """The storage cannot be used right now: unreachable, too slow, refusing the credentials,
+    or its bucket is missing. Answered as a 503 envelope by every route (an `ApiError`, as
+    `DatabaseUnavailable` is); `reason` (the client's error, without its debug dump) is for logs
+    and for the settings' S3 test."""
+
+    status = 503
+    default_message = "The file storage is unavailable. Try again later."
+    retry_after = 5
+
+    def __init__(self, reason: str = "", message: str = "") -> None:
+        ApiError.__init__(self, message)
+        self.reason = reason or "unknown"
 
 
 @dataclass(frozen=True)

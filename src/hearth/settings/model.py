@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from hearth.errors import FieldError, ValidationFailed
+from hearth.schema.fields.url import is_url
 from hearth.settings import rate_limits
 
 DEFAULTS: dict[str, Any] = {
@@ -204,10 +205,11 @@ def validate(s: dict[str, Any]) -> None:
         for part in path:
             node = node[part]
         s3: dict[str, Any] = {}
-        if node["enabled"]:
-            for key in ("bucket", "region", "endpoint", "accessKey", "secret"):
-                if not node[key]:
-                    _req(s3, key)
+        for key in ("accessKey", "bucket", "endpoint", "region", "secret"):  # PocketBase's (sorted) order
+            if node["enabled"] and not node[key]:
+                _req(s3, key)
+            elif key == "endpoint" and node[key] and not is_url(node[key]):  # checked even when disabled
+                s3[key] = FieldError("validation_is_url", "Must be a valid URL.")
         if s3:
             if path == ("s3",):
                 errors["s3"] = s3

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hearth.errors import BadRequest, FieldError
+from hearth.files.storage import StorageUnavailable
 from hearth.http import responses
 from hearth.http.body import read_object
 from hearth.http.context import begin, require_superuser
@@ -17,6 +18,9 @@ from hearth.schema.fields.email import is_email
 from hearth.settings import model
 
 TEST_EMAIL_FAILED = "Failed to send the test email."
+TEST_S3_FAILED = "Failed to test the S3 filesystem."
+LOAD_FAILED = "An error occurred while loading the submitted data."
+S3_FILESYSTEMS = ("storage", "backups")
 
 
 async def get_settings(request: Request) -> Response:
@@ -40,7 +44,7 @@ def _string(body: dict[str, Any], key: str) -> str:
         return ""
     if not isinstance(value, str):
         # Go cannot bind a non-string into the form's string field.
-        raise BadRequest("An error occurred while loading the submitted data.")
+        raise BadRequest(LOAD_FAILED)
     return value
 
 
@@ -92,8 +96,38 @@ async def test_email(request: Request) -> Response:
     return responses.no_content()
 
 
+async def test_s3(request: Request) -> Response:
+    """POST /api/settings/test/s3: PocketBase's `forms.TestS3Filesystem` — with the saved `s3`
+    (`storage`) or `backups.s3` block, upload a small test object and delete its prefix."""
+    h, auth = await begin(request)
+    require_superuser(auth)
+    try:
+        body = await read_object(request, h.config.max_body_size)
+    except BadRequest:  # any body PocketBase cannot bind (malformed JSON, not an object, …)
+        raise BadRequest(LOAD_FAILED) from None
+    filesystem = _string(body, "filesystem")
+    if not filesystem:
+        raise BadRequest(TEST_S3_FAILED, {"filesystem": FieldError("validation_required", "Cannot be blank.")})
+    if filesystem not in S3_FILESYSTEMS:
+        raise BadRequest(TEST_S3_FAILED, {"filesystem": FieldError("validation_in_invalid", "Must be a valid value.")})
+
+    settings = await h.settings.get(h.collections.version)
+    block = settings["backups"]["s3"] if filesystem == "backups" else settings["s3"]
+    if not block.get("enabled"):
+        raise BadRequest(f"{TEST_S3_FAILED} Raw error: \nS3 storage filesystem is not enabled")
+
+    from hearth.files.s3 import S3Config, probe  # obstore is imported only when S3 is used
+
+    try:
+        await probe(S3Config.from_settings(block))
+    except StorageUnavailable as exc:
+        raise BadRequest(f"{TEST_S3_FAILED} Raw error: \n{exc.reason}") from None
+    return responses.no_content()
+
+
 routes = [
     route("GET", "/api/settings", get_settings, event="settings_list_request"),
     route("PATCH", "/api/settings", patch_settings, event="settings_update_request"),
+    route("POST", "/api/settings/test/s3", test_s3),
     route("POST", "/api/settings/test/email", test_email),
 ]
