@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import obstore
 from obstore.exceptions import BaseError, NotFoundError
@@ -237,7 +237,7 @@ class S3Storage:
 
         attributes: Attributes = {"Content-Type": content_type}
         if original_name is not None:
-            attributes["original-filename"] = original_name
+            attributes["original-filename"] = _header_safe(original_name)
         with self._guard():
             await obstore.put_async(self.store, key, counted(), attributes=attributes,
                                     use_multipart=True, chunk_size=PART_SIZE, max_concurrency=2)
@@ -358,3 +358,11 @@ PROBE_DEADLINE = 20.0
 async def _nothing() -> AsyncIterator[bytes]:
     return
     yield b""  # an async generator that yields nothing
+
+
+def _header_safe(value: str) -> str:
+    """Object metadata travels as HTTP headers: printable ASCII as is, anything else
+    percent-encoded (a client's file name may hold any character)."""
+    if value.isascii() and value.isprintable():
+        return value
+    return quote(value, safe=" !#$&'()*+,/:;=?@[]~")
