@@ -71,6 +71,7 @@ RECORD_FREE = {
     "GET /api/settings",
     "PATCH /api/settings",
     "POST /api/settings/test/email",
+    "POST /api/settings/test/s3",
     "GET /api/collections/meta/oauth2-providers",
     "GET /api/oauth2-redirect",
     "POST /api/oauth2-redirect",
