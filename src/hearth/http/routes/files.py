@@ -23,7 +23,15 @@ from starlette.responses import Response, StreamingResponse
 
 from hearth.auth import tokens
 from hearth.errors import NotFound
-from hearth.files.storage import FileInfo, FileNotFound, InvalidKey, Storage, StorageError, check_key
+from hearth.files.storage import (
+    Download,
+    FileInfo,
+    FileNotFound,
+    InvalidKey,
+    Storage,
+    StorageError,
+    check_key,
+)
 from hearth.files.thumbs import IMAGE_TYPES, allowed_size
 from hearth.hooks.events import FileDownload
 from hearth.http.context import hearth, request_info
@@ -56,6 +64,9 @@ EXTENSION_TYPES = {
     ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
 }
 _TRUE = ("1", "t", "T", "TRUE", "true", "True")
+
+
+SMALL_BODY = 256 * 1024  # bytes served as one body rather than streamed
 
 
 class _Streamed(StreamingResponse):
@@ -115,7 +126,14 @@ async def _info(storage: Storage, key: str) -> FileInfo:
 
 
 async def _serve(request: Request, storage: Storage, key: str, name: str) -> Response:
-    info = await _info(storage, key)
+    early: Download | None = None
+    if request.method == "GET" and "range" not in request.headers:
+        # The common GET: open at once (metadata and, for a small local file, its content in one
+        # worker-thread hop) instead of asking for the metadata first.
+        early = await _open(storage, key)
+        info = early.info
+    else:
+        info = await _info(storage, key)
     real_type = info.content_type
     forced = request.query_params.get("download", "") in _TRUE
     disposition = "inline" if not forced and real_type in INLINE_TYPES else "attachment"
@@ -128,6 +146,8 @@ async def _serve(request: Request, storage: Storage, key: str, name: str) -> Res
     }
     status = _preconditions(request, info)
     if status is not None:
+        if early is not None:
+            await _discard(early)
         return _Plain(status_code=status, headers=headers)
     headers["accept-ranges"] = "bytes"
     headers["content-type"] = EXTENSION_TYPES.get(posixpath.splitext(key)[1].lower(), real_type)
@@ -145,13 +165,28 @@ async def _serve(request: Request, storage: Storage, key: str, name: str) -> Res
     headers["content-length"] = str(end - start)
     if request.method == "HEAD":
         return _Plain(status_code=status, headers=headers)
+    opened = early if early is not None else await _open(storage, key, start, end if status == 206 else None)
+    if end - start <= SMALL_BODY:
+        # A small file (avatars, thumbs) in one body: a streamed response costs a task group
+        # and a disconnect listener per request, several times the cost of the read itself.
+        body = b"".join([chunk async for chunk in _exactly(opened.chunks, end - start)])
+        return _Plain(body, status_code=status, headers=headers)
+    return _Streamed(_exactly(opened.chunks, end - start), status_code=status, headers=headers)
+
+
+async def _open(storage: Storage, key: str, start: int = 0, end: int | None = None) -> Download:
     try:
-        opened = await storage.open(key, start, end) if status == 206 else await storage.open(key)
-    except FileNotFound:
+        return await storage.open(check_key(key), start, end)
+    except (FileNotFound, InvalidKey):
         raise NotFound() from None
     except StorageError:
         raise StorageFailed("The file storage is unavailable; try again later.") from None
-    return _Streamed(_exactly(opened.chunks, end - start), status_code=status, headers=headers)
+
+
+async def _discard(opened: Download) -> None:
+    aclose = getattr(opened.chunks, "aclose", None)
+    if aclose is not None:
+        await aclose()
 
 
 async def _exactly(chunks: AsyncIterator[bytes], size: int) -> AsyncIterator[bytes]:
