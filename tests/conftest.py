@@ -116,3 +116,21 @@ def unique(name: str) -> str:
 @pytest.fixture
 def tmp_data(tmp_path: Path) -> Path:
     return tmp_path
+
+
+@pytest.fixture(params=["local", "s3"])
+async def store(request: pytest.FixtureRequest, api: Api) -> AsyncIterator[str]:
+    """Files on local disk, or in S3 (moto's server, a bucket of its own) through settings `s3`."""
+    from tests.support.s3_server import make_bucket
+
+    s3: dict[str, Any] = {"enabled": False}
+    if request.param == "s3":
+        endpoint = request.getfixturevalue("moto_endpoint")
+        s3 = {"enabled": True, "bucket": make_bucket(endpoint), "region": "us-east-1", "endpoint": endpoint,
+              "accessKey": "test", "secret": "test", "forcePathStyle": True}  # fmt: skip
+    r = await api.client.patch("/api/settings", json={"s3": s3}, headers=api.su())
+    assert r.status_code == 200, r.text
+    yield request.param
+    if request.param == "s3":
+        r = await api.client.patch("/api/settings", json={"s3": {"enabled": False}}, headers=api.su())
+        assert r.status_code == 200, r.text

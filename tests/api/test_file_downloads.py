@@ -7,12 +7,10 @@ from __future__ import annotations
 import asyncio
 import io
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import jwt
-import pytest
 from PIL import Image
 
 from hearth.auth import tokens
@@ -47,23 +45,6 @@ def bomb_png(side: int = 30000) -> bytes:
     data = b"".join(co.compress(row) for _ in range(side)) + co.flush()
     header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
-
-
-@pytest.fixture(params=["local", "s3"])
-async def store(request: pytest.FixtureRequest, api: Api) -> AsyncIterator[str]:
-    """Each test runs with files on local disk and in S3 (settings `s3` through the API)."""
-    if request.param == "s3":
-        endpoint = request.getfixturevalue("moto_endpoint")
-        s3 = {"enabled": True, "bucket": _make_bucket(endpoint), "region": "us-east-1", "endpoint": endpoint,
-              "accessKey": "test", "secret": "test", "forcePathStyle": True}
-    else:
-        s3 = {"enabled": False}
-    r = await api.client.patch("/api/settings", json={"s3": s3}, headers=api.su())
-    assert r.status_code == 200, r.text
-    yield request.param
-    if request.param == "s3":
-        r = await api.client.patch("/api/settings", json={"s3": {"enabled": False}}, headers=api.su())
-        assert r.status_code == 200, r.text
 
 
 async def collection(api: Api, protected: bool = False, view_rule: str | None = "", **fields: Any) -> dict[str, Any]:

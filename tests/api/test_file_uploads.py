@@ -6,33 +6,21 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from tests.conftest import OPEN, Api, unique
-from tests.support.s3_server import make_bucket
 
 NAME = re.compile(r"^[a-z0-9_]+_[a-z0-9]{10}\.[a-z0-9.]+$")
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.4\n% hearth test\n"
 
 
-@pytest.fixture(params=["local", "s3"], autouse=True)
-async def store(request: pytest.FixtureRequest, api: Api) -> AsyncIterator[str]:
-    """The storage the settings choose for the test: local disk, or S3 through the settings."""
-    s3: dict[str, Any] = {"enabled": False}
-    if request.param == "s3":
-        endpoint = request.getfixturevalue("moto_endpoint")
-        s3 = {"enabled": True, "bucket": make_bucket(endpoint), "region": "us-east-1", "endpoint": endpoint,
-              "accessKey": "test", "secret": "test", "forcePathStyle": True}  # fmt: skip
-    r = await api.client.patch("/api/settings", json={"s3": s3}, headers=api.su())
-    assert r.status_code == 200, r.text
-    yield request.param
-    if request.param == "s3":
-        r = await api.client.patch("/api/settings", json={"s3": {"enabled": False}}, headers=api.su())
-        assert r.status_code == 200, r.text
+@pytest.fixture(autouse=True)
+def each_store(store: str) -> str:
+    """Every test here runs on both storages (tests/conftest.py `store`)."""
+    return store
 
 
 async def files_collection(api: Api, **extra: Any) -> dict[str, Any]:
