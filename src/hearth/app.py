@@ -103,6 +103,9 @@ class Hearth:
             await asyncio.wait_for(db.close(), deadline_left(deadline))
         except TimeoutError:
             log.warning("stopping: the database did not close within the shutdown timeout")
+        else:
+            if deadline is not None:  # a signalled stop: the operator sees it ended cleanly
+                log.info("stopped: database closed")
 
     async def _drain_mail(self) -> None:
         await self.account.background.drain()

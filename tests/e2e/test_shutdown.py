@@ -312,6 +312,9 @@ def test_stuck_connections_do_not_outlive_the_timeout(tmp_path: Path, workers: i
             sock.close()
         if server.proc.poll() is None:
             server.proc.kill()
-    # Cleanup ran although the server never finished those connections: the database was closed
-    # (SQLite removes its write-ahead log when the last connection closes).
-    assert not (tmp_path / "data.db-wal").exists()
+    # Cleanup ran in every worker although the server never finished those connections.
+    assert server.log().count("stopped: database closed") == workers, server.log()
+    if workers == 1:
+        # SQLite removes its write-ahead log when the last connection closes. (Two workers closing
+        # at the same moment may each see the other still open and both leave it: harmless.)
+        assert not (tmp_path / "data.db-wal").exists()
