@@ -478,6 +478,48 @@ async def test_file_download_request_hook(api: Api) -> None:
     assert (await get(api, file_url(c, rec, b))).status_code == 200
 
 
+async def test_file_download_hook_over_a_cached_thumb(api: Api, store: str) -> None:
+    """A cached thumb is found before the event: handlers still see it as the file served, may
+    serve another key instead, or answer themselves (the thumb opened for nothing is closed)."""
+    from starlette.responses import Response
+
+    c = await collection(api)
+    original = image("PNG")
+    rec = await upload(api, c, ("a.png", original))
+    name = rec["doc"][0]
+    url = file_url(c, rec, name) + "?thumb=50x50"
+    made = (await get(api, url)).content  # the thumb is made and stored
+    assert made != original
+    hook = api.app.state.hearth.hooks.file_download_request
+    seen: list[tuple[str, str]] = []
+
+    async def original_instead(e: FileDownload) -> None:
+        seen.append((e.served_key, e.served_name))
+        e.served_key, e.served_name = f"{c['id']}/{rec['id']}/{name}", name
+        await e.next()
+
+    hid = hook.bind(original_instead, tags=[c["name"]])
+    try:
+        r = await get(api, url)
+        assert r.status_code == 200 and r.content == original
+        thumb_key = f"{c['id']}/{rec['id']}/thumbs_{name}/50x50_{name}"
+        assert seen == [(thumb_key, f"50x50_{name}")]
+    finally:
+        hook.unbind(hid)
+
+    async def answer(e: FileDownload) -> None:
+        e.response = Response(b"from the hook", media_type="text/plain")
+
+    hid = hook.bind(answer, tags=[c["name"]])
+    try:
+        for method in ("GET", "HEAD"):
+            r = await api.client.request(method, url)
+            assert r.status_code == 200 and r.content == (b"from the hook" if method == "GET" else b"")
+    finally:
+        hook.unbind(hid)
+    assert (await get(api, url)).content == made
+
+
 async def test_file_token_request_hook(api: Api) -> None:
     import orjson
     from starlette.responses import JSONResponse

@@ -16,6 +16,7 @@ import hashlib
 import mimetypes
 import os
 import shutil
+import stat
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -35,6 +36,7 @@ from hearth.files.storage import (
 )
 
 ATTRS_SUFFIX = ".attrs"
+TYPES_CACHED = 4096  # content types remembered (forgotten all at once when full)
 
 
 def attrs_json(content_type: str, md5: bytes, original_name: str | None) -> bytes:
@@ -55,9 +57,15 @@ def attrs_json(content_type: str, md5: bytes, original_name: str | None) -> byte
 class LocalStorage:
     def __init__(self, data_dir: str | os.PathLike[str]) -> None:
         self.root = Path(data_dir) / "storage"
+        self._root = str(self.root)
+        self._types: dict[tuple[str, int, int], str] = {}  # (key, mtime ns, size) -> content type
 
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*check_key(key).split("/"))
+
+    def _file(self, key: str) -> str:
+        """The file's path as a string (cheaper than a Path on the serving path)."""
+        return os.path.join(self._root, *check_key(key).split("/"))
 
     async def put(self, key: str, chunks: AsyncIterator[bytes], content_type: str = DEFAULT_CONTENT_TYPE,
                   original_name: str | None = None) -> int:
@@ -89,31 +97,32 @@ class LocalStorage:
         return size
 
     def _info(self, key: str) -> FileInfo:
-        path = self._path(key)
+        path = self._file(key)
         try:
-            st = path.stat()
+            st = os.stat(path)
         except (FileNotFoundError, NotADirectoryError):
             raise FileNotFound(key) from None
-        if not path.is_file():
+        if not stat.S_ISREG(st.st_mode):
             raise FileNotFound(key)
-        content_type = ""
-        try:
-            attrs = orjson.loads(path.with_name(path.name + ATTRS_SUFFIX).read_bytes())
-            if isinstance(attrs, dict) and isinstance(attrs.get("user.content_type"), str):
-                content_type = attrs["user.content_type"]
-        except (OSError, orjson.JSONDecodeError):
-            pass
-        if not content_type:
-            content_type = mimetypes.guess_type(path.name)[0] or DEFAULT_CONTENT_TYPE
+        # The sidecar is read once per version of the file (its size and modification time).
+        version = (key, st.st_mtime_ns, st.st_size)
+        content_type = self._types.get(version)
+        if content_type is None:
+            content_type = _content_type(path)
+            if len(self._types) >= TYPES_CACHED:
+                self._types.clear()
+            self._types[version] = content_type
         return FileInfo(key, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC), content_type)
 
+    # Reads run inline on the event loop, as SQLite's do (docs/files.md, "Serving"): a stat and
+    # the read of a small file in the page cache take microseconds, while a hop to a worker
+    # thread costs far more under load (the thread waits for the loop to release the GIL).
+    # Only a file larger than one chunk is read chunk by chunk in worker threads.
     async def info(self, key: str) -> FileInfo:
-        return await asyncio.to_thread(self._info, key)
+        return self._info(key)
 
     async def open(self, key: str, start: int = 0, end: int | None = None) -> Download:
-        # One worker-thread hop for the metadata, the open and (for a small file or range: the
-        # common case of avatars and thumbs) the whole content, so serving it costs one hop.
-        info, f, whole = await asyncio.to_thread(self._open, key, start, end)
+        info, f, whole = self._open(key, start, end)
         if f is None:
             return Download(info, _one_chunk(whole))
         return Download(info, _read_chunks(f, None if end is None else max(0, end - max(start, 0))))
@@ -121,7 +130,7 @@ class LocalStorage:
     def _open(self, key: str, start: int, end: int | None) -> tuple[FileInfo, BinaryIO | None, bytes]:
         info = self._info(key)
         try:
-            f: BinaryIO = open(self._path(key), "rb")  # closed here or by the reader
+            f: BinaryIO = open(self._file(key), "rb")  # closed here or by the reader
         except FileNotFoundError:
             raise FileNotFound(key) from None
         try:
@@ -138,8 +147,7 @@ class LocalStorage:
         return info, f, b""
 
     async def exists(self, key: str) -> bool:
-        path = self._path(key)
-        return await asyncio.to_thread(path.is_file)
+        return self._path(key).is_file()
 
     async def delete(self, key: str) -> None:
         path = self._path(key)
@@ -176,6 +184,18 @@ class LocalStorage:
 
     async def close(self) -> None:
         return None
+
+
+def _content_type(path: str) -> str:
+    """The type the sidecar records, else guessed from the name (a missing or broken sidecar)."""
+    try:
+        with open(path + ATTRS_SUFFIX, "rb") as f:
+            attrs = orjson.loads(f.read())
+        if isinstance(attrs, dict) and isinstance(attrs.get("user.content_type"), str) and attrs["user.content_type"]:
+            return str(attrs["user.content_type"])
+    except (OSError, orjson.JSONDecodeError):
+        pass
+    return mimetypes.guess_type(path)[0] or DEFAULT_CONTENT_TYPE
 
 
 async def _one_chunk(data: bytes) -> AsyncIterator[bytes]:

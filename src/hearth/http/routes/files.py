@@ -15,7 +15,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import formatdate, parsedate_to_datetime
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -32,7 +32,7 @@ from hearth.files.storage import (
     StorageError,
     check_key,
 )
-from hearth.files.thumbs import IMAGE_TYPES, allowed_size
+from hearth.files.thumbs import IMAGE_TYPES, allowed_size, thumb_key
 from hearth.hooks.events import FileDownload
 from hearth.http.context import hearth, request_info
 from hearth.http.headers import FILE_SECURITY_HEADERS
@@ -95,13 +95,21 @@ async def download(request: Request) -> Response:
     )
     storage = await h.storage()
     event = FileDownload(c, request, found.record, found.field, found.key, found.name)
+    ready: Download | FileInfo | None = None  # the thumb, looked up already
+    ready_key = ""
     thumb = request.query_params.get("thumb", "")
     if thumb:
         size = allowed_size(thumb, list(found.field.options.get("thumbs") or []))
-        original = await _info(storage, found.key)
-        if size is not None and original.content_type in IMAGE_TYPES:
-            key = await h.thumbs.ensure(storage, found.key, original.content_type, thumb, size)
-            if key is not None:
+        key = thumb_key(found.key, thumb) if size is not None else ""
+        if size is not None:
+            # A thumb is made once and never changes: look for it first, so serving a cached
+            # thumb is one storage call (it exists only if the original is an image).
+            ready = await _lookup(request, storage, key)
+        if ready is not None:
+            event.served_key, event.served_name = key, f"{thumb}_{found.name}"
+            ready_key = key
+        elif size is not None and (original := await _info(storage, found.key)).content_type in IMAGE_TYPES:
+            if await h.thumbs.ensure(storage, found.key, original.content_type, thumb, size) is not None:
                 event.served_key, event.served_name = key, f"{thumb}_{found.name}"
             else:
                 event.thumb_error = f"the thumb {thumb} could not be made"
@@ -109,11 +117,33 @@ async def download(request: Request) -> Response:
             event.thumb_error = f"the thumb size {thumb!r} or the original file format are not supported"
 
     async def serve(e: FileDownload) -> None:
-        e.response = await _serve(request, storage, e.served_key, e.served_name)
+        nonlocal ready
+        mine = ready if e.served_key == ready_key else None
+        ready = None  # used, or to be discarded below
+        e.response = await _serve(request, storage, e.served_key, e.served_name, mine)
 
-    await h.hooks.file_download_request.trigger(event, serve)
+    try:
+        await h.hooks.file_download_request.trigger(event, serve)
+    finally:
+        if isinstance(ready, Download):  # a handler answered without serving it
+            await _discard(ready)
     response: Response | None = event.response
     return response if response is not None else _Plain(status_code=204)
+
+
+def _plain_get(request: Request) -> bool:
+    """A GET of the whole file: the metadata and the content are fetched in one storage call."""
+    return request.method == "GET" and "range" not in request.headers
+
+
+async def _lookup(request: Request, storage: Storage, key: str) -> Download | FileInfo | None:
+    """The file under `key` (opened for a plain GET, its metadata otherwise), or None."""
+    try:
+        return await (storage.open(key) if _plain_get(request) else storage.info(key))
+    except (FileNotFound, InvalidKey):
+        return None
+    except StorageError:
+        raise StorageFailed("The file storage is unavailable; try again later.") from None
 
 
 async def _info(storage: Storage, key: str) -> FileInfo:
@@ -125,11 +155,16 @@ async def _info(storage: Storage, key: str) -> FileInfo:
         raise StorageFailed("The file storage is unavailable; try again later.") from None
 
 
-async def _serve(request: Request, storage: Storage, key: str, name: str) -> Response:
-    early: Download | None = None
-    if request.method == "GET" and "range" not in request.headers:
-        # The common GET: open at once (metadata and, for a small local file, its content in one
-        # worker-thread hop) instead of asking for the metadata first.
+async def _serve(request: Request, storage: Storage, key: str, name: str,
+                 ready: Download | FileInfo | None = None) -> Response:
+    early: Download | None = ready if isinstance(ready, Download) else None
+    if early is not None:
+        info = early.info
+    elif isinstance(ready, FileInfo):
+        info = ready
+    elif _plain_get(request):
+        # The common GET: open at once (metadata and, for a small file, its content in one
+        # storage call) instead of asking for the metadata first.
         early = await _open(storage, key)
         info = early.info
     else:
@@ -207,7 +242,10 @@ async def _exactly(chunks: AsyncIterator[bytes], size: int) -> AsyncIterator[byt
 
 
 def _disposition(kind: str, name: str) -> str:
-    ascii_name = "".join(ch if 0x20 <= ord(ch) < 0x7F else "_" for ch in name)
+    if name.isascii() and name.isprintable():  # the usual stored name: nothing to replace
+        ascii_name = name
+    else:
+        ascii_name = "".join(ch if 0x20 <= ord(ch) < 0x7F else "_" for ch in name)
     value = f'{kind}; filename="{ascii_name.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"'
     if ascii_name != name:
         value += f"; filename*=UTF-8''{quote(name, safe='')}"
@@ -215,7 +253,7 @@ def _disposition(kind: str, name: str) -> str:
 
 
 def _http_date(moment: datetime) -> str:
-    return format_datetime(moment.astimezone(UTC).replace(microsecond=0), usegmt=True)
+    return formatdate(moment.timestamp(), usegmt=True)
 
 
 def _etag(info: FileInfo) -> str:
