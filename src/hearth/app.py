@@ -17,6 +17,9 @@ from hearth.files.storage import Storage
 from hearth.files.thumbs import Thumbnailer
 from hearth.hooks.catalog import Hooks
 from hearth.hooks.events import Lifecycle
+from hearth.jobs.cron import Crons, CronScheduler
+from hearth.jobs.queue import JobQueue
+from hearth.jobs.worker import JobFunctions, JobWorker
 from hearth.mail.delivery import AuthMailDelivery
 from hearth.mail.sender import Mailer
 from hearth.realtime.hub import Hub
@@ -30,6 +33,8 @@ from hearth.settings.store import SettingsStore
 
 log = logging.getLogger("hearth")
 STOP_RESERVE = 0.2  # seconds of the stop deadline kept for closing the database
+JOBS_STOP_WAIT = 5.0  # seconds running jobs get to finish when a stop has no deadline
+JOBS_CLEANUP = "__hearthJobsCleanup__"  # the built-in cron that forgets old ended jobs
 
 
 class Hearth:
@@ -40,11 +45,17 @@ class Hearth:
         self.db: Database | None = None
         # Bound to before start (user hooks) and by each service as start builds it.
         self.hooks = Hooks()
+        # What runs each durable job and cron (registered before start, as hooks are).
+        self.job_functions = JobFunctions()
+        self.crons = Crons(self.job_functions)
+        self.crons.add(JOBS_CLEANUP, "0 * * * *", self._prune_jobs)
         self.stop_deadline: float | None = None  # loop time; set when a signal starts the stop
+        self.background = False
 
-    async def start(self) -> None:
+    async def start(self, background: bool = False) -> None:
         """Build the services; each capability that reacts to events binds its handlers to
-        `self.hooks` as it is built (hearth.hooks.catalog lists them)."""
+        `self.hooks` as it is built (hearth.hooks.catalog lists them). `background`: also run
+        durable jobs and the cron schedule (a server or worker process, not a CLI command)."""
         self.db = await open_database(self.config)
         self.collections = CollectionRepository(self.db)
         self.settings = SettingsStore(self.db)
@@ -64,8 +75,24 @@ class Hearth:
         self.collection_service = CollectionService(self.collections, self.records, self.hooks)
         await bootstrap(self.db, self.collections)
         await self.hooks.bootstrap.trigger(Lifecycle(self))
+        self.jobs = JobQueue(self.db)
+        self.job_worker = JobWorker(self.db, self.jobs, self.job_functions, self.hooks, self.config.jobs)
+        self.cron = CronScheduler(self.crons, self.jobs)
         await self.realtime.start()
+        if background:
+            self.background = True
+            await self.job_worker.start()
+            await self.cron.start()
         await self.hooks.serve.trigger(Lifecycle(self))
+
+    async def serve(self) -> None:
+        """Start as a server process: services and the background work."""
+        await self.start(background=True)
+
+    async def _prune_jobs(self) -> None:
+        removed = await self.jobs.prune()
+        if removed:
+            log.info("jobs: %d ended job(s) older than 7 days removed", removed)
 
     async def storage(self) -> Storage:
         """The file storage the current settings choose (local disk, or S3 when enabled)."""
@@ -75,6 +102,8 @@ class Hearth:
         """The server began to stop (SIGTERM/SIGINT) and must be done by `deadline` (loop time):
         realtime streams end now so that only real requests are waited for."""
         self.stop_deadline = deadline
+        if self.background:
+            self.job_worker.halt()  # no new jobs; running ones get until the deadline
         if self.db is not None:
             self.realtime.close_all()
 
@@ -84,7 +113,14 @@ class Hearth:
         if self.db is None:
             return
         deadline = self.stop_deadline
+        jobs_wait = deadline_left(deadline, reserve=STOP_RESERVE * 3)
+        background = (
+            (("cron", self.cron.stop()), ("jobs", self.job_worker.stop(JOBS_STOP_WAIT if jobs_wait is None else jobs_wait)))
+            if self.background
+            else ()
+        )
         steps = (
+            *background,
             ("terminate hooks", self.hooks.terminate.trigger(Lifecycle(self))),
             ("realtime", self.realtime.stop()),
             ("mail", self._drain_mail()),

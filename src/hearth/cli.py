@@ -24,6 +24,7 @@ from hearth.config import (
     DEFAULT_DIR,
     DEFAULT_HOOK_TIMEOUT,
     DEFAULT_HTTP,
+    DEFAULT_JOBS,
     DEFAULT_MAX_BODY_SIZE,
     DEFAULT_SHUTDOWN_TIMEOUT,
     HOOKS_DIR_NAME,
@@ -31,6 +32,7 @@ from hearth.config import (
     ConfigError,
     parse_count,
     parse_db_url,
+    parse_jobs,
     parse_seconds,
     parse_size,
     redact,
@@ -181,6 +183,9 @@ def _config(args: argparse.Namespace) -> Config:
     hook_timeout = getattr(args, "hook_timeout", None) or _env(
         "HEARTH_HOOK_TIMEOUT", parse_seconds, DEFAULT_HOOK_TIMEOUT
     )
+    jobs = getattr(args, "jobs", None)
+    if jobs is None:
+        jobs = _env("HEARTH_JOBS", parse_jobs, DEFAULT_JOBS)
     config = Config(
         data_dir=data_dir,
         db_url=db_url,
@@ -190,6 +195,7 @@ def _config(args: argparse.Namespace) -> Config:
         hooks_dir=Path(raw_hooks).expanduser().absolute() if raw_hooks.strip() else None,
         hook_timeout=hook_timeout,
         dev=bool(getattr(args, "dev", False)),
+        jobs=jobs,
     )
     if not config.is_postgres:
         check_data_dir(data_dir, dir_name)
@@ -447,6 +453,14 @@ def _parser() -> argparse.ArgumentParser:
         help=f"cut off a hook handler or custom route after this long (default {DEFAULT_HOOK_TIMEOUT:g})",
     )
     p_serve.add_argument("--dev", action="store_true", help="reload the hooks folder when its files change")
+    p_serve.add_argument(
+        "--jobs",
+        type=_flag_type(parse_jobs, "--jobs"),
+        default=None,
+        metavar="N",
+        help=f"durable jobs each worker process runs at once (default $HEARTH_JOBS or {DEFAULT_JOBS}; "
+        "0: none here, `hearth worker` processes run them)",
+    )
     p_serve.add_argument(
         "--max-body-size",
         type=_flag_type(parse_size, "--max-body-size"),

@@ -19,6 +19,9 @@ DEFAULT_MAX_BODY_SIZE = 32 << 20
 DEFAULT_SHUTDOWN_TIMEOUT = 8.0
 # Seconds a user's hook handler or custom route may take (its next() included) before it is cut off.
 DEFAULT_HOOK_TIMEOUT = 30.0
+# Durable jobs one process runs at once (0: none; `hearth worker` processes run them).
+DEFAULT_JOBS = 4
+MAX_JOBS = 256
 HOOKS_DIR_NAME = "hearth_hooks"  # beside the data directory unless --hooks-dir says otherwise
 MAX_SHUTDOWN_TIMEOUT = 3600.0
 POSTGRES_SCHEMES = ("postgres", "postgresql")
@@ -44,6 +47,7 @@ class Config:
     # OAuth2 avatar downloads may reach loopback/private addresses (an intranet identity provider;
     # tests). Off by default: a provider's avatar URL must not make the server fetch internal URLs.
     fetch_private: bool = False
+    jobs: int = DEFAULT_JOBS
 
     @property
     def hooks_path(self) -> Path:
@@ -68,6 +72,7 @@ class Config:
             "HEARTH_HOOK_TIMEOUT": str(self.hook_timeout),
             "HEARTH_DEV": "1" if self.dev else "",
             "HEARTH_FETCH_PRIVATE": "1" if self.fetch_private else "",
+            "HEARTH_JOBS": str(self.jobs),
         }
 
     @classmethod
@@ -89,6 +94,7 @@ class Config:
             ),
             dev=(env("HEARTH_DEV") or "").lower() in ("1", "true", "yes"),
             fetch_private=(env("HEARTH_FETCH_PRIVATE") or "").lower() in ("1", "true", "yes"),
+            jobs=parse_jobs(env("HEARTH_JOBS") or str(DEFAULT_JOBS), "HEARTH_JOBS"),
         )
 
 
@@ -142,6 +148,13 @@ def parse_count(value: str, name: str, maximum: int = 1024) -> int:
     count = _int(value, name, f"a whole number from 1 to {maximum}")
     if count < 1 or count > maximum:
         raise ConfigError(f"{name} {value!r} is out of range: give a whole number from 1 to {maximum}")
+    return count
+
+
+def parse_jobs(value: str, name: str = "--jobs") -> int:
+    count = _int(value, name, f"a whole number from 0 to {MAX_JOBS}")
+    if count > MAX_JOBS:
+        raise ConfigError(f"{name} {value!r} is out of range: give a whole number from 0 to {MAX_JOBS}")
     return count
 
 

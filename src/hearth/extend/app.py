@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from hearth.config import DEFAULT_DIR, DEFAULT_HOOK_TIMEOUT, Config, parse_db_url
+from hearth.extend.jobs import Jobs
 from hearth.extend.loader import HooksLoadError, hook_files, load_file, watch
 from hearth.extend.records import Records
 from hearth.extend.routes import Middleware, RouteHandler, route_handler
@@ -40,6 +41,9 @@ from hearth.hooks.chain import Hook
 from hearth.hooks.events import Lifecycle
 from hearth.http.router import Route
 from hearth.http.server import build_app
+from hearth.jobs.cron import CronFunction
+from hearth.jobs.worker import DEFAULT_TIMEOUT as DEFAULT_JOB_TIMEOUT
+from hearth.jobs.worker import JobFunction
 
 log = logging.getLogger("hearth.hooks")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -76,6 +80,9 @@ class App:
         self._loading = False
         self._folder_hooks: list[tuple[Hook[Any], str]] = []
         self._folder_routes: list[Route] = []
+        self._folder_jobs: list[str] = []
+        self._folder_crons: list[str] = []
+        self.jobs = Jobs(self.hearth)
         self._watcher: asyncio.Task[None] | None = None
         if self.config.dev:
             self.hooks.serve.bind(self._start_watching, id="hearth.dev")
@@ -134,6 +141,37 @@ class App:
 
         return decorator
 
+    # ----- background work ---------------------------------------------------------------------
+    def job(self, name: str, *, timeout: float = DEFAULT_JOB_TIMEOUT) -> Callable[[JobFunction], JobFunction]:
+        """Run the decorated function for each durable job named `name` (it gets the JobRun
+        event: `e.payload`, `e.attempt`...); an exception fails the attempt (retried with
+        backoff while attempts are left), as does running past `timeout` seconds."""
+        if not isinstance(name, str) or not name:
+            raise ValueError("a job name is a non-empty string")
+
+        def decorator(fn: JobFunction) -> JobFunction:
+            self.hearth.job_functions.register(name, fn, timeout)
+            if self._loading:
+                self._folder_jobs.append(name)
+            return fn
+
+        return decorator
+
+    def cron(
+        self, cron_id: str, expression: str, *, timeout: float = DEFAULT_JOB_TIMEOUT
+    ) -> Callable[[CronFunction], CronFunction]:
+        """Run the decorated function on the schedule `expression` (five fields or a macro such
+        as `@daily`, UTC), once per tick across every process and instance. It takes no
+        argument, or the JobRun event."""
+
+        def decorator(fn: CronFunction) -> CronFunction:
+            self.hearth.crons.add(cron_id, expression, fn, timeout)
+            if self._loading:
+                self._folder_crons.append(cron_id)
+            return fn
+
+        return decorator
+
     # ----- services for hooks ------------------------------------------------------------------
     async def send_mail(self, to: str, subject: str, html: str) -> None:
         """Send an HTML mail with the SMTP settings in force (logged whole while SMTP is off)."""
@@ -162,7 +200,11 @@ class App:
             hook.unbind(hid)
         for r in self._folder_routes:
             self.asgi.router.remove(r)
-        self._folder_hooks, self._folder_routes = [], []
+        for name in self._folder_jobs:
+            self.hearth.job_functions.unregister(name)
+        for cron_id in self._folder_crons:
+            self.hearth.crons.remove(cron_id)
+        self._folder_hooks, self._folder_routes, self._folder_jobs, self._folder_crons = [], [], [], []
         try:
             self.load_hooks_dir()
         except HooksLoadError as exc:

@@ -95,6 +95,8 @@ class Hooks:
         self.file_download_request = Hook[ev.FileDownload](
             "A record's file (or thumb) is about to be served; `next()` serves it."
         )
+        # ----- background work -----
+        self.job_run = Hook[ev.JobRun]("A durable job runs; `next()` runs its registered function.")
         # ----- lifecycle -----
         self.bootstrap = Hook[ev.Lifecycle]("The services are built (database open, tables ready).")
         self.serve = Hook[ev.Lifecycle]("The process is about to take requests.")

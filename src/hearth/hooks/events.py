@@ -167,6 +167,23 @@ class RealtimeMessage(CollectionTagged):
 
 
 @dataclass(eq=False)
+class JobRun(Event):
+    """A durable job runs (a worker claimed it): `next()` runs the function registered for its
+    `name` (handlers tagged with the name run for that job only). `attempt` counts from 1. An
+    exception out of the chain fails this attempt (retried while attempts are left)."""
+
+    id: str
+    name: str
+    payload: Any
+    attempt: int
+    max_attempts: int
+    key: str | None = None
+
+    def tags(self) -> Tags[str]:
+        return (self.name,)
+
+
+@dataclass(eq=False)
 class Lifecycle(Event):
     """The process starts (bootstrap: services built; serve: about to take requests) or stops
     (terminate). `app` is the running Hearth."""

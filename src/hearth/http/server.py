@@ -11,8 +11,10 @@ from hearth.http.routes import (
     auth,
     batch,
     collections,
+    crons,
     files,
     health,
+    jobs,
     oauth2,
     realtime,
     records,
@@ -33,6 +35,8 @@ def all_routes() -> list[Route]:
         *api_keys.routes,
         *realtime.routes,
         *files.routes,
+        *crons.routes,
+        *jobs.routes,
     ]
 
 
@@ -41,7 +45,7 @@ def build_app(config: Config | None = None) -> App:
     router = Router(all_routes(), wrapper(hearth, hearth.hooks))
     app = App(
         router,
-        on_startup=hearth.start,
+        on_startup=hearth.serve,
         on_shutdown=hearth.stop,
         max_body_size=hearth.config.max_body_size,
         on_stopping=hearth.stopping,

@@ -1,0 +1,170 @@
+"""SQL for durable jobs (`_hearth_jobs`): enqueue, claim, finish, list. Times are epoch ms.
+
+A job is `pending` (waiting for `run_at`), `running` (claimed by a worker until `lease_until`;
+an expired lease makes it claimable again: the worker died), then `done`, `failed` (attempts
+used up: the dead letters) or `cancelled`. `job_key` makes an enqueue idempotent: at most one job
+holds a key while its row is kept.
+"""
+
+from __future__ import annotations
+
+from hearth.sql.dialect import Dialect
+
+COLUMNS = (
+    "id, name, payload, state, job_key, attempts, max_attempts, backoff, run_at, lease_until, worker,"
+    " last_error, created, updated, finished"
+)
+STATES = ("pending", "running", "done", "failed", "cancelled")
+
+
+def bootstrap_statements(d: Dialect) -> list[str]:
+    return [
+        "CREATE TABLE IF NOT EXISTS _hearth_jobs ("
+        " id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL, payload TEXT NOT NULL,"
+        " state TEXT NOT NULL, job_key TEXT, attempts INTEGER NOT NULL DEFAULT 0,"
+        " max_attempts INTEGER NOT NULL, backoff DOUBLE PRECISION NOT NULL,"
+        " run_at BIGINT NOT NULL, lease_until BIGINT NOT NULL DEFAULT 0, worker TEXT NOT NULL DEFAULT '',"
+        " last_error TEXT NOT NULL DEFAULT '', created BIGINT NOT NULL, updated BIGINT NOT NULL,"
+        " finished BIGINT NOT NULL DEFAULT 0)",
+        # What a worker looks for: due pending jobs, and running ones whose lease ran out.
+        "CREATE INDEX IF NOT EXISTS idx__hearth_jobs_due ON _hearth_jobs (state, run_at)",
+        "CREATE UNIQUE INDEX IF NOT EXISTS idx__hearth_jobs_key ON _hearth_jobs (job_key) WHERE job_key IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS idx__hearth_jobs_created ON _hearth_jobs (created)",
+    ]
+
+
+def insert(d: Dialect) -> str:
+    """A new pending job; nothing when its key is taken (the caller then reads that job)."""
+    p = d.placeholder
+    sql = (
+        "INSERT INTO _hearth_jobs (id, name, payload, state, job_key, max_attempts, backoff, run_at, created, updated)"
+        f" VALUES ({p(1)}, {p(2)}, {p(3)}, 'pending', {p(4)}, {p(5)}, {p(6)}, {p(7)}, {p(8)}, {p(9)})"
+        " ON CONFLICT (job_key) WHERE job_key IS NOT NULL DO NOTHING"
+    )
+    if d.name == "postgres":
+        # One round trip: the row, and a wake-up for every worker listening.
+        return f"WITH ins AS ({sql} RETURNING id) SELECT pg_notify('hearth_jobs', '') FROM ins"
+    return sql
+
+
+def select_by_key(d: Dialect) -> str:
+    return f"SELECT {COLUMNS} FROM _hearth_jobs WHERE job_key = {d.placeholder(1)}"
+
+
+def select_one(d: Dialect) -> str:
+    return f"SELECT {COLUMNS} FROM _hearth_jobs WHERE id = {d.placeholder(1)}"
+
+
+def claim(d: Dialect) -> str:
+    """Take up to p6 due jobs: pending ones whose time came (p4 = now) and running ones whose
+    lease expired (p5 = now); they become running, leased until p1 by worker p2 (p3 = now).
+    PostgreSQL skips rows other workers are claiming; SQLite has one writer at a time anyway.
+    (Placeholders are numbered in the order they appear: SQLite's `?` are positional.)"""
+    p = d.placeholder
+    lock = " FOR UPDATE SKIP LOCKED" if d.name == "postgres" else ""
+    return (
+        f"UPDATE _hearth_jobs SET state = 'running', attempts = attempts + 1, lease_until = {p(1)},"
+        f" worker = {p(2)}, updated = {p(3)}"
+        " WHERE id IN (SELECT id FROM _hearth_jobs"
+        f" WHERE (state = 'pending' AND run_at <= {p(4)}) OR (state = 'running' AND lease_until < {p(5)})"
+        f" ORDER BY run_at, created, id LIMIT {p(6)}{lock})"
+        " RETURNING id, name, payload, attempts, max_attempts, backoff, job_key"
+    )
+
+
+def any_due(d: Dialect) -> str:
+    """One claimable job, if any (p1 = p2 = now): what a worker reads before trying a claim."""
+    p = d.placeholder
+    return (
+        f"SELECT id FROM _hearth_jobs WHERE (state = 'pending' AND run_at <= {p(1)})"
+        f" OR (state = 'running' AND lease_until < {p(2)}) LIMIT 1"
+    )
+
+
+def release(d: Dialect) -> str:
+    """A job its worker gives back unfinished (the process stops): pending at p1 (= p2, now),
+    the attempt not counted."""
+    p = d.placeholder
+    return (
+        f"UPDATE _hearth_jobs SET state = 'pending', run_at = {p(1)}, attempts = attempts - 1, updated = {p(2)},"
+        f" lease_until = 0, worker = '' WHERE id = {p(3)} AND worker = {p(4)} AND state = 'running'"
+    )
+
+
+def extend_lease(d: Dialect) -> str:
+    """Keep a running job's lease (p1: until, p2: now) while worker p4 still holds it (id p3)."""
+    p = d.placeholder
+    return (
+        f"UPDATE _hearth_jobs SET lease_until = {p(1)}, updated = {p(2)}"
+        f" WHERE id = {p(3)} AND worker = {p(4)} AND state = 'running'"
+    )
+
+
+def finish(d: Dialect) -> str:
+    """The job ends (p1: failed; p3 = p4: now), if worker p6 still holds it (its lease may have
+    expired and another worker taken it: then this worker's answer is not the job's)."""
+    p = d.placeholder
+    return (
+        f"UPDATE _hearth_jobs SET state = {p(1)}, last_error = {p(2)}, finished = {p(3)}, updated = {p(4)},"
+        f" lease_until = 0 WHERE id = {p(5)} AND worker = {p(6)} AND state = 'running'"
+    )
+
+
+def succeed(d: Dialect) -> str:
+    """The job is done (p1 = p2: now), if worker p4 still holds it; `last_error` keeps the
+    error of an earlier failed attempt, if any."""
+    p = d.placeholder
+    return (
+        f"UPDATE _hearth_jobs SET state = 'done', finished = {p(1)}, updated = {p(2)}, lease_until = 0"
+        f" WHERE id = {p(3)} AND worker = {p(4)} AND state = 'running'"
+    )
+
+
+def reschedule(d: Dialect) -> str:
+    """A failed attempt with attempts left: pending again at p1."""
+    p = d.placeholder
+    return (
+        f"UPDATE _hearth_jobs SET state = 'pending', run_at = {p(1)}, last_error = {p(2)}, updated = {p(3)},"
+        f" lease_until = 0 WHERE id = {p(4)} AND worker = {p(5)} AND state = 'running'"
+    )
+
+
+def retry(d: Dialect) -> str:
+    """A failed or cancelled job runs again now (p1 = p2), with its attempts counted afresh."""
+    p = d.placeholder
+    return (
+        f"UPDATE _hearth_jobs SET state = 'pending', run_at = {p(1)}, attempts = 0, finished = 0,"
+        f" updated = {p(2)}, lease_until = 0, worker = '' WHERE id = {p(3)} AND state IN ('failed', 'cancelled')"
+    )
+
+
+def cancel(d: Dialect) -> str:
+    """A job that has not started (pending) is cancelled; a running one is left to finish."""
+    p = d.placeholder
+    return (
+        f"UPDATE _hearth_jobs SET state = 'cancelled', finished = {p(1)}, updated = {p(2)}"
+        f" WHERE id = {p(3)} AND state = 'pending'"
+    )
+
+
+def list_jobs(d: Dialect, where: list[str], limit_ph: str, offset_ph: str) -> str:
+    cond = f" WHERE {' AND '.join(where)}" if where else ""
+    return f"SELECT {COLUMNS} FROM _hearth_jobs{cond} ORDER BY created DESC, id DESC LIMIT {limit_ph} OFFSET {offset_ph}"
+
+
+def count_jobs(d: Dialect, where: list[str]) -> str:
+    cond = f" WHERE {' AND '.join(where)}" if where else ""
+    return f"SELECT COUNT(*) FROM _hearth_jobs{cond}"
+
+
+def next_run_at(d: Dialect) -> str:
+    """When the earliest pending job is due (a worker sleeps until then, at most)."""
+    return "SELECT MIN(run_at) FROM _hearth_jobs WHERE state = 'pending'"
+
+
+def prune(d: Dialect) -> str:
+    """Ended jobs (done, failed, cancelled) finished before p1 are forgotten."""
+    return (
+        "DELETE FROM _hearth_jobs WHERE state IN ('done', 'failed', 'cancelled')"
+        f" AND finished > 0 AND finished < {d.placeholder(1)}"
+    )

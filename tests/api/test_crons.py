@@ -1,0 +1,112 @@
+"""Cron through a running Hearth: PocketBase's crons API, the schedule's ticks becoming one job per
+cron and minute however many schedulers (processes, instances) enqueue it, and the expressions."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from hearth.jobs.cron import CronExpressionError, Crons, CronScheduler, is_due, parse
+from hearth.jobs.queue import JobQueue
+from tests.api.test_jobs import wait_state
+from tests.conftest import Api, unique
+
+
+def crons_of(api: Api) -> Crons:
+    c: Crons = api.app.state.hearth.crons
+    return c
+
+
+@pytest.fixture
+async def cron(api: Api) -> AsyncIterator[Callable[..., str]]:
+    ids: list[str] = []
+
+    def add(prefix: str, expression: str, fn: Any) -> str:
+        cid = unique(prefix)
+        crons_of(api).add(cid, expression, fn)
+        ids.append(cid)
+        return cid
+
+    yield add
+    for cid in ids:
+        crons_of(api).remove(cid)
+
+
+async def test_crons_api_lists_and_runs(api: Api, cron: Any) -> None:
+    ran: list[str] = []
+    digest = cron("digest", "0 7 * * *", lambda: ran.append("digest"))
+    hourly = cron("cleanup", "@hourly", lambda: ran.append("cleanup"))
+    r = await api.client.get("/api/crons", headers=api.su())
+    assert r.status_code == 200
+    listed = r.json()
+    assert {"id": digest, "expression": "0 7 * * *"} in listed
+    assert {"id": hourly, "expression": "@hourly"} in listed
+    assert listed[-1] == {"id": "__hearthJobsCleanup__", "expression": "0 * * * *"}  # Hearth's own last
+    ids = [c["id"] for c in listed if not c["id"].startswith("__")]
+    assert ids == sorted(ids)
+    r = await api.client.post(f"/api/crons/{digest}", headers=api.su())
+    assert r.status_code == 204 and r.content == b""
+    end = time.monotonic() + 5
+    while not ran and time.monotonic() < end:
+        await asyncio.sleep(0.05)
+    assert ran == ["digest"]
+
+
+async def test_crons_api_refuses(api: Api) -> None:
+    for method, path in (("GET", "/api/crons"), ("POST", "/api/crons/__hearthJobsCleanup__")):
+        r = await api.client.request(method, path)
+        assert r.status_code == 401
+        assert r.json() == {"data": {}, "message": "The request requires valid record authorization token.",
+                            "status": 401}  # fmt: skip
+    r = await api.client.post("/api/crons/nope", headers=api.su())
+    assert r.status_code == 404 and r.json() == {"data": {}, "message": "Missing or invalid cron job.", "status": 404}
+
+
+async def test_one_job_per_cron_and_tick_whatever_the_number_of_schedulers(api: Api, cron: Any) -> None:
+    """Three schedulers (three processes or instances) tick the same minute: one job runs."""
+    ran: list[Any] = []
+
+    async def report(e: Any) -> None:
+        ran.append(e.payload)
+
+    every = cron("every", "* * * * *", report)
+    never = cron("never", "0 0 1 1 *", lambda: ran.append("never"))
+    db = api.app.state.hearth.db
+    schedulers = [CronScheduler(crons_of(api), JobQueue(db)) for _ in range(3)]
+    minute = datetime(2024, 5, 6, 7, 8, tzinfo=UTC)  # not January 1st: `never` is not due
+    added = await asyncio.gather(*(s.tick(minute) for s in schedulers))
+    assert sorted(added) == [0, 0, 1]
+    r = await api.client.get("/api/hearth/jobs", params={"name": f"cron:{every}"}, headers=api.su())
+    jobs = r.json()["items"]
+    assert len(jobs) == 1 and jobs[0]["key"] == f"cron:{every}:{int(minute.timestamp() * 1000)}"
+    await wait_state(api, jobs[0]["id"], "done")
+    assert ran == [{"cron": every, "tick": minute.isoformat()}]
+    r = await api.client.get("/api/hearth/jobs", params={"name": f"cron:{never}"}, headers=api.su())
+    assert r.json()["totalItems"] == 0
+
+
+def test_expressions() -> None:
+    assert parse("@daily") == "0 0 * * *" and parse("@annually") == "0 0 1 1 *"
+    assert parse("*/5 1-3 * * 1-5") == "*/5 1-3 * * 1-5"
+    for bad in ("* * * *", "* * * * * *", "60 * * * *", "*/0 * * * *", "@every 5m", "a b c d e", "", "0 0 31 2 *"):
+        with pytest.raises(CronExpressionError):
+            parse(bad)
+    at = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)  # a Monday
+    assert is_due("0 7 * * *", at) and not is_due("0 7 * * *", at.replace(minute=1))
+    assert is_due("0 7 * * 1", at) and not is_due("0 7 * * 0", at)
+    assert is_due("*/15 * * * *", at.replace(minute=45)) and not is_due("*/15 * * * *", at.replace(minute=44))
+    # Standard cron: both day fields restricted, either one matching is enough (7th is a Monday).
+    assert is_due("0 7 1 * 1", at)
+
+
+async def test_cron_ids_and_expressions_are_checked(api: Api) -> None:
+    with pytest.raises(CronExpressionError):
+        crons_of(api).add("bad", "every day", lambda: None)
+    with pytest.raises(ValueError):
+        crons_of(api).add("has space", "@daily", lambda: None)
+    assert crons_of(api).get("bad") is None
