@@ -76,7 +76,9 @@ class Hearth:
         await bootstrap(self.db, self.collections)
         await self.hooks.bootstrap.trigger(Lifecycle(self))
         self.jobs = JobQueue(self.db)
-        self.job_worker = JobWorker(self.db, self.jobs, self.job_functions, self.hooks, self.config.jobs)
+        self.job_worker = JobWorker(
+            self.db, self.jobs, self.job_functions, self.hooks, self.config.jobs, lease=self.config.job_lease
+        )
         self.cron = CronScheduler(self.crons, self.jobs)
         await self.realtime.start()
         if background:

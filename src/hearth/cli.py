@@ -24,6 +24,7 @@ from hearth.config import (
     DEFAULT_DIR,
     DEFAULT_HOOK_TIMEOUT,
     DEFAULT_HTTP,
+    DEFAULT_JOB_LEASE,
     DEFAULT_JOBS,
     DEFAULT_MAX_BODY_SIZE,
     DEFAULT_SHUTDOWN_TIMEOUT,
@@ -196,6 +197,7 @@ def _config(args: argparse.Namespace) -> Config:
         hook_timeout=hook_timeout,
         dev=bool(getattr(args, "dev", False)),
         jobs=jobs,
+        job_lease=_env("HEARTH_JOB_LEASE", parse_seconds, DEFAULT_JOB_LEASE),
     )
     if not config.is_postgres:
         check_data_dir(data_dir, dir_name)
@@ -351,6 +353,31 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def worker(args: argparse.Namespace) -> int:
+    """A process that only runs durable jobs and crons (beside or instead of serve's workers)."""
+    import logging.config
+
+    config = _config(args)
+    if config.jobs == 0:
+        raise Failure("--jobs 0: a worker that runs no jobs would do nothing; give 1 or more")
+    from hearth.extend.app import App
+    from hearth.extend.loader import HooksLoadError
+
+    logging.config.dictConfig({"version": 1, "disable_existing_loggers": False, **_LOGGING})
+    try:
+        app = App(config=config)
+    except HooksLoadError as exc:
+        raise Failure(f"hooks: {exc}") from None
+    print(
+        f"Hearth {__version__} worker: up to {config.jobs} job(s) at once "
+        f"({'PostgreSQL ' + redact(config.db_url) if config.is_postgres else config.sqlite_path}); "
+        f"stops within {config.shutdown_timeout:g} s of SIGTERM/Ctrl-C",
+        flush=True,
+    )
+    _run(config, app.work())
+    return 0
+
+
 def superuser(args: argparse.Namespace) -> int:
     from hearth.admin_cli import delete_superuser, upsert_superuser
     from hearth.app import Hearth
@@ -469,6 +496,31 @@ def _parser() -> argparse.ArgumentParser:
         help=f"largest accepted request body (default $HEARTH_MAX_BODY_SIZE or {DEFAULT_MAX_BODY_SIZE}, 32 MiB)",
     )
     p_serve.set_defaults(func=serve)
+
+    p_work = sub.add_parser("worker", help="run durable jobs and crons only (no HTTP)")
+    _add_storage_flags(p_work)
+    p_work.add_argument(
+        "--jobs",
+        type=_flag_type(parse_jobs, "--jobs"),
+        default=None,
+        metavar="N",
+        help=f"jobs run at once (default $HEARTH_JOBS or {DEFAULT_JOBS})",
+    )
+    p_work.add_argument(
+        "--hooks-dir",
+        default=None,
+        metavar="DIR",
+        help=f"the hooks folder whose jobs and crons to run (default $HEARTH_HOOKS_DIR or {HOOKS_DIR_NAME} beside --dir)",
+    )
+    p_work.add_argument(
+        "--shutdown-timeout",
+        type=_flag_type(parse_seconds, "--shutdown-timeout"),
+        default=None,
+        metavar="SECONDS",
+        help="on SIGTERM/SIGINT, running jobs get this long before they are handed back "
+        f"(default $HEARTH_SHUTDOWN_TIMEOUT or {DEFAULT_SHUTDOWN_TIMEOUT:g})",
+    )
+    p_work.set_defaults(func=worker, max_body_size=None)
 
     p_su = sub.add_parser("superuser", help="manage superusers")
     su_sub = p_su.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=_Parser)

@@ -22,6 +22,7 @@ DEFAULT_HOOK_TIMEOUT = 30.0
 # Durable jobs one process runs at once (0: none; `hearth worker` processes run them).
 DEFAULT_JOBS = 4
 MAX_JOBS = 256
+DEFAULT_JOB_LEASE = 30.0
 HOOKS_DIR_NAME = "hearth_hooks"  # beside the data directory unless --hooks-dir says otherwise
 MAX_SHUTDOWN_TIMEOUT = 3600.0
 POSTGRES_SCHEMES = ("postgres", "postgresql")
@@ -48,6 +49,9 @@ class Config:
     # tests). Off by default: a provider's avatar URL must not make the server fetch internal URLs.
     fetch_private: bool = False
     jobs: int = DEFAULT_JOBS
+    # Seconds a claimed job stays leased without a renewal: how soon a job whose process died
+    # runs again elsewhere (renewed every third of it while the job runs).
+    job_lease: float = DEFAULT_JOB_LEASE
 
     @property
     def hooks_path(self) -> Path:
@@ -73,6 +77,7 @@ class Config:
             "HEARTH_DEV": "1" if self.dev else "",
             "HEARTH_FETCH_PRIVATE": "1" if self.fetch_private else "",
             "HEARTH_JOBS": str(self.jobs),
+            "HEARTH_JOB_LEASE": str(self.job_lease),
         }
 
     @classmethod
@@ -95,6 +100,7 @@ class Config:
             dev=(env("HEARTH_DEV") or "").lower() in ("1", "true", "yes"),
             fetch_private=(env("HEARTH_FETCH_PRIVATE") or "").lower() in ("1", "true", "yes"),
             jobs=parse_jobs(env("HEARTH_JOBS") or str(DEFAULT_JOBS), "HEARTH_JOBS"),
+            job_lease=parse_seconds(env("HEARTH_JOB_LEASE") or str(DEFAULT_JOB_LEASE), "HEARTH_JOB_LEASE"),
         )
 
 

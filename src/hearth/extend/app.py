@@ -225,6 +225,21 @@ class App:
                 await self._watcher
         await e.next()
 
+    # ----- a jobs-only process -------------------------------------------------------------------
+    async def work(self) -> None:
+        """Run durable jobs and the cron schedule (no HTTP) until SIGTERM or Ctrl-C; a stop
+        gives running jobs until the shutdown timeout, then hands them back to other workers."""
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await self.hearth.start(background=True)
+        try:
+            await stop.wait()
+            self.hearth.stopping(loop.time() + self.config.shutdown_timeout)
+        finally:
+            await self.hearth.stop()
+
     # ----- serving -----------------------------------------------------------------------------
     def serve(self, host: str = "127.0.0.1", port: int = 8090) -> None:
         """Serve in this process until SIGTERM or Ctrl-C (several processes: `hearth serve`)."""
