@@ -193,22 +193,24 @@ class JobWorker:
                 async with asyncio.timeout(timeout):
                     await self.hooks.job_run.trigger(event, self._call)
             except TimeoutError:
-                error = f"timed out after {timeout:g} s"
+                error, failure = f"timed out after {timeout:g} s", None
             except asyncio.CancelledError:
                 if self.stopping:
                     keeper.cancel()
                     await self._settle(lambda: self.queue.release(job, self.id))
                 raise
             except Exception as exc:
-                error = describe(exc)
+                error, failure = describe(exc), exc
             else:
                 await self._settle(lambda: self.queue.succeed(job, self.id))
                 return
             state, again = await self._settle(lambda: self.queue.fail(job, self.id, error))
             if again:
                 self._soonest = min(self._soonest or again, again)
+            # The traceback goes to the log (not to the API's lastError).
             log.warning("job %s (%s) attempt %d/%d failed: %s%s", job.id, job.name, job.attempt,
-                        job.max_attempts, error, "; no attempts left" if state == "failed" else "")  # fmt: skip
+                        job.max_attempts, error, "; no attempts left" if state == "failed" else "",
+                        exc_info=failure)  # fmt: skip
         finally:
             keeper.cancel()
             self._running.pop(job.id, None)

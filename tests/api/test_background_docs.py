@@ -1,0 +1,106 @@
+"""docs/background.md is true: its worked examples, loaded as a hooks folder, do what the page
+says (SQLite and PostgreSQL, mail through a real SMTP server)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+import hearth
+from tests.api.test_user_hooks import Served, serve
+from tests.support.mailbox import Mailbox
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "background.md"
+OPEN = {"listRule": "", "viewRule": "", "createRule": "", "updateRule": "", "deleteRule": ""}
+EDITOR = "editor@example.com"
+
+
+def example_files() -> dict[str, str]:
+    blocks = re.findall(r"```python\n(# hearth_hooks/(\S+)\.py\n.*?)```", DOC.read_text(), flags=re.S)
+    return {name: code for code, name in blocks}
+
+
+def test_the_page_has_its_examples() -> None:
+    assert sorted(example_files()) == ["10_digest", "20_invoice"]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+async def docs_app(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, pg_database: str | None,
+    mailbox: Mailbox,
+) -> AsyncIterator[Served]:  # fmt: skip
+    base = tmp_path_factory.mktemp("docs-background")
+    folder = base / "hearth_hooks"
+    folder.mkdir()
+    for name, code in example_files().items():
+        (folder / f"{name}.py").write_text(code)
+    db = ""
+    if request.param == "postgres":
+        assert pg_database is not None
+        conn = await asyncpg.connect(pg_database)
+        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        await conn.close()
+        db = pg_database
+    app = hearth.App(base / "data", db=db)
+    async for s in serve(app):
+        su = s.su()
+        settings = {"meta": {"senderAddress": EDITOR, "senderName": "Hearth"}, "smtp": mailbox.smtp_settings()}
+        assert (await s.client.patch("/api/settings", json=settings, headers=su)).status_code == 200
+        for body in (
+            {"name": "posts", "type": "base", **OPEN, "fields": [
+                {"name": "title", "type": "text"}, {"name": "created", "type": "autodate", "onCreate": True}]},
+            {"name": "orders", "type": "base", **OPEN, "fields": [
+                {"name": "status", "type": "select", "values": ["new", "paid"], "maxSelect": 1},
+                {"name": "email", "type": "email"}, {"name": "total", "type": "number"}]},
+        ):  # fmt: skip
+            r = await s.client.post("/api/collections", json=body, headers=su)
+            assert r.status_code == 200, r.text
+        mailbox.clear()
+        yield s
+
+
+async def jobs_named(s: Served, name: str) -> list[dict[str, object]]:
+    r = await s.client.get("/api/hearth/jobs", params={"name": name}, headers=s.su())
+    items: list[dict[str, object]] = r.json()["items"]
+    return items
+
+
+async def test_the_digest_example(docs_app: Served, mailbox: Mailbox) -> None:
+    c = docs_app.client
+    crons = (await c.get("/api/crons", headers=docs_app.su())).json()
+    assert {"id": "digest", "expression": "0 7 * * *"} in crons
+    for title in ("First <post>", "Second"):
+        assert (await c.post("/api/collections/posts/records", json={"title": title})).status_code == 200
+    assert (await c.post("/api/crons/digest", headers=docs_app.su())).status_code == 204
+    msg = await mailbox.wait_for(EDITOR)
+    assert msg["Subject"] == "2 new post(s)"
+    assert "<li>First &lt;post&gt;</li><li>Second</li>" in Mailbox.html(msg)
+
+
+async def test_the_invoice_example(docs_app: Served, mailbox: Mailbox) -> None:
+    c = docs_app.client
+    r = await c.post("/api/collections/orders/records", json={"status": "new", "total": 12.5})
+    no_email = r.json()["id"]
+    r = await c.patch(f"/api/collections/orders/records/{no_email}", json={"status": "paid"})
+    assert r.status_code == 400 and "e-mail" in r.json()["message"]
+    # The refused update left no job (its transaction rolled back with the job in it).
+    assert (await c.get(f"/api/collections/orders/records/{no_email}")).json()["status"] == "new"
+    r = await c.post("/api/collections/orders/records", json={"status": "new", "email": "buyer@example.com",
+                                                              "total": 99.5})  # fmt: skip
+    order = r.json()["id"]
+    r = await c.patch(f"/api/collections/orders/records/{order}", json={"status": "paid"})
+    assert r.status_code == 200, r.text
+    msg = await mailbox.wait_for("buyer@example.com")
+    assert msg["Subject"] == f"Invoice for order {order}" and "Total: 99.50" in Mailbox.html(msg)
+    # Paid again (another update): the key keeps it to one invoice.
+    await c.patch(f"/api/collections/orders/records/{order}", json={"status": "new"})
+    await c.patch(f"/api/collections/orders/records/{order}", json={"status": "paid"})
+    await asyncio.sleep(0.5)
+    jobs = await jobs_named(docs_app, "send_invoice")
+    assert [j["payload"] for j in jobs] == [{"order": order}] and jobs[0]["state"] == "done"
+    assert len([m for m in mailbox.messages() if "buyer@example.com" in Mailbox.recipients(m)]) == 1
