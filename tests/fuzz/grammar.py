@@ -827,6 +827,7 @@ class _Build:
                 (3, self.realtime),
                 (2, self.files),
                 (1, self.api_keys),
+                (1, self.background),
                 (4, self.random_path),
             ]
         )
@@ -1490,6 +1491,27 @@ class _Build:
             "scopes": self.pick([["read"], ["admin"], [], "x", [1]]),
         }
         return self.make("apikeys.create", "POST", "/api/hearth/api-keys", "", self.body(body))
+
+    def background(self) -> FuzzRequest:
+        """The crons API (PocketBase's) and the jobs API (Hearth's)."""
+        ident = self.seg(self.pick(["__hearthJobsCleanup__", "nope", self.text(15), "", "x" * 300, "a/b"]))
+        if self.chance(0.2):
+            return self.make("crons.list", "GET", "/api/crons")
+        if self.chance(0.2):
+            return self.make("crons.run", "POST", f"/api/crons/{ident}", "", self.body({}))
+        if self.chance(0.3):
+            q = self.query(
+                [
+                    ("state", self.pick(["pending", "failed", "done", "x", "", None])),
+                    ("name", self.pick(["cron:__hearthJobsCleanup__", self.string(), None])),
+                    ("page", self.pick(["1", "0", "-1", "x", "99999999999999999999", None])),
+                    ("perPage", self.pick(["1", "0", "5000", "x", None])),
+                ]
+            )
+            return self.make("jobs.list", "GET", "/api/hearth/jobs", q)
+        action = self.pick(["", "/retry", "/cancel"])
+        method = "GET" if not action else "POST"
+        return self.make("jobs.one", method, f"/api/hearth/jobs/{ident}{action}", "", self.body({}))
 
     def random_path(self) -> FuzzRequest:
         pieces = [

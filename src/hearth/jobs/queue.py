@@ -159,26 +159,23 @@ class JobQueue:
             due = int(float(run_at) * 1000)
         jid = random_string(RECORD_ID_LENGTH, LOWER_ALNUM)
         params = (jid, name, body.decode(), key, retries + 1, float(backoff), due, created, created)
-        d = self.db.dialect
         if tx is not None:
-            await tx.execute(sql.insert(d), params)
+            job = await self._insert(tx, params, key)
             tx.after_commit(self._committed)
-            found = await self._find(tx, jid, key)
-        else:
-            async with self.db.transaction() as own:
-                await own.execute(sql.insert(d), params)
-                found = await self._find(own, jid, key)
-            await self._committed()
-        return found
+            return job
+        async with self.db.transaction() as own:
+            job = await self._insert(own, params, key)
+        await self._committed()
+        return job
 
-    async def _find(self, ex: Executor, jid: str, key: str | None) -> Job:
+    async def _insert(self, ex: Executor, params: tuple[Any, ...], key: str | None) -> Job:
         d = self.db.dialect
-        row = await ex.fetch_one(sql.select_by_key(d), (key,)) if key is not None else None
-        if row is None:
-            row = await ex.fetch_one(sql.select_one(d), (jid,))
-        assert row is not None
-        job = Job.from_row(row)
-        return dataclasses.replace(job, new=True) if job.id == jid else job
+        rows = await ex.fetch_all(sql.insert(d), params)  # all: SQLite finishes the statement
+        if rows:
+            return dataclasses.replace(Job.from_row(rows[0][: len(sql.COLUMN_NAMES)]), new=True)
+        found = await ex.fetch_one(sql.select_by_key(d), (key,))  # the key was taken
+        assert found is not None
+        return Job.from_row(found)
 
     async def _committed(self) -> None:
         self.db.bump_generation()

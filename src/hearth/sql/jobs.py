@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from hearth.sql.dialect import Dialect
 
-COLUMNS = (
-    "id, name, payload, state, job_key, attempts, max_attempts, backoff, run_at, lease_until, worker,"
-    " last_error, created, updated, finished"
-)
+COLUMN_NAMES = (
+    "id", "name", "payload", "state", "job_key", "attempts", "max_attempts", "backoff", "run_at",
+    "lease_until", "worker", "last_error", "created", "updated", "finished",
+)  # fmt: skip
+COLUMNS = ", ".join(COLUMN_NAMES)
 STATES = ("pending", "running", "done", "failed", "cancelled")
 
 
@@ -34,17 +35,15 @@ def bootstrap_statements(d: Dialect) -> list[str]:
 
 
 def insert(d: Dialect) -> str:
-    """A new pending job; nothing when its key is taken (the caller then reads that job)."""
+    """A new pending job, returned as a row; no row when its key is taken (the caller then reads
+    that job). PostgreSQL also wakes every listening worker, in the same round trip."""
     p = d.placeholder
-    sql = (
+    notify = ", pg_notify('hearth_jobs', '')" if d.name == "postgres" else ""
+    return (
         "INSERT INTO _hearth_jobs (id, name, payload, state, job_key, max_attempts, backoff, run_at, created, updated)"
         f" VALUES ({p(1)}, {p(2)}, {p(3)}, 'pending', {p(4)}, {p(5)}, {p(6)}, {p(7)}, {p(8)}, {p(9)})"
-        " ON CONFLICT (job_key) WHERE job_key IS NOT NULL DO NOTHING"
+        f" ON CONFLICT (job_key) WHERE job_key IS NOT NULL DO NOTHING RETURNING {COLUMNS}{notify}"
     )
-    if d.name == "postgres":
-        # One round trip: the row, and a wake-up for every worker listening.
-        return f"WITH ins AS ({sql} RETURNING id) SELECT pg_notify('hearth_jobs', '') FROM ins"
-    return sql
 
 
 def select_by_key(d: Dialect) -> str:
