@@ -273,6 +273,8 @@ async def test_jobs_api_is_for_superusers_and_checks_its_input(api: Api) -> None
                          ("POST", "/api/hearth/jobs/nope/cancel")):  # fmt: skip
         r = await api.client.request(method, path, headers=api.su())
         assert r.status_code == 404 and r.json()["message"] == "The job does not exist.", r.text
+    r = await api.client.get("/api/hearth/jobs", params={"page": 2**62, "perPage": 1000}, headers=api.su())
+    assert r.status_code == 200 and r.json()["items"] == []
     r = await api.client.get("/api/hearth/jobs", params={"page": 1, "perPage": 2}, headers=api.su())
     body = r.json()
     assert r.status_code == 200 and body["perPage"] == 2 and len(body["items"]) <= 2

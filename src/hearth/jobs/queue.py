@@ -262,7 +262,8 @@ class JobQueue:
         total = int(total_row[0]) if total_row else 0
         limit_ph, offset_ph = d.placeholder(len(params) + 1), d.placeholder(len(params) + 2)
         rows = await self.db.fetch_all(
-            sql.list_jobs(d, where, limit_ph, offset_ph), [*params, per_page, (page - 1) * per_page]
+            # An offset past any table, but within a 64-bit integer (a huge `page` is no error).
+            sql.list_jobs(d, where, limit_ph, offset_ph), [*params, per_page, min((page - 1) * per_page, 2**62)]
         )
         return [Job.from_row(r) for r in rows], total
 
