@@ -78,6 +78,12 @@ RECORD_FREE = {
     "GET /api/hearth/api-keys",
     "POST /api/hearth/api-keys",
     "DELETE /api/hearth/api-keys/{id}",
+    "GET /api/crons",
+    "POST /api/crons/{id}",
+    "GET /api/hearth/jobs",  # jobs carry the payloads their code gave them, never a record read
+    "GET /api/hearth/jobs/{id}",
+    "POST /api/hearth/jobs/{id}/retry",
+    "POST /api/hearth/jobs/{id}/cancel",
 }
 
 

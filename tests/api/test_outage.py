@@ -113,6 +113,15 @@ def proxied_url(proxy: TcpProxy, dbname: str) -> str:
 async def pg_api(
     pg_db: str, pg_proxy: TcpProxy, tmp_path: Path, short_timeouts: None
 ) -> AsyncIterator[Api]:
+    # No job worker: the log tests count exactly the failed calls the requests make (the worker's
+    # own outage is test_the_job_worker_heals_after_an_outage).
+    config = Config(data_dir=tmp_path, db_url=proxied_url(pg_proxy, pg_db), jobs=0)
+    async for api in start_api(config, "postgres"):
+        yield api
+
+
+@pytest.fixture
+async def pg_api_with_jobs(pg_db: str, pg_proxy: TcpProxy, tmp_path: Path, short_timeouts: None) -> AsyncIterator[Api]:
     config = Config(data_dir=tmp_path, db_url=proxied_url(pg_proxy, pg_db))
     async for api in start_api(config, "postgres"):
         yield api
@@ -250,6 +259,28 @@ async def test_postgres_outage_logs_once_per_interval_and_when_back(
     assert lines[0][1].startswith("database unavailable: ")
     assert "(50 failed calls in the last 10 s)" in lines[1][1]
     assert lines[3][1].startswith("database available again after 30.0 s (150 failed calls)")
+
+
+async def test_the_job_worker_heals_after_an_outage(pg_api_with_jobs: Api, pg_proxy: TcpProxy, logs: LogCount) -> None:
+    """The worker keeps failing quietly while PostgreSQL is away (no traceback, backing off) and
+    runs the jobs once it is back: one due during the outage, one enqueued after."""
+    api = pg_api_with_jobs
+    h = api.app.state.hearth
+    ran: list[str] = []
+    h.job_functions.register("outage_job", lambda e: ran.append(e.payload))
+    name = await notes(api)
+    await h.jobs.enqueue("outage_job", "due during the outage", delay=1.0)
+    pg_proxy.cut()
+    await asyncio.sleep(3)
+    assert ran == []
+    pg_proxy.restore()
+    await until_ok(api, name)
+    await h.jobs.enqueue("outage_job", "after")
+    end = time.monotonic() + 15
+    while len(ran) < 2 and time.monotonic() < end:
+        await asyncio.sleep(0.1)
+    assert sorted(ran) == ["after", "due during the outage"]
+    assert not logs.tracebacks, logs.lines()
 
 
 async def test_hung_postgres_answers_503_within_the_time_limits(
