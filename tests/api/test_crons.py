@@ -90,6 +90,23 @@ async def test_one_job_per_cron_and_tick_whatever_the_number_of_schedulers(api: 
     assert r.json()["totalItems"] == 0
 
 
+async def test_ticks_missed_while_nothing_ran_are_reported_not_replayed(
+    api: Api, cron: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    every = cron("every5", "*/5 * * * *", lambda: None)
+    db = api.app.state.hearth.db
+    last = datetime(2024, 5, 6, 7, 5, tzinfo=UTC)
+    assert await CronScheduler(crons_of(api), JobQueue(db)).tick(last) == 1
+    # Started again at 08:00:30: 07:10 ... 08:00 fell while nothing ran (11 ticks).
+    later = CronScheduler(crons_of(api), JobQueue(db), clock=lambda: datetime(2024, 5, 6, 8, 0, 30, tzinfo=UTC).timestamp())
+    with caplog.at_level("WARNING", logger="hearth.jobs"):
+        missed = await later.report_missed()
+    assert missed[every] == 11
+    assert any(f"cron {every}: 11 tick(s) since 2024-05-06T07:05:00+00:00" in r.getMessage() for r in caplog.records)
+    r = await api.client.get("/api/hearth/jobs", params={"name": f"cron:{every}"}, headers=api.su())
+    assert r.json()["totalItems"] == 1  # reported, not replayed
+
+
 def test_expressions() -> None:
     assert parse("@daily") == "0 0 * * *" and parse("@annually") == "0 0 1 1 *"
     assert parse("*/5 1-3 * * 1-5") == "*/5 1-3 * * 1-5"

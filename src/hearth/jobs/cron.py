@@ -10,7 +10,8 @@ durable job named `cron:<id>` with the idempotency key `cron:<id>:<minute>`. How
 processes and instances enqueue it, one job exists per cron and tick (the key's unique index is
 the lease), and one worker runs it. Ticks while no process was running are not replayed: a
 scheduler starts from the minute it starts in (a nightly report missed during an outage is not
-sent late at an unexpected time; run it by hand with `POST /api/crons/{id}`). Within a running
+sent late at an unexpected time; run it by hand with `POST /api/crons/{id}`). Not silently: a
+starting scheduler logs, per cron, how many ticks fell since its last one. Within a running
 process, minutes its loop overslept (a stalled machine) are caught up, up to CATCH_UP minutes.
 """
 
@@ -47,6 +48,7 @@ MACROS = {
 }
 JOB_PREFIX = "cron:"
 CATCH_UP = 5  # minutes a late scheduler still enqueues
+MAX_MISSED_COUNTED = 1000
 MAX_ID = 100
 _ID = re.compile(r"[A-Za-z0-9_.:-]+")
 CronFunction = Callable[..., Awaitable[Any] | Any]
@@ -151,7 +153,35 @@ class CronScheduler:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        try:
+            await self.report_missed()
+        except Exception:  # a report only: never keeps the schedule from starting
+            log.exception("cron: the missed ticks could not be checked")
         self._task = asyncio.get_running_loop().create_task(self._loop(), name="hearth-cron")
+
+    async def report_missed(self) -> dict[str, int]:
+        """Log, per cron, the ticks that fell since its last enqueued one while no process ran
+        (they are not replayed: docs/background.md). Returns the counts (tests)."""
+        now = minute_of(datetime.fromtimestamp(self.clock(), UTC))
+        missed: dict[str, int] = {}
+        for cron in self.crons.all():
+            last = await self.queue.last_run_at(JOB_PREFIX + cron.id)
+            if last is None:
+                continue  # never ran here (or its jobs were forgotten): nothing to compare with
+            count = 0
+            for moment in CronSim(cron.fields, datetime.fromtimestamp(last / 1000, UTC)):
+                if moment > now or count >= MAX_MISSED_COUNTED:
+                    break
+                count += 1
+            if count:
+                missed[cron.id] = count
+                more = "+" if count >= MAX_MISSED_COUNTED else ""
+                log.warning(
+                    "cron %s: %d%s tick(s) since %s fell while no process was running; they are not "
+                    "replayed (POST /api/crons/%s runs it now)",
+                    cron.id, count, more, datetime.fromtimestamp(last / 1000, UTC).isoformat(), cron.id,
+                )  # fmt: skip
+        return missed
 
     async def stop(self) -> None:
         if self._task is not None:

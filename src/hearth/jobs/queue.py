@@ -197,6 +197,11 @@ class JobQueue:
         row = await self.db.fetch_one(sql.any_due(self.db.dialect), (now, now))
         return row is not None
 
+    async def last_run_at(self, name: str) -> int | None:
+        """Epoch ms when the latest job named `name` was due, if any is kept."""
+        row = await self.db.fetch_one(sql.last_run_at(self.db.dialect), (name,))
+        return int(row[0]) if row and row[0] is not None else None
+
     async def next_due(self) -> int | None:
         row = await self.db.fetch_one(sql.next_run_at(self.db.dialect))
         return int(row[0]) if row and row[0] is not None else None

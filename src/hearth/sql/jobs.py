@@ -161,6 +161,11 @@ def next_run_at(d: Dialect) -> str:
     return "SELECT MIN(run_at) FROM _hearth_jobs WHERE state = 'pending'"
 
 
+def last_run_at(d: Dialect) -> str:
+    """When the latest job of name p1 was due (a cron's last tick that was enqueued)."""
+    return f"SELECT MAX(run_at) FROM _hearth_jobs WHERE name = {d.placeholder(1)}"
+
+
 def prune(d: Dialect) -> str:
     """Ended jobs (done, failed, cancelled) finished before p1 are forgotten."""
     return (
