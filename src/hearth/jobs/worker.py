@@ -138,16 +138,19 @@ class JobWorker:
 
     async def _loop(self) -> None:
         failures = 0
+        more = False  # the last claim filled every free slot: more jobs may be due
         while True:
             try:
                 free = self.concurrency - len(self._running)
-                if free > 0 and await self.queue.due():
-                    for job in await self.queue.claim(free, self.id, self.lease):
+                if free > 0 and (more or await self.queue.due()):
+                    claimed = await self.queue.claim(free, self.id, self.lease)
+                    for job in claimed:
                         self._running[job.id] = asyncio.get_running_loop().create_task(
                             self._run(job), name=f"hearth-job-{job.name}"
                         )
-                    if len(self._running) < self.concurrency:
-                        continue  # there may be more due than one claim took
+                    more = len(claimed) == free
+                    if more and len(self._running) < self.concurrency:
+                        continue  # slots freed while claiming, and more jobs may be due
                 await self._idle(full=len(self._running) >= self.concurrency)
                 failures = 0
             except asyncio.CancelledError:
