@@ -30,6 +30,7 @@ from hearth.records.service import RecordService
 from hearth.schema.bootstrap import bootstrap
 from hearth.schema.repository import CollectionRepository
 from hearth.settings.store import SettingsStore
+from hearth.webhooks.service import Webhooks
 
 log = logging.getLogger("hearth")
 STOP_RESERVE = 0.2  # seconds of the stop deadline kept for closing the database
@@ -78,6 +79,9 @@ class Hearth:
         self.jobs = JobQueue(self.db)
         self.job_worker = JobWorker(self.db, self.jobs, self.job_functions, self.hooks, self.config.jobs)
         self.cron = CronScheduler(self.crons, self.jobs)
+        self.webhooks = Webhooks(
+            self.db, self.collections, reads, self.jobs, self.job_functions, self.hooks, self.config.webhooks_private
+        )
         await self.realtime.start()
         if background:
             self.background = True
@@ -126,6 +130,7 @@ class Hearth:
             ("mail", self._drain_mail()),
             ("login attempts", self.attempts.close()),
             ("file storage", self.files.close()),
+            ("webhooks", self.webhooks.stop()),
         )
         for what, step in steps:
             try:

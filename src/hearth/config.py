@@ -47,6 +47,9 @@ class Config:
     # OAuth2 avatar downloads may reach loopback/private addresses (an intranet identity provider;
     # tests). Off by default: a provider's avatar URL must not make the server fetch internal URLs.
     fetch_private: bool = False
+    # Webhooks may be delivered to loopback/private addresses (receivers on the intranet; tests).
+    # Apart from fetch_private: webhook URLs are set by superusers, avatar URLs by any provider.
+    webhooks_private: bool = False
     jobs: int = DEFAULT_JOBS
 
     @property
@@ -73,6 +76,7 @@ class Config:
             "HEARTH_DEV": "1" if self.dev else "",
             "HEARTH_FETCH_PRIVATE": "1" if self.fetch_private else "",
             "HEARTH_JOBS": str(self.jobs),
+            "HEARTH_WEBHOOKS_PRIVATE": "1" if self.webhooks_private else "",
         }
 
     @classmethod
@@ -94,6 +98,7 @@ class Config:
             ),
             dev=(env("HEARTH_DEV") or "").lower() in ("1", "true", "yes"),
             fetch_private=(env("HEARTH_FETCH_PRIVATE") or "").lower() in ("1", "true", "yes"),
+            webhooks_private=(env("HEARTH_WEBHOOKS_PRIVATE") or "").lower() in ("1", "true", "yes"),
             jobs=parse_jobs(env("HEARTH_JOBS") or str(DEFAULT_JOBS), "HEARTH_JOBS"),
         )
 
