@@ -76,7 +76,9 @@ class Config:
             "HEARTH_DEV": "1" if self.dev else "",
             "HEARTH_FETCH_PRIVATE": "1" if self.fetch_private else "",
             "HEARTH_JOBS": str(self.jobs),
-            "HEARTH_WEBHOOKS_PRIVATE": "1" if self.webhooks_private else "",
+            # Only when set: `hearth serve` builds its Config from flags (hearth.cli._config does
+            # not read this variable yet) and must not erase the operator's HEARTH_WEBHOOKS_PRIVATE=1.
+            **({"HEARTH_WEBHOOKS_PRIVATE": "1"} if self.webhooks_private else {}),
         }
 
     @classmethod
