@@ -30,6 +30,7 @@ from hearth.records.service import RecordService
 from hearth.schema.bootstrap import bootstrap
 from hearth.schema.repository import CollectionRepository
 from hearth.settings.store import SettingsStore
+from hearth.webhooks.service import Webhooks
 
 log = logging.getLogger("hearth")
 STOP_RESERVE = 0.2  # seconds of the stop deadline kept for closing the database
@@ -80,6 +81,9 @@ class Hearth:
             self.db, self.jobs, self.job_functions, self.hooks, self.config.jobs, lease=self.config.job_lease
         )
         self.cron = CronScheduler(self.crons, self.jobs)
+        self.webhooks = Webhooks(
+            self.db, self.collections, reads, self.jobs, self.job_functions, self.hooks, self.config.webhooks_private
+        )
         await self.realtime.start()
         if background:
             self.background = True
@@ -128,6 +132,7 @@ class Hearth:
             ("mail", self._drain_mail()),
             ("login attempts", self.attempts.close()),
             ("file storage", self.files.close()),
+            ("webhooks", self.webhooks.stop()),
         )
         for what, step in steps:
             try:

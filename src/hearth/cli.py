@@ -165,6 +165,10 @@ def _env(name: str, parse: Callable[[str, str], T], default: T) -> T:
         raise Failure(str(exc)) from None
 
 
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes")
+
+
 def _config(args: argparse.Namespace) -> Config:
     """Flags first, then HEARTH_* variables, then defaults; each value checked."""
     dir_name = "--dir" if args.dir is not None else "HEARTH_DIR"
@@ -198,6 +202,8 @@ def _config(args: argparse.Namespace) -> Config:
         dev=bool(getattr(args, "dev", False)),
         jobs=jobs,
         job_lease=_env("HEARTH_JOB_LEASE", parse_seconds, DEFAULT_JOB_LEASE),
+        fetch_private=_env_flag("HEARTH_FETCH_PRIVATE"),
+        webhooks_private=_env_flag("HEARTH_WEBHOOKS_PRIVATE"),
     )
     if not config.is_postgres:
         check_data_dir(data_dir, dir_name)

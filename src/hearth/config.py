@@ -48,6 +48,9 @@ class Config:
     # OAuth2 avatar downloads may reach loopback/private addresses (an intranet identity provider;
     # tests). Off by default: a provider's avatar URL must not make the server fetch internal URLs.
     fetch_private: bool = False
+    # Webhooks may be delivered to loopback/private addresses (receivers on the intranet; tests).
+    # Apart from fetch_private: webhook URLs are set by superusers, avatar URLs by any provider.
+    webhooks_private: bool = False
     jobs: int = DEFAULT_JOBS
     # Seconds a claimed job stays leased without a renewal: how soon a job whose process died
     # runs again elsewhere (renewed every third of it while the job runs).
@@ -78,6 +81,7 @@ class Config:
             "HEARTH_FETCH_PRIVATE": "1" if self.fetch_private else "",
             "HEARTH_JOBS": str(self.jobs),
             "HEARTH_JOB_LEASE": str(self.job_lease),
+            "HEARTH_WEBHOOKS_PRIVATE": "1" if self.webhooks_private else "",
         }
 
     @classmethod
@@ -99,6 +103,7 @@ class Config:
             ),
             dev=(env("HEARTH_DEV") or "").lower() in ("1", "true", "yes"),
             fetch_private=(env("HEARTH_FETCH_PRIVATE") or "").lower() in ("1", "true", "yes"),
+            webhooks_private=(env("HEARTH_WEBHOOKS_PRIVATE") or "").lower() in ("1", "true", "yes"),
             jobs=parse_jobs(env("HEARTH_JOBS") or str(DEFAULT_JOBS), "HEARTH_JOBS"),
             job_lease=parse_seconds(env("HEARTH_JOB_LEASE") or str(DEFAULT_JOB_LEASE), "HEARTH_JOB_LEASE"),
         )

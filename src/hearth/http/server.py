@@ -19,6 +19,7 @@ from hearth.http.routes import (
     realtime,
     records,
     settings,
+    webhooks,
 )
 
 
@@ -37,6 +38,7 @@ def all_routes() -> list[Route]:
         *files.routes,
         *crons.routes,
         *jobs.routes,
+        *webhooks.routes,
     ]
 
 

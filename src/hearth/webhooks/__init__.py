@@ -1,0 +1,1 @@
+"""Outbound webhooks: record changes POSTed to HTTP endpoints, signed per Standard Webhooks."""

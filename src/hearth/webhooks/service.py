@@ -1,0 +1,533 @@
+"""Outbound webhooks: endpoints configured per collection and action, matched inside the write's
+transaction, delivered later by durable jobs (docs/webhooks.md).
+
+Matching: model-tier handlers on `record_create`/`record_update`/`record_delete` (bound when the
+service is built) look up the active endpoints of the collection in a per-process copy, check
+each endpoint's filter in SQL against the row inside the transaction (before the delete for a
+delete, after the write otherwise), and enqueue one job per matching endpoint with `tx=e.tx`: a
+committed write always has its deliveries, a rolled-back one never does. The payload is built
+then (the record as written), so every attempt sends the same bytes under the same `webhook-id`.
+
+Delivery: the job POSTs the payload, signed with a fresh timestamp per attempt, through a client
+that refuses non-public addresses at connect time, follows no redirects and waits briefly. A non-
+2xx answer or a transport error fails the attempt (the queue retries it with backoff). Each
+attempt is logged (bounded per endpoint). An endpoint whose attempts failed MAX_FAILURES times in
+a row, over at least FAILING_SECONDS, is disabled; updating it with `active: true` re-enables it.
+
+The per-process copy of the endpoints follows the revocation counter (as API keys do): a change
+made through any process reaches the others at their next request.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+
+from hearth._util import deepjson, netguard
+from hearth._util.ids import LOWER_ALNUM, RECORD_ID_LENGTH, random_string
+from hearth._util.times import format_datetime
+from hearth.db.base import Database, Executor
+from hearth.errors import BadRequest, FieldError, NotFound
+from hearth.filter import FilterSyntaxError, parse_filter, walk_identifiers
+from hearth.hooks.catalog import Hooks
+from hearth.hooks.chain import OUTERMOST
+from hearth.hooks.events import JobRun, RecordWrite
+from hearth.jobs.queue import JobQueue
+from hearth.jobs.worker import JobFunctions
+from hearth.query.compile import FilterError, compile_filter
+from hearth.query.context import RequestInfo
+from hearth.query.resolve import Resolver, UnknownIdentifier, Unsupported
+from hearth.records.reads import RecordReader
+from hearth.schema.collection import Collection
+from hearth.schema.repository import CollectionRepository
+from hearth.sql import system
+from hearth.sql import webhooks as sql
+from hearth.webhooks import signing
+
+log = logging.getLogger("hearth.webhooks")
+
+JOB = "hearth:webhook"  # the durable job of one delivery (`job_run` handlers may be tagged with it)
+EVENTS = ("create", "update", "delete")
+PAST = {"create": "created", "update": "updated", "delete": "deleted"}
+RETRIES = 8  # attempts after the first: with BACKOFF, a message is tried for about half an hour
+BACKOFF = 10.0  # seconds before the first retry, doubled for each one after (with jitter)
+TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+JOB_TIMEOUT = 30.0
+EXCERPT = 1024  # bytes of a response body kept in the log
+KEEP_DELIVERIES = 100  # log rows kept per endpoint
+MAX_FAILURES = 20  # failed attempts in a row (across messages)...
+FAILING_SECONDS = 3600.0  # ...over at least this long disable an endpoint
+MAX_URL = 2048
+MAX_NAME = 255
+FIELDS = ("name", "url", "collection", "events", "filter", "secret", "active")
+# A webhook has no requester: its filter sees the record and other collections, never @request.
+NO_REQUEST = RequestInfo(context="webhook")
+USER_AGENT = "Hearth-Webhooks"
+
+
+class DeliveryFailed(Exception):
+    """An attempt that did not get a 2xx (the job is retried)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    id: str
+    name: str
+    url: str
+    collection: str  # the collection's id
+    events: tuple[str, ...]
+    filter: str
+    secret: str
+    active: bool
+    disabled_reason: str
+    failures: int
+    failing_since: int  # epoch ms; 0: not failing
+    created: int
+    updated: int
+
+    @classmethod
+    def from_row(cls, r: Any) -> Endpoint:
+        events = orjson.loads(r[4])
+        return cls(str(r[0]), str(r[1]), str(r[2]), str(r[3]), tuple(events), str(r[5]), str(r[6]),
+                   bool(r[7]), str(r[8]), int(r[9]), int(r[10]), int(r[11]), int(r[12]))  # fmt: skip
+
+    def public(self, collections: CollectionRepository) -> dict[str, Any]:
+        c = collections.get(self.collection)
+        return {
+            "id": self.id,
+            "name": self.name,
+            "url": self.url,
+            "collection": c.name if c is not None else self.collection,
+            "collectionId": self.collection,
+            "events": list(self.events),
+            "filter": self.filter,
+            "secret": self.secret,
+            "active": self.active,
+            "disabledReason": self.disabled_reason,
+            "failures": self.failures,
+            "created": _when(self.created),
+            "updated": _when(self.updated),
+        }
+
+
+def _when(ms: int) -> str:
+    return format_datetime(datetime.fromtimestamp(ms / 1000, UTC)) if ms else ""
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Webhooks:
+    def __init__(
+        self,
+        db: Database,
+        collections: CollectionRepository,
+        reads: RecordReader,
+        jobs: JobQueue,
+        functions: JobFunctions,
+        hooks: Hooks,
+        allow_private: bool = False,
+    ) -> None:
+        self.db = db
+        self.collections = collections
+        self.reads = reads
+        self.jobs = jobs
+        self.allow_private = allow_private  # loopback/private receivers allowed (HEARTH_WEBHOOKS_PRIVATE)
+        self.retries, self.backoff = RETRIES, BACKOFF
+        self.max_failures = MAX_FAILURES
+        self.failing_seconds = FAILING_SECONDS
+        self.keep_deliveries = KEEP_DELIVERIES
+        self._by_collection: dict[str, list[Endpoint]] = {}
+        self._seen = -1  # the revocation counter the copy was loaded at
+        self._clients: dict[bool, httpx.AsyncClient] = {}
+        # Outermost: the record as every other handler left it; the jobs join the transaction.
+        for hook, action in (
+            (hooks.record_create, "create"),
+            (hooks.record_update, "update"),
+            (hooks.record_delete, "delete"),
+        ):
+            hook.bind(self._matcher(action), id="hearth.webhooks", priority=OUTERMOST, observer=True)
+        functions.register(JOB, self._deliver, JOB_TIMEOUT)
+
+    async def stop(self) -> None:
+        clients, self._clients = self._clients, {}
+        for client in clients.values():
+            await client.aclose()
+
+    # ----- matching, inside the write's transaction -------------------------------------------
+    async def _load(self, ex: Executor) -> None:
+        seen = self.collections.revocations
+        by_collection: dict[str, list[Endpoint]] = {}
+        for r in await ex.fetch_all(sql.select_active(self.db.dialect)):
+            ep = Endpoint.from_row(r)
+            by_collection.setdefault(ep.collection, []).append(ep)
+        self._by_collection, self._seen = by_collection, seen
+
+    def _matcher(self, action: str) -> Callable[[RecordWrite], Awaitable[None]]:
+        async def match(e: RecordWrite) -> None:
+            if self._seen != self.collections.revocations:
+                await self._load(e.tx)
+            endpoints = [ep for ep in self._by_collection.get(e.collection.id, ()) if action in ep.events]
+            if not endpoints:
+                await e.next()
+                return
+            if action == "delete":  # the row is there to test only before the delete
+                matched = [ep for ep in endpoints if await self._matches(e, ep)]
+                await e.next()
+            else:
+                await e.next()
+                matched = [ep for ep in endpoints if await self._matches(e, ep)]
+            if matched:
+                await self._enqueue(e, action, matched)
+
+        return match
+
+    async def _matches(self, e: RecordWrite, ep: Endpoint) -> bool:
+        if not ep.filter:
+            return True
+        c, d = e.collection, self.db.dialect
+        try:
+            compiled = compile_filter(d, c, ep.filter, rule=True)  # cached on the collection
+        except (FilterError, Unsupported) as exc:  # the schema changed under the filter
+            log.warning(
+                "webhook %s: its filter no longer applies to %s (%s); nothing sent", ep.id, c.name, exc
+            )
+            return False
+        if compiled is None:
+            return True
+        if compiled.decide is not None:
+            return compiled.decide(NO_REQUEST)
+        query = self.reads.codec(c).sql.exists_where(compiled.render(d, 2))
+        return await e.tx.fetch_one(query, (e.record["id"], *compiled.params(NO_REQUEST))) is not None
+
+    async def _enqueue(self, e: RecordWrite, action: str, endpoints: list[Endpoint]) -> None:
+        c = e.collection
+        # As the API shows it to a superuser, without hidden fields (never secret columns);
+        # `updated` is in it, so receivers can discard a stale update that arrives late.
+        record = self.reads.codec(c).to_api(e.record, show_hidden=False, show_email=True)
+        now = datetime.now(UTC)
+        body = deepjson.dumps({
+            "type": f"record.{PAST[action]}",
+            "timestamp": now.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+            "data": {"collection": c.name, "collectionId": c.id, "action": action, "record": record},
+        }).decode()  # fmt: skip
+        for ep in endpoints:
+            message = "msg_" + random_string(27)
+            payload = {"webhook": ep.id, "message": message, "body": body}
+            await self.jobs.enqueue(JOB, payload, retries=self.retries, backoff=self.backoff, tx=e.tx)
+
+    # ----- delivery, in a job -----------------------------------------------------------------
+    def _client(self) -> httpx.AsyncClient:
+        client = self._clients.get(self.allow_private)
+        if client is None:
+            client = self._clients[self.allow_private] = netguard.guarded_client(self.allow_private, TIMEOUT)
+        return client
+
+    async def _deliver(self, e: JobRun) -> None:
+        p = e.payload
+        row = await self.db.fetch_one(sql.select_one(self.db.dialect), (p["webhook"],))
+        ep = Endpoint.from_row(row) if row is not None else None
+        if ep is None or not ep.active:
+            return  # deleted or disabled since: the message is dropped
+        body = str(p["body"]).encode()
+        headers = {
+            "content-type": "application/json",
+            "user-agent": USER_AGENT,
+            **signing.headers(ep.secret, str(p["message"]), int(time.time()), body),
+        }
+        status, excerpt, error = 0, "", ""
+        started = time.monotonic()
+        try:
+            if urlsplit(ep.url).scheme not in ("http", "https"):
+                raise netguard.AddressRefused("only http and https URLs are called")
+            async with self._client().stream("POST", ep.url, content=body, headers=headers) as response:
+                status = response.status_code
+                excerpt = await _excerpt(response)
+        except netguard.AddressRefused as exc:
+            error = f"refused: {exc}"
+        except httpx.TimeoutException as exc:
+            error = f"timed out ({type(exc).__name__})"
+        except (httpx.HTTPError, OSError) as exc:
+            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        latency = int((time.monotonic() - started) * 1000)
+        ok = 200 <= status < 300
+        if not ok and not error:
+            error = f"the endpoint answered {status}"
+        await self._log(ep, str(p["message"]), e, status, latency, excerpt, error, ok)
+        if not ok:
+            raise DeliveryFailed(error)
+
+    async def _log(
+        self,
+        ep: Endpoint,
+        message: str,
+        e: JobRun,
+        status: int,
+        latency: int,
+        excerpt: str,
+        error: str,
+        ok: bool,
+    ) -> None:
+        d = self.db.dialect
+        now = now_ms()
+        disabled = False
+        async with self.db.transaction() as tx:
+            did = random_string(RECORD_ID_LENGTH, LOWER_ALNUM)
+            await tx.execute(
+                sql.insert_delivery(d),
+                (did, ep.id, message, e.id, e.attempt, status, latency, excerpt, error, now),
+            )
+            await tx.execute(sql.prune_deliveries(d), (ep.id, ep.id, self.keep_deliveries - 1))
+            if ok:
+                await tx.execute(sql.succeeded(d), (ep.id,))
+            else:
+                run = await tx.fetch_one(sql.failed(d), (now, ep.id))
+                if (
+                    run is not None
+                    and int(run[0]) >= self.max_failures
+                    and (now - int(run[1]) >= self.failing_seconds * 1000)
+                ):
+                    reason = (
+                        f"{int(run[0])} failed attempts in a row since {_when(int(run[1]))}; last: {error}"
+                    )
+                    disabled = await tx.execute(sql.disable(d), (reason[:1000], now, ep.id)) > 0
+                    if disabled:
+                        await tx.execute(system.bump_revocations(d))
+        if disabled:
+            log.warning(
+                "webhook %s (%s) disabled after %d failed attempts in a row", ep.id, ep.url, self.max_failures
+            )
+            await self._changed(bumped=True)
+
+    async def _changed(self, bumped: bool = False) -> None:
+        """Tell every process (the revocation counter, as API keys do)."""
+        if not bumped:
+            async with self.db.transaction() as tx:
+                await tx.execute(system.bump_revocations(self.db.dialect))
+        self.db.bump_generation()
+        await self.collections.refresh()
+
+    # ----- the superuser API -------------------------------------------------------------------
+    async def all(self) -> list[Endpoint]:
+        return [Endpoint.from_row(r) for r in await self.db.fetch_all(sql.select_all(self.db.dialect))]
+
+    async def get(self, wid: str) -> Endpoint:
+        row = await self.db.fetch_one(sql.select_one(self.db.dialect), (wid,))
+        if row is None:
+            raise NotFound("The webhook does not exist.")
+        return Endpoint.from_row(row)
+
+    async def create(self, body: dict[str, Any]) -> Endpoint:
+        v = await self._validate(body, None, "Failed to create webhook.")
+        now = now_ms()
+        wid = random_string(RECORD_ID_LENGTH, LOWER_ALNUM)
+        params = (wid, v["name"], v["url"], v["collection"], orjson.dumps(v["events"]).decode(), v["filter"],
+                  v["secret"], int(v["active"]), "", 0, 0, now, now)  # fmt: skip
+        async with self.db.transaction() as tx:
+            await tx.execute(sql.insert(self.db.dialect), params)
+        await self._changed()
+        return await self.get(wid)
+
+    async def update(self, wid: str, body: dict[str, Any]) -> Endpoint:
+        current = await self.get(wid)
+        v = await self._validate(body, current, "Failed to update webhook.")
+        failures, since, reason = current.failures, current.failing_since, current.disabled_reason
+        if v["active"]:
+            reason = ""
+            if not current.active:  # re-enabled: a fresh start
+                failures, since = 0, 0
+        params = (v["name"], v["url"], v["collection"], orjson.dumps(v["events"]).decode(), v["filter"],
+                  v["secret"], int(v["active"]), reason, failures, since, now_ms(), wid)  # fmt: skip
+        async with self.db.transaction() as tx:
+            await tx.execute(sql.update(self.db.dialect), params)
+        await self._changed()
+        return await self.get(wid)
+
+    async def delete(self, wid: str) -> None:
+        await self.get(wid)
+        d = self.db.dialect
+        async with self.db.transaction() as tx:
+            await tx.execute(sql.delete(d), (wid,))
+            await tx.execute(sql.delete_deliveries(d), (wid,))
+        await self._changed()
+
+    async def deliveries(self, wid: str, page: int, per_page: int) -> tuple[list[dict[str, Any]], int]:
+        await self.get(wid)
+        d = self.db.dialect
+        total_row = await self.db.fetch_one(sql.count_deliveries(d), (wid,))
+        rows = await self.db.fetch_all(sql.list_deliveries(d), (wid, per_page, (page - 1) * per_page))
+        items = [
+            {
+                "id": str(r[0]),
+                "webhook": str(r[1]),
+                "message": str(r[2]),
+                "job": str(r[3]),
+                "attempt": int(r[4]),
+                "status": int(r[5]),
+                "latency": int(r[6]),
+                "response": str(r[7]),
+                "error": str(r[8]),
+                "created": _when(int(r[9])),
+            }  # fmt: skip
+            for r in rows
+        ]
+        return items, int(total_row[0]) if total_row else 0
+
+    async def _validate(self, body: dict[str, Any], current: Endpoint | None, message: str) -> dict[str, Any]:
+        """The endpoint's values after `body` (create: `current` None), or a 400 naming each bad field."""
+        errors: dict[str, FieldError] = {}
+        for key in body:
+            if key not in FIELDS:
+                errors[key] = FieldError("validation_unknown_field", "Unknown field.")
+        v: dict[str, Any] = (
+            {
+                "name": "",
+                "url": None,
+                "collection": None,
+                "events": list(EVENTS),
+                "filter": "",
+                "secret": signing.new_secret(),
+                "active": True,
+            }  # fmt: skip
+            if current is None
+            else {
+                "name": current.name,
+                "url": current.url,
+                "collection": current.collection,
+                "events": list(current.events),
+                "filter": current.filter,
+                "secret": current.secret,
+                "active": current.active,
+            }  # fmt: skip
+        )
+        if "name" in body:
+            if not isinstance(body["name"], str) or len(body["name"]) > MAX_NAME:
+                errors["name"] = FieldError(
+                    "validation_invalid_value", f"Must be a string of at most {MAX_NAME} characters."
+                )
+            else:
+                v["name"] = body["name"].strip()
+        if "url" in body or current is None:
+            url = body.get("url")
+            problem = await self._url_problem(url)
+            if problem is not None:
+                errors["url"] = problem
+            else:
+                v["url"] = url
+        c: Collection | None = self.collections.get(v["collection"]) if v["collection"] else None
+        if "collection" in body or current is None:
+            raw = body.get("collection")
+            c = self.collections.get(raw) if isinstance(raw, str) and raw else None
+            if c is None:
+                errors["collection"] = FieldError(
+                    "validation_missing_collection" if not raw else "validation_invalid_collection",
+                    "Cannot be blank." if not raw else "Missing or invalid collection.",
+                )
+            else:
+                v["collection"] = c.id
+        if "events" in body:
+            events = body["events"]
+            if (
+                not isinstance(events, list)
+                or not events
+                or any(not isinstance(x, str) or x not in EVENTS for x in events)
+            ):
+                errors["events"] = FieldError(
+                    "validation_invalid_value", f"Must be a non-empty list of: {', '.join(EVENTS)}."
+                )
+            else:
+                v["events"] = [x for x in EVENTS if x in events]
+        if "filter" in body:
+            if not isinstance(body["filter"], str):
+                errors["filter"] = FieldError("validation_invalid_value", "Must be a string.")
+            else:
+                v["filter"] = body["filter"].strip()
+        if v["filter"] and c is not None and "filter" not in errors:
+            problem = self._filter_problem(v["filter"], c)
+            if problem is not None:
+                errors["filter"] = problem
+        if "secret" in body:
+            secret = body["secret"]
+            if not isinstance(secret, str) or not signing.valid_secret(secret):
+                errors["secret"] = FieldError(
+                    "validation_invalid_secret",
+                    "Must be whsec_ followed by the base64 of 24-64 random bytes.",
+                )
+            else:
+                v["secret"] = secret
+        if "active" in body:
+            if not isinstance(body["active"], bool):
+                errors["active"] = FieldError("validation_invalid_value", "Must be true or false.")
+            else:
+                v["active"] = body["active"]
+        if errors:
+            raise BadRequest(message, dict(errors))
+        return v
+
+    async def _url_problem(self, url: Any) -> FieldError | None:
+        if not isinstance(url, str) or not url.strip():
+            return FieldError("validation_required", "Cannot be blank.")
+        if len(url) > MAX_URL:
+            return FieldError("validation_invalid_url", f"Must be at most {MAX_URL} characters.")
+        try:
+            parts = urlsplit(url)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            return FieldError("validation_invalid_url", "Must be a valid url.")
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return FieldError("validation_invalid_url", "Must be a valid http or https url.")
+        if parts.username or parts.password:
+            return FieldError("validation_invalid_url", "Credentials in the url are not allowed.")
+        if not self.allow_private:
+            reason = await netguard.refused_reason(parts.hostname, port)
+            if reason:
+                return FieldError("validation_invalid_url", f"The url is not allowed: {reason}.")
+        return None
+
+    def _filter_problem(self, text: str, c: Collection) -> FieldError | None:
+        """The filter checked as API rules are: its syntax, then each identifier against the
+        collection; then compiled, so that an endpoint never holds a filter that cannot run."""
+        try:
+            tree = parse_filter(text)
+        except FilterSyntaxError:
+            return FieldError(
+                "validation_invalid_filter",
+                "Invalid filter. Raw error: invalid or incomplete filter expression.",
+            )
+        resolver = Resolver(c, allow_hidden=True, dialect=self.db.dialect, lookup=self.collections.get)
+        for ident in walk_identifiers(tree):
+            if ident.name.startswith("@request."):
+                return FieldError(
+                    "validation_invalid_filter", f'Invalid filter: "{ident.name}" - a webhook has no request.'
+                )
+            try:
+                resolver.resolve(ident.name)
+            except UnknownIdentifier:
+                return FieldError("validation_invalid_filter",
+                                  f'Invalid filter. Raw error: invalid left operand "{ident.name}" - unknown field "{ident.name}".')  # fmt: skip
+            except Unsupported:
+                continue
+        try:
+            compile_filter(self.db.dialect, c, text, rule=True)
+        except (FilterError, Unsupported) as exc:
+            return FieldError("validation_invalid_filter", f"Invalid filter: {exc or 'not supported'}.")
+        return None
+
+
+async def _excerpt(response: httpx.Response) -> str:
+    """The start of the body (EXCERPT bytes at most; the rest is not read)."""
+    data = b""
+    async for chunk in response.aiter_raw():
+        data += chunk
+        if len(data) >= EXCERPT:
+            break
+    return data[:EXCERPT].decode("utf-8", "replace")
