@@ -178,14 +178,19 @@ class JobQueue:
         return Job.from_row(found)
 
     async def _committed(self) -> None:
-        self.db.bump_generation()
+        # Only this process's worker is woken: other processes hear of the job through
+        # PostgreSQL's NOTIFY (sent by the INSERT itself) or, on SQLite, at their next poll (a
+        # second at most). Not through the shared change counter: bumping it makes every process
+        # re-read the schema counters on its next request, a query per write for nothing.
         self.added.set()
 
     # ----- workers ------------------------------------------------------------------------------
     async def claim(self, limit: int, worker: str, lease: float = LEASE_SECONDS) -> list[Claimed]:
         now = now_ms()
+        d = self.db.dialect
         async with self.db.transaction() as tx:
-            rows = await tx.fetch_all(sql.claim(self.db.dialect), (now + int(lease * 1000), worker, now, now, now, limit))
+            await tx.execute(sql.reclaim(d), (now, now))
+            rows = await tx.fetch_all(sql.claim(d), (now + int(lease * 1000), worker, now, now, limit))
         return [
             Claimed(str(r[0]), str(r[1]), orjson.loads(r[2]), int(r[3]), int(r[4]), float(r[5]), r[6])
             for r in rows

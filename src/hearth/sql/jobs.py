@@ -54,19 +54,29 @@ def select_one(d: Dialect) -> str:
     return f"SELECT {COLUMNS} FROM _hearth_jobs WHERE id = {d.placeholder(1)}"
 
 
+def reclaim(d: Dialect) -> str:
+    """Running jobs whose lease expired before p2 (their process died) are pending again, due at
+    once (p1: now); the lost run stays counted in `attempts`."""
+    p = d.placeholder
+    return (
+        f"UPDATE _hearth_jobs SET state = 'pending', worker = '', lease_until = 0, updated = {p(1)}"
+        f" WHERE state = 'running' AND lease_until < {p(2)}"
+    )
+
+
 def claim(d: Dialect) -> str:
-    """Take up to p6 due jobs: pending ones whose time came (p4 = now) and running ones whose
-    lease expired (p5 = now); they become running, leased until p1 by worker p2 (p3 = now).
-    PostgreSQL skips rows other workers are claiming; SQLite has one writer at a time anyway.
-    (Placeholders are numbered in the order they appear: SQLite's `?` are positional.)"""
+    """Take up to p5 due pending jobs (run_at <= p4), oldest first (the (state, run_at) index
+    gives the order: no sort of every due row); they become running, leased until p1 by worker
+    p2 (p3: now). PostgreSQL skips rows other workers are claiming; SQLite has one writer at a
+    time anyway. (Placeholders are numbered in the order they appear: SQLite's `?` are
+    positional.)"""
     p = d.placeholder
     lock = " FOR UPDATE SKIP LOCKED" if d.name == "postgres" else ""
     return (
         f"UPDATE _hearth_jobs SET state = 'running', attempts = attempts + 1, lease_until = {p(1)},"
         f" worker = {p(2)}, updated = {p(3)}"
         " WHERE id IN (SELECT id FROM _hearth_jobs"
-        f" WHERE (state = 'pending' AND run_at <= {p(4)}) OR (state = 'running' AND lease_until < {p(5)})"
-        f" ORDER BY run_at, created, id LIMIT {p(6)}{lock})"
+        f" WHERE state = 'pending' AND run_at <= {p(4)} ORDER BY run_at LIMIT {p(5)}{lock})"
         " RETURNING id, name, payload, attempts, max_attempts, backoff, job_key"
     )
 

@@ -68,6 +68,11 @@ def delete_deliveries(d: Dialect) -> str:
     return f"DELETE FROM _hearth_webhook_deliveries WHERE webhook = {d.placeholder(1)}"
 
 
+def lock_endpoint(d: Dialect) -> str | None:
+    """Serialises the logging of one endpoint's deliveries (PostgreSQL; SQLite writes are serial)."""
+    return f"SELECT id FROM _hearth_webhooks WHERE id = {d.placeholder(1)} FOR UPDATE" if d.name == "postgres" else None
+
+
 def succeeded(d: Dialect) -> str:
     """A delivery got a 2xx: the run of failures of endpoint p1 ends (no write when none)."""
     return (
@@ -105,12 +110,13 @@ def insert_delivery(d: Dialect) -> str:
 
 
 def prune_deliveries(d: Dialect) -> str:
-    """Keep the newest p3 rows of endpoint p1 (= p2): older ones are deleted."""
+    """Keep the newest p3 rows of endpoint p1 (= p2), in the log's order (rows of one
+    millisecond included): older ones are deleted."""
     p = d.placeholder
     return (
-        f"DELETE FROM _hearth_webhook_deliveries WHERE webhook = {p(1)} AND created < ("
-        f"SELECT created FROM _hearth_webhook_deliveries WHERE webhook = {p(2)}"
-        f" ORDER BY created DESC LIMIT 1 OFFSET {p(3)})"
+        f"DELETE FROM _hearth_webhook_deliveries WHERE webhook = {p(1)} AND id NOT IN ("
+        f"SELECT id FROM _hearth_webhook_deliveries WHERE webhook = {p(2)}"
+        f" ORDER BY created DESC, id DESC LIMIT {p(3)})"
     )
 
 

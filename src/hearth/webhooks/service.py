@@ -281,16 +281,23 @@ class Webhooks:
         now = now_ms()
         disabled = False
         async with self.db.transaction() as tx:
+            # The endpoint's row first: its lock (PostgreSQL) makes concurrent deliveries to one
+            # endpoint log one after the other, so the pruning below sees every row it bounds.
+            lock = sql.lock_endpoint(d)
+            if lock is not None:
+                await tx.execute(lock, (ep.id,))
+            run = None
+            if ok:
+                await tx.execute(sql.succeeded(d), (ep.id,))
+            else:
+                run = await tx.fetch_one(sql.failed(d), (now, ep.id))
             did = random_string(RECORD_ID_LENGTH, LOWER_ALNUM)
             await tx.execute(
                 sql.insert_delivery(d),
                 (did, ep.id, message, e.id, e.attempt, status, latency, excerpt, error, now),
             )
-            await tx.execute(sql.prune_deliveries(d), (ep.id, ep.id, self.keep_deliveries - 1))
-            if ok:
-                await tx.execute(sql.succeeded(d), (ep.id,))
-            else:
-                run = await tx.fetch_one(sql.failed(d), (now, ep.id))
+            await tx.execute(sql.prune_deliveries(d), (ep.id, ep.id, self.keep_deliveries))
+            if not ok:
                 if (
                     run is not None
                     and int(run[0]) >= self.max_failures
