@@ -280,8 +280,8 @@ async def test_a_rolled_back_write_sends_nothing(api: Api, hooks_on: Webhooks, r
     assert [r.json()["data"]["record"]["title"] for r in receiver.requests] == ["yes"]
     jobs = await api.client.get("/api/hearth/jobs", params={"name": "hearth:webhook", "perPage": 1000},
                                 headers=api.su())  # fmt: skip
-    titles = [orjson.loads(j["payload"]["body"])["data"]["record"]["title"] for j in jobs.json()["items"]
-              if orjson.loads(j["payload"]["body"])["data"]["collection"] == coll]  # fmt: skip
+    titles = [j["payload"]["event"]["data"]["record"]["title"] for j in jobs.json()["items"]
+              if j["payload"]["event"]["data"]["collection"] == coll]  # fmt: skip
     assert titles == ["yes"]
 
 

@@ -12,7 +12,6 @@ attempts are used up, then the job stays `failed` (the dead letters) until retri
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import math
 import random
 import time
@@ -23,7 +22,6 @@ from typing import Any
 import orjson
 
 from hearth._util import deepjson
-from hearth._util.ids import LOWER_ALNUM, RECORD_ID_LENGTH, random_string
 from hearth._util.times import format_datetime
 from hearth.db.base import Database, Executor, Transaction
 from hearth.errors import BadRequest, NotFound
@@ -97,6 +95,13 @@ class Claimed:
     key: str | None
 
 
+def _job_id(text: str) -> int | None:
+    """A job id as the API gives it (decimal digits), or None when it cannot be one."""
+    if not isinstance(text, str) or not text.isdecimal() or not text.isascii() or len(text) > 18:
+        return None
+    return int(text)
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -157,25 +162,29 @@ class JobQueue:
             due = int((run_at if run_at.tzinfo else run_at.replace(tzinfo=UTC)).timestamp() * 1000)
         elif run_at is not None:
             due = int(float(run_at) * 1000)
-        jid = random_string(RECORD_ID_LENGTH, LOWER_ALNUM)
-        params = (jid, name, body.decode(), key, retries + 1, float(backoff), due, created, created)
+        params = (name, body.decode(), key, retries + 1, float(backoff), due, created, created)
         if tx is not None:
-            job = await self._insert(tx, params, key)
+            added, found = await self._insert(tx, params, key)
             tx.after_commit(self._committed)
-            return job
-        async with self.db.transaction() as own:
-            job = await self._insert(own, params, key)
-        await self._committed()
-        return job
+        else:
+            async with self.db.transaction() as own:
+                added, found = await self._insert(own, params, key)
+            await self._committed()
+        if found is not None:
+            return found
+        # Added now: the job is what was given (no need to read it back and decode it again).
+        return Job(str(added), name, payload, "pending", key, 0, retries + 1, float(backoff), due, 0, "", "",
+                   created, created, 0, new=True)  # fmt: skip
 
-    async def _insert(self, ex: Executor, params: tuple[Any, ...], key: str | None) -> Job:
+    async def _insert(self, ex: Executor, params: tuple[Any, ...], key: str | None) -> tuple[int, Job | None]:
+        """Insert: the new job's id, or the job already holding `key`."""
         d = self.db.dialect
         rows = await ex.fetch_all(sql.insert(d), params)  # all: SQLite finishes the statement
         if rows:
-            return dataclasses.replace(Job.from_row(rows[0][: len(sql.COLUMN_NAMES)]), new=True)
+            return int(rows[0][0]), None
         found = await ex.fetch_one(sql.select_by_key(d), (key,))  # the key was taken
         assert found is not None
-        return Job.from_row(found)
+        return 0, Job.from_row(found)
 
     async def _committed(self) -> None:
         # Only this process's worker is woken: other processes hear of the job through
@@ -214,12 +223,12 @@ class JobQueue:
     async def extend(self, job: Claimed, worker: str, lease: float = LEASE_SECONDS) -> bool:
         """Renew the lease; False when the job is no longer this worker's."""
         now = now_ms()
-        changed = await self.db.execute(sql.extend_lease(self.db.dialect), (now + int(lease * 1000), now, job.id, worker))
+        changed = await self.db.execute(sql.extend_lease(self.db.dialect), (now + int(lease * 1000), now, int(job.id), worker))
         return changed > 0
 
     async def succeed(self, job: Claimed, worker: str) -> None:
         now = now_ms()
-        await self.db.execute(sql.succeed(self.db.dialect), (now, now, job.id, worker))
+        await self.db.execute(sql.succeed(self.db.dialect), (now, now, int(job.id), worker))
 
     async def fail(
         self, job: Claimed, worker: str, error: str, rand: random.Random | None = None
@@ -232,23 +241,24 @@ class JobQueue:
         d = self.db.dialect
         if job.attempt < job.max_attempts:
             at = now + int(retry_delay(job.attempt, job.backoff, rand) * 1000)
-            await self.db.execute(sql.reschedule(d), (at, error, now, job.id, worker))
+            await self.db.execute(sql.reschedule(d), (at, error, now, int(job.id), worker))
             return "pending", at
-        await self.db.execute(sql.finish(d), ("failed", error, now, now, job.id, worker))
+        await self.db.execute(sql.finish(d), ("failed", error, now, now, int(job.id), worker))
         return "failed", 0
 
     async def release(self, job: Claimed, worker: str) -> None:
         """Give back a job this worker will not finish (the process is stopping): pending now,
         the attempt not counted."""
         now = now_ms()
-        await self.db.execute(sql.release(self.db.dialect), (now, now, job.id, worker))
+        await self.db.execute(sql.release(self.db.dialect), (now, now, int(job.id), worker))
 
     async def prune(self) -> int:
         return await self.db.execute(sql.prune(self.db.dialect), (now_ms() - KEEP_SECONDS * 1000,))
 
     # ----- the superuser API ----------------------------------------------------------------------
     async def get(self, jid: str) -> Job:
-        row = await self.db.fetch_one(sql.select_one(self.db.dialect), (jid,))
+        key = _job_id(jid)
+        row = await self.db.fetch_one(sql.select_one(self.db.dialect), (key,)) if key is not None else None
         if row is None:
             raise NotFound("The job does not exist.")
         return Job.from_row(row)
@@ -281,7 +291,7 @@ class JobQueue:
         """Run a failed or cancelled job again (its attempts counted afresh)."""
         job = await self.get(jid)
         now = now_ms()
-        changed = await self.db.execute(sql.retry(self.db.dialect), (now, now, jid))
+        changed = await self.db.execute(sql.retry(self.db.dialect), (now, now, int(job.id)))
         if not changed:
             raise BadRequest(f"Only a failed or cancelled job can be retried (this one is {job.state}).")
         await self._committed()
@@ -291,7 +301,7 @@ class JobQueue:
         """Cancel a job that has not started."""
         job = await self.get(jid)
         now = now_ms()
-        changed = await self.db.execute(sql.cancel(self.db.dialect), (now, now, jid))
+        changed = await self.db.execute(sql.cancel(self.db.dialect), (now, now, int(job.id)))
         if not changed:
             raise BadRequest(f"Only a pending job can be cancelled (this one is {job.state}).")
         return await self.get(jid)

@@ -19,9 +19,13 @@ STATES = ("pending", "running", "done", "failed", "cancelled")
 
 
 def bootstrap_statements(d: Dialect) -> list[str]:
+    # An integer id is the table's own key (SQLite's rowid, PostgreSQL's identity): no separate
+    # index to update per job, and ids in enqueue order (the API lists newest first by it).
+    # Enqueueing sits on the write path (a webhook's delivery joins the record's transaction),
+    # so the table has one more index only: the one claims read.
+    ident = "INTEGER PRIMARY KEY" if d.name == "sqlite" else "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
     return [
-        "CREATE TABLE IF NOT EXISTS _hearth_jobs ("
-        " id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL, payload TEXT NOT NULL,"
+        f"CREATE TABLE IF NOT EXISTS _hearth_jobs (id {ident}, name TEXT NOT NULL, payload TEXT NOT NULL,"
         " state TEXT NOT NULL, job_key TEXT, attempts INTEGER NOT NULL DEFAULT 0,"
         " max_attempts INTEGER NOT NULL, backoff DOUBLE PRECISION NOT NULL,"
         " run_at BIGINT NOT NULL, lease_until BIGINT NOT NULL DEFAULT 0, worker TEXT NOT NULL DEFAULT '',"
@@ -30,19 +34,18 @@ def bootstrap_statements(d: Dialect) -> list[str]:
         # What a worker looks for: due pending jobs, and running ones whose lease ran out.
         "CREATE INDEX IF NOT EXISTS idx__hearth_jobs_due ON _hearth_jobs (state, run_at)",
         "CREATE UNIQUE INDEX IF NOT EXISTS idx__hearth_jobs_key ON _hearth_jobs (job_key) WHERE job_key IS NOT NULL",
-        "CREATE INDEX IF NOT EXISTS idx__hearth_jobs_created ON _hearth_jobs (created)",
     ]
 
 
 def insert(d: Dialect) -> str:
-    """A new pending job, returned as a row; no row when its key is taken (the caller then reads
+    """A new pending job; its id is returned, no row when its key is taken (the caller then reads
     that job). PostgreSQL also wakes every listening worker, in the same round trip."""
     p = d.placeholder
     notify = ", pg_notify('hearth_jobs', '')" if d.name == "postgres" else ""
     return (
-        "INSERT INTO _hearth_jobs (id, name, payload, state, job_key, max_attempts, backoff, run_at, created, updated)"
-        f" VALUES ({p(1)}, {p(2)}, {p(3)}, 'pending', {p(4)}, {p(5)}, {p(6)}, {p(7)}, {p(8)}, {p(9)})"
-        f" ON CONFLICT (job_key) WHERE job_key IS NOT NULL DO NOTHING RETURNING {COLUMNS}{notify}"
+        "INSERT INTO _hearth_jobs (name, payload, state, job_key, max_attempts, backoff, run_at, created, updated)"
+        f" VALUES ({p(1)}, {p(2)}, 'pending', {p(3)}, {p(4)}, {p(5)}, {p(6)}, {p(7)}, {p(8)})"
+        f" ON CONFLICT (job_key) WHERE job_key IS NOT NULL DO NOTHING RETURNING id{notify}"
     )
 
 
@@ -158,7 +161,7 @@ def cancel(d: Dialect) -> str:
 
 def list_jobs(d: Dialect, where: list[str], limit_ph: str, offset_ph: str) -> str:
     cond = f" WHERE {' AND '.join(where)}" if where else ""
-    return f"SELECT {COLUMNS} FROM _hearth_jobs{cond} ORDER BY created DESC, id DESC LIMIT {limit_ph} OFFSET {offset_ph}"
+    return f"SELECT {COLUMNS} FROM _hearth_jobs{cond} ORDER BY id DESC LIMIT {limit_ph} OFFSET {offset_ph}"
 
 
 def count_jobs(d: Dialect, where: list[str]) -> str:

@@ -21,6 +21,7 @@ made through any process reaches the others at their next request.
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -215,14 +216,14 @@ class Webhooks:
         # `updated` is in it, so receivers can discard a stale update that arrives late.
         record = self.reads.codec(c).to_api(e.record, show_hidden=False, show_email=True)
         now = datetime.now(UTC)
-        body = deepjson.dumps({
+        event = {
             "type": f"record.{PAST[action]}",
             "timestamp": now.isoformat(timespec="microseconds").replace("+00:00", "Z"),
             "data": {"collection": c.name, "collectionId": c.id, "action": action, "record": record},
-        }).decode()  # fmt: skip
+        }
         for ep in endpoints:
-            message = "msg_" + random_string(27)
-            payload = {"webhook": ep.id, "message": message, "body": body}
+            # The message id is the Standard Webhooks `webhook-id`: the same on every attempt.
+            payload = {"webhook": ep.id, "message": "msg_" + secrets.token_urlsafe(20), "event": event}
             await self.jobs.enqueue(JOB, payload, retries=self.retries, backoff=self.backoff, tx=e.tx)
 
     # ----- delivery, in a job -----------------------------------------------------------------
@@ -238,7 +239,7 @@ class Webhooks:
         ep = Endpoint.from_row(row) if row is not None else None
         if ep is None or not ep.active:
             return  # deleted or disabled since: the message is dropped
-        body = str(p["body"]).encode()
+        body = deepjson.dumps(p["event"])  # the same bytes on every attempt (orjson is deterministic)
         headers = {
             "content-type": "application/json",
             "user-agent": USER_AGENT,
