@@ -80,10 +80,18 @@ RECORD_FREE = {
     "DELETE /api/hearth/api-keys/{id}",
     "GET /api/crons",
     "POST /api/crons/{id}",
-    "GET /api/hearth/jobs",  # jobs carry the payloads their code gave them, never a record read
+    # Jobs carry the payloads their code gave them; a webhook's is the record without its hidden
+    # fields (tests/api/test_webhooks.py checks that).
+    "GET /api/hearth/jobs",
     "GET /api/hearth/jobs/{id}",
     "POST /api/hearth/jobs/{id}/retry",
     "POST /api/hearth/jobs/{id}/cancel",
+    "GET /api/hearth/webhooks",
+    "POST /api/hearth/webhooks",
+    "GET /api/hearth/webhooks/{id}",
+    "PATCH /api/hearth/webhooks/{id}",
+    "DELETE /api/hearth/webhooks/{id}",
+    "GET /api/hearth/webhooks/{id}/deliveries",  # status, latency and the receiver's answer
 }
 
 
