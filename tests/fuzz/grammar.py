@@ -1509,9 +1509,40 @@ class _Build:
                 ]
             )
             return self.make("jobs.list", "GET", "/api/hearth/jobs", q)
-        action = self.pick(["", "/retry", "/cancel"])
-        method = "GET" if not action else "POST"
-        return self.make("jobs.one", method, f"/api/hearth/jobs/{ident}{action}", "", self.body({}))
+        if self.chance(0.4):
+            action = self.pick(["", "/retry", "/cancel"])
+            method = "GET" if not action else "POST"
+            return self.make("jobs.one", method, f"/api/hearth/jobs/{ident}{action}", "", self.body({}))
+        return self.webhooks(ident)
+
+    def webhooks(self, ident: str) -> FuzzRequest:
+        """The webhooks API (Hearth's): endpoint bodies of every shape, ids of every kind."""
+        body = {
+            "url": self.pick(["http://127.0.0.1:9/", "https://example.com/hook", "ftp://x", "", self.string(),
+                              "http://169.254.169.254/", "http://[::1]/", 5]),
+            "collection": self.pick([self.collection_name(), "", "nope", None, 1]),
+            "events": self.pick([["create"], ["create", "update", "delete"], [], ["explode"], "create", None]),
+            "filter": self.pick(["", "title = 'x'", "@request.auth.id != ''", "((", self.string(), None]),
+            "active": self.pick([True, False, "yes", None]),
+            "secret": self.pick(["whsec_" + "A" * 43, "short", None]),
+            "name": self.pick([self.string(), None]),
+        }  # fmt: skip
+        if self.chance(0.1):
+            body["unknown"] = 1
+        body = {k: v for k, v in body.items() if v is not None}
+        kind = self.pick(["list", "create", "view", "update", "delete", "deliveries"])
+        if kind == "list":
+            return self.make("webhooks.list", "GET", "/api/hearth/webhooks")
+        if kind == "create":
+            return self.make("webhooks.create", "POST", "/api/hearth/webhooks", "", self.body(body))
+        if kind == "view":
+            return self.make("webhooks.view", "GET", f"/api/hearth/webhooks/{ident}")
+        if kind == "update":
+            return self.make("webhooks.update", "PATCH", f"/api/hearth/webhooks/{ident}", "", self.body(body))
+        if kind == "delete":
+            return self.make("webhooks.delete", "DELETE", f"/api/hearth/webhooks/{ident}")
+        q = self.query([("page", self.pick(["1", "x", "-5", None])), ("perPage", self.pick(["2", "0", None]))])
+        return self.make("webhooks.deliveries", "GET", f"/api/hearth/webhooks/{ident}/deliveries", q)
 
     def random_path(self) -> FuzzRequest:
         pieces = [
