@@ -39,13 +39,14 @@ async def cron(api: Api) -> AsyncIterator[Callable[..., str]]:
 
 async def test_crons_api_lists_and_runs(api: Api, cron: Any) -> None:
     ran: list[str] = []
-    digest = cron("digest", "0 7 * * *", lambda: ran.append("digest"))
-    hourly = cron("cleanup", "@hourly", lambda: ran.append("cleanup"))
+    # Schedules that do not come due while the test runs (the app's scheduler is live).
+    digest = cron("digest", "0 7 1 1 *", lambda: ran.append("digest"))
+    hourly = cron("cleanup", "@yearly", lambda: ran.append("cleanup"))
     r = await api.client.get("/api/crons", headers=api.su())
     assert r.status_code == 200
     listed = r.json()
-    assert {"id": digest, "expression": "0 7 * * *"} in listed
-    assert {"id": hourly, "expression": "@hourly"} in listed
+    assert {"id": digest, "expression": "0 7 1 1 *"} in listed
+    assert {"id": hourly, "expression": "@yearly"} in listed
     assert listed[-1] == {"id": "__hearthJobsCleanup__", "expression": "0 * * * *"}  # Hearth's own last
     ids = [c["id"] for c in listed if not c["id"].startswith("__")]
     assert ids == sorted(ids)
@@ -74,7 +75,8 @@ async def test_one_job_per_cron_and_tick_whatever_the_number_of_schedulers(api: 
     async def report(e: Any) -> None:
         ran.append(e.payload)
 
-    every = cron("every", "* * * * *", report)
+    # Due at the test's minute, and not while the test runs (the app's own scheduler ticks too).
+    every = cron("may6", "8 7 6 5 *", report)
     never = cron("never", "0 0 1 1 *", lambda: ran.append("never"))
     db = api.app.state.hearth.db
     schedulers = [CronScheduler(crons_of(api), JobQueue(db)) for _ in range(3)]
@@ -93,16 +95,17 @@ async def test_one_job_per_cron_and_tick_whatever_the_number_of_schedulers(api: 
 async def test_ticks_missed_while_nothing_ran_are_reported_not_replayed(
     api: Api, cron: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    every = cron("every5", "*/5 * * * *", lambda: None)
+    # Every 5 minutes of one hour a year: the app's own scheduler does not tick it meanwhile.
+    every = cron("every5", "*/5 7 6 5 *", lambda: None)
     db = api.app.state.hearth.db
     last = datetime(2024, 5, 6, 7, 5, tzinfo=UTC)
     assert await CronScheduler(crons_of(api), JobQueue(db)).tick(last) == 1
-    # Started again at 08:00:30: 07:10 ... 08:00 fell while nothing ran (11 ticks).
+    # Started again at 08:00:30: 07:10 ... 07:55 fell while nothing ran (10 ticks).
     later = CronScheduler(crons_of(api), JobQueue(db), clock=lambda: datetime(2024, 5, 6, 8, 0, 30, tzinfo=UTC).timestamp())
     with caplog.at_level("WARNING", logger="hearth.jobs"):
         missed = await later.report_missed()
-    assert missed[every] == 11
-    assert any(f"cron {every}: 11 tick(s) since 2024-05-06T07:05:00+00:00" in r.getMessage() for r in caplog.records)
+    assert missed[every] == 10
+    assert any(f"cron {every}: 10 tick(s) since 2024-05-06T07:05:00+00:00" in r.getMessage() for r in caplog.records)
     r = await api.client.get("/api/hearth/jobs", params={"name": f"cron:{every}"}, headers=api.su())
     assert r.json()["totalItems"] == 1  # reported, not replayed
 
