@@ -130,3 +130,4 @@ async def test_cron_ids_and_expressions_are_checked(api: Api) -> None:
     with pytest.raises(ValueError):
         crons_of(api).add("has space", "@daily", lambda: None)
     assert crons_of(api).get("bad") is None
+

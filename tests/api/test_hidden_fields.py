@@ -92,6 +92,16 @@ RECORD_FREE = {
     "PATCH /api/hearth/webhooks/{id}",
     "DELETE /api/hearth/webhooks/{id}",
     "GET /api/hearth/webhooks/{id}/deliveries",  # status, latency and the receiver's answer
+    # Not built yet: refused with a message naming the feature.
+    "GET /api/logs",
+    "GET /api/logs/stats",
+    "GET /api/logs/{id}",
+    "GET /api/backups",
+    "POST /api/backups",
+    "POST /api/backups/upload",
+    "GET /api/backups/{key}",
+    "DELETE /api/backups/{key}",
+    "POST /api/backups/{key}/restore",
 }
 
 

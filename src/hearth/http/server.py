@@ -15,6 +15,7 @@ from hearth.http.routes import (
     files,
     health,
     jobs,
+    not_built,
     oauth2,
     realtime,
     records,
@@ -38,6 +39,7 @@ def all_routes() -> list[Route]:
         *files.routes,
         *crons.routes,
         *jobs.routes,
+        *not_built.routes,
         *webhooks.routes,
     ]
 
