@@ -24,7 +24,6 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,10 +33,8 @@ import orjson
 
 from hearth._util import deepjson, netguard
 from hearth._util.ids import LOWER_ALNUM, RECORD_ID_LENGTH, random_string
-from hearth._util.times import format_datetime
 from hearth.db.base import Database, Executor
-from hearth.errors import BadRequest, FieldError, NotFound
-from hearth.filter import FilterSyntaxError, parse_filter, walk_identifiers
+from hearth.errors import NotFound
 from hearth.hooks.catalog import Hooks
 from hearth.hooks.chain import OUTERMOST
 from hearth.hooks.events import JobRun, RecordWrite
@@ -45,18 +42,17 @@ from hearth.jobs.queue import JobQueue
 from hearth.jobs.worker import JobFunctions
 from hearth.query.compile import FilterError, compile_filter
 from hearth.query.context import RequestInfo
-from hearth.query.resolve import Resolver, UnknownIdentifier, Unsupported
+from hearth.query.resolve import Unsupported
 from hearth.records.reads import RecordReader
-from hearth.schema.collection import Collection
 from hearth.schema.repository import CollectionRepository
 from hearth.sql import system
 from hearth.sql import webhooks as sql
 from hearth.webhooks import signing
+from hearth.webhooks.endpoints import Endpoint, validate, when
 
 log = logging.getLogger("hearth.webhooks")
 
 JOB = "hearth:webhook"  # the durable job of one delivery (`job_run` handlers may be tagged with it)
-EVENTS = ("create", "update", "delete")
 PAST = {"create": "created", "update": "updated", "delete": "deleted"}
 RETRIES = 8  # attempts after the first: with BACKOFF, a message is tried for about half an hour
 BACKOFF = 10.0  # seconds before the first retry, doubled for each one after (with jitter)
@@ -66,9 +62,6 @@ EXCERPT = 1024  # bytes of a response body kept in the log
 KEEP_DELIVERIES = 100  # log rows kept per endpoint
 MAX_FAILURES = 20  # failed attempts in a row (across messages)...
 FAILING_SECONDS = 3600.0  # ...over at least this long disable an endpoint
-MAX_URL = 2048
-MAX_NAME = 255
-FIELDS = ("name", "url", "collection", "events", "filter", "secret", "active")
 # A webhook has no requester: its filter sees the record and other collections, never @request.
 NO_REQUEST = RequestInfo(context="webhook")
 USER_AGENT = "Hearth-Webhooks"
@@ -76,51 +69,6 @@ USER_AGENT = "Hearth-Webhooks"
 
 class DeliveryFailed(Exception):
     """An attempt that did not get a 2xx (the job is retried)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Endpoint:
-    id: str
-    name: str
-    url: str
-    collection: str  # the collection's id
-    events: tuple[str, ...]
-    filter: str
-    secret: str
-    active: bool
-    disabled_reason: str
-    failures: int
-    failing_since: int  # epoch ms; 0: not failing
-    created: int
-    updated: int
-
-    @classmethod
-    def from_row(cls, r: Any) -> Endpoint:
-        events = orjson.loads(r[4])
-        return cls(str(r[0]), str(r[1]), str(r[2]), str(r[3]), tuple(events), str(r[5]), str(r[6]),
-                   bool(r[7]), str(r[8]), int(r[9]), int(r[10]), int(r[11]), int(r[12]))  # fmt: skip
-
-    def public(self, collections: CollectionRepository) -> dict[str, Any]:
-        c = collections.get(self.collection)
-        return {
-            "id": self.id,
-            "name": self.name,
-            "url": self.url,
-            "collection": c.name if c is not None else self.collection,
-            "collectionId": self.collection,
-            "events": list(self.events),
-            "filter": self.filter,
-            "secret": self.secret,
-            "active": self.active,
-            "disabledReason": self.disabled_reason,
-            "failures": self.failures,
-            "created": _when(self.created),
-            "updated": _when(self.updated),
-        }
-
-
-def _when(ms: int) -> str:
-    return format_datetime(datetime.fromtimestamp(ms / 1000, UTC)) if ms else ""
 
 
 def now_ms() -> int:
@@ -305,7 +253,7 @@ class Webhooks:
                     and (now - int(run[1]) >= self.failing_seconds * 1000)
                 ):
                     reason = (
-                        f"{int(run[0])} failed attempts in a row since {_when(int(run[1]))}; last: {error}"
+                        f"{int(run[0])} failed attempts in a row since {when(int(run[1]))}; last: {error}"
                     )
                     disabled = await tx.execute(sql.disable(d), (reason[:1000], now, ep.id)) > 0
                     if disabled:
@@ -325,6 +273,9 @@ class Webhooks:
         await self.collections.refresh()
 
     # ----- the superuser API -------------------------------------------------------------------
+    def _validation(self) -> dict[str, Any]:
+        return {"collections": self.collections, "dialect": self.db.dialect, "allow_private": self.allow_private}
+
     async def all(self) -> list[Endpoint]:
         return [Endpoint.from_row(r) for r in await self.db.fetch_all(sql.select_all(self.db.dialect))]
 
@@ -335,7 +286,7 @@ class Webhooks:
         return Endpoint.from_row(row)
 
     async def create(self, body: dict[str, Any]) -> Endpoint:
-        v = await self._validate(body, None, "Failed to create webhook.")
+        v = await validate(body, None, "Failed to create webhook.", **self._validation())
         now = now_ms()
         wid = random_string(RECORD_ID_LENGTH, LOWER_ALNUM)
         params = (wid, v["name"], v["url"], v["collection"], orjson.dumps(v["events"]).decode(), v["filter"],
@@ -347,7 +298,7 @@ class Webhooks:
 
     async def update(self, wid: str, body: dict[str, Any]) -> Endpoint:
         current = await self.get(wid)
-        v = await self._validate(body, current, "Failed to update webhook.")
+        v = await validate(body, current, "Failed to update webhook.", **self._validation())
         failures, since, reason = current.failures, current.failing_since, current.disabled_reason
         if v["active"]:
             reason = ""
@@ -384,151 +335,11 @@ class Webhooks:
                 "latency": int(r[6]),
                 "response": str(r[7]),
                 "error": str(r[8]),
-                "created": _when(int(r[9])),
+                "created": when(int(r[9])),
             }  # fmt: skip
             for r in rows
         ]
         return items, int(total_row[0]) if total_row else 0
-
-    async def _validate(self, body: dict[str, Any], current: Endpoint | None, message: str) -> dict[str, Any]:
-        """The endpoint's values after `body` (create: `current` None), or a 400 naming each bad field."""
-        errors: dict[str, FieldError] = {}
-        for key in body:
-            if key not in FIELDS:
-                errors[key] = FieldError("validation_unknown_field", "Unknown field.")
-        v: dict[str, Any] = (
-            {
-                "name": "",
-                "url": None,
-                "collection": None,
-                "events": list(EVENTS),
-                "filter": "",
-                "secret": signing.new_secret(),
-                "active": True,
-            }  # fmt: skip
-            if current is None
-            else {
-                "name": current.name,
-                "url": current.url,
-                "collection": current.collection,
-                "events": list(current.events),
-                "filter": current.filter,
-                "secret": current.secret,
-                "active": current.active,
-            }  # fmt: skip
-        )
-        if "name" in body:
-            if not isinstance(body["name"], str) or len(body["name"]) > MAX_NAME:
-                errors["name"] = FieldError(
-                    "validation_invalid_value", f"Must be a string of at most {MAX_NAME} characters."
-                )
-            else:
-                v["name"] = body["name"].strip()
-        if "url" in body or current is None:
-            url = body.get("url")
-            problem = await self._url_problem(url)
-            if problem is not None:
-                errors["url"] = problem
-            else:
-                v["url"] = url
-        c: Collection | None = self.collections.get(v["collection"]) if v["collection"] else None
-        if "collection" in body or current is None:
-            raw = body.get("collection")
-            c = self.collections.get(raw) if isinstance(raw, str) and raw else None
-            if c is None:
-                errors["collection"] = FieldError(
-                    "validation_missing_collection" if not raw else "validation_invalid_collection",
-                    "Cannot be blank." if not raw else "Missing or invalid collection.",
-                )
-            else:
-                v["collection"] = c.id
-        if "events" in body:
-            events = body["events"]
-            if (
-                not isinstance(events, list)
-                or not events
-                or any(not isinstance(x, str) or x not in EVENTS for x in events)
-            ):
-                errors["events"] = FieldError(
-                    "validation_invalid_value", f"Must be a non-empty list of: {', '.join(EVENTS)}."
-                )
-            else:
-                v["events"] = [x for x in EVENTS if x in events]
-        if "filter" in body:
-            if not isinstance(body["filter"], str):
-                errors["filter"] = FieldError("validation_invalid_value", "Must be a string.")
-            else:
-                v["filter"] = body["filter"].strip()
-        if v["filter"] and c is not None and "filter" not in errors:
-            problem = self._filter_problem(v["filter"], c)
-            if problem is not None:
-                errors["filter"] = problem
-        if "secret" in body:
-            secret = body["secret"]
-            if not isinstance(secret, str) or not signing.valid_secret(secret):
-                errors["secret"] = FieldError(
-                    "validation_invalid_secret",
-                    "Must be whsec_ followed by the base64 of 24-64 random bytes.",
-                )
-            else:
-                v["secret"] = secret
-        if "active" in body:
-            if not isinstance(body["active"], bool):
-                errors["active"] = FieldError("validation_invalid_value", "Must be true or false.")
-            else:
-                v["active"] = body["active"]
-        if errors:
-            raise BadRequest(message, dict(errors))
-        return v
-
-    async def _url_problem(self, url: Any) -> FieldError | None:
-        if not isinstance(url, str) or not url.strip():
-            return FieldError("validation_required", "Cannot be blank.")
-        if len(url) > MAX_URL:
-            return FieldError("validation_invalid_url", f"Must be at most {MAX_URL} characters.")
-        try:
-            parts = urlsplit(url)
-            port = parts.port or (443 if parts.scheme == "https" else 80)
-        except ValueError:
-            return FieldError("validation_invalid_url", "Must be a valid url.")
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            return FieldError("validation_invalid_url", "Must be a valid http or https url.")
-        if parts.username or parts.password:
-            return FieldError("validation_invalid_url", "Credentials in the url are not allowed.")
-        if not self.allow_private:
-            reason = await netguard.refused_reason(parts.hostname, port)
-            if reason:
-                return FieldError("validation_invalid_url", f"The url is not allowed: {reason}.")
-        return None
-
-    def _filter_problem(self, text: str, c: Collection) -> FieldError | None:
-        """The filter checked as API rules are: its syntax, then each identifier against the
-        collection; then compiled, so that an endpoint never holds a filter that cannot run."""
-        try:
-            tree = parse_filter(text)
-        except FilterSyntaxError:
-            return FieldError(
-                "validation_invalid_filter",
-                "Invalid filter. Raw error: invalid or incomplete filter expression.",
-            )
-        resolver = Resolver(c, allow_hidden=True, dialect=self.db.dialect, lookup=self.collections.get)
-        for ident in walk_identifiers(tree):
-            if ident.name.startswith("@request."):
-                return FieldError(
-                    "validation_invalid_filter", f'Invalid filter: "{ident.name}" - a webhook has no request.'
-                )
-            try:
-                resolver.resolve(ident.name)
-            except UnknownIdentifier:
-                return FieldError("validation_invalid_filter",
-                                  f'Invalid filter. Raw error: invalid left operand "{ident.name}" - unknown field "{ident.name}".')  # fmt: skip
-            except Unsupported:
-                continue
-        try:
-            compile_filter(self.db.dialect, c, text, rule=True)
-        except (FilterError, Unsupported) as exc:
-            return FieldError("validation_invalid_filter", f"Invalid filter: {exc or 'not supported'}.")
-        return None
 
 
 async def _excerpt(response: httpx.Response) -> str:
