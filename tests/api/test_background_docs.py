@@ -7,12 +7,15 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+import orjson
 import pytest
 
 import hearth
 from tests.api.test_user_hooks import Served, serve
+from tests.api.test_webhooks import Receiver, eventually
 from tests.support.mailbox import Mailbox
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "background.md"
@@ -25,8 +28,18 @@ def example_files() -> dict[str, str]:
     return {name: code for code, name in blocks}
 
 
+def webhook_example() -> tuple[dict[str, Any], str]:
+    """The page's endpoint body and its receiver code."""
+    text = DOC.read_text()
+    body = re.search(r"```json webhook\n(.*?)```", text, flags=re.S)
+    code = re.search(r"```python\n(from standardwebhooks.*?)```", text, flags=re.S)
+    assert body is not None and code is not None
+    return orjson.loads(body.group(1)), code.group(1)
+
+
 def test_the_page_has_its_examples() -> None:
     assert sorted(example_files()) == ["10_digest", "20_invoice"]
+    webhook_example()
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -104,3 +117,48 @@ async def test_the_invoice_example(docs_app: Served, mailbox: Mailbox) -> None:
     jobs = await jobs_named(docs_app, "send_invoice")
     assert [j["payload"] for j in jobs] == [{"order": order}] and jobs[0]["state"] == "done"
     assert len([m for m in mailbox.messages() if "buyer@example.com" in Mailbox.recipients(m)]) == 1
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    """The CRM: an HTTP server on loopback that records what it receives."""
+    r = Receiver()
+    await r.start()
+    yield r
+    await r.stop()
+
+
+async def test_the_paid_order_webhook_example(docs_app: Served, receiver: Receiver) -> None:
+    c = docs_app.client
+    body, receiver_code = webhook_example()
+    webhooks = docs_app.app.hearth.webhooks
+    saved = webhooks.allow_private
+    webhooks.allow_private = True  # the test's CRM listens on loopback
+    try:
+        r = await c.post("/api/hearth/webhooks", json={**body, "url": receiver.url}, headers=docs_app.su())
+        assert r.status_code == 200, r.text
+        hook = r.json()
+        order = (await c.post("/api/collections/orders/records",
+                              json={"status": "new", "total": 42.0, "email": "crm@example.com"})).json()  # fmt: skip
+        other = (await c.post("/api/collections/orders/records", json={"status": "new", "total": 7.0})).json()
+        await c.patch(f"/api/collections/orders/records/{other['id']}", json={"total": 8.0})  # not paid: not sent
+        r = await c.patch(f"/api/collections/orders/records/{order['id']}", json={"status": "paid"})
+        assert r.status_code == 200, r.text
+        await eventually(lambda: receiver.requests)
+        await asyncio.sleep(0.3)
+        assert len(receiver.requests) == 1
+        printed: list[str] = []
+        scope: dict[str, Any] = {"print": lambda *a: printed.append(" ".join(map(str, a)))}
+        exec(receiver_code, scope)  # the page's receiver, as written
+        sent = receiver.requests[0]
+        scope["on_hearth_webhook"](sent.body, sent.headers, hook["secret"])
+        assert printed == [f"paid: {order['id']} 42"]
+        try:
+            scope["on_hearth_webhook"](sent.body.replace(b"42", b"0"), sent.headers, hook["secret"])
+            raise AssertionError("a tampered body was accepted")
+        except Exception as exc:
+            assert "signature" in str(exc).lower(), exc
+    finally:
+        webhooks.allow_private = saved
+        for e in await webhooks.all():
+            await webhooks.delete(e.id)
