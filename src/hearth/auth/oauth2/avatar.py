@@ -9,13 +9,13 @@ the picture, never failed.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import tempfile
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from hearth._util import netguard
 from hearth.files.upload import Upload
 
 log = logging.getLogger("hearth.oauth2")
@@ -28,19 +28,6 @@ SPOOL_SIZE = 1 << 20
 
 class AvatarRefused(Exception):
     pass
-
-
-def _public(host: str) -> bool:
-    try:
-        ip = ipaddress.ip_address(host.split("%", 1)[0])
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return not (
-        ip.is_loopback or ip.is_unspecified or ip.is_private or ip.is_link_local or ip.is_multicast
-        or ip.is_reserved
-    )
 
 
 def _peer(response: httpx.Response) -> str:
@@ -64,7 +51,7 @@ async def _fetch(client: httpx.AsyncClient, url: str, allow_private: bool) -> Up
         if urlsplit(current).scheme not in ("http", "https"):
             raise AvatarRefused("only http and https URLs are fetched")
         async with client.stream("GET", current) as response:
-            if not allow_private and not _public(_peer(response)):
+            if not allow_private and not netguard.public(_peer(response)):
                 raise AvatarRefused("the address is not public")
             if response.is_redirect and "location" in response.headers:
                 current = urljoin(current, response.headers["location"])
