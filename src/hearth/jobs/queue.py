@@ -216,10 +216,6 @@ class JobQueue:
         row = await self.db.fetch_one(sql.last_run_at(self.db.dialect), (name,))
         return int(row[0]) if row and row[0] is not None else None
 
-    async def next_due(self) -> int | None:
-        row = await self.db.fetch_one(sql.next_run_at(self.db.dialect))
-        return int(row[0]) if row and row[0] is not None else None
-
     async def extend(self, job: Claimed, worker: str, lease: float = LEASE_SECONDS) -> bool:
         """Renew the lease; False when the job is no longer this worker's."""
         now = now_ms()

@@ -169,11 +169,6 @@ def count_jobs(d: Dialect, where: list[str]) -> str:
     return f"SELECT COUNT(*) FROM _hearth_jobs{cond}"
 
 
-def next_run_at(d: Dialect) -> str:
-    """When the earliest pending job is due (a worker sleeps until then, at most)."""
-    return "SELECT MIN(run_at) FROM _hearth_jobs WHERE state = 'pending'"
-
-
 def last_run_at(d: Dialect) -> str:
     """When the latest job of name p1 was due (a cron's last tick that was enqueued)."""
     return f"SELECT MAX(run_at) FROM _hearth_jobs WHERE name = {d.placeholder(1)}"
