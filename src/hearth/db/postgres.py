@@ -199,6 +199,18 @@ class Listener:
             await self._db.release(conn)
 
 
+class _Connection(asyncpg.Connection):  # type: ignore[misc]
+    """A pooled connection handed back without asyncpg's reset query (`pg_advisory_unlock_all();
+    CLOSE ALL; UNLISTEN *; RESET ALL`): that is one more round trip per release, i.e. per
+    request, and Hearth leaves no session state behind. Its advisory locks are transaction-scoped,
+    it opens no cursors outside transactions, a Listener UNLISTENs before it hands its connection
+    back, and it never SETs a session variable (hooks that run SQL must use `SET LOCAL`). asyncpg
+    still rolls back a transaction left open and drops listener callbacks on release."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 class PostgresDatabase:
     dialect = POSTGRES
 
@@ -222,6 +234,7 @@ class PostgresDatabase:
                 # asyncpg's defaults wait 60 s for a connection and forever for a statement.
                 timeout=min(faults.CONNECT_TIMEOUT, wait),
                 command_timeout=query,
+                connection_class=_Connection,
             )
         except Exception as exc:
             raise DatabaseUnavailable(faults.describe(exc)) from exc
