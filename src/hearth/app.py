@@ -77,13 +77,14 @@ class Hearth:
         await bootstrap(self.db, self.collections)
         await self.hooks.bootstrap.trigger(Lifecycle(self))
         self.jobs = JobQueue(self.db)
-        self.job_worker = JobWorker(
-            self.db, self.jobs, self.job_functions, self.hooks, self.config.jobs, lease=self.config.job_lease
-        )
-        self.cron = CronScheduler(self.crons, self.jobs)
         self.webhooks = Webhooks(
             self.db, self.collections, reads, self.jobs, self.job_functions, self.hooks, self.config.webhooks_private
         )
+        self.job_worker = JobWorker(
+            self.db, self.jobs, self.job_functions, self.hooks, self.config.jobs, lease=self.config.job_lease,
+            feeders=(self.webhooks.relay,),
+        )  # fmt: skip
+        self.cron = CronScheduler(self.crons, self.jobs)
         await self.realtime.start()
         if background:
             self.background = True

@@ -285,6 +285,53 @@ async def test_a_rolled_back_write_sends_nothing(api: Api, hooks_on: Webhooks, r
     assert titles == ["yes"]
 
 
+async def test_each_write_becomes_one_message_while_relays_race(
+    api: Api, hooks_on: Webhooks, receiver: Receiver
+) -> None:
+    """The outbox is moved into jobs by every process's worker at once (here the app's own and
+    extra relays racing it): each matched write still becomes exactly one message."""
+    coll = await collection(api)
+    await endpoint(api, url=receiver.url, collection=coll, events=["create"])
+    racing = True
+
+    async def relay() -> None:
+        while racing:
+            await hooks_on.relay()
+            await asyncio.sleep(0)
+
+    relays = [asyncio.ensure_future(relay()) for _ in range(3)]
+    try:
+        created = await asyncio.gather(*(create(api, coll, {"title": f"r{i}"}) for i in range(40)))
+    finally:
+        racing = False
+        await asyncio.gather(*relays)
+    ids = sorted(r["id"] for r in created)
+    await eventually(lambda: len(receiver.requests) >= 40)
+    await asyncio.sleep(0.5)
+    got = [r.json()["data"]["record"]["id"] for r in receiver.requests]
+    assert sorted(got) == ids  # none lost, none twice
+    assert len({r.headers["webhook-id"] for r in receiver.requests}) == 40
+
+
+async def test_an_unreadable_outbox_row_is_dropped_and_later_writes_still_go(
+    api: Api, hooks_on: Webhooks, receiver: Receiver
+) -> None:
+    """A row this version cannot turn into messages (corrupt, or its collection deleted since)
+    is logged and dropped; it does not stall the worker or the rows after it."""
+    from hearth.sql import webhooks as wsql
+
+    coll = await collection(api)
+    hook = await endpoint(api, url=receiver.url, collection=coll, events=["create"])
+    db = api.app.state.hearth.db
+    gone = {"w": [hook["id"]], "a": "create", "c": "pbc_no_such_one", "t": 1, "r": {"id": "x"}}
+    for payload in ("{not json", orjson.dumps(gone).decode()):
+        await db.execute(wsql.insert_outbox(db.dialect), (payload,))
+    rec = await create(api, coll, {"title": "after"})
+    await eventually(lambda: receiver.requests)
+    assert [r.json()["data"]["record"]["id"] for r in receiver.requests] == [rec["id"]]
+    assert await db.fetch_one(wsql.any_outbox(db.dialect)) is None
+
+
 async def test_a_disabled_endpoint_gets_nothing_until_enabled(
     api: Api, hooks_on: Webhooks, receiver: Receiver
 ) -> None:

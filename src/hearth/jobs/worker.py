@@ -19,7 +19,7 @@ import contextlib
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,8 @@ from hearth.jobs.queue import LEASE_SECONDS, Claimed, JobQueue, now_ms
 log = logging.getLogger("hearth.jobs")
 
 JobFunction = Callable[[JobRun], Awaitable[Any] | Any]
+# Adds jobs from elsewhere before each claim (the webhook outbox); returns how many rows it took.
+Feeder = Callable[[], Awaitable[int]]
 DEFAULT_TIMEOUT = 600.0  # seconds a job's function may run
 DEFAULT_CONCURRENCY = 4
 RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)  # pauses after the worker loop fails (database away)
@@ -84,8 +86,10 @@ class JobWorker:
         concurrency: int = DEFAULT_CONCURRENCY,
         poll: float = 1.0,
         lease: float = LEASE_SECONDS,
+        feeders: Sequence[Feeder] = (),
     ) -> None:
         self.db = db
+        self.feeders = tuple(feeders)
         self.queue = queue
         self.functions = functions
         self.hooks = hooks
@@ -141,6 +145,7 @@ class JobWorker:
         more = False  # the last claim filled every free slot: more jobs may be due
         while True:
             try:
+                await self._feed()
                 free = self.concurrency - len(self._running)
                 if free > 0 and (more or await self.queue.due()):
                     claimed = await self.queue.claim(free, self.id, self.lease)
@@ -162,6 +167,20 @@ class JobWorker:
                         log.exception("the job worker failed; retrying (%d more like it held back)", held)
                 await asyncio.sleep(RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)])
                 failures += 1
+
+    async def _feed(self) -> None:
+        for feed in self.feeders:
+            try:
+                while await feed() > 0 and not self.stopping:
+                    pass  # until it is empty (a backlog moves a batch per transaction)
+            except asyncio.CancelledError:
+                raise
+            except DatabaseUnavailable:
+                raise
+            except Exception:  # a feeder's bug must not stop the jobs already queued
+                held = self._errors.admit("feeder")
+                if held is not None:
+                    log.exception("a job feeder failed (%d more like it held back)", held)
 
     async def _idle(self, full: bool) -> None:
         """Wait for a reason to look again: a slot freed (when full), a job added, the poll."""

@@ -1,5 +1,5 @@
-"""SQL for outbound webhooks: endpoints (`_hearth_webhooks`) and their delivery log
-(`_hearth_webhook_deliveries`). Times are epoch ms; `active` is 0/1 (the same column type on
+"""SQL for outbound webhooks: endpoints (`_hearth_webhooks`), the outbox of matched writes
+(`_hearth_webhook_outbox`) and the delivery log (`_hearth_webhook_deliveries`). Times are epoch ms; `active` is 0/1 (the same column type on
 SQLite and PostgreSQL); `events` is a JSON array of action names.
 """
 
@@ -15,6 +15,7 @@ DELIVERY_COLUMNS = "id, webhook, message, job, attempt, status, latency, respons
 
 
 def bootstrap_statements(d: Dialect) -> list[str]:
+    ident = "INTEGER PRIMARY KEY" if d.name == "sqlite" else "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
     return [
         "CREATE TABLE IF NOT EXISTS _hearth_webhooks ("
         " id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL DEFAULT '', url TEXT NOT NULL,"
@@ -26,6 +27,9 @@ def bootstrap_statements(d: Dialect) -> list[str]:
         " id TEXT PRIMARY KEY NOT NULL, webhook TEXT NOT NULL, message TEXT NOT NULL, job TEXT NOT NULL,"
         " attempt INTEGER NOT NULL, status INTEGER NOT NULL DEFAULT 0, latency INTEGER NOT NULL DEFAULT 0,"
         " response TEXT NOT NULL DEFAULT '', error TEXT NOT NULL DEFAULT '', created BIGINT NOT NULL)",
+        # Written by every matched record write, in its transaction: the table's own key and
+        # nothing else, so a write adds one row to one B-tree (the cheapest durable append).
+        f"CREATE TABLE IF NOT EXISTS _hearth_webhook_outbox (seq {ident}, payload TEXT NOT NULL)",
         # The log of one endpoint, newest first (listing and pruning).
         "CREATE INDEX IF NOT EXISTS idx__hearth_webhook_deliveries ON _hearth_webhook_deliveries (webhook, created)",
     ]
@@ -66,6 +70,26 @@ def delete(d: Dialect) -> str:
 
 def delete_deliveries(d: Dialect) -> str:
     return f"DELETE FROM _hearth_webhook_deliveries WHERE webhook = {d.placeholder(1)}"
+
+
+def insert_outbox(d: Dialect) -> str:
+    """One matched write (no NOTIFY: the writing process wakes its own worker, and a process
+    without one finds the row at its next poll)."""
+    return f"INSERT INTO _hearth_webhook_outbox (payload) VALUES ({d.placeholder(1)})"
+
+
+def any_outbox(d: Dialect) -> str:
+    return "SELECT 1 FROM _hearth_webhook_outbox LIMIT 1"
+
+
+def take_outbox(d: Dialect) -> str:
+    """Remove and return the oldest p1 rows (in any order: sort by seq). PostgreSQL skips rows
+    another process is moving."""
+    lock = " FOR UPDATE SKIP LOCKED" if d.name == "postgres" else ""
+    return (
+        "DELETE FROM _hearth_webhook_outbox WHERE seq IN (SELECT seq FROM _hearth_webhook_outbox"
+        f" ORDER BY seq LIMIT {d.placeholder(1)}{lock}) RETURNING seq, payload"
+    )
 
 
 def lock_endpoint(d: Dialect) -> str | None:

@@ -4,9 +4,16 @@ transaction, delivered later by durable jobs (docs/webhooks.md).
 Matching: model-tier handlers on `record_create`/`record_update`/`record_delete` (bound when the
 service is built) look up the active endpoints of the collection in a per-process copy, check
 each endpoint's filter in SQL against the row inside the transaction (before the delete for a
-delete, after the write otherwise), and enqueue one job per matching endpoint with `tx=e.tx`: a
-committed write always has its deliveries, a rolled-back one never does. The payload is built
-then (the record as written), so every attempt sends the same bytes under the same `webhook-id`.
+delete, after the write otherwise), and write one outbox row (the record as written, the
+matched endpoints) in the write's transaction: a committed write always has its deliveries, a
+rolled-back one never does.
+
+Relay: the job worker of every process running jobs moves outbox rows into delivery jobs (one
+per endpoint, each with its `webhook-id` and payload built then), in one transaction, so every
+attempt of a message sends the same bytes. Why an outbox rather than the jobs themselves in the
+write's transaction: a job row carries the claim index, and building the messages costs Python
+time; both were on the request path (+30 % per write on SQLite), the outbox append is one row in
+an index-free table (docs/performance.md).
 
 Delivery: the job POSTs the payload, signed with a fresh timestamp per attempt, through a client
 that refuses non-public addresses at connect time, follows no redirects and waits briefly. A non-
@@ -58,6 +65,7 @@ RETRIES = 8  # attempts after the first: with BACKOFF, a message is tried for ab
 BACKOFF = 10.0  # seconds before the first retry, doubled for each one after (with jitter)
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 JOB_TIMEOUT = 30.0
+RELAY_BATCH = 200  # outbox rows moved into jobs per transaction
 EXCERPT = 1024  # bytes of a response body kept in the log
 KEEP_DELIVERIES = 100  # log rows kept per endpoint
 MAX_FAILURES = 20  # failed attempts in a row (across messages)...
@@ -159,20 +167,55 @@ class Webhooks:
         return await e.tx.fetch_one(query, (e.record["id"], *compiled.params(NO_REQUEST))) is not None
 
     async def _enqueue(self, e: RecordWrite, action: str, endpoints: list[Endpoint]) -> None:
-        c = e.collection
+        """One outbox row for the write, whatever the number of endpoints: the raw record and who
+        gets it. The messages are built off the request path (`relay`)."""
+        entry = {"w": [ep.id for ep in endpoints], "a": action, "c": e.collection.id, "t": now_ms(),
+                 "r": dict(e.record)}  # fmt: skip
+        await e.tx.execute(sql.insert_outbox(self.db.dialect), (deepjson.dumps(entry).decode(),))
+        e.tx.after_commit(self._written)
+
+    async def _written(self) -> None:
+        self.jobs.added.set()  # this process's worker relays it at once
+
+    # ----- relay: the outbox into delivery jobs, in the job worker -------------------------------
+    async def relay(self) -> int:
+        """Move the oldest matched writes from the outbox into one delivery job per endpoint, in
+        one transaction (a row is moved exactly once, by one process). Returns how many rows."""
+        d = self.db.dialect
+        if await self.db.fetch_one(sql.any_outbox(d)) is None:
+            return 0  # a read: no write transaction when there is nothing to move
+        async with self.db.transaction() as tx:
+            rows = await tx.fetch_all(sql.take_outbox(d), (RELAY_BATCH,))
+            for seq, payload in sorted(rows, key=lambda r: int(r[0])):
+                try:
+                    messages = self._messages(orjson.loads(payload))
+                except Exception:  # a row this version cannot read: dropped, not retried forever
+                    log.exception("webhook outbox row %s could not be turned into messages; dropped", seq)
+                    continue
+                for message in messages:
+                    await self.jobs.enqueue(JOB, message, retries=self.retries, backoff=self.backoff, tx=tx)
+        return len(rows)
+
+    def _messages(self, entry: dict[str, Any]) -> list[dict[str, Any]]:
+        action = str(entry["a"])
+        c = self.collections.get(str(entry["c"]))
+        if c is None:  # deleted between the write and now (moments): nothing left to describe it
+            log.warning("webhook: collection %s is gone; %d message(s) dropped", entry["c"], len(entry["w"]))
+            return []
         # As the API shows it to a superuser, without hidden fields (never secret columns);
         # `updated` is in it, so receivers can discard a stale update that arrives late.
-        record = self.reads.codec(c).to_api(e.record, show_hidden=False, show_email=True)
-        now = datetime.now(UTC)
+        record = self.reads.codec(c).to_api(entry["r"], show_hidden=False, show_email=True)
+        written = datetime.fromtimestamp(int(entry["t"]) / 1000, UTC)
         event = {
             "type": f"record.{PAST[action]}",
-            "timestamp": now.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+            "timestamp": written.isoformat(timespec="microseconds").replace("+00:00", "Z"),
             "data": {"collection": c.name, "collectionId": c.id, "action": action, "record": record},
         }
-        for ep in endpoints:
-            # The message id is the Standard Webhooks `webhook-id`: the same on every attempt.
-            payload = {"webhook": ep.id, "message": "msg_" + secrets.token_urlsafe(20), "event": event}
-            await self.jobs.enqueue(JOB, payload, retries=self.retries, backoff=self.backoff, tx=e.tx)
+        # The message id is the Standard Webhooks `webhook-id`: the same on every attempt.
+        return [
+            {"webhook": str(wid), "message": "msg_" + secrets.token_urlsafe(20), "event": event}
+            for wid in entry["w"]
+        ]
 
     # ----- delivery, in a job -----------------------------------------------------------------
     def _client(self) -> httpx.AsyncClient:
