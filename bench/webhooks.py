@@ -205,7 +205,8 @@ def write_path(c: httpx.Client, su: dict[str, str], port: int, tmp: Path, args: 
     paired = statistics.median(b / a for a, b in zip(results["off"], results["on"], strict=True))
     print(f"\nwrite path: off {off:.1f} req/s, on {on:.1f} req/s (medians of {args.rounds}); "
           f"on/off = {on / off:.3f} ({(1 - on / off) * 100:+.1f} % slower); "
-          f"median of the rounds' on/off = {paired:.3f} ({(1 - paired) * 100:+.1f} % slower)\n")  # fmt: skip
+          f"median of the rounds' on/off = {paired:.3f} ({(1 - paired) * 100:+.1f} % slower); "
+          f"about {(1 / (off * paired) - 1 / off) * 1e6:.0f} µs more per write at saturation\n")  # fmt: skip
 
 
 def delivery(c: httpx.Client, su: dict[str, str], port: int, tmp: Path, args: argparse.Namespace) -> None:

@@ -313,6 +313,28 @@ async def test_each_write_becomes_one_message_while_relays_race(
     assert len({r.headers["webhook-id"] for r in receiver.requests}) == 40
 
 
+async def test_a_backlog_of_many_batches_is_all_relayed(
+    api: Api, hooks_on: Webhooks, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows written while nothing relayed (a process running no jobs) are moved batch after
+    batch, and the worker claims between batches."""
+    from hearth.sql import webhooks as wsql
+    from hearth.webhooks import service as service_module
+
+    monkeypatch.setattr(service_module, "RELAY_BATCH", 7)
+    coll = await collection(api)
+    hook = await endpoint(api, url=receiver.url, collection=coll, events=["create"])
+    c = api.app.state.hearth.collections.get(coll)
+    db = api.app.state.hearth.db
+    async with db.transaction() as tx:  # as a `--jobs 0` process leaves them
+        for i in range(30):
+            entry = {"w": [hook["id"]], "a": "create", "c": c.id, "t": 1, "r": {"id": f"backlog{i:07d}", "title": str(i)}}
+            await tx.execute(wsql.insert_outbox(db.dialect), (orjson.dumps(entry).decode(),))
+    hooks_on.jobs.added.set()
+    await eventually(lambda: len(receiver.requests) >= 30)
+    assert sorted(r.json()["data"]["record"]["title"] for r in receiver.requests) == sorted(str(i) for i in range(30))
+
+
 async def test_an_unreadable_outbox_row_is_dropped_and_later_writes_still_go(
     api: Api, hooks_on: Webhooks, receiver: Receiver
 ) -> None:

@@ -42,6 +42,10 @@ AfterTransaction = Callable[[], Awaitable[None]]
 class Transaction(Executor, Protocol):
     """An open write transaction."""
 
+    async def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """`sql` once per parameter row, sent together (one round trip on PostgreSQL)."""
+        ...
+
     def after_commit(self, callback: AfterTransaction) -> None:
         """Run `callback` once the transaction committed (its locks released), in the order
         added; a failing callback is logged and the others still run."""

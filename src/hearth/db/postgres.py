@@ -158,6 +158,12 @@ class _Conn:
 class _Tx(_Conn, AfterTransactionCallbacks):
     """The statements of one transaction, and what to run once it is over."""
 
+    async def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        try:
+            await self._conn.executemany(sql, rows)
+        except Exception as exc:
+            self._db.fail(exc, self._conn)
+
 
 def _rowcount(status: str) -> int:
     tail = status.rsplit(" ", 1)[-1]

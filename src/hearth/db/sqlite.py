@@ -134,6 +134,12 @@ class _Conn:
 class _Tx(_Conn, AfterTransactionCallbacks):
     """The statements of one write transaction, and what to run once it is over."""
 
+    async def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        try:
+            self._conn.executemany(sql, rows)
+        except (sqlite3.Error, OverflowError) as exc:
+            raise self._db.failure(exc, self._kind) from exc
+
 
 class _Transaction:
     """`async with db.transaction() as tx`: this process's writer turn, then BEGIN IMMEDIATE with

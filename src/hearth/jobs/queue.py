@@ -15,6 +15,7 @@ import asyncio
 import math
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -102,6 +103,25 @@ def _job_id(text: str) -> int | None:
     return int(text)
 
 
+def _check_options(name: str, retries: int, backoff: float) -> None:
+    if not isinstance(name, str) or not name or len(name) > MAX_NAME or not name.isprintable():
+        raise ValueError(f"a job name is 1-{MAX_NAME} printable characters")
+    if not isinstance(retries, int) or isinstance(retries, bool) or not 0 <= retries <= 100:
+        raise ValueError("retries must be an integer from 0 to 100")
+    if not isinstance(backoff, int | float) or not 0 <= backoff <= MAX_BACKOFF:
+        raise ValueError(f"backoff must be 0-{MAX_BACKOFF:g} seconds")
+
+
+def _encoded(payload: Any) -> bytes:
+    try:
+        body = deepjson.dumps(payload)
+    except TypeError as exc:
+        raise ValueError(f"the payload must be JSON-serializable: {exc}") from None
+    if len(body) > MAX_PAYLOAD:
+        raise ValueError(f"the payload is over {MAX_PAYLOAD} bytes of JSON")
+    return body
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -142,20 +162,10 @@ class JobQueue:
         (seconds from now) says when it may run; `retries`: runs after a failed one; `key`: an
         idempotency key (a job with that key already kept is returned instead of adding one);
         `tx`: the transaction the job belongs to (it exists only if that commits)."""
-        if not isinstance(name, str) or not name or len(name) > MAX_NAME or not name.isprintable():
-            raise ValueError(f"a job name is 1-{MAX_NAME} printable characters")
-        if not isinstance(retries, int) or isinstance(retries, bool) or not 0 <= retries <= 100:
-            raise ValueError("retries must be an integer from 0 to 100")
-        if not isinstance(backoff, int | float) or not 0 <= backoff <= MAX_BACKOFF:
-            raise ValueError(f"backoff must be 0-{MAX_BACKOFF:g} seconds")
+        _check_options(name, retries, backoff)
         if key is not None and (not isinstance(key, str) or not key or len(key) > 255):
             raise ValueError("a job key is a string of 1-255 characters")
-        try:
-            body = deepjson.dumps(payload)
-        except TypeError as exc:
-            raise ValueError(f"the payload must be JSON-serializable: {exc}") from None
-        if len(body) > MAX_PAYLOAD:
-            raise ValueError(f"the payload is over {MAX_PAYLOAD} bytes of JSON")
+        body = _encoded(payload)
         created = now_ms()
         due = created + int(max(0.0, delay) * 1000)
         if isinstance(run_at, datetime):
@@ -175,6 +185,29 @@ class JobQueue:
         # Added now: the job is what was given (no need to read it back and decode it again).
         return Job(str(added), name, payload, "pending", key, 0, retries + 1, float(backoff), due, 0, "", "",
                    created, created, 0, new=True)  # fmt: skip
+
+    async def enqueue_many(
+        self,
+        name: str,
+        payloads: Sequence[Any],
+        *,
+        retries: int = DEFAULT_RETRIES,
+        backoff: float = DEFAULT_BACKOFF,
+        tx: Transaction,
+    ) -> None:
+        """One job per payload, due now, in `tx`, sent in one batch (the webhook relay: many
+        messages at once). No keys, and the ids are not returned."""
+        _check_options(name, retries, backoff)
+        if not payloads:
+            return
+        now = now_ms()
+        rows = [(name, _encoded(p).decode(), retries + 1, float(backoff), now, now, now) for p in payloads]
+        d = self.db.dialect
+        await tx.execute_many(sql.insert_plain(d), rows)
+        notify = sql.notify_workers(d)
+        if notify is not None:
+            await tx.execute(notify)
+        tx.after_commit(self._committed)
 
     async def _insert(self, ex: Executor, params: tuple[Any, ...], key: str | None) -> tuple[int, Job | None]:
         """Insert: the new job's id, or the job already holding `key`."""

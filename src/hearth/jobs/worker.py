@@ -8,6 +8,9 @@ have no NOTIFY). While a job runs its lease is renewed; a job that fails is retr
 process stops, running jobs get until the stop deadline, then are given back (pending again,
 the attempt not counted) so another process takes them at once rather than after the lease.
 
+Before each claim the worker runs its feeders, one batch each: the webhook relay moves matched
+writes from the outbox into delivery jobs there (hearth.webhooks.service).
+
 A job claimed again after its worker died counts that lost run as an attempt: a job that kills
 its process every time ends up `failed` instead of killing processes forever.
 """
@@ -145,9 +148,9 @@ class JobWorker:
         more = False  # the last claim filled every free slot: more jobs may be due
         while True:
             try:
-                await self._feed()
+                fed = await self._feed()
                 free = self.concurrency - len(self._running)
-                if free > 0 and (more or await self.queue.due()):
+                if free > 0 and (more or fed or await self.queue.due()):
                     claimed = await self.queue.claim(free, self.id, self.lease)
                     for job in claimed:
                         self._running[job.id] = asyncio.get_running_loop().create_task(
@@ -156,6 +159,8 @@ class JobWorker:
                     more = len(claimed) == free
                     if more and len(self._running) < self.concurrency:
                         continue  # slots freed while claiming, and more jobs may be due
+                if fed:
+                    continue  # the outbox may hold more: move it before waiting
                 await self._idle(full=len(self._running) >= self.concurrency)
                 failures = 0
             except asyncio.CancelledError:
@@ -168,11 +173,13 @@ class JobWorker:
                 await asyncio.sleep(RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)])
                 failures += 1
 
-    async def _feed(self) -> None:
+    async def _feed(self) -> bool:
+        """One batch from each feeder (not until they are empty: under a steady stream of writes
+        that would starve the claims); True when one may have more."""
+        more = False
         for feed in self.feeders:
             try:
-                while await feed() > 0 and not self.stopping:
-                    pass  # until it is empty (a backlog moves a batch per transaction)
+                more = await feed() > 0 or more
             except asyncio.CancelledError:
                 raise
             except DatabaseUnavailable:
@@ -181,6 +188,7 @@ class JobWorker:
                 held = self._errors.admit("feeder")
                 if held is not None:
                     log.exception("a job feeder failed (%d more like it held back)", held)
+        return more
 
     async def _idle(self, full: bool) -> None:
         """Wait for a reason to look again: a slot freed (when full), a job added, the poll."""

@@ -49,6 +49,20 @@ def insert(d: Dialect) -> str:
     )
 
 
+def insert_plain(d: Dialect) -> str:
+    """A new pending job without a key (sent many at once: nothing returned)."""
+    p = d.placeholder
+    return (
+        "INSERT INTO _hearth_jobs (name, payload, state, max_attempts, backoff, run_at, created, updated)"
+        f" VALUES ({p(1)}, {p(2)}, 'pending', {p(3)}, {p(4)}, {p(5)}, {p(6)}, {p(7)})"
+    )
+
+
+def notify_workers(d: Dialect) -> str | None:
+    """Wake every listening worker at commit (PostgreSQL; SQLite workers poll)."""
+    return "SELECT pg_notify('hearth_jobs', '')" if d.name == "postgres" else None
+
+
 def select_by_key(d: Dialect) -> str:
     return f"SELECT {COLUMNS} FROM _hearth_jobs WHERE job_key = {d.placeholder(1)}"
 

@@ -104,6 +104,7 @@ class Webhooks:
         self.failing_seconds = FAILING_SECONDS
         self.keep_deliveries = KEEP_DELIVERIES
         self._by_collection: dict[str, list[Endpoint]] = {}
+        self._insert_outbox = sql.insert_outbox(db.dialect)  # on every matched write's path
         self._seen = -1  # the revocation counter the copy was loaded at
         self._clients: dict[bool, httpx.AsyncClient] = {}
         # Outermost: the record as every other handler left it; the jobs join the transaction.
@@ -171,7 +172,7 @@ class Webhooks:
         gets it. The messages are built off the request path (`relay`)."""
         entry = {"w": [ep.id for ep in endpoints], "a": action, "c": e.collection.id, "t": now_ms(),
                  "r": dict(e.record)}  # fmt: skip
-        await e.tx.execute(sql.insert_outbox(self.db.dialect), (deepjson.dumps(entry).decode(),))
+        await e.tx.execute(self._insert_outbox, (deepjson.dumps(entry).decode(),))
         e.tx.after_commit(self._written)
 
     async def _written(self) -> None:
@@ -186,14 +187,13 @@ class Webhooks:
             return 0  # a read: no write transaction when there is nothing to move
         async with self.db.transaction() as tx:
             rows = await tx.fetch_all(sql.take_outbox(d), (RELAY_BATCH,))
+            messages: list[dict[str, Any]] = []
             for seq, payload in sorted(rows, key=lambda r: int(r[0])):
                 try:
-                    messages = self._messages(orjson.loads(payload))
+                    messages.extend(self._messages(orjson.loads(payload)))
                 except Exception:  # a row this version cannot read: dropped, not retried forever
                     log.exception("webhook outbox row %s could not be turned into messages; dropped", seq)
-                    continue
-                for message in messages:
-                    await self.jobs.enqueue(JOB, message, retries=self.retries, backoff=self.backoff, tx=tx)
+            await self.jobs.enqueue_many(JOB, messages, retries=self.retries, backoff=self.backoff, tx=tx)
         return len(rows)
 
     def _messages(self, entry: dict[str, Any]) -> list[dict[str, Any]]:
