@@ -298,3 +298,60 @@ def test_cascaded_deletes_and_unset_relations_are_events(tmp_path: Path) -> None
         finally:
             s.close()
             http.close()
+
+
+def test_clients_sharing_a_subscription_each_get_what_their_own_options_and_auth_allow(tmp_path: Path) -> None:
+    """The fan-out groups subscriptions that see the same thing (same auth, rule kind and
+    options) and checks each group once: members of a group all get the event, and a client
+    whose auth or options differ gets its own answer, never a neighbour's."""
+    data = tmp_path / "data"
+    data.mkdir()
+    assert hearth_cli("superuser", "upsert", *ADMIN, "--dir", str(data)).returncode == 0
+    with running_server(data, "", 1) as url:
+        http = httpx.Client(base_url=url)
+        su = {"Authorization": superuser_token(url)}
+        name = f"notes_{secrets.token_hex(3)}"
+        fields = [{"name": "title", "type": "text"}, {"name": "n", "type": "number"}]
+        rules = {**OPEN, "listRule": "n > 1 || @request.auth.id != ''"}
+        r = http.post("/api/collections", json={"name": name, "type": "base", **rules, "fields": fields}, headers=su)
+        assert r.status_code == 200, r.text
+        email = f"u{secrets.token_hex(3)}@example.com"
+        http.post("/api/collections/users/records", json={"email": email, "password": PW, "passwordConfirm": PW})
+        token = http.post(
+            "/api/collections/users/auth-with-password", json={"identity": email, "password": PW}
+        ).json()["token"]
+        only_id = f"{name}/*?options=" + json.dumps({"query": {"fields": "id"}})
+        plan = {  # who: (subscription, authorized)
+            "guest1": (f"{name}/*", False),
+            "guest2": (f"{name}/*", False),
+            "guest_ids": (only_id, False),
+            "user": (f"{name}/*", True),
+        }
+        streams = {who: Stream(url) for who in plan}
+        try:
+            for who, (sub, authorized) in plan.items():
+                headers = {"Authorization": token} if authorized else {}
+                r = http.post(
+                    "/api/realtime",
+                    json={"clientId": streams[who].client_id, "subscriptions": [sub]},
+                    headers=headers,
+                )
+                assert r.status_code == 204, r.text
+            # n = 1: the rule lets only the authorized client see it.
+            low = http.post(f"/api/collections/{name}/records", json={"title": "low", "n": 1}).json()["id"]
+            event, got = streams["user"].next()
+            assert event == f"{name}/*" and got["record"]["id"] == low
+            # n = 2: everyone; the `fields` subscriber gets only the id.
+            high = http.post(f"/api/collections/{name}/records", json={"title": "high", "n": 2}).json()["id"]
+            for who in ("guest1", "guest2", "user"):
+                event, got = streams[who].next()
+                assert event == f"{name}/*" and got["record"]["id"] == high and got["record"]["title"] == "high"
+            event, got = streams["guest_ids"].next()
+            assert event == only_id and got["record"] == {"id": high}
+            # The guests never saw the first record.
+            for who in ("guest1", "guest2", "guest_ids"):
+                assert streams[who].none_within(0.2), who
+        finally:
+            for s in streams.values():
+                s.close()
+            http.close()

@@ -318,28 +318,51 @@ class Hub:
 
     # ----- record changes --------------------------------------------------------------------
     async def record_changed(self, action: str, c: Collection, values: dict[str, Any]) -> None:
-        """Deliver one create/update/delete to the clients of this process that may see it."""
+        """Deliver one create/update/delete to the clients of this process that may see it.
+
+        Subscriptions that would see the same thing are grouped: same auth (the very record
+        values, or guest), same kind (list or view rule) and same options (filter, expand, fields,
+        headers). Each group is checked and serialized once; 1,000 guests on `posts/*` cost one
+        rule check and one JSON encoding per event, not 1,000."""
         keys = {c.name, c.id}
         rid = str(values.get("id", ""))
+        groups: dict[tuple[Any, ...], list[tuple[Client, Subscription]]] = {}
         for client in list(self.clients.values()):
+            auth = client.auth
+            # Object identities are stable for this call: every client holds its auth alive.
+            who = (id(auth.collection), id(auth.record), id(auth.api_key))
             for sub in list(client.subscriptions.values()):
                 if sub.collection not in keys or sub.record not in ("*", "", rid):
                     continue
-                try:
-                    message = await self._message(client, sub, action, c, values)
-                except DatabaseUnavailable:
-                    raise  # the bus hands the event over again once the database is back
-                except ApiError:
-                    message = None  # e.g. a bad filter in the options: nothing to send
-                except Exception:
-                    log.exception("realtime delivery to %s failed", client.id)
-                    message = None
-                if message is not None:
-                    client.send(message)
+                groups.setdefault((who, sub.record in ("*", ""), sub.options), []).append((client, sub))
+        for members in groups.values():
+            client, sub = members[0]
+            try:
+                data = await self._visible(client, sub, action, c, values)
+            except DatabaseUnavailable:
+                raise  # the bus hands the event over again once the database is back
+            except ApiError:
+                data = None  # e.g. a bad filter in the options: nothing to send
+            except Exception:
+                log.exception("realtime delivery to %s failed", client.id)
+                data = None
+            if data is None:
+                continue
+            if len(self.message_hook):
+                for client, sub in members:
+                    # Each client's handlers get a copy of their own to change.
+                    message = await self._through_hooks(client, sub, c, orjson.loads(data))
+                    if message is not None:
+                        client.send(message)
+            else:
+                for client, sub in members:
+                    client.send(sse(client.id, sub.raw, data))
 
-    async def _message(
+    async def _visible(
         self, client: Client, sub: Subscription, action: str, c: Collection, values: dict[str, Any]
     ) -> bytes | None:
+        """The event's data as `client` may see it through `sub` (JSON), or None when its rule or
+        filter hides the record."""
         info = RequestInfo(
             auth=client.auth,
             method="GET",
@@ -352,16 +375,18 @@ class Hub:
             return None
         (record,) = await self.presenter.serialize(c, [values], info, sub.query.get("expand", ""))
         record = project(record, parse_fields(sub.query.get("fields", "")))
-        data: dict[str, Any] = {"action": action, "record": record}
-        if len(self.message_hook):
-            event = RealtimeMessage(c, client.id, client.auth, sub.raw, data)
-            sent: list[dict[str, Any]] = []
+        return deepjson.dumps({"action": action, "record": record})  # records may nest deep
 
-            async def send(e: RealtimeMessage) -> None:
-                sent.append(e.data)
+    async def _through_hooks(
+        self, client: Client, sub: Subscription, c: Collection, data: dict[str, Any]
+    ) -> bytes | None:
+        event = RealtimeMessage(c, client.id, client.auth, sub.raw, data)
+        sent: list[dict[str, Any]] = []
 
-            await self.message_hook.trigger(event, send)
-            if not sent:
-                return None  # a handler held the message back
-            data = sent[0]
-        return sse(client.id, sub.raw, data)
+        async def send(e: RealtimeMessage) -> None:
+            sent.append(e.data)
+
+        await self.message_hook.trigger(event, send)
+        if not sent:
+            return None  # a handler held the message back
+        return sse(client.id, sub.raw, sent[0])

@@ -24,6 +24,8 @@ class Subscription:
     topic: str  # without the options
     query: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+    # The options as one hashable value: subscriptions with equal options see the same events.
+    options: tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]] = ((), ())
 
     @property
     def collection(self) -> str:
@@ -53,4 +55,5 @@ def parse(raw: str) -> Subscription:
                 loaded = {}
             options = loaded if isinstance(loaded, dict) else {}
     headers = {k.lower(): v for k, v in _strings(options.get("headers")).items()}
-    return Subscription(raw, topic, _strings(options.get("query")), headers)
+    params = _strings(options.get("query"))
+    return Subscription(raw, topic, params, headers, (tuple(sorted(params.items())), tuple(sorted(headers.items()))))
