@@ -343,12 +343,18 @@ def serve(args: argparse.Namespace) -> int:
         f"stops within {config.shutdown_timeout:g} s of SIGTERM/Ctrl-C",
         flush=True,
     )
+    files = _raise_open_files_limit()
     server = Granian(
         "hearth.extend.factory:create_app",
         address=host,
         port=port,
         interface=Interfaces.ASGI,
         workers=args.workers,
+        # Granian counts an open SSE stream as a request in flight, and by default stops
+        # accepting connections at backlog/workers of them (512 each with 2 workers): realtime
+        # clients would lock everyone out past ~1,000. The bound that matters is open files.
+        backlog=BACKLOG,
+        backpressure=max(BACKLOG // args.workers, files // args.workers),
         factory=True,
         log_access=False,
         log_dictconfig=_LOGGING,
@@ -357,6 +363,26 @@ def serve(args: argparse.Namespace) -> int:
     )
     server.serve()
     return 0
+
+
+BACKLOG = 2048  # connections the kernel queues while every worker is busy
+
+
+def _raise_open_files_limit() -> int:
+    """Every connection is a file descriptor, and 10,000 realtime clients are 10,000 of them: the
+    soft limit (often 1024) is raised to the hard one. Returns the limit in force."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:
+        hard = 1 << 20
+    if soft != resource.RLIM_INFINITY and soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
+            pass
+    return int(min(soft if soft != resource.RLIM_INFINITY else 1 << 20, 1 << 20))
 
 
 def worker(args: argparse.Namespace) -> int:

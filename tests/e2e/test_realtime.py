@@ -8,6 +8,7 @@ import json
 import queue
 import secrets
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,14 @@ def _exercise(a: str, b: str) -> None:
         )
         assert r.status_code == 403
         assert http.post("/api/realtime", json={"clientId": "nope", "subscriptions": []}).status_code == 404
+        # A well-formed id of no live process is refused at once, not after a request times out.
+        made_up = "Zz9" + secrets.token_hex(20)[:37]
+        started = time.monotonic()
+        assert http.post("/api/realtime", json={"clientId": made_up, "subscriptions": []}).status_code == 404
+        assert time.monotonic() - started < 1.0
+        # An id that names a live process but no client of it: that process answers 404.
+        sibling = streams["guest"].client_id[:8] + "Q" * 32
+        assert http.post("/api/realtime", json={"clientId": sibling, "subscriptions": []}).status_code == 404
         # Ann's note: only Ann hears of it (list rule), on both subscriptions (filter matches).
         r = http.post(f"/api/collections/{name}/records", json={"title": "keep me", "owner": ids["ann"]})
         assert r.status_code == 200, r.text

@@ -20,6 +20,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
@@ -57,6 +58,12 @@ async def cancel(task: asyncio.Task[Any]) -> None:
         log.error("realtime task %s ended with an error", task.get_name(), exc_info=task.exception())
 
 
+@dataclass(slots=True)
+class _Batch:
+    rows: list[tuple[str, str, int]]
+    done: asyncio.Future[None]
+
+
 class Bus:
     def __init__(self, db: Database, handle: Handler, active: Callable[[], bool] = lambda: True) -> None:
         self.db = db
@@ -72,6 +79,7 @@ class Bus:
         self._listener: Listener | None = None
         self._pruned = 0.0
         self._errors = Throttle()
+        self._batch: _Batch | None = None  # events waiting for the next write
 
     async def start(self) -> None:
         row = await self.db.fetch_one(system.last_rt_event(self.db.dialect))
@@ -89,17 +97,36 @@ class Bus:
             await listener.close()
 
     async def publish(self, target: str, payload: dict[str, Any], tx: Transaction | None = None) -> None:
-        """An event for every process (`target` ""), or for the one holding client `target`.
-        Inside `tx` it is written with the transaction (gone if it rolls back, kept by its
-        commit whatever happens to the process next) and the processes are woken after commit."""
-        d = self.db.dialect
+        """An event for every process (`target` ""), or for the one `target` names. Inside `tx`
+        it is written with the transaction (gone if it rolls back, kept by its commit whatever
+        happens to the process next) and the processes are woken after commit. Outside one, the
+        events published at the same moment share one transaction (a burst of subscription
+        requests or answers is one write, not one each); this returns once it is committed."""
         row = (target, deepjson.dumps(payload).decode(), int(time.time()))
-        if tx is None:
-            await self.db.execute(system.insert_rt_event(d), row)
-            self._woken()
-        else:
-            await tx.execute(system.insert_rt_event(d), row)
+        if tx is not None:
+            await tx.execute(system.insert_rt_event(self.db.dialect), row)
             tx.after_commit(self._after_commit)
+            return
+        batch = self._batch
+        if batch is None:
+            batch = self._batch = _Batch([], asyncio.get_running_loop().create_future())
+            asyncio.get_running_loop().create_task(self._flush(batch))
+        batch.rows.append(row)
+        await asyncio.shield(batch.done)
+
+    async def _flush(self, batch: _Batch) -> None:
+        self._batch = None  # what is published from now on goes in the next batch
+        try:
+            async with self.db.transaction() as tx:
+                await tx.execute_many(system.insert_rt_event(self.db.dialect), batch.rows)
+        except BaseException as exc:
+            batch.done.set_exception(exc)
+            batch.done.exception()  # retrieved here: a publisher may have been cancelled meanwhile
+            if not isinstance(exc, Exception):
+                raise
+            return
+        self._woken()
+        batch.done.set_result(None)
 
     async def _after_commit(self) -> None:
         self._woken()

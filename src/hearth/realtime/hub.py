@@ -6,6 +6,13 @@ PocketBase). Record changes reach every process through the bus (hearth.realtime
 process delivers them to its own clients, checking for each subscription the collection's list
 rule (`coll/*`) or view rule (`coll/id`), and the subscription's `filter`, against the record as it
 was written or deleted (hearth.sql.records.RecordSQL.snapshot_where), as that client.
+
+Clients live only in the memory of the process holding their stream: connecting writes nothing.
+A client id starts with its process's tag, so a subscription (or an OAuth2 redirect) that reaches
+another process is passed to the owner over the bus as a request, and its answer (204, 404, 403…)
+comes back the same way. The database only knows which processes have clients (one row per
+process, written when its first client arrives and removed by the heartbeat once it has none), so
+that writers publish record changes only while someone may listen.
 """
 
 from __future__ import annotations
@@ -38,10 +45,12 @@ from hearth.sql import system
 log = logging.getLogger("hearth.realtime")
 
 CLIENT_ID_LENGTH = 40
+TAG_LENGTH = 8  # the owning process's tag, at the start of each client id
+REQUEST_SECONDS = 3.0  # how long a request to another process waits for its answer
 QUEUE_LIMIT = 1000  # a client this far behind is dropped rather than let memory grow
 OAUTH2_TOPIC = "@oauth2"
 HEARTBEAT_SECONDS = 30
-STALE_SECONDS = 120  # a client no process vouched for this long belonged to a dead process
+STALE_SECONDS = 120  # a process that did not vouch for its clients this long is dead
 
 
 def sse(client_id: str, event: str, data: Any) -> bytes:
@@ -53,7 +62,7 @@ def sse(client_id: str, event: str, data: Any) -> bytes:
 @dataclass(eq=False, slots=True)
 class Client:
     id: str
-    ip: str = ""
+    ip: str = ""  # where it connected from: subscriptions must come from there too
     auth: AuthState = field(default_factory=lambda: GUEST)
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     queue: asyncio.Queue[bytes | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
@@ -72,9 +81,8 @@ class Client:
 
 
 async def _quiet_when_unavailable(work: Coroutine[Any, Any, None]) -> None:
-    """Background work (publishing, forgetting a client) that the database refuses is dropped
-    without a traceback: the outage is logged by the db layer, and a client row left behind is
-    removed by the heartbeat after STALE_SECONDS."""
+    """Background work that the database refuses is dropped without a traceback: the outage is
+    logged by the db layer, and a process row left behind is removed after STALE_SECONDS."""
     try:
         await work
     except DatabaseUnavailable:
@@ -86,12 +94,24 @@ class ShuttingDown(ApiError):
     default_message = "The server is shutting down; connect again."
 
 
-def same_auth(previous: tuple[str, str], current: AuthState) -> bool:
-    """Whether a client authorized as `previous` (collection id, record id; empty for a guest)
-    may now be `current` (a guest may log in; nothing else changes)."""
-    if not previous[1]:
+def same_auth(previous: AuthState, current: AuthState) -> bool:
+    """Whether a client authorized as `previous` may now be `current` (a guest may log in;
+    nothing else changes)."""
+    if previous.record is None or previous.collection is None:
         return True
-    return current.collection is not None and (current.collection.id, current.id) == previous
+    return current.collection is not None and (current.collection.id, current.id) == (
+        previous.collection.id,
+        previous.id,
+    )
+
+
+# What a request to another process may answer, by status.
+_ANSWERS: dict[int, Callable[[str], ApiError]] = {
+    400: BadRequest,
+    403: Forbidden,
+    404: NotFound,
+    503: DatabaseUnavailable,
+}
 
 
 class Hub:
@@ -110,7 +130,12 @@ class Hub:
         hooks.record_session_ended.bind(self._session_ended, id="hearth.realtime")
         self.db = records.db
         self.clients: dict[str, Client] = {}
-        self.bus = Bus(self.db, self._handle, lambda: bool(self.clients))
+        self.tag = random_string(TAG_LENGTH)
+        self.process_id = "process:" + self.tag  # this process's row, and its address on the bus
+        self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}  # requests awaiting answers
+        self._present = False  # this process's row says it has clients
+        self._presence = asyncio.Lock()
+        self.bus = Bus(self.db, self._handle, lambda: bool(self.clients or self._pending))
         self.background = BackgroundTasks()
         self._heartbeat: asyncio.Task[None] | None = None
         self.closing = False  # the process is stopping: no new streams
@@ -120,17 +145,19 @@ class Hub:
         self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
 
     async def _beat(self) -> None:
-        """Every process says which clients it still holds; clients nobody vouched for lately
-        (their process died) are forgotten, and the client counter is recounted."""
+        """Every process vouches for itself while it has clients, and gives up its row once it
+        has none; rows nobody vouched for lately (their process died) are removed, and the
+        count of processes with clients is recounted."""
         d = self.db.dialect
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
             try:
                 now = int(time.time())
-                ids = list(self.clients)
-                for i in range(0, len(ids), 500):
-                    chunk = ids[i : i + 500]
-                    await self.db.execute(system.touch_rt_clients(d, len(chunk)), (*chunk, now))
+                async with self._presence:
+                    if self._present and not self.clients:
+                        await self._absent()
+                    elif self._present:
+                        await self.db.execute(system.touch_rt_clients(d, 1), (self.process_id, now))
                 async with self.db.transaction() as tx:
                     if await tx.execute(system.delete_stale_rt_clients(d), (now - STALE_SECONDS,)):
                         await tx.execute(system.recount_realtime_clients(d))
@@ -138,6 +165,14 @@ class Hub:
                 pass  # logged by the db layer; the next beat tries again
             except Exception:
                 log.exception("realtime heartbeat failed")
+
+    async def _absent(self) -> None:
+        d = self.db.dialect
+        async with self.db.transaction() as tx:
+            if await tx.execute(system.delete_rt_client(d), (self.process_id,)):
+                await tx.execute(system.add_realtime_clients(d), (-1,))
+        self._present = False
+        self.db.bump_generation()
 
     def close_all(self) -> None:
         """The process is stopping: end every stream now (the SDKs reconnect, to another process
@@ -152,82 +187,151 @@ class Hub:
             await cancel(self._heartbeat)
         for client in list(self.clients.values()):
             client.close()
-            await _quiet_when_unavailable(self._forget(client.id))
         self.clients.clear()
-        await self.background.drain()  # forgetting the clients whose streams ended
+        await self.background.drain()
+        if self._present:
+            await _quiet_when_unavailable(self._absent())
         await self.bus.stop()
 
     # ----- clients ---------------------------------------------------------------------------
     async def connect(self, ip: str) -> Client:
         if self.closing:
             raise ShuttingDown()
-        client = Client(random_string(CLIENT_ID_LENGTH), ip)
-        if not self.clients:
+        client = Client(self.tag + random_string(CLIENT_ID_LENGTH - TAG_LENGTH), ip)
+        if not self.clients and not self._pending:
             await self.bus.catch_up()
         self.clients[client.id] = client
         self.bus.wake()
-        d = self.db.dialect
         try:
-            async with self.db.transaction() as tx:
-                await tx.execute(system.insert_rt_client(d), (client.id, ip, int(time.time())))
-                await tx.execute(system.add_realtime_clients(d), (1,))
+            if not self._present:
+                # The first client: from now on writers must publish record changes. Done before
+                # the client hears its id, so no write it could see is missed.
+                await self._presence_on()
         except BaseException:
             self.clients.pop(client.id, None)  # never streamed, so never disconnected: forget it here
             raise
-        self.db.bump_generation()  # other processes start publishing record changes
         if self.closing:  # the stop began while this client was being registered
             client.close()
         return client
 
+    async def _presence_on(self) -> None:
+        async with self._presence:
+            if self._present:
+                return
+            d = self.db.dialect
+            async with self.db.transaction() as tx:
+                await tx.execute(system.delete_rt_client(d), (self.process_id,))
+                await tx.execute(system.insert_rt_client(d), (self.process_id, "", int(time.time())))
+                await tx.execute(system.recount_realtime_clients(d))
+            self._present = True
+        self.db.bump_generation()  # other processes start publishing record changes
+
     def disconnect(self, client: Client) -> None:
-        if self.clients.pop(client.id, None) is not None:
-            self.background.spawn(_quiet_when_unavailable(self._forget(client.id)))
-
-    async def _forget(self, client_id: str) -> None:
-        d = self.db.dialect
-        async with self.db.transaction() as tx:
-            if await tx.execute(system.delete_rt_client(d), (client_id,)):
-                await tx.execute(system.add_realtime_clients(d), (-1,))
-        self.db.bump_generation()
-
-    async def _row(self, client_id: str) -> Any:
-        return await self.db.fetch_one(system.select_rt_client(self.db.dialect), (client_id,))
+        # Nothing to write: the heartbeat gives up this process's row once it has no clients.
+        self.clients.pop(client.id, None)
 
     async def subscribe(self, client_id: str, subscriptions: list[str], auth: AuthState, ip: str) -> None:
         """Set a client's subscriptions and auth, from whichever process the request reached."""
-        row = await self._row(client_id)
-        if row is None:
+        if self._owns(client_id):
+            self._subscribe_here(client_id, subscriptions, auth, ip)
+            return
+        if not await self._may_exist(client_id):
             raise NotFound("Missing or invalid client id.")
-        if row[1] and row[1] != ip:
-            raise BadRequest("Invalid realtime client.")
-        if not same_auth((str(row[2]), str(row[3])), auth):
-            raise Forbidden("The current and the previous request authorization don't match.")
         cid = auth.collection.id if auth.collection is not None and auth.record is not None else ""
-        await self.db.execute(
-            system.update_rt_client(self.db.dialect),
-            (cid, auth.id, orjson.dumps(subscriptions).decode(), client_id),
+        await self._ask(
+            client_id,
+            {"k": "subscribe", "c": client_id, "s": subscriptions, "a": [cid, auth.id, auth.session], "ip": ip},
         )
-        local = self.clients.get(client_id)
-        if local is not None:
-            local.auth, local.subscriptions = auth, {s: parse(s) for s in subscriptions}
-        else:
-            await self.bus.publish(client_id, {"k": "sub", "sid": auth.session})
+
+    async def _may_exist(self, client_id: str) -> bool:
+        """Whether `client_id` is well formed and names a process that has clients (a read: a
+        made-up or stale id is refused at once instead of after REQUEST_SECONDS)."""
+        if len(client_id) != CLIENT_ID_LENGTH or not client_id.isascii() or not client_id.isalnum():
+            return False
+        row = await self.db.fetch_one(
+            system.select_rt_process(self.db.dialect), ("process:" + client_id[:TAG_LENGTH],)
+        )
+        return row is not None
+
+    def _owns(self, client_id: str) -> bool:
+        return client_id.startswith(self.tag) and len(client_id) == CLIENT_ID_LENGTH
+
+    def _subscribe_here(self, client_id: str, subscriptions: list[str], auth: AuthState, ip: str) -> None:
+        client = self.clients.get(client_id)
+        if client is None:
+            raise NotFound("Missing or invalid client id.")
+        if client.ip and client.ip != ip:
+            raise BadRequest("Invalid realtime client.")
+        if not same_auth(client.auth, auth):
+            raise Forbidden("The current and the previous request authorization don't match.")
+        client.auth, client.subscriptions = auth, {s: parse(s) for s in subscriptions}
 
     async def oauth2_redirect(self, state: str, ip: str, message: dict[str, str]) -> bool:
         """Pass an OAuth2 redirect to the client waiting for it (its `@oauth2` subscription)."""
-        row = await self._row(state) if state else None
-        if row is None:
+        if self._owns(state):
+            return self._oauth2_here(state, ip, message)
+        if not await self._may_exist(state):
             return False
-        subscriptions = orjson.loads(row[4])
-        if OAUTH2_TOPIC not in subscriptions or (row[1] and row[1] != ip):
+        try:
+            await self._ask(state, {"k": "oauth2", "c": state, "ip": ip, "m": message})
+        except NotFound:
             return False
-        subscriptions.remove(OAUTH2_TOPIC)
-        await self.db.execute(
-            system.update_rt_client(self.db.dialect),
-            (row[2], row[3], orjson.dumps(subscriptions).decode(), state),
-        )
-        await self.bus.publish(state, {"k": "send", "t": OAUTH2_TOPIC, "d": message})
         return True
+
+    def _oauth2_here(self, client_id: str, ip: str, message: dict[str, str]) -> bool:
+        client = self.clients.get(client_id)
+        if client is None or OAUTH2_TOPIC not in client.subscriptions or (client.ip and client.ip != ip):
+            return False
+        client.subscriptions.pop(OAUTH2_TOPIC, None)  # used once
+        client.send(sse(client.id, OAUTH2_TOPIC, message))
+        return True
+
+    # ----- requests to the process holding a client --------------------------------------------
+    async def _ask(self, client_id: str, request: dict[str, Any]) -> None:
+        """Send `request` to the process whose tag starts `client_id` and raise what it answered
+        (404 when nobody answers in time: that process is gone, and its clients with it)."""
+        rid = random_string(16)
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        if not self.clients and not self._pending:
+            await self.bus.catch_up()  # the pump was idle: start reading from now on
+        self._pending[rid] = future
+        try:
+            request.update({"r": rid, "from": self.process_id})
+            await self.bus.publish("process:" + client_id[:TAG_LENGTH], request)
+            try:
+                answer = await asyncio.wait_for(future, REQUEST_SECONDS)
+            except TimeoutError:
+                raise NotFound("Missing or invalid client id.") from None
+        finally:
+            self._pending.pop(rid, None)
+        status = int(answer.get("status", 404))
+        if status >= 400:
+            raise _ANSWERS.get(status, NotFound)(str(answer.get("message", "")))
+
+    async def _answer(self, request: dict[str, Any]) -> None:
+        """A request from another process about one of this process's clients."""
+        kind, client_id = request.get("k"), str(request.get("c", ""))
+        status, message = 204, ""
+        try:
+            if kind == "subscribe":
+                cid, rid, session = (list(request.get("a") or []) + ["", "", ""])[:3]
+                auth = await self._auth(str(cid), str(rid))
+                auth.session = str(session)
+                subscriptions = [str(x) for x in request.get("s") or []]
+                self._subscribe_here(client_id, subscriptions, auth, str(request.get("ip", "")))
+            elif kind == "oauth2":
+                message_in = {str(k): str(v) for k, v in dict(request.get("m") or {}).items()}
+                if not self._oauth2_here(client_id, str(request.get("ip", "")), message_in):
+                    status = 404
+            else:
+                status = 400
+        except ApiError as exc:  # DatabaseUnavailable (503) included: the asker answers 503 too
+            status, message = exc.status, exc.message
+        except Exception:
+            log.exception("realtime request %s for %s failed", kind, client_id)
+            status, message = 503, ""
+        await self.bus.publish(str(request.get("from", "")), {"k": "answer", "r": request.get("r"),
+                                                              "status": status, "message": message})  # fmt: skip
 
     async def _handle(self, target: str, payload: dict[str, Any]) -> None:
         """One event from the bus (published by any process, this one included)."""
@@ -237,27 +341,21 @@ class Hub:
             if c is not None and self.clients:
                 values = payload.get("v") or {}
                 if c.is_auth:
-                    await self._auth_record_changed(str(payload.get("a")), c, values)
+                    self._auth_record_changed(str(payload.get("a")), c, values)
                 await self.record_changed(str(payload.get("a")), c, values)
             return
         if kind == "logout":
-            await self._session_ended_here(
-                str(payload.get("c")), str(payload.get("id")), str(payload.get("sid"))
-            )
+            self._session_ended_here(str(payload.get("c")), str(payload.get("id")), str(payload.get("sid")))
             return
-        client = self.clients.get(target)
-        if client is None:
+        if target != self.process_id:
             return
-        if kind == "send":
-            topic = str(payload.get("t"))
-            client.send(sse(client.id, topic, payload.get("d")))
-            client.subscriptions.pop(topic, None)
-        elif kind == "sub":
-            row = await self._row(target)
-            if row is not None:
-                client.auth = await self._auth(str(row[2]), str(row[3]))
-                client.auth.session = str(payload.get("sid") or "")
-                client.subscriptions = {s: parse(s) for s in orjson.loads(row[4])}
+        if kind == "answer":
+            future = self._pending.get(str(payload.get("r", "")))
+            if future is not None and not future.done():
+                future.set_result(payload)
+        else:
+            # Not awaited here: the answers to a burst of requests are written together.
+            self.background.spawn(_quiet_when_unavailable(self._answer(payload)))
 
     async def _session_ended(self, e: SessionEnded) -> None:
         """A login session was ended (auth-logout): its realtime clients become guests."""
@@ -266,7 +364,7 @@ class Hub:
             await self.bus.publish("", payload)
         await e.next()
 
-    async def _session_ended_here(self, collection_id: str, record_id: str, session: str) -> None:
+    def _session_ended_here(self, collection_id: str, record_id: str, session: str) -> None:
         for client in list(self.clients.values()):
             auth = client.auth
             if (
@@ -276,14 +374,9 @@ class Hub:
                 and session
                 and auth.session == session
             ):
-                await self._to_guest(client)
+                client.auth = GUEST
 
-    async def _to_guest(self, client: Client) -> None:
-        client.auth = GUEST
-        subscriptions = orjson.dumps(list(client.subscriptions)).decode()
-        await self.db.execute(system.update_rt_client(self.db.dialect), ("", "", subscriptions, client.id))
-
-    async def _auth_record_changed(self, action: str, c: Collection, values: dict[str, Any]) -> None:
+    def _auth_record_changed(self, action: str, c: Collection, values: dict[str, Any]) -> None:
         """Clients authorized as this record follow it: a deleted record or a new tokenKey (new
         password or e-mail, logout everywhere) makes them guests; other changes (a role…) are
         seen by their next events, as in PocketBase."""
@@ -294,12 +387,8 @@ class Hub:
                 continue
             if action == "delete" or values.get("tokenKey") != auth.record.get("tokenKey"):
                 client.auth = GUEST
-                subscriptions = orjson.dumps(list(client.subscriptions)).decode()
-                await self.db.execute(
-                    system.update_rt_client(self.db.dialect), ("", "", subscriptions, client.id)
-                )
             else:
-                client.auth = AuthState(c, values)
+                client.auth = AuthState(c, values, session=auth.session)
 
     async def _auth(self, collection_id: str, record_id: str) -> AuthState:
         c = self.records.collections.get(collection_id) if collection_id else None

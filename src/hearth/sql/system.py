@@ -18,8 +18,10 @@ def bootstrap_statements(d: Dialect) -> list[str]:
         " created TEXT NOT NULL, updated TEXT NOT NULL)",
         # Logged-out sessions, until the last token they could have issued has expired.
         "CREATE TABLE IF NOT EXISTS _hearth_revoked (sid TEXT PRIMARY KEY NOT NULL, expires BIGINT NOT NULL)",
-        # Realtime clients (any process may answer their subscription requests) and the events
-        # processes pass each other (record changes, messages for one client).
+        # The processes that have realtime clients (one row each, id `process:<tag>`: writers
+        # publish record changes while there is any), and the events processes pass each other
+        # (record changes, requests about one client and their answers). The columns besides id
+        # and created date from when each client had a row.
         "CREATE TABLE IF NOT EXISTS _hearth_rt_clients (id TEXT PRIMARY KEY NOT NULL, ip TEXT NOT NULL,"
         " auth_collection TEXT NOT NULL, auth_record TEXT NOT NULL, subscriptions TEXT NOT NULL,"
         " created BIGINT NOT NULL)",
@@ -65,19 +67,8 @@ def insert_rt_client(d: Dialect) -> str:
     )
 
 
-def select_rt_client(d: Dialect) -> str:
-    return (
-        "SELECT id, ip, auth_collection, auth_record, subscriptions FROM _hearth_rt_clients"
-        f" WHERE id = {d.placeholder(1)}"
-    )
-
-
-def update_rt_client(d: Dialect) -> str:
-    p = d.placeholder
-    return (
-        f"UPDATE _hearth_rt_clients SET auth_collection = {p(1)}, auth_record = {p(2)}, subscriptions = {p(3)}"
-        f" WHERE id = {p(4)}"
-    )
+def select_rt_process(d: Dialect) -> str:
+    return f"SELECT id FROM _hearth_rt_clients WHERE id = {d.placeholder(1)}"
 
 
 def delete_rt_client(d: Dialect) -> str:
@@ -224,7 +215,7 @@ def rt_publish_lock(d: Dialect) -> str | None:
 
 
 def touch_rt_clients(d: Dialect, count: int) -> str:
-    """Mark `count` clients (ids as parameters, then the time) as alive."""
+    """Mark `count` process rows (ids as parameters, then the time) as alive."""
     ids = ", ".join(d.placeholder(i + 1) for i in range(count))
     return f"UPDATE _hearth_rt_clients SET created = {d.placeholder(count + 1)} WHERE id IN ({ids})"
 
