@@ -75,6 +75,9 @@ class Hearth:
         self.mail_delivery = AuthMailDelivery(self.hooks, self.mailer, self.settings, self.collections)
         self.collection_service = CollectionService(self.collections, self.records, self.hooks)
         await bootstrap(self.db, self.collections)
+        watch = getattr(self.db, "watch_state", None)
+        if watch is not None:
+            await watch()
         await self.hooks.bootstrap.trigger(Lifecycle(self))
         self.jobs = JobQueue(self.db)
         self.webhooks = Webhooks(

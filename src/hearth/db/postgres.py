@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, NoReturn
@@ -28,8 +29,11 @@ from hearth.errors import BadRequest, DatabaseUnavailable
 from hearth.sql.dialect import POSTGRES
 
 log = logging.getLogger("hearth.db")
+state_log = logging.getLogger("hearth.db.state")  # apart: outage lines stay one per interval
 
 _KEY_RE = re.compile(r"Key \((.+?)\)=")
+STATE_CHANNEL = "hearth_state"  # NOTIFYed by a trigger on every change of _hearth_state
+STATE_MAX_STALE = 1.0  # seconds: the counters are read at least this often anyway
 
 # SQLSTATEs that say "the server cannot serve now", not "this statement is wrong": class 08
 # (connection exceptions) plus these.
@@ -171,8 +175,10 @@ def _rowcount(status: str) -> int:
 
 
 class Listener:
-    """LISTEN on a dedicated pool connection. `alive()` turns False when that connection is
-    lost (the bus then listens again on a new one); `close()` hands the connection back."""
+    """One LISTEN of this process. Every LISTEN of a process (realtime events, jobs, state
+    changes) shares one pool connection: each would otherwise hold a pool slot for good.
+    `alive()` turns False when that connection is lost (the owner then listens again, on a new
+    one); `close()` stops listening, and the last listener out hands the connection back."""
 
     def __init__(self, db: PostgresDatabase, conn: Any, channel: str, callback: Callable[..., None]) -> None:
         self._db = db
@@ -191,18 +197,8 @@ class Listener:
 
     async def close(self) -> None:
         conn, self._conn = self._conn, None
-        if conn is None:
-            return
-        try:
-            if not _is_closed(conn):
-                conn.remove_termination_listener(self.lost)
-                await conn.remove_listener(self._channel, self._callback)
-        except Exception as exc:
-            if unavailable_reason(exc, conn) is None:
-                raise
-            _terminate(conn)
-        finally:
-            await self._db.release(conn)
+        if conn is not None:
+            await self._db._unlisten(conn, self)
 
 
 class _Connection(asyncpg.Connection):  # type: ignore[misc]
@@ -227,6 +223,15 @@ class PostgresDatabase:
         self.wait_timeout = wait_timeout if wait_timeout is not None else faults.wait_timeout()
         self.query_timeout = query_timeout if query_timeout is not None else faults.query_timeout()
         self.outage = faults.outage_log()
+        # What changed in _hearth_state (schema, settings, revocations, realtime presence) is
+        # pushed by NOTIFY: see `generation`.
+        self._state_generation = 0
+        self._state_listener: Listener | None = None
+        self._state_checked = 0.0
+        self._state_relisten: asyncio.Task[None] | None = None
+        self._listening: Any = None  # the connection every Listener of this process shares
+        self._listeners: set[Listener] = set()
+        self._listening_lock = asyncio.Lock()
 
     @classmethod
     async def connect(cls, dsn: str, min_size: int = 2, max_size: int = 10) -> PostgresDatabase:
@@ -358,33 +363,116 @@ class PostgresDatabase:
             self.outage.ok()
 
     async def listen(self, channel: str, wake: Callable[[], None]) -> Listener:
-        """Call `wake` on every NOTIFY on `channel`, on a dedicated connection."""
-        conn = await self.acquire()
+        """Call `wake` on every NOTIFY on `channel` (on this process's listening connection)."""
 
         def on_notify(*_args: Any) -> None:
             wake()
 
-        listener = Listener(self, conn, channel, on_notify)
-        try:
-            conn.add_termination_listener(listener.lost)
-            await conn.add_listener(channel, on_notify)
-        except Exception as exc:
+        async with self._listening_lock:
+            conn = self._listening
+            if conn is None or _is_closed(conn):
+                conn = self._listening = await self.acquire()
+                conn.add_termination_listener(self._listening_lost)
+            listener = Listener(self, conn, channel, on_notify)
             try:
-                self.fail(exc, conn)
-            finally:
-                await self.release(conn)
+                await conn.add_listener(channel, on_notify)
+            except Exception as exc:
+                try:
+                    self.fail(exc, conn)
+                finally:
+                    if not self._listeners:
+                        self._listening = None
+                        await self.release(conn)
+            self._listeners.add(listener)
         if self.outage.down:
             self.outage.ok()
         return listener
 
+    def _listening_lost(self, conn: Any) -> None:
+        """asyncpg's termination callback: the connection is gone, and every LISTEN on it."""
+        if self._listening is conn:
+            self._listening = None
+        for listener in list(self._listeners):
+            if listener._conn is conn:
+                listener.lost()
+
+    async def _unlisten(self, conn: Any, listener: Listener) -> None:
+        async with self._listening_lock:
+            self._listeners.discard(listener)
+            try:
+                if not _is_closed(conn):
+                    await conn.remove_listener(listener._channel, listener._callback)
+            except Exception as exc:
+                if unavailable_reason(exc, conn) is None:
+                    raise
+                _terminate(conn)
+            if any(other._conn is conn for other in self._listeners):
+                return
+            if self._listening is conn:
+                self._listening = None
+            if not _is_closed(conn):
+                conn.remove_termination_listener(self._listening_lost)
+            await self.release(conn)
+
+    # ----- coherence: what other processes and instances changed -------------------------------
+    async def watch_state(self) -> None:
+        """LISTEN for changes of `_hearth_state` (a trigger NOTIFYs on every update), so that a
+        request needs no round trip to learn whether the schema, the settings or the revoked
+        sessions changed. Without the listener (not yet, or its connection lost) `generation`
+        says None: every request reads the counters, as before."""
+        try:
+            self._state_listener = await self.listen(STATE_CHANNEL, self.bump_generation)
+        except DatabaseUnavailable:
+            self._state_listener = None
+        self.bump_generation()  # a change made before the LISTEN began is read once now
+
     def generation(self) -> int | None:
-        """No shared-memory hint across machines: the repository reads the counter row instead."""
-        return None
+        """A counter that moves whenever another process may have changed `_hearth_state`, or
+        None when the database must be asked. Bounded staleness: a change is seen as soon as
+        its NOTIFY arrives (a millisecond or so after the commit), and at most STATE_MAX_STALE
+        after it even if the listening connection died without a word."""
+        listener = self._state_listener
+        if listener is None or not listener.alive():
+            if listener is not None and self._state_relisten is None:
+                self._state_relisten = asyncio.get_running_loop().create_task(self._relisten_state())
+            return None
+        now = time.monotonic()
+        if now - self._state_checked > STATE_MAX_STALE:
+            self._state_checked = now
+            self._state_generation += 1
+        return self._state_generation
 
     def bump_generation(self) -> None:
-        return None
+        self._state_generation += 1
+
+    async def _relisten_state(self) -> None:
+        """The state listener's connection is gone: listen again once the server answers
+        (meanwhile every request reads the counters)."""
+        old = self._state_listener
+        delay = 0.1
+        try:
+            if old is not None:
+                with contextlib.suppress(Exception):
+                    await old.close()
+            while True:
+                try:
+                    self._state_listener = await self.listen(STATE_CHANNEL, self.bump_generation)
+                    self.bump_generation()
+                    state_log.info("listening for schema and settings changes again")
+                    return
+                except DatabaseUnavailable:
+                    await asyncio.sleep(delay)
+                    delay = min(2.0, delay * 2)
+        finally:
+            self._state_relisten = None
 
     async def close(self) -> None:
+        if self._state_relisten is not None:
+            self._state_relisten.cancel()
+        listener, self._state_listener = self._state_listener, None
+        if listener is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(listener.close(), self.wait_timeout)
         # A graceful close waits for every connection to say goodbye; an unreachable or hung
         # server would hold shutdown forever.
         try:

@@ -36,6 +36,18 @@ def bootstrap_statements(d: Dialect) -> list[str]:
         "CREATE TABLE IF NOT EXISTS _hearth_api_keys (id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL,"
         " secret_hash TEXT NOT NULL, scopes TEXT NOT NULL, expires BIGINT NOT NULL,"
         " created TEXT NOT NULL)",
+    ] + (_state_trigger() if d.name == "postgres" else [])
+
+
+def _state_trigger() -> list[str]:
+    """PostgreSQL: every change of _hearth_state NOTIFYs `hearth_state` at commit, so processes
+    learn of schema, settings and revocation changes without reading the counters per request."""
+    return [
+        "CREATE OR REPLACE FUNCTION _hearth_state_changed() RETURNS trigger LANGUAGE plpgsql AS"
+        " $$ BEGIN PERFORM pg_notify('hearth_state', ''); RETURN NULL; END $$",
+        "DROP TRIGGER IF EXISTS _hearth_state_changed ON _hearth_state",
+        "CREATE TRIGGER _hearth_state_changed AFTER INSERT OR UPDATE ON _hearth_state"
+        " FOR EACH STATEMENT EXECUTE FUNCTION _hearth_state_changed()",
     ]
 
 
