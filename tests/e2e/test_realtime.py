@@ -5,6 +5,7 @@ PostgreSQL (two instances). Each client sees only what its rules let it see."""
 from __future__ import annotations
 
 import json
+import os
 import queue
 import secrets
 import threading
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.conftest import OPEN
 from tests.e2e.conftest import ADMIN, hearth_cli, running_server, superuser_token
@@ -170,6 +172,32 @@ def test_postgres_realtime_across_instances(tmp_path: Path, pg_url: str) -> None
     assert hearth_cli("superuser", "upsert", *ADMIN, "--db", pg_url, "--dir", str(tmp_path)).returncode == 0
     with running_server(tmp_path, db_url=pg_url) as a, running_server(tmp_path, db_url=pg_url) as b:
         _exercise(a, b)
+
+
+def test_postgres_realtime_across_instances_through_redis(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With HEARTH_REDIS_URL the instances pass events through a Redis stream instead of the
+    database: the same behaviour, and the stream holds the traffic."""
+    import redis
+
+    url = os.environ.get("HEARTH_TEST_REDIS", "redis://127.0.0.1:6379/0")
+    prefix = f"hearth-test-{secrets.token_hex(4)}:"
+    r = redis.Redis.from_url(url)
+    try:
+        r.ping()
+    except redis.RedisError:
+        pytest.skip(f"Redis not reachable at {url} (set HEARTH_TEST_REDIS)")
+    monkeypatch.setenv("HEARTH_REDIS_URL", url)
+    monkeypatch.setenv("HEARTH_REDIS_PREFIX", prefix)
+    assert hearth_cli("superuser", "upsert", *ADMIN, "--db", pg_url, "--dir", str(tmp_path)).returncode == 0
+    try:
+        with running_server(tmp_path, db_url=pg_url) as a, running_server(tmp_path, db_url=pg_url) as b:
+            _exercise(a, b)
+        assert r.xlen(prefix + "rt") > 0
+    finally:
+        r.delete(prefix + "rt")
+        r.close()
 
 
 def test_realtime_rules_read_the_table_and_follow_the_auth_record(tmp_path: Path) -> None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Coroutine
 from typing import Any
+
+log = logging.getLogger("hearth")
 
 
 class BackgroundTasks:
@@ -20,3 +23,14 @@ class BackgroundTasks:
         """Wait for everything still running (shutdown, tests)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+async def cancel(task: asyncio.Task[Any]) -> None:
+    """Cancel `task` and wait until it is done. Python 3.11's wait_for can swallow a cancellation
+    that arrives as its awaitable completes (the pump woken up as a stop begins), so it is repeated;
+    and a cancellation of the caller is not mistaken for the task's."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.1)
+    if not task.cancelled() and task.exception() is not None:
+        log.error("task %s ended with an error", task.get_name(), exc_info=task.exception())

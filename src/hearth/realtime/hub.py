@@ -2,7 +2,7 @@
 
 A client connects (`GET /api/realtime`), gets an id, then sets its subscriptions and its auth with
 `POST /api/realtime` (a guest may become a user; any other auth change is refused, as in
-PocketBase). Record changes reach every process through the bus (hearth.realtime.bus); each
+PocketBase). Record changes reach every process through the broker (hearth.realtime.broker); each
 process delivers them to its own clients, checking for each subscription the collection's list
 rule (`coll/*`) or view rule (`coll/id`), and the subscription's `filter`, against the record as it
 was written or deleted (hearth.sql.records.RecordSQL.snapshot_where), as that client.
@@ -29,13 +29,13 @@ import orjson
 from hearth._util import deepjson
 from hearth._util.ids import random_string
 from hearth._util.projection import parse_fields, project
-from hearth._util.tasks import BackgroundTasks
+from hearth._util.tasks import BackgroundTasks, cancel
 from hearth.errors import ApiError, BadRequest, DatabaseUnavailable, Forbidden, NotFound
 from hearth.hooks.catalog import Hooks
 from hearth.hooks.chain import OUTERMOST
 from hearth.hooks.events import RealtimeMessage, RecordWrite, SessionEnded
 from hearth.query.context import GUEST, AuthState, RequestInfo
-from hearth.realtime.bus import Bus, cancel
+from hearth.realtime.broker import open_broker
 from hearth.realtime.subscriptions import Subscription, parse
 from hearth.records.present import RecordPresenter
 from hearth.records.service import RecordService
@@ -135,7 +135,7 @@ class Hub:
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}  # requests awaiting answers
         self._present = False  # this process's row says it has clients
         self._presence = asyncio.Lock()
-        self.bus = Bus(self.db, self._handle, lambda: bool(self.clients or self._pending))
+        self.bus = open_broker(self.db, self._handle, lambda: bool(self.clients or self._pending))
         self.background = BackgroundTasks()
         self._heartbeat: asyncio.Task[None] | None = None
         self.closing = False  # the process is stopping: no new streams

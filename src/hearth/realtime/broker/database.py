@@ -1,4 +1,4 @@
-"""How realtime processes talk to each other: an event table in the database.
+"""The default realtime broker: an event table in the database.
 
 Every worker and instance of one Hearth shares the database, so it carries realtime traffic too:
 a record change, or a message for one client, is a row in `_hearth_rt_events`. PostgreSQL wakes
@@ -27,13 +27,14 @@ import orjson
 
 from hearth._util import deepjson
 from hearth._util.outage import Throttle
+from hearth._util.tasks import cancel
 from hearth.db.base import Database, Transaction
 from hearth.errors import DatabaseUnavailable
+from hearth.realtime.broker.base import Handler
 from hearth.sql import system
 
 log = logging.getLogger("hearth.realtime")
 
-Handler = Callable[[str, dict[str, Any]], Awaitable[None]]
 POLL_SECONDS = 0.01  # SQLite: how often the shared counter is looked at
 KEEP_SECONDS = 60
 LISTEN_FALLBACK_SECONDS = 1.0  # read the table at least this often (while there are clients)
@@ -47,24 +48,13 @@ class Listener(Protocol):
     async def close(self) -> None: ...
 
 
-async def cancel(task: asyncio.Task[Any]) -> None:
-    """Cancel `task` and wait until it is done. Python 3.11's wait_for can swallow a cancellation
-    that arrives as its awaitable completes (the pump woken up as a stop begins), so it is repeated;
-    and a cancellation of the caller is not mistaken for the task's."""
-    while not task.done():
-        task.cancel()
-        await asyncio.wait({task}, timeout=0.1)
-    if not task.cancelled() and task.exception() is not None:
-        log.error("realtime task %s ended with an error", task.get_name(), exc_info=task.exception())
-
-
 @dataclass(slots=True)
 class _Batch:
     rows: list[tuple[str, str, int]]
     done: asyncio.Future[None]
 
 
-class Bus:
+class DatabaseBroker:
     def __init__(self, db: Database, handle: Handler, active: Callable[[], bool] = lambda: True) -> None:
         self.db = db
         self.handle = handle
@@ -205,6 +195,9 @@ class Bus:
         while True:
             rows = await self.db.fetch_all(system.select_rt_events(d), (self._last,))
             for seq, target, payload in rows:
+                if not self.active():  # no longer for this process (its last client left)
+                    self._last = int(seq)
+                    continue
                 try:
                     await self.handle(str(target), orjson.loads(payload))
                 except DatabaseUnavailable:

@@ -1,0 +1,52 @@
+"""What a realtime broker does: carry events between the processes (and instances) of one Hearth.
+
+An event has a `target` ("" for every process, else the address of one process or client; the
+receiver filters) and a JSON payload. Every process receives every event published after it
+started or last caught up, in the order each publisher published them, and hands it to its
+`Handler`. Inside a transaction an event is published only if the transaction commits.
+
+Implementations (one contract test suite covers them all: tests/unit/test_realtime_brokers.py):
+hearth.realtime.broker.database (the default: an event table, NOTIFY on PostgreSQL, the shared
+change counter on SQLite) and hearth.realtime.broker.redis (Redis Streams, when
+HEARTH_REDIS_URL is set).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from hearth.db.base import Transaction
+from hearth.errors import ApiError
+
+# (target, payload): one event, as any process published it (this one included).
+Handler = Callable[[str, dict[str, Any]], Awaitable[None]]
+# Whether this process wants events now (it has clients, or awaits an answer).
+Active = Callable[[], bool]
+
+
+class BrokerUnavailable(ApiError):
+    status = 503
+    default_message = "Realtime is unavailable right now; try again later."
+
+
+class Broker(Protocol):
+    async def start(self) -> None:
+        """Begin receiving events published from now on."""
+        ...
+
+    async def stop(self) -> None: ...
+
+    async def publish(self, target: str, payload: dict[str, Any], tx: Transaction | None = None) -> None:
+        """Publish one event; with `tx`, once (and only if) it commits. Raises
+        BrokerUnavailable (or DatabaseUnavailable) when it cannot be published now."""
+        ...
+
+    async def catch_up(self) -> None:
+        """Skip what was published until now (a process whose first client arrives must not
+        receive older events)."""
+        ...
+
+    def wake(self) -> None:
+        """This process became active: look for events now rather than at the next poll."""
+        ...
