@@ -203,9 +203,10 @@ class Hub:
         self.clients[client.id] = client
         self.bus.wake()
         try:
-            if not self._present:
-                # The first client: from now on writers must publish record changes. Done before
-                # the client hears its id, so no write it could see is missed.
+            if not self._present or self._presence.locked():
+                # The first client (or the heartbeat is giving the row up right now): from now on
+                # writers must publish record changes. Done before the client hears its id, so no
+                # write it could see is missed.
                 await self._presence_on()
         except BaseException:
             self.clients.pop(client.id, None)  # never streamed, so never disconnected: forget it here
