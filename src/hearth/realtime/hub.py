@@ -50,6 +50,7 @@ REQUEST_SECONDS = 3.0  # how long a request to another process waits for its ans
 QUEUE_LIMIT = 1000  # a client this far behind is dropped rather than let memory grow
 OAUTH2_TOPIC = "@oauth2"
 HEARTBEAT_SECONDS = 30
+IDLE_SECONDS = 300  # as PocketBase: a client sent nothing this long is disconnected (the SDK reconnects)
 STALE_SECONDS = 120  # a process that did not vouch for its clients this long is dead
 
 
@@ -66,8 +67,10 @@ class Client:
     auth: AuthState = field(default_factory=lambda: GUEST)
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     queue: asyncio.Queue[bytes | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+    last_sent: float = field(default_factory=time.monotonic)  # PB_CONNECT counts as a message
 
     def send(self, message: bytes) -> None:
+        self.last_sent = time.monotonic()
         try:
             self.queue.put_nowait(message)
         except asyncio.QueueFull:
@@ -135,6 +138,7 @@ class Hub:
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}  # requests awaiting answers
         self._present = False  # this process's row says it has clients
         self._presence = asyncio.Lock()
+        self.idle_seconds = IDLE_SECONDS
         self.bus = open_broker(self.db, self._handle, lambda: bool(self.clients or self._pending))
         self.background = BackgroundTasks()
         self._heartbeat: asyncio.Task[None] | None = None
@@ -151,6 +155,7 @@ class Hub:
         d = self.db.dialect
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
+            self._close_idle()
             try:
                 now = int(time.time())
                 async with self._presence:
@@ -165,6 +170,12 @@ class Hub:
                 pass  # logged by the db layer; the next beat tries again
             except Exception:
                 log.exception("realtime heartbeat failed")
+
+    def _close_idle(self) -> None:
+        idle_since = time.monotonic() - self.idle_seconds
+        for client in list(self.clients.values()):
+            if client.last_sent < idle_since:
+                client.close()
 
     async def _absent(self) -> None:
         d = self.db.dialect

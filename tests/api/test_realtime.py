@@ -1,0 +1,26 @@
+"""Realtime behaviour best checked inside one process (the e2e tests cover streams across
+processes and instances)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from hearth.realtime.hub import IDLE_SECONDS
+from tests.conftest import Api
+
+
+async def test_a_client_sent_nothing_for_five_minutes_is_disconnected_as_in_pocketbase(api: Api) -> None:
+    assert IDLE_SECONDS == 300
+    hub = api.app.state.hearth.realtime
+    idle, busy = await hub.connect(""), await hub.connect("")
+    hub.idle_seconds = 0.3
+    try:
+        await asyncio.sleep(0.4)
+        busy.send(b"an event")  # a message resets the clock
+        hub._close_idle()  # what the heartbeat does every 30 s
+        assert await asyncio.wait_for(idle.queue.get(), 1) is None  # its stream ends
+        assert busy.queue.get_nowait() == b"an event" and busy.queue.empty()
+    finally:
+        hub.idle_seconds = IDLE_SECONDS
+        hub.disconnect(idle)
+        hub.disconnect(busy)
