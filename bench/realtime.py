@@ -139,7 +139,7 @@ class SSEClient(asyncio.Protocol):
         self.headers_done = self.chunked = self.alive = False
         self.chunk_left = 0  # > 0: chunk bytes to come; 0: a size line is next; -1: the CRLF after data
         self.client_id: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self.events = 0
+        self.events = self.records = 0  # all events; record events (fan-out only)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, but have its methods
@@ -237,6 +237,7 @@ class SSEClient(asyncio.Protocol):
         elif self.sink is not None and data:
             try:
                 self.sink.append((orjson.loads(data)["record"]["id"], now))
+                self.records += 1
             except (orjson.JSONDecodeError, KeyError, TypeError):
                 pass
 
@@ -417,6 +418,8 @@ class FanoutResult:
     create_wall: float
     delivered: int  # events matched to one of our creates
     stray: int  # events for records we did not create (should be 0)
+    spread: tuple[int, int, int, int]  # subscribers that got all / some / none of the events; closed
+    silent: Counter[int]  # subscribers with no record event, by how many events they got at all
     lat_ms: list[float]
     client_cpu: float  # client's share of a core from the first create to the end of the drain
     drain_cut: bool
@@ -468,14 +471,35 @@ async def fanout(srv: Server, args: argparse.Namespace) -> FanoutResult:
             # Events may arrive before the create's response (which names the id): match them after.
             expected = len(conn.clients) * len(sent)
             deadline = time.perf_counter() + args.drain
-            while sum(rid in sent for rid, _ in sink) < expected and time.perf_counter() < deadline:
+            # The client's CPU share up to the last event, not diluted by a drain that waits in vain
+            c_end, t_end, seen = client_cpu(), time.perf_counter(), len(sink)
+            while (got := sum(rid in sent for rid, _ in sink)) < expected and time.perf_counter() < deadline:
                 await asyncio.sleep(0.1)
-            cut = time.perf_counter() >= deadline
-            client = (client_cpu() - c0) / (time.perf_counter() - t_start)
+                if len(sink) != seen:
+                    c_end, t_end, seen = client_cpu(), time.perf_counter(), len(sink)
+            cut = got < expected
+            client = (c_end - c0) / (t_end - t_start)
         lat = sorted((t - sent[rid]) * 1000 for rid, t in sink if rid in sent)
         stray = sum(rid not in sent for rid, _ in sink)
+        # Where missing events went: a few subscribers that got nothing, or gaps spread over many?
+        counts = [p.records for p in conn.clients]
+        full, none = sum(n >= len(sent) for n in counts), sum(n == 0 for n in counts)
+        spread = (full, len(counts) - full - none, none, sum(not p.alive for p in conn.clients))
+        # 1 = nothing after PB_CONNECT; more = events the client could not read as a record
+        silent = Counter(p.events for p in conn.clients if not p.records)
         return FanoutResult(
-            conn, args.creates, len(sent), errors, create_wall, len(lat), stray, lat, client, cut
+            conn,
+            args.creates,
+            len(sent),
+            errors,
+            create_wall,
+            len(lat),
+            stray,
+            spread,
+            silent,
+            lat,
+            client,
+            cut,
         )
     finally:
         close_all(conn)
@@ -695,8 +719,8 @@ def report(args: argparse.Namespace, results: dict[str, TargetResult], pb_versio
             f"{args.interval_ms:g} ms apart, latency = event received − create sent):",
             "",
             "| target | subscribed (wall) | creates ok (wall) | delivered / expected | latency p50 / p99 / max (ms) "
-            "| client CPU | failures |",
-            "|---|---:|---:|---:|---:|---:|---|",
+            "| subscribers with all / some / no events (streams closed) | client CPU | failures |",
+            "|---|---:|---:|---:|---:|---:|---:|---|",
         ]
         for t, r in results.items():
             if not (f := r.fanout):
@@ -711,8 +735,16 @@ def report(args: argparse.Namespace, results: dict[str, TargetResult], pb_versio
                 f"| {TITLES[t]} | {len(c.clients):,}/{c.n:,} ({c.wall:.1f} s{', cap' if c.capped else ''}) "
                 f"| {f.created}/{f.creates} ({f.create_wall:.1f} s) | {f.delivered:,} / {nominal:,}"
                 f"{' (drain cut at ' + format(args.drain, 'g') + ' s)' if f.drain_cut else ''} | {lat} "
-                f"| {client_note(f.client_cpu)} | {fails} |"
+                f"| {' / '.join(map(str, f.spread[:3]))} ({f.spread[3]}) | {client_note(f.client_cpu)} | {fails} |"
             )
+            if f.silent:
+                r.problems.append(
+                    "fanout: subscribed (204) but no record event: "
+                    + ", ".join(f"{v} with {k} event(s) in all" for k, v in sorted(f.silent.items()))
+                    + " (1 = only PB_CONNECT)"
+                )
+            if f.stray:
+                r.problems.append(f"fanout: {f.stray} event(s) for records this run did not create")
         lines.append("")
     for t, r in results.items():
         for p in r.problems:
