@@ -188,3 +188,28 @@ async def test_redis_going_away_refuses_publishes_then_heals(tmp_path: Path) -> 
     finally:
         await broker.stop()
         proxy.stop()
+
+
+async def test_an_event_numbered_first_but_committed_last_is_not_skipped(
+    pair: tuple[Process, Process, Database],
+) -> None:
+    """Two writes publish at once; the first to publish is the last to commit. Readers must
+    still get both (on PostgreSQL an event table read "after the last seen number" would skip
+    the slow one unless publishers take turns until commit)."""
+    a, b, db = pair
+    slow_published = asyncio.Event()
+
+    async def slow() -> None:
+        async with db.transaction() as tx:
+            await a.broker.publish("", {"n": "slow"}, tx)
+            slow_published.set()
+            await asyncio.sleep(0.3)
+
+    async def quick() -> None:
+        await slow_published.wait()
+        async with db.transaction() as tx:
+            await a.broker.publish("", {"n": "quick"}, tx)
+
+    await asyncio.gather(slow(), quick())
+    await eventually(lambda: len(b.payloads()) >= 2, 5)
+    assert sorted(b.payloads()) == ["quick", "slow"]

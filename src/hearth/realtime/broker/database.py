@@ -94,6 +94,7 @@ class DatabaseBroker:
         requests or answers is one write, not one each); this returns once it is committed."""
         row = (target, deepjson.dumps(payload).decode(), int(time.time()))
         if tx is not None:
+            await self._ordered(tx)
             await tx.execute(system.insert_rt_event(self.db.dialect), row)
             tx.after_commit(self._after_commit)
             return
@@ -108,6 +109,7 @@ class DatabaseBroker:
         self._batch = None  # what is published from now on goes in the next batch
         try:
             async with self.db.transaction() as tx:
+                await self._ordered(tx)
                 await tx.execute_many(system.insert_rt_event(self.db.dialect), batch.rows)
         except BaseException as exc:
             batch.done.set_exception(exc)
@@ -117,6 +119,16 @@ class DatabaseBroker:
             return
         self._woken()
         batch.done.set_result(None)
+
+    async def _ordered(self, tx: Transaction) -> None:
+        """PostgreSQL: publishers take turns until they commit, so events become visible in
+        the order of their numbers. Readers go on from the last number they saw: without this
+        an event numbered before one that committed first would be skipped for good (a
+        subscription request never answered, a record change never delivered). SQLite writers
+        take turns anyway."""
+        lock = system.rt_publish_lock(self.db.dialect)
+        if lock is not None:
+            await tx.execute(lock)
 
     async def _after_commit(self) -> None:
         self._woken()
