@@ -46,7 +46,8 @@ log = logging.getLogger("hearth.realtime")
 
 CLIENT_ID_LENGTH = 40
 TAG_LENGTH = 8  # the owning process's tag, at the start of each client id
-REQUEST_SECONDS = 3.0  # how long a request to another process waits for its answer
+REQUEST_SECONDS = 10.0  # how long a request to another process waits for its answer
+LIVE_SECONDS = 10.0  # a process seen with clients is believed alive this long (if it died, its requests time out)
 QUEUE_LIMIT = 1000  # a client this far behind is dropped rather than let memory grow
 OAUTH2_TOPIC = "@oauth2"
 HEARTBEAT_SECONDS = 30
@@ -90,6 +91,11 @@ async def _quiet_when_unavailable(work: Coroutine[Any, Any, None]) -> None:
         await work
     except DatabaseUnavailable:
         pass
+
+
+class ProcessNotAnswering(ApiError):
+    status = 503
+    default_message = "The realtime client's server process did not answer in time; try again."
 
 
 class ShuttingDown(ApiError):
@@ -139,6 +145,7 @@ class Hub:
         self._present = False  # this process's row says it has clients
         self._presence = asyncio.Lock()
         self.idle_seconds = IDLE_SECONDS
+        self._live: dict[str, float] = {}  # process tags known to have clients, until when
         self.bus = open_broker(self.db, self._handle, lambda: bool(self.clients or self._pending))
         self.background = BackgroundTasks()
         self._heartbeat: asyncio.Task[None] | None = None
@@ -260,10 +267,17 @@ class Hub:
         made-up or stale id is refused at once instead of after REQUEST_SECONDS)."""
         if len(client_id) != CLIENT_ID_LENGTH or not client_id.isascii() or not client_id.isalnum():
             return False
-        row = await self.db.fetch_one(
-            system.select_rt_process(self.db.dialect), ("process:" + client_id[:TAG_LENGTH],)
-        )
-        return row is not None
+        tag = client_id[:TAG_LENGTH]
+        now = time.monotonic()
+        if self._live.get(tag, 0.0) > now:
+            return True  # seen alive a moment ago: a burst of subscriptions reads it once
+        row = await self.db.fetch_one(system.select_rt_process(self.db.dialect), ("process:" + tag,))
+        if row is None:
+            return False
+        if len(self._live) > 1000:
+            self._live = {t: until for t, until in self._live.items() if until > now}
+        self._live[tag] = now + LIVE_SECONDS
+        return True
 
     def _owns(self, client_id: str) -> bool:
         return client_id.startswith(self.tag) and len(client_id) == CLIENT_ID_LENGTH
@@ -300,8 +314,9 @@ class Hub:
 
     # ----- requests to the process holding a client --------------------------------------------
     async def _ask(self, client_id: str, request: dict[str, Any]) -> None:
-        """Send `request` to the process whose tag starts `client_id` and raise what it answered
-        (404 when nobody answers in time: that process is gone, and its clients with it)."""
+        """Send `request` to the process whose tag starts `client_id` and raise what it answered.
+        No answer in time is a 503 (the process is overloaded, or died moments ago: then its
+        clients' streams are gone too and the SDK connects again anyway)."""
         rid = random_string(16)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         if not self.clients and not self._pending:
@@ -313,7 +328,7 @@ class Hub:
             try:
                 answer = await asyncio.wait_for(future, REQUEST_SECONDS)
             except TimeoutError:
-                raise NotFound("Missing or invalid client id.") from None
+                raise ProcessNotAnswering() from None
         finally:
             self._pending.pop(rid, None)
         status = int(answer.get("status", 404))
