@@ -32,7 +32,7 @@ async def connect(request: Request) -> Response:
         try:
             yield sse(client.id, "PB_CONNECT", {"clientId": client.id})
             while True:
-                message = await client.queue.get()
+                message = await client.next()
                 if message is None:
                     return
                 yield message
