@@ -10,7 +10,8 @@ byte is written, i.e. for as long as the peer stays connected. So:
   its queue overflows (hearth.realtime.hub.Client.send);
 - a stream still running GRACE_SECONDS after its client was closed (dropped, or the process is
   stopping) is stuck writing, so its connection is reset (hearth.http.sockets); granian then
-  drops the connection with its buffers, and the stream ends.
+  drops the connection with its buffers, the stream ends, and the memory it held is handed back
+  to the operating system (hearth.http.memory).
 
 A healthy stream ends within moments of the close, and then nothing is looked up.
 """
@@ -24,6 +25,7 @@ from collections.abc import AsyncIterable, Callable, Mapping
 from starlette.responses import StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
+from hearth.http.memory import Trimmer
 from hearth.http.sockets import Connection, Cutter
 
 log = logging.getLogger("hearth.realtime")
@@ -33,7 +35,10 @@ log = logging.getLogger("hearth.realtime")
 WRITE_TIMEOUT_SECONDS = 10.0
 GRACE_SECONDS = 2.0
 
-_cutter = Cutter()  # one per process: the descriptors it looks through are the process's
+# One each per process: the descriptors a cut looks through and the heap a trim gives back are
+# the process's.
+_cutter = Cutter()
+_trimmer = Trimmer()
 
 
 class EventStream(StreamingResponse):
@@ -50,6 +55,7 @@ class EventStream(StreamingResponse):
         super().__init__(body, media_type="text/event-stream", headers=headers)
         self.closed = closed
         self.on_stall = on_stall
+        self.cut = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         loop = asyncio.get_running_loop()
@@ -66,6 +72,8 @@ class EventStream(StreamingResponse):
             await super().__call__(scope, receive, send_or_stall)
         finally:
             watch.cancel()  # the stream ended: nothing to cut
+            if self.cut:
+                _trimmer.request()
 
     async def _cut_when_stuck(self, scope: Scope) -> None:
         await self.closed.wait()
@@ -75,5 +83,6 @@ class EventStream(StreamingResponse):
         if connection is None:
             log.warning("a dropped realtime stream has no TCP connection to reset (%s)", scope.get("client"))
             return
+        self.cut = True  # set first: the stream may end (and this be cancelled) before cut() returns
         if not await _cutter.cut(connection):
             log.warning("the connection of a dropped realtime stream (%s) was not found to reset", connection)
