@@ -48,7 +48,11 @@ CLIENT_ID_LENGTH = 40
 TAG_LENGTH = 8  # the owning process's tag, at the start of each client id
 REQUEST_SECONDS = 10.0  # how long a request to another process waits for its answer
 LIVE_SECONDS = 10.0  # a process seen with clients is believed alive this long (if it died, its requests time out)
-QUEUE_LIMIT = 1000  # a client this far behind is dropped rather than let memory grow
+# A client this far behind (messages or bytes waiting for its stream) is dropped rather than let
+# memory grow; one message larger than QUEUE_BYTES is still taken when nothing else waits. The bus
+# may hand over 500 events without a pause, which a healthy client must be able to absorb.
+QUEUE_LIMIT = 1000
+QUEUE_BYTES = 4 << 20
 OAUTH2_TOPIC = "@oauth2"
 HEARTBEAT_SECONDS = 30
 IDLE_SECONDS = 300  # as PocketBase: a client sent nothing this long is disconnected (the SDK reconnects)
@@ -69,18 +73,41 @@ class Client:
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     queue: asyncio.Queue[bytes | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
     last_sent: float = field(default_factory=time.monotonic)  # PB_CONNECT counts as a message
+    queued: int = 0  # bytes waiting in `queue`
+    # Set by close(): its stream must end. One stuck writing to a peer that does not read cannot
+    # end by itself; the HTTP layer then resets its connection (hearth.http.sse).
+    closed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def send(self, message: bytes) -> None:
         self.last_sent = time.monotonic()
-        try:
-            self.queue.put_nowait(message)
-        except asyncio.QueueFull:
+        if self.closed.is_set():
+            return  # its stream is ending: nothing more is kept for it
+        if self.queue.qsize() >= QUEUE_LIMIT or (self.queued and self.queued + len(message) > QUEUE_BYTES):
+            self.drop()
+            return
+        self.queue.put_nowait(message)
+        self.queued += len(message)
+
+    async def next(self) -> bytes | None:
+        """The next message for its stream; None when the stream must end."""
+        message = await self.queue.get()
+        if message is not None:
+            self.queued -= len(message)
+        return message
+
+    def drop(self) -> None:
+        """It does not read what it is sent (too far behind, or its stream cannot write)."""
+        if not self.closed.is_set():
             log.warning("realtime client %s is not reading; disconnecting it", self.id)
-            self.close()
+        self.close()
 
     def close(self) -> None:
+        if self.closed.is_set():
+            return
+        self.closed.set()
         while not self.queue.empty():
             self.queue.get_nowait()
+        self.queued = 0
         self.queue.put_nowait(None)  # the stream ends; the SDK reconnects
 
 

@@ -6,13 +6,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response
 
 from hearth.errors import BadRequest, FieldError
 from hearth.http import responses
 from hearth.http.body import read_object
 from hearth.http.context import begin
 from hearth.http.router import route
+from hearth.http.sse import EventStream
 from hearth.realtime.hub import sse
 from hearth.realtime.subscriptions import MAX_LENGTH, MAX_SUBSCRIPTIONS
 
@@ -32,7 +33,7 @@ async def connect(request: Request) -> Response:
         try:
             yield sse(client.id, "PB_CONNECT", {"clientId": client.id})
             while True:
-                message = await client.queue.get()
+                message = await client.next()
                 if message is None:
                     return
                 yield message
@@ -40,7 +41,7 @@ async def connect(request: Request) -> Response:
             h.realtime.disconnect(client)
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
+    return EventStream(stream(), client.closed, client.drop, headers)
 
 
 async def subscribe(request: Request) -> Response:

@@ -1,0 +1,49 @@
+"""A realtime client's queue (hearth.realtime.hub.Client): bounded in messages and in bytes, a
+client too far behind is dropped once, and nothing is kept for a closed one."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from hearth.realtime.hub import QUEUE_BYTES, QUEUE_LIMIT, Client
+
+
+async def test_a_client_too_many_messages_behind_is_dropped_once(caplog: pytest.LogCaptureFixture) -> None:
+    c = Client("c1")
+    for _ in range(QUEUE_LIMIT):
+        c.send(b"m")
+    assert not c.closed.is_set() and c.queued == QUEUE_LIMIT
+    with caplog.at_level(logging.WARNING, "hearth.realtime"):
+        for _ in range(50):
+            c.send(b"m")  # the hub keeps sending until the stream has ended
+    assert c.closed.is_set()
+    assert [r.getMessage() for r in caplog.records] == ["realtime client c1 is not reading; disconnecting it"]
+    assert c.queued == 0 and await c.next() is None and c.queue.empty()
+
+
+async def test_a_client_too_many_bytes_behind_is_dropped() -> None:
+    c = Client("c2")
+    big = b"x" * (QUEUE_BYTES + 10)
+    c.send(big)  # one message larger than the bound is taken when nothing else waits
+    assert await c.next() == big and c.queued == 0
+    chunk = b"y" * (QUEUE_BYTES // 4)
+    for _ in range(4):
+        c.send(chunk)
+    assert not c.closed.is_set()
+    assert await c.next() == chunk  # what the stream takes no longer counts
+    c.send(chunk)
+    assert not c.closed.is_set() and c.queued == QUEUE_BYTES
+    c.send(b"z")
+    assert c.closed.is_set() and await c.next() is None
+
+
+async def test_a_closed_client_keeps_nothing() -> None:
+    c = Client("c3")
+    c.send(b"a")
+    c.close()
+    c.send(b"b")
+    c.drop()  # already closed: no second close, no log
+    c.close()
+    assert await c.next() is None and c.queue.empty() and c.queued == 0
