@@ -47,3 +47,15 @@ async def test_a_closed_client_keeps_nothing() -> None:
     c.drop()  # already closed: no second close, no log
     c.close()
     assert await c.next() is None and c.queue.empty() and c.queued == 0
+
+
+async def test_a_backlog_is_written_in_one_go_and_the_end_comes_after_it() -> None:
+    client = Client("c")
+    for part in (b"one\n\n", b"two\n\n", b"three\n\n"):
+        client.send(part)
+    assert await client.next() == b"one\n\ntwo\n\nthree\n\n"
+    assert client.queued == 0
+    client.send(b"four\n\n")
+    client.queue.put_nowait(None)  # an end queued behind a message (a close racing a send)
+    assert await client.next() == b"four\n\n"
+    assert await client.next() is None

@@ -53,6 +53,7 @@ LIVE_SECONDS = 10.0  # a process seen with clients is believed alive this long (
 # may hand over 500 events without a pause, which a healthy client must be able to absorb.
 QUEUE_LIMIT = 1000
 QUEUE_BYTES = 4 << 20
+CHUNK_BYTES = 256 << 10  # at most this much of a backlog in one write
 OAUTH2_TOPIC = "@oauth2"
 HEARTBEAT_SECONDS = 30
 IDLE_SECONDS = 300  # as PocketBase: a client sent nothing this long is disconnected (the SDK reconnects)
@@ -74,6 +75,7 @@ class Client:
     queue: asyncio.Queue[bytes | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
     last_sent: float = field(default_factory=time.monotonic)  # PB_CONNECT counts as a message
     queued: int = 0  # bytes waiting in `queue`
+    ending: bool = False  # the end was read from the queue behind messages still to write
     # Set by close(): its stream must end. One stuck writing to a peer that does not read cannot
     # end by itself; the HTTP layer then resets its connection (hearth.http.sse).
     closed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -89,11 +91,24 @@ class Client:
         self.queued += len(message)
 
     async def next(self) -> bytes | None:
-        """The next message for its stream; None when the stream must end."""
+        """What its stream writes next: the waiting messages together (one write for a backlog
+        rather than one per event: a fan-out to many clients catches up faster), or None when
+        the stream must end."""
+        if self.ending:
+            return None
         message = await self.queue.get()
-        if message is not None:
-            self.queued -= len(message)
-        return message
+        if message is None:
+            return None
+        parts, size = [message], len(message)
+        while size < CHUNK_BYTES and not self.queue.empty():
+            more = self.queue.get_nowait()
+            if more is None:
+                self.ending = True  # sent after what came before it
+                break
+            parts.append(more)
+            size += len(more)
+        self.queued -= size
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def drop(self) -> None:
         """It does not read what it is sent (too far behind, or its stream cannot write)."""
