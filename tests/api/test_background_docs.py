@@ -15,8 +15,9 @@ import pytest
 
 import hearth
 from tests.api.test_user_hooks import Served, serve
-from tests.api.test_webhooks import Receiver, eventually
+from tests.api.test_webhooks import eventually
 from tests.support.mailbox import Mailbox
+from tests.support.webhook_receiver import Receiver, running_receiver
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "background.md"
 OPEN = {"listRule": "", "viewRule": "", "createRule": "", "updateRule": "", "deleteRule": ""}
@@ -122,10 +123,8 @@ async def test_the_invoice_example(docs_app: Served, mailbox: Mailbox) -> None:
 @pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
     """The CRM: an HTTP server on loopback that records what it receives."""
-    r = Receiver()
-    await r.start()
-    yield r
-    await r.stop()
+    async for r in running_receiver():
+        yield r
 
 
 async def test_the_paid_order_webhook_example(docs_app: Served, receiver: Receiver) -> None:
