@@ -258,8 +258,7 @@ class Hub:
         if self.closing:
             raise ShuttingDown()
         client = Client(self.tag + random_string(CLIENT_ID_LENGTH - TAG_LENGTH), ip)
-        if not self.clients and not self._pending:
-            await self.bus.catch_up()
+        await self._becoming_active()
         self.clients[client.id] = client
         self.bus.wake()
         try:
@@ -274,6 +273,12 @@ class Hub:
         if self.closing:  # the stop began while this client was being registered
             client.close()
         return client
+
+    async def _becoming_active(self) -> None:
+        """Before the first client or the first request: the broker skips what was published
+        while this process wanted nothing (it reads from now on)."""
+        if not self.clients and not self._pending:
+            await self.bus.catch_up()
 
     async def _presence_on(self) -> None:
         async with self._presence:
@@ -361,8 +366,7 @@ class Hub:
         clients' streams are gone too and the SDK connects again anyway)."""
         rid = random_string(16)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        if not self.clients and not self._pending:
-            await self.bus.catch_up()  # the pump was idle: start reading from now on
+        await self._becoming_active()
         self._pending[rid] = future
         try:
             request.update({"r": rid, "from": self.process_id})

@@ -13,8 +13,9 @@ HEARTH_REDIS_URL is set).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from hearth.db.base import Transaction
 from hearth.errors import ApiError
@@ -23,6 +24,40 @@ from hearth.errors import ApiError
 Handler = Callable[[str, dict[str, Any]], Awaitable[None]]
 # Whether this process wants events now (it has clients, or awaits an answer).
 Active = Callable[[], bool]
+
+
+T = TypeVar("T")
+
+
+class Coalescer(Generic[T]):
+    """Items added at the same moment (before the loop turns) are written together by one
+    `write(items)` call: a burst of publishes is one transaction or one pipeline, not one each.
+    `add` returns once its own write is done, and raises what that write raised."""
+
+    def __init__(self, write: Callable[[list[T]], Awaitable[None]]) -> None:
+        self._write = write
+        self._batch: tuple[list[T], asyncio.Future[None]] | None = None
+
+    async def add(self, item: T) -> None:
+        batch = self._batch
+        if batch is None:
+            batch = self._batch = ([], asyncio.get_running_loop().create_future())
+            asyncio.get_running_loop().create_task(self._flush(batch))
+        batch[0].append(item)
+        await asyncio.shield(batch[1])
+
+    async def _flush(self, batch: tuple[list[T], asyncio.Future[None]]) -> None:
+        self._batch = None  # what is added from now on goes in the next write
+        items, done = batch
+        try:
+            await self._write(items)
+        except BaseException as exc:
+            done.set_exception(exc)
+            done.exception()  # retrieved here: an adder may have been cancelled meanwhile
+            if not isinstance(exc, Exception):
+                raise
+            return
+        done.set_result(None)
 
 
 class BrokerUnavailable(ApiError):

@@ -20,7 +20,6 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
@@ -30,7 +29,7 @@ from hearth._util.outage import Throttle
 from hearth._util.tasks import cancel
 from hearth.db.base import Database, Transaction
 from hearth.errors import DatabaseUnavailable
-from hearth.realtime.broker.base import Handler
+from hearth.realtime.broker.base import Coalescer, Handler
 from hearth.sql import system
 
 log = logging.getLogger("hearth.realtime")
@@ -48,12 +47,6 @@ class Listener(Protocol):
     async def close(self) -> None: ...
 
 
-@dataclass(slots=True)
-class _Batch:
-    rows: list[tuple[str, str, int]]
-    done: asyncio.Future[None]
-
-
 class DatabaseBroker:
     def __init__(self, db: Database, handle: Handler, active: Callable[[], bool] = lambda: True) -> None:
         self.db = db
@@ -69,7 +62,7 @@ class DatabaseBroker:
         self._listener: Listener | None = None
         self._pruned = 0.0
         self._errors = Throttle()
-        self._batch: _Batch | None = None  # events waiting for the next write
+        self._outside: Coalescer[tuple[str, str, int]] = Coalescer(self._write)  # publishes outside a transaction
 
     async def start(self) -> None:
         row = await self.db.fetch_one(system.last_rt_event(self.db.dialect))
@@ -98,27 +91,13 @@ class DatabaseBroker:
             await tx.execute(system.insert_rt_event(self.db.dialect), row)
             tx.after_commit(self._after_commit)
             return
-        batch = self._batch
-        if batch is None:
-            batch = self._batch = _Batch([], asyncio.get_running_loop().create_future())
-            asyncio.get_running_loop().create_task(self._flush(batch))
-        batch.rows.append(row)
-        await asyncio.shield(batch.done)
+        await self._outside.add(row)
 
-    async def _flush(self, batch: _Batch) -> None:
-        self._batch = None  # what is published from now on goes in the next batch
-        try:
-            async with self.db.transaction() as tx:
-                await self._ordered(tx)
-                await tx.execute_many(system.insert_rt_event(self.db.dialect), batch.rows)
-        except BaseException as exc:
-            batch.done.set_exception(exc)
-            batch.done.exception()  # retrieved here: a publisher may have been cancelled meanwhile
-            if not isinstance(exc, Exception):
-                raise
-            return
+    async def _write(self, rows: list[tuple[str, str, int]]) -> None:
+        async with self.db.transaction() as tx:
+            await self._ordered(tx)
+            await tx.execute_many(system.insert_rt_event(self.db.dialect), rows)
         self._woken()
-        batch.done.set_result(None)
 
     async def _ordered(self, tx: Transaction) -> None:
         """PostgreSQL: publishers take turns until they commit, so events become visible in

@@ -26,7 +26,7 @@ from hearth._util.outage import OutageLog
 from hearth._util.tasks import cancel
 from hearth.db.base import Transaction
 from hearth.errors import DatabaseUnavailable
-from hearth.realtime.broker.base import Active, BrokerUnavailable, Handler
+from hearth.realtime.broker.base import Active, BrokerUnavailable, Coalescer, Handler
 
 log = logging.getLogger("hearth.realtime")
 
@@ -51,7 +51,7 @@ class RedisBroker:
         self._errors: tuple[type[Exception], ...] = (RedisError, OSError)
         self._last = "0-0"
         self._task: asyncio.Task[None] | None = None
-        self._batch: tuple[list[tuple[str, bytes]], asyncio.Future[None]] | None = None
+        self._adds: Coalescer[tuple[str, bytes]] = Coalescer(self._write)
         self.outage = OutageLog("Redis (realtime)", log, unit="calls")
 
     async def start(self) -> None:
@@ -97,16 +97,9 @@ class RedisBroker:
     async def _add(self, target: str, data: bytes) -> None:
         """Events added at the same moment go in one pipeline (one round trip, one connection);
         this returns once its own is in the stream."""
-        batch = self._batch
-        if batch is None:
-            batch = self._batch = ([], asyncio.get_running_loop().create_future())
-            asyncio.get_running_loop().create_task(self._flush(batch))
-        batch[0].append((target, data))
-        await asyncio.shield(batch[1])
+        await self._adds.add((target, data))
 
-    async def _flush(self, batch: tuple[list[tuple[str, bytes]], asyncio.Future[None]]) -> None:
-        self._batch = None  # what is published from now on goes in the next pipeline
-        rows, done = batch
+    async def _write(self, rows: list[tuple[str, bytes]]) -> None:
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for target, data in rows:
@@ -114,12 +107,9 @@ class RedisBroker:
                 await pipe.execute()
         except self._errors as exc:
             self._failed(exc)
-            done.set_exception(BrokerUnavailable())
-            done.exception()  # retrieved: a publisher may have been cancelled meanwhile
-            return
+            raise BrokerUnavailable() from None
         if self.outage.down:
             self.outage.ok()
-        done.set_result(None)
 
     def _failed(self, exc: Exception) -> None:
         text = " ".join(str(exc).split())
