@@ -22,6 +22,7 @@ import os
 import platform
 import re
 import resource
+import shlex
 import shutil
 import signal
 import socket
@@ -569,7 +570,7 @@ def start(target: str, label: str, args: argparse.Namespace, tmp: Path, pb_bin: 
         hearth = str(VENV_BIN / "hearth")
         setup = [hearth, "superuser", "upsert", SU_EMAIL, SU_PASS, "--dir", str(data), *db]
         serve = [hearth, "serve", "--http", f"127.0.0.1:{port}", "--dir", str(data)]
-        serve += ["--workers", str(args.workers), *db]
+        serve += ["--workers", str(args.workers), *db, *shlex.split(args.hearth_args)]
     proc: subprocess.Popen[bytes] | None = None
     try:
         r = subprocess.run(setup, capture_output=True, text=True, timeout=120)
@@ -688,7 +689,7 @@ def report(args: argparse.Namespace, results: dict[str, TargetResult], pb_versio
     )  # fmt: skip
     lines = [
         f"{datetime.datetime.now():%Y-%m-%d %H:%M} · {os.cpu_count()} CPU ({cpu}) · Hearth {metadata.version('hearth')} "
-        f"(--workers {args.workers}) · {pb_version or 'no PocketBase'} · client: Python {platform.python_version()}"
+        f"(--workers {args.workers}{' ' + args.hearth_args if args.hearth_args else ''}) · {pb_version or 'no PocketBase'} · client: Python {platform.python_version()}"
         f"{' + uvloop' if uvloop else ''}, {args.concurrency} connecting at once, step timeout "
         f"{args.step_timeout:g} s, cap {args.cap:g} s per size · load average {load}",
         "",
@@ -766,6 +767,9 @@ def main() -> int:
         help="PostgreSQL server for the postgres target (a fresh database is made and dropped); '' skips it",
     )
     ap.add_argument("--workers", type=int, default=2, help="Hearth worker processes")
+    ap.add_argument(
+        "--hearth-args", default="", help="more `hearth serve` flags, e.g. '--http-buffer-size 8192'"
+    )
     ap.add_argument("--idle", default="1000,10000", help="client counts for the idle test ('' skips it)")
     ap.add_argument("--subscribers", type=int, default=1000, help="fan-out subscribers (0 skips fan-out)")
     ap.add_argument("--creates", type=int, default=50)

@@ -155,6 +155,24 @@ def parse_size(value: str, name: str = "--max-body-size") -> int:
     return size
 
 
+# granian's (hyper's) per-connection HTTP/1 buffer: the largest request head it reads, and the
+# most it reads or writes at once. The default is granian's. 8192 (its least) saves about 10 KiB
+# per open connection, i.e. ~100 MB for 10,000 idle realtime clients, at the price of request heads
+# over 8 KiB (431) and large uploads read 8 KiB at a time (measured: a 30 MB upload 0.17 s -> 0.93 s).
+DEFAULT_HTTP_BUFFER_SIZE = 8192 + 4096 * 100
+MIN_HTTP_BUFFER_SIZE = 8192
+MAX_HTTP_BUFFER_SIZE = 64 << 20
+
+
+def parse_http_buffer_size(value: str, name: str = "--http-buffer-size") -> int:
+    size = _int(value, name, f"a size in bytes (a whole number from {MIN_HTTP_BUFFER_SIZE})")
+    if size < MIN_HTTP_BUFFER_SIZE or size > MAX_HTTP_BUFFER_SIZE:
+        raise ConfigError(
+            f"{name} {value!r} is out of range: give {MIN_HTTP_BUFFER_SIZE} to {MAX_HTTP_BUFFER_SIZE} bytes"
+        )
+    return size
+
+
 def parse_count(value: str, name: str, maximum: int = 1024) -> int:
     count = _int(value, name, f"a whole number from 1 to {maximum}")
     if count < 1 or count > maximum:

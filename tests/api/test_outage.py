@@ -402,7 +402,7 @@ async def test_realtime_listen_connection_is_reestablished(pg_api: Api, pg_proxy
         )
         assert r.status_code == 204
         await api.client.post(f"/api/collections/{name}/records", json={"title": "hello"})
-        message = await asyncio.wait_for(client.queue.get(), 3)
+        message = await asyncio.wait_for(client.next(), 3)
         assert message is not None and b"hello" in message
     finally:
         hub.disconnect(client)

@@ -85,6 +85,8 @@ def pg_up(pg_database: str | None) -> None:
         (["--max-body-size", "x"], ["--max-body-size 'x' is not a size in bytes"]),
         (["--max-body-size", "0"], ["--max-body-size '0' is out of range"]),
         (["--max-body-size", "-5"], ["--max-body-size '-5'"]),
+        (["--http-buffer-size", "4096"], ["--http-buffer-size '4096' is out of range: give 8192"]),
+        (["--http-buffer-size", "8k"], ["--http-buffer-size '8k' is not a size in bytes"]),
         (["--shutdown-timeout", "0"], ["--shutdown-timeout '0' is out of range"]),
         (["--shutdown-timeout", "soon"], ["--shutdown-timeout 'soon' is not a number of seconds"]),
         (["--shutdown-timeout", "nan"], ["--shutdown-timeout 'nan' is out of range"]),

@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import secrets
+import socket
 import threading
 import time
 from pathlib import Path
@@ -392,3 +394,39 @@ def test_clients_sharing_a_subscription_each_get_what_their_own_options_and_auth
             for s in streams.values():
                 s.close()
             http.close()
+
+
+def _raw_stream(url: str) -> tuple[socket.socket, str]:
+    """An SSE connection on a bare socket (closing it really hangs up: no reader thread holds it)
+    and its client id."""
+    host, port = url.rsplit("/", 1)[-1].split(":")
+    sock = socket.create_connection((host, int(port)), timeout=5)
+    sock.sendall(b"GET /api/realtime HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+    seen = b""
+    while not (found := re.search(rb"data:\{\"clientId\":\"(\w+)\"\}", seen)):
+        chunk = sock.recv(4096)
+        assert chunk, seen
+        seen += chunk
+    return sock, found.group(1).decode()
+
+
+def test_a_client_that_hangs_up_is_forgotten_at_once(tmp_path: Path) -> None:
+    """An idle stream whose peer closes the connection ends then, not at the next event or the
+    5-minute idle timeout: its id stops being accepted (404) within moments."""
+    with running_server(tmp_path) as url:
+        streams = [_raw_stream(url) for _ in range(3)]
+        for sock, _ in streams[:2]:
+            sock.close()
+        pending = {cid for _, cid in streams[:2]}
+        deadline = time.monotonic() + 5
+        with httpx.Client(base_url=url) as http:
+            while pending and time.monotonic() < deadline:
+                for cid in list(pending):
+                    r = http.post("/api/realtime", json={"clientId": cid, "subscriptions": []})
+                    if r.status_code == 404:
+                        pending.discard(cid)
+                time.sleep(0.05)
+            assert not pending, "a client that hung up was still known after 5 s"
+            r = http.post("/api/realtime", json={"clientId": streams[2][1], "subscriptions": []})
+            assert r.status_code == 204, r.text
+        streams[2][0].close()

@@ -3,6 +3,7 @@ client too far behind is dropped once, and nothing is kept for a closed one."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -14,13 +15,13 @@ async def test_a_client_too_many_messages_behind_is_dropped_once(caplog: pytest.
     c = Client("c1")
     for _ in range(QUEUE_LIMIT):
         c.send(b"m")
-    assert not c.closed.is_set() and c.queued == QUEUE_LIMIT
+    assert not c.closed and c.queued == QUEUE_LIMIT
     with caplog.at_level(logging.WARNING, "hearth.realtime"):
         for _ in range(50):
             c.send(b"m")  # the hub keeps sending until the stream has ended
-    assert c.closed.is_set()
+    assert c.closed
     assert [r.getMessage() for r in caplog.records] == ["realtime client c1 is not reading; disconnecting it"]
-    assert c.queued == 0 and await c.next() is None and c.queue.empty()
+    assert c.queued == 0 and await c.next() is None and not c.pending
 
 
 async def test_a_client_too_many_bytes_behind_is_dropped() -> None:
@@ -31,12 +32,12 @@ async def test_a_client_too_many_bytes_behind_is_dropped() -> None:
     chunk = b"y" * (QUEUE_BYTES // 4)
     for _ in range(4):
         c.send(chunk)
-    assert not c.closed.is_set()
+    assert not c.closed
     assert await c.next() == chunk  # what the stream takes no longer counts
     c.send(chunk)
-    assert not c.closed.is_set() and c.queued == QUEUE_BYTES
+    assert not c.closed and c.queued == QUEUE_BYTES
     c.send(b"z")
-    assert c.closed.is_set() and await c.next() is None
+    assert c.closed and await c.next() is None
 
 
 async def test_a_closed_client_keeps_nothing() -> None:
@@ -46,7 +47,7 @@ async def test_a_closed_client_keeps_nothing() -> None:
     c.send(b"b")
     c.drop()  # already closed: no second close, no log
     c.close()
-    assert await c.next() is None and c.queue.empty() and c.queued == 0
+    assert await c.next() is None and not c.pending and c.queued == 0
 
 
 async def test_a_backlog_is_written_in_one_go_and_the_end_comes_after_it() -> None:
@@ -56,6 +57,18 @@ async def test_a_backlog_is_written_in_one_go_and_the_end_comes_after_it() -> No
     assert await client.next() == b"one\n\ntwo\n\nthree\n\n"
     assert client.queued == 0
     client.send(b"four\n\n")
-    client.queue.put_nowait(None)  # an end queued behind a message (a close racing a send)
-    assert await client.next() == b"four\n\n"
+    client.close()  # a close racing a send: nothing more is written
     assert await client.next() is None
+
+
+async def test_a_waiting_stream_wakes_for_a_message_and_for_the_close() -> None:
+    client = Client("w")
+    waiting = asyncio.ensure_future(client.next())
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    client.send(b"one\n\n")
+    assert await waiting == b"one\n\n"
+    waiting = asyncio.ensure_future(client.next())
+    await asyncio.sleep(0)
+    client.close()
+    assert await waiting is None and client.ended.done()

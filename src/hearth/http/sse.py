@@ -6,7 +6,7 @@ once the application's request ends, granian holds the connection (and those buf
 byte is written, i.e. for as long as the peer stays connected. So:
 
 - a body chunk that granian has not taken after WRITE_TIMEOUT_SECONDS means the peer does not
-  read (or is gone without a word): the stream's client is dropped (`on_stall`), as it is when
+  read (or is gone without a word): the stream's client is dropped (`Source.drop`), as it is when
   its queue overflows (hearth.realtime.hub.Client.send);
 - a stream still running GRACE_SECONDS after its client was closed (dropped, or the process is
   stopping) is stuck writing, so its connection is reset (hearth.http.sockets); granian then
@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterable, Callable, Mapping
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, Protocol, TypeVar
 
-from starlette.responses import StreamingResponse
+from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from hearth.http.memory import Trimmer
@@ -41,48 +42,124 @@ _cutter = Cutter()
 _trimmer = Trimmer()
 
 
-class EventStream(StreamingResponse):
-    """`text/event-stream` of `body`. `closed` is set when the stream must end; `on_stall` is
-    called when its peer has not taken a chunk for WRITE_TIMEOUT_SECONDS."""
+class Source(Protocol):
+    """What a stream writes (hearth.realtime.hub.Client)."""
 
-    def __init__(
-        self,
-        body: AsyncIterable[bytes],
-        closed: asyncio.Event,
-        on_stall: Callable[[], None],
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(body, media_type="text/event-stream", headers=headers)
-        self.closed = closed
-        self.on_stall = on_stall
+    @property
+    def ended(self) -> asyncio.Future[None]: ...  # done when the stream must end
+
+    def next(self) -> Awaitable[bytes | None]: ...  # the next chunk; None: end the stream
+
+    def drop(self) -> None: ...  # its peer does not read
+
+    def close(self) -> None: ...  # its peer is gone
+
+
+# Every stream sends the same headers: one shared set of tuples, not new ones per client.
+_HEADERS = (
+    (b"content-type", b"text/event-stream"),
+    (b"cache-control", b"no-store"),
+    (b"x-accel-buffering", b"no"),  # nginx: do not buffer the stream
+)
+
+
+S = TypeVar("S", bound=Source)
+
+
+class EventStream(Response, Generic[S]):
+    """`text/event-stream` of `source`'s chunks; `on_end(source)` runs once the stream has ended.
+
+    A bare ASGI response rather than Starlette's StreamingResponse, because an idle stream's
+    memory is what bounds how many clients a process holds: that one runs an anyio task group
+    with two tasks per stream. Here a stream is its request's own task, waiting on `source`; the
+    peer going away is heard by a callback on the server's `receive()` future when it offers one
+    (granian does), else by one small task."""
+
+    def __init__(self, source: S, on_end: Callable[[S], None]) -> None:
+        self.source = source
+        self.on_end = on_end
+        self.status_code = 200
+        self.background = None
+        self.raw_headers = list(_HEADERS)
         self.cut = False
+        self.running = True
+        self.scope: Scope | None = None
+        self.receive: Receive | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         loop = asyncio.get_running_loop()
-
-        async def send_or_stall(message: Message) -> None:
-            timer = loop.call_later(WRITE_TIMEOUT_SECONDS, self.on_stall)
-            try:
-                await send(message)
-            finally:
-                timer.cancel()
-
-        watch = loop.create_task(self._cut_when_stuck(scope))
+        source = self.source
+        self.scope, self.receive = scope, receive
+        source.ended.add_done_callback(self._ended)
+        listener = self._listen()
         try:
-            await super().__call__(scope, receive, send_or_stall)
+            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+            while (chunk := await source.next()) is not None:
+                timer = loop.call_later(WRITE_TIMEOUT_SECONDS, source.drop)
+                try:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                finally:
+                    timer.cancel()
+                chunk = None  # not kept while the stream waits for the next one
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except OSError:
+            pass  # the peer is gone (the server reports it on a write)
         finally:
-            watch.cancel()  # the stream ended: nothing to cut
+            self.running = False
+            if listener is not None:
+                listener.cancel()
+            source.close()
+            self.on_end(source)
             if self.cut:
                 _trimmer.request()
 
-    async def _cut_when_stuck(self, scope: Scope) -> None:
-        await self.closed.wait()
-        await asyncio.sleep(GRACE_SECONDS)
-        # Still here: the stream has not ended (this task is cancelled when it does).
-        connection = Connection.from_scope(scope)
-        if connection is None:
-            log.warning("a dropped realtime stream has no TCP connection to reset (%s)", scope.get("client"))
+    def _listen(self) -> asyncio.Task[None] | None:
+        """Hear the peer go away: `http.disconnect` from `receive()`."""
+        assert self.receive is not None
+        waiting = self.receive()
+        if isinstance(waiting, asyncio.Future) or hasattr(waiting, "add_done_callback"):
+            waiting.add_done_callback(self._received)
+            return None
+        return asyncio.get_running_loop().create_task(self._until_disconnect(waiting))
+
+    def _received(self, waiting: Any) -> None:
+        if not self.running or waiting.cancelled():
             return
-        self.cut = True  # set first: the stream may end (and this be cancelled) before cut() returns
+        try:
+            message = waiting.result()
+        except Exception:
+            message = {"type": "http.disconnect"}  # the server gave up on the connection
+        if message.get("type") == "http.disconnect":
+            self.source.close()
+        else:
+            self._listen()  # (a stream has no body to read: nothing else is expected)
+
+    async def _until_disconnect(self, waiting: Awaitable[Message]) -> None:
+        assert self.receive is not None
+        while (await waiting)["type"] != "http.disconnect":
+            waiting = self.receive()
+        self.source.close()
+
+    def _ended(self, _: object) -> None:
+        if self.running:
+            asyncio.get_running_loop().call_later(GRACE_SECONDS, self._cut_if_stuck)
+
+    def _cut_if_stuck(self) -> None:
+        if not self.running or self.scope is None:
+            return  # a healthy stream ends within moments of the close
+        connection = Connection.from_scope(self.scope)
+        if connection is None:
+            log.warning("a dropped realtime stream has no TCP connection to reset (%s)", self.scope.get("client"))
+            return
+        self.cut = True  # set first: the stream may end (and trim) before the cut is done
+        task = asyncio.get_running_loop().create_task(self._cut(connection))
+        _cutting.add(task)
+        task.add_done_callback(_cutting.discard)
+
+    @staticmethod
+    async def _cut(connection: Connection) -> None:
         if not await _cutter.cut(connection):
             log.warning("the connection of a dropped realtime stream (%s) was not found to reset", connection)
+
+
+_cutting: set[asyncio.Task[None]] = set()  # cuts under way (a task nobody holds may be collected)

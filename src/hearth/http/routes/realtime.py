@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.requests import Request
@@ -28,20 +27,8 @@ def _ip(request: Request) -> str:
 async def connect(request: Request) -> Response:
     h, _ = await begin(request)
     client = await h.realtime.connect(_ip(request))
-
-    async def stream() -> AsyncIterator[bytes]:
-        try:
-            yield sse(client.id, "PB_CONNECT", {"clientId": client.id})
-            while True:
-                message = await client.next()
-                if message is None:
-                    return
-                yield message
-        finally:
-            h.realtime.disconnect(client)
-
-    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return EventStream(stream(), client.closed, client.drop, headers)
+    client.send(sse(client.id, "PB_CONNECT", {"clientId": client.id}))
+    return EventStream(client, h.realtime.disconnect)
 
 
 async def subscribe(request: Request) -> Response:
