@@ -8,6 +8,7 @@ import logging
 
 import pytest
 
+from hearth.http import sse
 from hearth.realtime.hub import QUEUE_BYTES, QUEUE_LIMIT, Client
 
 
@@ -72,3 +73,53 @@ async def test_a_waiting_stream_wakes_for_a_message_and_for_the_close() -> None:
     await asyncio.sleep(0)
     client.close()
     assert await waiting is None and client.ended.done()
+
+
+async def test_a_stream_whose_write_stalls_drops_its_client_and_one_that_hangs_up_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The server side of ASGI stands in for granian here: `send` never finishes for the stalled
+    stream, and `receive` answers http.disconnect for the one whose peer hangs up."""
+    monkeypatch.setattr(sse, "WRITE_TIMEOUT_SECONDS", 0.2)
+    monkeypatch.setattr(sse, "SWEEP_SECONDS", 0.05)
+    monkeypatch.setattr(sse, "GRACE_SECONDS", 60)  # no connection to cut here
+    ended: list[str] = []
+    stalled, healthy, leaving = Client("stalled"), Client("healthy"), Client("leaving")
+    hang_up = asyncio.get_running_loop().create_future()
+    written: list[bytes] = []
+
+    async def never_done(message: dict[str, object]) -> None:
+        if message["type"] == "http.response.body":
+            await asyncio.Event().wait()
+
+    async def send(message: dict[str, object]) -> None:
+        if message["type"] == "http.response.body":
+            written.append(message["body"])  # type: ignore[arg-type]
+
+    async def quiet() -> dict[str, object]:
+        await asyncio.Event().wait()
+        return {}
+
+    async def leaves() -> dict[str, object]:
+        await hang_up
+        return {"type": "http.disconnect"}
+
+    def run(c: Client, snd: object, rcv: object) -> asyncio.Task[None]:
+        stream = sse.EventStream(c, lambda src: ended.append(src.id))
+        return asyncio.ensure_future(stream({"type": "http"}, rcv, snd))  # type: ignore[arg-type]
+
+    tasks = [run(stalled, never_done, quiet), run(healthy, send, quiet), run(leaving, send, leaves)]
+    for c in (stalled, healthy, leaving):
+        c.send(b"data:1\n\n")
+    await asyncio.sleep(0.05)
+    hang_up.set_result(None)
+    await asyncio.wait_for(tasks[2], 1)  # heard at once, with nothing to write
+    assert ended == ["leaving"] and leaving.closed
+    await asyncio.sleep(0.4)
+    assert stalled.closed and not healthy.closed  # dropped by the watcher, the reader kept
+    healthy.send(b"data:2\n\n")
+    await asyncio.sleep(0.05)
+    assert written.count(b"data:2\n\n") == 1
+    healthy.close()
+    await asyncio.wait_for(tasks[1], 1)
+    tasks[0].cancel()

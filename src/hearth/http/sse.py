@@ -6,7 +6,8 @@ once the application's request ends, granian holds the connection (and those buf
 byte is written, i.e. for as long as the peer stays connected. So:
 
 - a body chunk that granian has not taken after WRITE_TIMEOUT_SECONDS means the peer does not
-  read (or is gone without a word): the stream's client is dropped (`Source.drop`), as it is when
+  read (or is gone without a word): the stream's client is dropped (`Source.drop`, by one watcher per
+  process that looks every SWEEP_SECONDS), as it is when
   its queue overflows (hearth.realtime.hub.Client.send);
 - a stream still running GRACE_SECONDS after its client was closed (dropped, or the process is
   stopping) is stuck writing, so its connection is reset (hearth.http.sockets); granian then
@@ -35,6 +36,7 @@ log = logging.getLogger("hearth.realtime")
 # the kernel's buffer to have room, which any reading drains.
 WRITE_TIMEOUT_SECONDS = 10.0
 GRACE_SECONDS = 2.0
+SWEEP_SECONDS = 1.0  # how often stalled writes are looked for
 
 # One each per process: the descriptors a cut looks through and the heap a trim gives back are
 # the process's.
@@ -85,6 +87,7 @@ class EventStream(Response, Generic[S]):
         self.running = True
         self.scope: Scope | None = None
         self.receive: Receive | None = None
+        self.writing_since = 0.0  # loop time its current chunk was handed to the server; 0: none
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         loop = asyncio.get_running_loop()
@@ -92,20 +95,21 @@ class EventStream(Response, Generic[S]):
         self.scope, self.receive = scope, receive
         source.ended.add_done_callback(self._ended)
         listener = self._listen()
+        _writing.add(self)
+        _watch_writes(loop)
         try:
             await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
             while (chunk := await source.next()) is not None:
-                timer = loop.call_later(WRITE_TIMEOUT_SECONDS, source.drop)
-                try:
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                finally:
-                    timer.cancel()
+                self.writing_since = loop.time()
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                self.writing_since = 0.0
                 chunk = None  # not kept while the stream waits for the next one
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         except OSError:
             pass  # the peer is gone (the server reports it on a write)
         finally:
             self.running = False
+            _writing.discard(self)
             if listener is not None:
                 listener.cancel()
             source.close()
@@ -160,6 +164,26 @@ class EventStream(Response, Generic[S]):
     async def _cut(connection: Connection) -> None:
         if not await _cutter.cut(connection):
             log.warning("the connection of a dropped realtime stream (%s) was not found to reset", connection)
+
+
+# Streams that are open, for the one watcher per process that drops those whose chunk has waited
+# too long (one sweep a second rather than a timer armed and cancelled around every write: a
+# fan-out to 1,000 clients is 1,000 writes).
+_writing: set[EventStream[Any]] = set()
+_watcher: list[asyncio.Task[None]] = []
+
+
+def _watch_writes(loop: asyncio.AbstractEventLoop) -> None:
+    if not _watcher or _watcher[0].done() or _watcher[0].get_loop() is not loop:
+        _watcher[:] = [loop.create_task(_sweep())]
+
+
+async def _sweep() -> None:
+    while _writing:
+        await asyncio.sleep(SWEEP_SECONDS)
+        stalled_before = asyncio.get_running_loop().time() - WRITE_TIMEOUT_SECONDS
+        for stream in [s for s in _writing if 0.0 < s.writing_since < stalled_before]:
+            stream.source.drop()
 
 
 _cutting: set[asyncio.Task[None]] = set()  # cuts under way (a task nobody holds may be collected)
