@@ -6,15 +6,29 @@ Runs real `hearth serve` processes (granian workers, separate instances) on SQLi
 from __future__ import annotations
 
 import secrets
+import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import httpx
 
+from hearth.db.postgres import STATE_MAX_STALE
 from tests.conftest import OPEN
 from tests.e2e.conftest import ADMIN, hearth_cli, running_server, superuser_token
 
 
-def _exercise_schema_changes(writer: str, readers: list[str]) -> None:
+def _soon(request: Callable[[], httpx.Response], status: int, within: float) -> None:
+    """`request()` answers `status` now, or (within > 0) does within `within` seconds."""
+    deadline = time.monotonic() + within
+    while (r := request()).status_code != status:
+        assert time.monotonic() < deadline, f"{r.request.method} {r.request.url}: {r.status_code} {r.text}"
+        time.sleep(0.01)
+
+
+def _exercise_schema_changes(writer: str, readers: list[str], within: float = 0.0) -> None:
+    """`within`: how soon a reader must see a change (0: on its very next request, as on SQLite;
+    PostgreSQL instances hear of it by NOTIFY, a moment after the commit)."""
     # No keep-alive: every request opens a new connection, which the kernel may hand to any worker.
     http = httpx.Client(limits=httpx.Limits(max_keepalive_connections=0))
     su = {"Authorization": superuser_token(writer)}
@@ -29,8 +43,7 @@ def _exercise_schema_changes(writer: str, readers: list[str]) -> None:
         assert r.status_code == 200, r.text
         cid = r.json()["id"]
         for url in readers:
-            r = http.post(f"{url}/api/collections/{name}/records", json={"t": "x"})
-            assert r.status_code == 200, f"{url}: {r.text}"
+            _soon(partial(http.post, f"{url}/api/collections/{name}/records", json={"t": "x"}), 200, within)
         # A rule and field change is seen at once too: null list rule = superusers only.
         fields.append({"name": "n", "type": "number"})
         r = http.patch(
@@ -38,12 +51,12 @@ def _exercise_schema_changes(writer: str, readers: list[str]) -> None:
         )
         assert r.status_code == 200, r.text
         for url in readers:
-            assert http.get(f"{url}/api/collections/{name}/records").status_code == 403
+            _soon(partial(http.get, f"{url}/api/collections/{name}/records"), 403, within)
             r = http.post(f"{url}/api/collections/{name}/records", json={"t": "y", "n": 3})
             assert r.status_code == 200 and r.json()["n"] == 3, r.text
         assert http.delete(writer + f"/api/collections/{cid}", headers=su).status_code == 204
         for url in readers:
-            assert http.get(f"{url}/api/collections/{name}/records").status_code == 404
+            _soon(partial(http.get, f"{url}/api/collections/{name}/records"), 404, within)
     http.close()
 
 
@@ -82,8 +95,8 @@ def test_postgres_instances_stay_coherent(tmp_path: Path, pg_url: str) -> None:
         running_server(tmp_path, db_url=pg_url, workers=2) as a,
         running_server(tmp_path, db_url=pg_url) as b,
     ):
-        _exercise_schema_changes(a, [a, b])
-        _exercise_schema_changes(b, [b, a])
+        _exercise_schema_changes(a, [a, b], within=STATE_MAX_STALE + 0.5)
+        _exercise_schema_changes(b, [b, a], within=STATE_MAX_STALE + 0.5)
         _exercise_logout(a, b)
 
 

@@ -7,6 +7,7 @@ through any worker or instance is seen on the very next request everywhere.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -25,6 +26,13 @@ log = logging.getLogger("hearth")
 ChangeListener = Callable[[], Awaitable[None] | None]
 
 
+def _seen(read: asyncio.Future[bool]) -> None:
+    """A shared read's failure reaches its waiters; if all of them were cancelled, it is not
+    reported again as never retrieved."""
+    if not read.cancelled():
+        read.exception()
+
+
 class CollectionRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -35,13 +43,25 @@ class CollectionRepository:
         self._ordered: list[Collection] = []
         self._read_version = system.read_version(db.dialect)
         self._generation: int | None = None
+        self._reading: tuple[int, asyncio.Future[bool]] | None = None  # the read under way, for its generation
 
     # ----- reads --------------------------------------------------------------------------
     async def refresh(self) -> bool:
         """Reload when another process (or instance) changed the schema. True if reloaded."""
         gen = self.db.generation()
-        if gen is not None and gen == self._generation and self.version >= 0:
+        if gen is None:
+            return await self._read(gen)  # the database must be asked (no change feed now)
+        if gen == self._generation and self.version >= 0:
             return False
+        # Requests arriving together after the counter moved share one read: 200 requests in
+        # flight would otherwise each read the counters (on PostgreSQL, 200 round trips).
+        if self._reading is None or self._reading[0] != gen or self._reading[1].done():
+            reading = asyncio.ensure_future(self._read(gen))
+            reading.add_done_callback(_seen)
+            self._reading = (gen, reading)
+        return await asyncio.shield(self._reading[1])
+
+    async def _read(self, gen: int | None) -> bool:
         counters = {int(r[0]): int(r[1]) for r in await self.db.fetch_all(self._read_version)}
         # Read here, used by the auth service: tokens of logged-out sessions stop working.
         self.revocations = counters.get(system.REVOCATION_COUNTER, 0)

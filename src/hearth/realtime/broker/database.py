@@ -113,7 +113,11 @@ class DatabaseBroker:
         self._woken()
 
     def _woken(self) -> None:
-        self.db.bump_generation()
+        if self._listen is None:
+            # SQLite: the shared counter is how the other processes hear of the event.
+            # (PostgreSQL's NOTIFY went with the insert; bumping here would only make every
+            # request of this process read the state again.)
+            self.db.bump_generation()
         self._wake.set()
 
     def wake(self) -> None:
