@@ -137,9 +137,16 @@ def _reader(f: Field, modifier: str | None, postgres: bool) -> Reader:
         return lambda values: deepjson.dumps(items(values), sort_keys=True).decode()
 
     if storage == TEXT:
+        # Text kinds store the value as it is; a single select/relation/file reads a string
+        # without "[" as itself too (its to_db would decode a JSON array from one with "[").
+        plain = type(f).to_db is Field.to_db
+        single = f.type in _VALUERS
 
         def text(values: dict[str, Any]) -> str:
-            v = to_db(values.get(name, zero))
+            v = values.get(name, zero)
+            if type(v) is str and (plain or (single and "[" not in v)):
+                return v
+            v = to_db(v)
             if not isinstance(v, str):
                 raise _Decline(name)
             return v
