@@ -6,13 +6,16 @@ event and group of subscribers. Most rules only compare the record's own fields 
 (`owner = @request.auth.id`, `status = "published"`): this module answers those in Python, from the
 same parsed tree, with the same resolver, reproducing what SQLite (PocketBase's database) answers:
 its typing and affinities (`hearth.filter.values`), three-valued logic, and compile.py's forms for
-`=`/`!=` (blank and NULL), `~` (LIKE with PocketBase's wrapping) and `:lower`.
+`=`/`!=` (blank and NULL), `~` (LIKE with PocketBase's wrapping), `:lower`, `:length`, and `:each`
+on a multiple field (the elements joined once per field around the whole condition, and the
+"every element" check of plain operators).
 
 It DECLINES (`predicate` answers None, the caller asks SQL) whenever it is not sure to give SQL's
 answer:
 - at compile time: relation paths (`author.name`), back-relations (`x_via_y`), `@collection.*`,
   `@request.auth.*` paths through relations or with modifiers, JSON fields and JSON paths,
-  geoPoint, `:each` on a multiple field, `:changed`, `@request.body.x:each`, functions
+  geoPoint, a plain operator between two `:each` operands, `:changed`, `@request.body.x:each`,
+  functions
   (strftime, geoDistance), the e-mail of an auth collection in a client filter (its visibility
   guard), unknown fields, syntax errors;
 - when it runs: a value of an unexpected type for its field (None, NaN, a number as text…), and
@@ -26,9 +29,10 @@ tests/differential/test_pyeval.py.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from hearth._util import deepjson
 from hearth.filter import values as V
@@ -81,11 +85,21 @@ def _not(x: Tri) -> Tri:
 class _Col:
     """A value of the record, as the snapshot's SQL sees it (SQLite value and affinity)."""
 
-    __slots__ = ("affinity", "read")
+    __slots__ = ("affinity", "elements", "nullable", "read")
 
-    def __init__(self, read: Reader, affinity: str | None) -> None:
+    def __init__(
+        self,
+        read: Reader,
+        affinity: str | None,
+        nullable: bool = False,
+        elements: Callable[[dict[str, Any]], list[Any]] | None = None,
+    ) -> None:
         self.read = read
         self.affinity = affinity
+        self.nullable = nullable
+        # `x:each` on a multiple field: every element (one None for an empty list, as a LEFT JOIN
+        # yields); `read` then answers the element of the joined row being tried.
+        self.elements = elements
 
 
 class _Val:
@@ -133,7 +147,7 @@ def _reader(f: Field, modifier: str | None, postgres: bool) -> Reader:
         if modifier == "length":
             return lambda values: len(items(values))
         if modifier == "each":
-            raise _Decline(name)  # one joined row per element: SQL
+            return items
         return lambda values: deepjson.dumps(items(values), sort_keys=True).decode()
 
     if storage == TEXT:
@@ -187,6 +201,11 @@ class _Builder:
         self.c = c
         self.resolver = resolver
         self.postgres = d.name == "postgres"
+        # `:each` joins: field → slot, each slot's element reader, and the combination being tried
+        # (evaluation never awaits, so one list per compiled predicate is enough).
+        self.slots: dict[str, int] = {}
+        self.items: list[Callable[[dict[str, Any]], list[str]]] = []
+        self.joined: list[Any] = []
 
     # ----- operands ----------------------------------------------------------------------------
     def operand(self, n: Any) -> ValueRef | tuple[ColumnRef, _Col]:
@@ -217,14 +236,7 @@ class _Builder:
         """A plain field of the record (one segment): anything else reads other rows."""
         if len(n.path) != 1 or n.name.startswith("@"):
             raise _Decline(n.name)
-        if (
-            ref.getters
-            or ref.multi is not None
-            or ref.guard
-            or ref.exact
-            or ref.nullable
-            or ref.storage == "any"
-        ):
+        if ref.getters or ref.guard or ref.exact or ref.storage == "any":
             raise _Decline(n.name)
         f = self.c.field_map.get(n.path[0])
         if f is None:
@@ -232,6 +244,10 @@ class _Builder:
         modifier = n.modifier
         if modifier in ("each", "length") and f.type not in _VALUERS:
             modifier = None  # ignored on fields holding one value (as the resolver does)
+        if modifier == "each" and f.storage == JSON:
+            return self.each(n, f, ref)
+        if ref.multi is not None or ref.nullable:
+            raise _Decline(n.name)
         if modifier not in (None, "lower", "length", "each"):
             raise _Decline(n.name)
         # What the resolver made of it must be what we read.
@@ -250,6 +266,26 @@ class _Builder:
 
             return _Col(lowered, None)  # LOWER() has no affinity
         return _Col(read, ref.affinity)
+
+    def each(self, n: Any, f: Field, ref: ColumnRef) -> _Col:
+        """`tags:each`: compile.py LEFT JOINs the elements once per field around the whole
+        condition (the record matches when some combination of joined elements does); the value
+        of the row being tried is in `self.joined`, slot by field."""
+        if (
+            ref.multi is None
+            or not ref.nullable
+            or ref.storage != TEXT
+            or ref.affinity is not None
+            or ref.lower
+        ):
+            raise _Decline(n.name)
+        items = cast(Callable[[dict[str, Any]], list[str]], _reader(f, "each", self.postgres))
+        if f.name not in self.slots:
+            self.slots[f.name] = len(self.slots)
+            self.items.append(items)
+            self.joined.append(None)
+        slot, joined = self.slots[f.name], self.joined
+        return _Col(lambda _v: joined[slot], None, True, lambda v: _or_null(items(v)))
 
     def side(self, ref: ValueRef | tuple[ColumnRef, _Col]) -> Side:
         if isinstance(ref, tuple):
@@ -276,7 +312,8 @@ class _Builder:
         raise _Decline("invalid expression")
 
     def comparison(self, n: Any) -> Cond:
-        op: str = n.op.lstrip("?")  # no operand holds several values here: `?op` is `op`
+        any_of = n.op.startswith("?")
+        op: str = n.op.lstrip("?")
         if type(n.right).__name__ == "FunctionCall" or type(n.left).__name__ == "FunctionCall":
             raise _Decline("function")
         left, right = self.operand(n.left), self.operand(n.right)
@@ -284,7 +321,36 @@ class _Builder:
             lg, rg = left.get, right.get
             li, ri = _ident(left), _ident(right)
             return lambda _v, i: _decide(op, lg(i), li, rg(i), ri)
-        return self.condition(op, self.side(left), self.side(right))
+        a, b = self.side(left), self.side(right)
+        cond = self.condition(op, a, b)
+        lm = isinstance(a, _Col) and a.elements is not None
+        rm = isinstance(b, _Col) and b.elements is not None
+        if any_of or not (lm or rm):
+            return cond
+        if lm and rm:
+            raise _Decline("every element of two multi-valued operands")
+        every = self.every(op, a, b, lm)
+        return lambda v, i: _and([cond(v, i), every(v, i)])
+
+    def every(self, op: str, a: Side, b: Side, left_multi: bool) -> Cond:
+        """Plain operators on `x:each` also need no element to fail (a NULL answer is no
+        failure): compile.py's NOT EXISTS over the elements, enumerated again."""
+        multi = a if left_multi else b
+        assert isinstance(multi, _Col) and multi.elements is not None
+        elements = multi.elements
+        current: list[Any] = [None]
+        element = _Col(lambda _v: current[0], None, True)
+        other = b if left_multi else a
+        inner = self.condition(op, element, other) if left_multi else self.condition(op, other, element)
+
+        def every(v: dict[str, Any], i: RequestInfo) -> Tri:
+            for e in elements(v):
+                current[0] = e
+                if inner(v, i) is False:
+                    return False
+            return True
+
+        return every
 
     def condition(self, op: str, a: Side, b: Side) -> Cond:
         """compile.py's `_Compiler.condition`, for SQLite's typing (one side at least a column)."""
@@ -310,11 +376,21 @@ class _Builder:
             if value.const and _blank(value.get(None), None):  # type: ignore[arg-type]
                 return _blank_test(col, eq)
             return _compare("=" if eq else "IS NOT", col, value)
-        # A request-time value: blank ("" or missing) compares as ''. compile.py adds `OR col IS
-        # NULL` for nullable columns only, and the columns read here are not (checked in `column`).
+        # A request-time value: blank ("" or missing) compares as '', and as NULL too for a
+        # nullable column (`:each` elements).
         get = value.get
         filled = _Val(lambda i: "" if _blank(get(i), None) else get(i), None, False)
-        return _compare("=" if eq else "IS NOT", col, filled)
+        direct = _compare("=" if eq else "IS NOT", col, filled)
+        if not col.nullable:
+            return direct
+        read = col.read
+
+        def null_too(v: dict[str, Any], i: RequestInfo) -> bool:
+            return bool(_blank(get(i), None)) and read(v) is None
+
+        if eq:
+            return lambda v, i: _or([direct(v, i), null_too(v, i)])
+        return lambda v, i: _and([direct(v, i), not null_too(v, i)])
 
 
 # ----- SQLite's comparisons -------------------------------------------------------------------
@@ -438,20 +514,43 @@ def _build(d: Dialect, c: Collection, text: str, rule: bool) -> Predicate | None
                 return None
         elif parts[0] == "@collection":
             return None
+    builder = _Builder(d, c, resolver)
     try:
-        cond = _Builder(d, c, resolver).node(tree)
+        cond = builder.node(tree)
     except _Decline:
         return None
-    if resolver.joins:
-        return None
+    if set(resolver.joins) != {(f"each:{name}",) for name in builder.slots}:
+        return None  # a join this module does not enumerate
 
-    def run(values: dict[str, Any], info: RequestInfo) -> bool | None:
+    if not builder.slots:
+
+        def run(values: dict[str, Any], info: RequestInfo) -> bool | None:
+            try:
+                return cond(values, info) is True
+            except _Decline:
+                return None
+
+        return run
+
+    items, joined = builder.items, builder.joined
+
+    def run_joined(values: dict[str, Any], info: RequestInfo) -> bool | None:
+        """EXISTS over the joined elements: some combination meets the condition."""
         try:
-            return cond(values, info) is True
+            for combination in itertools.product(*[_or_null(each(values)) for each in items]):
+                joined[:] = combination
+                if cond(values, info) is True:
+                    return True
+            return False
         except _Decline:
             return None
 
-    return run
+    return run_joined
+
+
+def _or_null(elements: list[str]) -> list[str | None]:
+    """The rows a LEFT JOIN of the elements yields: one NULL when there are none."""
+    return list(elements) if elements else [None]
 
 
 def _identifiers(tree: Any) -> list[str]:
