@@ -253,7 +253,8 @@ class PostPool:
         self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
         self.busy: set[asyncio.StreamWriter] = set()
 
-    async def post(self, path: str, body: bytes) -> int:
+    async def post(self, path: str, body: bytes, auth: str = "") -> int:
+        extra = f"Authorization: {auth}\r\n" if auth else ""
         async with self.sem:
             for attempt in range(2):
                 reused = bool(self.idle)
@@ -263,7 +264,7 @@ class PostPool:
                 try:
                     w.write(
                         f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-                        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+                        f"Content-Type: application/json\r\n{extra}Content-Length: {len(body)}\r\n\r\n".encode()
                         + body
                     )
                     status, keep = await read_response(r)
@@ -323,7 +324,12 @@ class Connected:
 
 
 async def connect_all(
-    host: str, port: int, n: int, args: argparse.Namespace, sink: list[tuple[str, float]] | None
+    host: str,
+    port: int,
+    n: int,
+    args: argparse.Namespace,
+    sink: list[tuple[str, float]] | None,
+    tokens: list[str] | None = None,
 ) -> Connected:
     loop = asyncio.get_running_loop()
     request = (
@@ -348,7 +354,8 @@ async def connect_all(
                 res.opened.append(proto)
                 cid = await step(i, "PB_CONNECT", proto.client_id)
                 body = orjson.dumps({"clientId": cid, "subscriptions": [TOPIC]})
-                status = await step(i, "subscribe POST", pool.post("/api/realtime", body))
+                auth = tokens[i % len(tokens)] if tokens else ""
+                status = await step(i, "subscribe POST", pool.post("/api/realtime", body, auth))
                 if status != 204:
                     raise Failure(f"subscribe status {status}")
                 res.clients.append(proto)
@@ -424,6 +431,7 @@ class FanoutResult:
     lat_ms: list[float]
     client_cpu: float  # client's share of a core from the first create to the end of the drain
     drain_cut: bool
+    server_cpu: float = 0.0  # server CPU seconds from the first create to the last event
 
 
 async def idle(srv: Server, n: int, args: argparse.Namespace) -> IdleResult:
@@ -445,22 +453,65 @@ async def idle(srv: Server, n: int, args: argparse.Namespace) -> IdleResult:
         close_all(conn)
 
 
+owner_ids: list[str] = []
+
+
+async def superuser(c: httpx.AsyncClient) -> str:
+    r = await c.post(
+        "/api/collections/_superusers/auth-with-password", json={"identity": SU_EMAIL, "password": SU_PASS}
+    )
+    r.raise_for_status()
+    return str(r.json()["token"])
+
+
+async def distinct_users(base: str, n: int) -> list[str]:
+    """--distinct-auth: n users of `bench_users`, created as the superuser, and a token for each
+    (impersonation: no password check per token). Their ids go to `owner_ids`."""
+    owner_ids.clear()
+    async with httpx.AsyncClient(base_url=base, timeout=120) as c:
+        su = {"Authorization": await superuser(c)}
+        sem = asyncio.Semaphore(16)
+
+        async def one(i: int) -> str:
+            async with sem:
+                email = f"u{i}-{uuid.uuid4().hex[:6]}@example.com"
+                body = {"email": email, "password": "benchpass123", "passwordConfirm": "benchpass123"}
+                r = await c.post("/api/collections/bench_users/records", json=body, headers=su)
+                if r.status_code != 200:
+                    raise BenchError(f"create user -> {r.status_code}: {r.text[:200]}")
+                uid = str(r.json()["id"])
+                r = await c.post(
+                    f"/api/collections/bench_users/impersonate/{uid}", json={"duration": 3600}, headers=su
+                )
+                if r.status_code != 200:
+                    raise BenchError(f"impersonate -> {r.status_code}: {r.text[:200]}")
+                owner_ids.append(uid)
+                return str(r.json()["token"])
+
+        return list(await asyncio.gather(*(one(i) for i in range(n))))
+
+
 async def fanout(srv: Server, args: argparse.Namespace) -> FanoutResult:
     sink: list[tuple[str, float]] = []
-    conn = await connect_all("127.0.0.1", srv.port, args.subscribers, args, sink)
+    tokens = await distinct_users(srv.base, args.subscribers) if args.distinct_auth else None
+    conn = await connect_all("127.0.0.1", srv.port, args.subscribers, args, sink, tokens)
     try:
         await asyncio.sleep(0.5)  # as fanout.mjs: let the last subscriptions settle
         sent: dict[str, float] = {}
         errors: Counter[str] = Counter()
         async with httpx.AsyncClient(base_url=srv.base, timeout=args.step_timeout) as c:
-            c0, t_start = client_cpu(), time.perf_counter()
+            c0, t_start, s0 = client_cpu(), time.perf_counter(), server_cpu(srv.pid)
+            headers = {"Authorization": await superuser(c)} if args.distinct_auth else {}
             for k in range(args.creates):
                 # Paced, and one at a time as in fanout.mjs: a slow create delays the next one.
                 if (delay := t_start + k * args.interval_ms / 1000 - time.perf_counter()) > 0:
                     await asyncio.sleep(delay)
                 t0 = time.perf_counter()
                 try:
-                    r = await c.post("/api/collections/posts/records", json={"title": f"fanout-{k}"})
+                    body: dict[str, Any] = {"title": f"fanout-{k}"}
+                    if tokens:  # visible to every subscriber through `public`, owned by one of them
+                        body |= {"owner": owner_ids[k % len(owner_ids)], "public": True}
+                    r = await c.post("/api/collections/posts/records", json=body, headers=headers)
                 except httpx.HTTPError as e:
                     errors[type(e).__name__] += 1
                     continue
@@ -474,10 +525,12 @@ async def fanout(srv: Server, args: argparse.Namespace) -> FanoutResult:
             deadline = time.perf_counter() + args.drain
             # The client's CPU share up to the last event, not diluted by a drain that waits in vain
             c_end, t_end, seen = client_cpu(), time.perf_counter(), len(sink)
+            s_end = server_cpu(srv.pid)
             while (got := sum(rid in sent for rid, _ in sink)) < expected and time.perf_counter() < deadline:
                 await asyncio.sleep(0.1)
                 if len(sink) != seen:
                     c_end, t_end, seen = client_cpu(), time.perf_counter(), len(sink)
+                    s_end = server_cpu(srv.pid)
             cut = got < expected
             client = (c_end - c0) / (t_end - t_start)
         lat = sorted((t - sent[rid]) * 1000 for rid, t in sink if rid in sent)
@@ -501,6 +554,7 @@ async def fanout(srv: Server, args: argparse.Namespace) -> FanoutResult:
             lat,
             client,
             cut,
+            s_end - s0,
         )
     finally:
         close_all(conn)
@@ -582,7 +636,7 @@ def start(target: str, label: str, args: argparse.Namespace, tmp: Path, pb_bin: 
         )
         srv = Server(target, proc, port, log, pg_admin, pg_name)
         wait_healthy(srv)
-        setup_api(srv.base)
+        setup_api(srv.base, args.distinct_auth)
         return srv
     except BaseException:
         if proc is not None:
@@ -608,8 +662,11 @@ def wait_healthy(srv: Server) -> None:
     raise BenchError(f"no /api/health on port {srv.port} after 60 s; see {srv.log}")
 
 
-def setup_api(base: str) -> None:
-    """Through the HTTP API only: superuser login, then `posts` (a title, every rule open)."""
+def setup_api(base: str, distinct_auth: bool = False) -> None:
+    """Through the HTTP API only: superuser login, then `posts` (a title, every rule open).
+
+    --distinct-auth: an auth collection `bench_users`, and `posts` gets `owner` (→ bench_users) and
+    `public`, with the list/view rule `owner = @request.auth.id || public = true`."""
     with httpx.Client(base_url=base, timeout=30) as c:
         r = c.post(
             "/api/collections/_superusers/auth-with-password",
@@ -617,8 +674,22 @@ def setup_api(base: str) -> None:
         )
         if r.status_code != 200:
             raise BenchError(f"superuser login -> {r.status_code}: {r.text[:200]}")
+        su = {"Authorization": r.json()["token"]}
         body = {"name": "posts", "type": "base", **OPEN, "fields": [{"name": "title", "type": "text"}]}
-        r = c.post("/api/collections", json=body, headers={"Authorization": r.json()["token"]})
+        if distinct_auth:
+            users = {"name": "bench_users", "type": "auth", **OPEN, "fields": []}
+            r = c.post("/api/collections", json=users, headers=su)
+            if r.status_code != 200:
+                raise BenchError(f"create collection bench_users -> {r.status_code}: {r.text[:200]}")
+            uid = r.json()["id"]
+            rule = "owner = @request.auth.id || public = true"
+            body["fields"] = [
+                {"name": "title", "type": "text"},
+                {"name": "owner", "type": "relation", "collectionId": uid, "maxSelect": 1},
+                {"name": "public", "type": "bool"},
+            ]
+            body |= {"listRule": rule, "viewRule": rule, "createRule": None}
+        r = c.post("/api/collections", json=body, headers=su)
         if r.status_code != 200:
             raise BenchError(f"create collection posts -> {r.status_code}: {r.text[:200]}")
 
@@ -716,12 +787,12 @@ def report(args: argparse.Namespace, results: dict[str, TargetResult], pb_versio
         lines.append("")
     if any(r.fanout for r in results.values()):
         lines += [
-            f"Fan-out ({args.subscribers:,} subscribers on `posts/*`, {args.creates} creates paced "
+            f"Fan-out ({args.subscribers:,} {'subscribers each authenticated as a distinct user' if args.distinct_auth else 'guest subscribers'} on `posts/*`, {args.creates} creates paced "
             f"{args.interval_ms:g} ms apart, latency = event received − create sent):",
             "",
             "| target | subscribed (wall) | creates ok (wall) | delivered / expected | latency p50 / p99 / max (ms) "
-            "| subscribers with all / some / no events (streams closed) | client CPU | failures |",
-            "|---|---:|---:|---:|---:|---:|---:|---|",
+            "| subscribers with all / some / no events (streams closed) | server CPU | client CPU | failures |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         for t, r in results.items():
             if not (f := r.fanout):
@@ -736,7 +807,8 @@ def report(args: argparse.Namespace, results: dict[str, TargetResult], pb_versio
                 f"| {TITLES[t]} | {len(c.clients):,}/{c.n:,} ({c.wall:.1f} s{', cap' if c.capped else ''}) "
                 f"| {f.created}/{f.creates} ({f.create_wall:.1f} s) | {f.delivered:,} / {nominal:,}"
                 f"{' (drain cut at ' + format(args.drain, 'g') + ' s)' if f.drain_cut else ''} | {lat} "
-                f"| {' / '.join(map(str, f.spread[:3]))} ({f.spread[3]}) | {client_note(f.client_cpu)} | {fails} |"
+                f"| {' / '.join(map(str, f.spread[:3]))} ({f.spread[3]}) | {f.server_cpu:.1f} s "
+                f"| {client_note(f.client_cpu)} | {fails} |"
             )
             if f.silent:
                 r.problems.append(
@@ -773,6 +845,12 @@ def main() -> int:
     ap.add_argument("--idle", default="1000,10000", help="client counts for the idle test ('' skips it)")
     ap.add_argument("--subscribers", type=int, default=1000, help="fan-out subscribers (0 skips fan-out)")
     ap.add_argument("--creates", type=int, default=50)
+    ap.add_argument(
+        "--distinct-auth",
+        action="store_true",
+        help="fan-out subscribers each authenticated as a different user, on `posts` with the rule "
+        "`owner = @request.auth.id || public = true` (Hearth only)",
+    )
     ap.add_argument("--interval-ms", type=float, default=20.0, help="pace of the creates")
     ap.add_argument(
         "--drain", type=float, default=15.0, help="seconds to wait for events after the last create"

@@ -5,7 +5,9 @@ A client connects (`GET /api/realtime`), gets an id, then sets its subscriptions
 PocketBase). Record changes reach every process through the broker (hearth.realtime.broker); each
 process delivers them to its own clients, checking for each subscription the collection's list
 rule (`coll/*`) or view rule (`coll/id`), and the subscription's `filter`, against the record as it
-was written or deleted (hearth.sql.records.RecordSQL.snapshot_where), as that client.
+was written or deleted, as that client: in Python when the rule and the filter read only the
+record's own values and the request (hearth.query.pyeval), else by SQL over the values
+(hearth.sql.records.RecordSQL.snapshot_where).
 
 Clients live only in the memory of the process holding their stream: connecting writes nothing.
 A client id starts with its process's tag, so a subscription (or an OAuth2 redirect) that reaches
