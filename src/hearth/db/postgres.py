@@ -53,6 +53,9 @@ _UNAVAILABLE_STATES = frozenset(
     }
 )
 
+# asyncpg's protocol state "consuming an error" (PROTOCOL_ERROR_CONSUME), as its message names it.
+_ERROR_CONSUME = "another operation (2) is in progress"
+
 
 def _translate(exc: Exception) -> Exception:
     if isinstance(exc, asyncpg.exceptions.DataError):
@@ -92,6 +95,14 @@ def unavailable_reason(exc: BaseException, conn: Any = None) -> str | None:
         if closed or "is closed" in text or "closing" in text:
             return faults.describe(exc)
         return None
+    if isinstance(exc, asyncpg.exceptions.InternalClientError) and _ERROR_CONSUME in str(exc):
+        # A server that stops (`pg_ctl restart/stop -m fast`, pg_terminate_backend) sends each
+        # idle connection a FATAL 57P01 and closes it. asyncpg reads that error on the idle
+        # connection into its "consume the error" state before it sees the close, so the pool
+        # may still hand it out: the next statement then fails with "cannot switch to state …;
+        # another operation (2) is in progress". That is the lost connection, not a bug: it
+        # used to answer 500 with a traceback (tests/e2e/test_faults.py, PostgreSQL restart).
+        return faults.describe(exc)
     if isinstance(exc, TimeoutError):  # asyncio.TimeoutError too
         return "no answer in time (TimeoutError)"
     if isinstance(exc, OSError):  # ConnectionRefusedError, ConnectionResetError, socket.gaierror…
