@@ -30,6 +30,7 @@ import pytest
 
 from tests.conftest import OPEN
 from tests.e2e.conftest import ADMIN, Server, hearth_cli, start_server, stop_server, superuser_token
+from tests.e2e.test_realtime import Stream
 from tests.support.own_servers import PgCluster, RedisServer
 
 CLIENT_TIMEOUT = 10.0  # no request may take longer (HEARTH_DB_TIMEOUT=1, HEARTH_DB_QUERY_TIMEOUT=2)
@@ -105,7 +106,7 @@ class Load:
         self.urls = list(urls)
         self.collection = collection
         self.outcomes: list[Outcome] = []
-        self.acked: dict[str, str] = {}  # id -> url, creates answered 200
+        self.acked: dict[str, float] = {}  # id -> when answered, creates answered 200
         self.unacked: set[str] = set()  # creates answered otherwise (may or may not have landed)
         self.t0 = time.monotonic()
         self._lock = threading.Lock()
@@ -141,7 +142,7 @@ class Load:
                     self.outcomes.append(Outcome(start, end, op, url, status, error))
                     if rid:
                         if status == 200:
-                            self.acked[rid] = url
+                            self.acked[rid] = end
                         else:
                             self.unacked.add(rid)
                 if status != 200:
@@ -171,7 +172,8 @@ class Load:
     def recovery(self, back: float, until: float = float("inf")) -> tuple[float, float]:
         """Seconds after `back` (the server was up again) until the first request started
         since answered 200, and until every request from then on (to `until`) did."""
-        after = sorted(self.since(back, until), key=lambda o: o.start)
+        # Only requests that ended before the next fault began (`until`) count here.
+        after = sorted((o for o in self.since(back) if o.end < until), key=lambda o: o.start)
         first = next((o.end - back for o in after if o.status == 200), float("inf"))
         failed = [o.end - back for o in after if o.status != 200]
         return first, max(failed, default=0.0)
@@ -189,6 +191,7 @@ class Subscriber:
         self.seen: dict[str, float] = {}
         self.connects: list[tuple[float, str]] = []  # when, where (subscribed)
         self.url = ""
+        self.client_id = ""  # of the current connection
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._response: httpx.Response | None = None
@@ -222,7 +225,7 @@ class Subscriber:
                 if s.status_code != 204:
                     return  # e.g. 503 during an outage: connect again
                 with self._cond:
-                    self.url = url
+                    self.url, self.client_id = url, data["clientId"]
                     self.connects.append((time.monotonic(), url))
                     self._cond.notify_all()
                 for name, data in events:
@@ -249,11 +252,20 @@ class Subscriber:
                 "realtime: not (re)connected"
             )
 
+    def missed(self, load: Load) -> list[float]:
+        """When the acknowledged creates whose event this subscriber never got were answered."""
+        with self._cond:
+            return [at for rid, at in load.acked.items() if f"load {rid}" not in self.seen]
+
     def wait_for(self, t: str, timeout: float) -> float:
         """When the event of the record with this `t` arrived."""
         with self._cond:
             assert self._cond.wait_for(lambda: t in self.seen, timeout), f"realtime event {t!r} never arrived"
             return self.seen[t]
+
+    def stop(self) -> None:
+        """Connect no more (the stream ends when its server stops)."""
+        self._stop.set()
 
     def close(self) -> None:
         self._stop.set()
@@ -341,11 +353,13 @@ def test_postgres_restart_and_stop_mid_load(tmp_path: Path, pg: PgCluster) -> No
         events.append(("pg_ctl restart -m fast", down, time.monotonic()))
         time.sleep(3)
 
+        # Immediate: every backend killed without a checkpoint, as in a crash; the start replays
+        # the WAL. Acknowledged commits must survive that too.
         down = time.monotonic()
-        pg.stop("fast")
+        pg.stop("immediate")
         time.sleep(3)
         pg.start()
-        events.append(("stopped 3 s, started", down, time.monotonic()))
+        events.append(("pg_ctl stop -m immediate, 3 s, start", down, time.monotonic()))
         time.sleep(4)
         load.stop()
 
@@ -372,17 +386,23 @@ def test_postgres_restart_and_stop_mid_load(tmp_path: Path, pg: PgCluster) -> No
                 for s, t in zip(subs, latency, strict=True)
             )
         )
+        # The database broker writes a record's event with the record: none may be missing.
+        missed = [len(s.missed(load)) for s in subs]
+        report(f"(a) record events missed by the two subscribers: {missed[0]}, {missed[1]}")
         assert_clean(load)
         assert lost == 0
+        assert missed == [0, 0]
         check_logs([a, b])
     finally:
         if load is not None:
             load.stop()
             load.dump(tmp_path / "outcomes.json")
         for s in subs:
-            s.close()
+            s.stop()
         stop_server(a)
         stop_server(b)
+        for s in subs:
+            s.close()
 
 
 # ----- (b) Redis SIGKILLed mid-load ---------------------------------------------------------------------
@@ -412,12 +432,28 @@ def test_redis_killed_mid_load(
             time.sleep(1.5)
             away = time.monotonic()
             redis.kill()
-            time.sleep(3)
-            redis.start()
-            back = time.monotonic()
-            # An event written on A reaches the subscriber on B (and the other way round).
-            after = [delivered(http, w, s, "notes", 15) for w, s in ((a.url, subs[0]), (b.url, subs[1]))]
-            healed = time.monotonic() - back
+            time.sleep(0.5)
+            # A subscription sent to the other instance than its stream's must go through Redis:
+            # a clean 503 while Redis is away, a 204 once it is back.
+            stream = Stream(b.url)
+            try:
+                start = time.monotonic()
+                r = http.post(
+                    a.url + "/api/realtime", json={"clientId": stream.client_id, "subscriptions": ["notes"]}
+                )
+                cross = (r.status_code, check_answer(r), time.monotonic() - start)
+                time.sleep(2.5)
+                redis.start()
+                back = time.monotonic()
+                # An event written on A reaches the subscriber on B (and the other way round).
+                after = [delivered(http, w, s, "notes", 15) for w, s in ((a.url, subs[0]), (b.url, subs[1]))]
+                healed = time.monotonic() - back
+                r = http.post(
+                    a.url + "/api/realtime", json={"clientId": stream.client_id, "subscriptions": ["notes"]}
+                )
+                cross_after = r.status_code
+            finally:
+                stream.close()
             time.sleep(2)
             load.stop()
         lost, landed = lost_writes(load, pg)
@@ -431,25 +467,44 @@ def test_redis_killed_mid_load(
         report(
             f"(b) cross-instance event A->B {before * 1000:.0f} ms before; after Redis is back: A->B {after[0]:.2f} s, B->A {after[1]:.2f} s (both within {healed:.2f} s of the restart)"
         )
+        report(
+            f"(b) subscription across instances while Redis is away: {cross[0]} {cross[1] or 'clean'} "
+            f"in {cross[2] * 1000:.0f} ms; after: {cross_after}"
+        )
         report(f"(b) writes lost {lost}; unacknowledged creates that landed anyway {landed}")
         report("(b) subscribers reconnected: " + ", ".join(f"{len(s.connects) - 1}x" for s in subs))
+        # Events of writes made while Redis was away are dropped (the writes stand): only those
+        # may be missing.
+        missed = [s.missed(load) for s in subs]
+        report(
+            f"(b) record events missed by the two subscribers: {len(missed[0])}, {len(missed[1])} (writes during the outage)"
+        )
         assert_clean(load)
         assert lost == 0
+        assert all(away <= at <= back + healed for m in missed for at in m)
+        assert cross[0] == 503 and not cross[1] and cross[2] < 3 and cross_after == 204
         check_logs([a, b])
     finally:
         if load is not None:
             load.stop()
             load.dump(tmp_path / "outcomes.json")
         for s in subs:
-            s.close()
+            s.stop()
         stop_server(a)
         stop_server(b)
+        for s in subs:
+            s.close()
 
 
 # ----- (c) one of two instances SIGKILLed ---------------------------------------------------------------
+STALE_SECONDS = 120  # hearth.realtime.hub: a process row nobody vouched for this long is removed
+HEARTBEAT_SECONDS = 30  # ... by the next heartbeat of any live process
+
+
 def test_instance_killed_mid_load(tmp_path: Path, pg: PgCluster) -> None:
     prepare(tmp_path, pg.url)
     a = start_server(tmp_path, pg.url, 1, new_session=True)  # the victim: its own process group
+    b_started = time.monotonic()
     b = start_server(tmp_path, pg.url)
     subs: list[Subscriber] = []
     load: Load | None = None
@@ -461,21 +516,56 @@ def test_instance_killed_mid_load(tmp_path: Path, pg: PgCluster) -> None:
             Subscriber([a.url, b.url], "notes"),
             Subscriber([b.url], "notes"),
         ]
+        dead_client = subs[0].client_id
+        dead_row = "process:" + dead_client[:8]
         load = Load([a.url, b.url], "notes")
         time.sleep(1.5)
         rows_before = pg.sql("SELECT id FROM _hearth_rt_clients ORDER BY id")
+        assert dead_row in rows_before
         killed = time.monotonic()
         kill_group(a)
         load.urls = [b.url]  # the load balancer notices
+
+        # A subscription request naming a client of the dead instance, sent to B while A's row
+        # still says it has clients: B asks A over the bus and must give up in bounded time.
+        ask: list[tuple[int, str, float]] = []
+
+        def ask_dead() -> None:
+            start = time.monotonic()
+            try:
+                r = httpx.post(
+                    b.url + "/api/realtime",
+                    json={"clientId": dead_client, "subscriptions": ["notes"]},
+                    timeout=30,
+                )
+                ask.append((r.status_code, check_answer(r), time.monotonic() - start))
+            except httpx.HTTPError as exc:
+                ask.append((0, type(exc).__name__, time.monotonic() - start))
+
+        asker = threading.Thread(target=ask_dead)
+        asker.start()
         with httpx.Client(timeout=CLIENT_TIMEOUT) as http:
             for s in subs[:2]:
                 s.wait_connected(2, 10)
             reconnect = max(s.connects[-1][0] for s in subs[:2]) - killed
             assert all(s.url == b.url for s in subs)
             latency = [delivered(http, b.url, s, "notes", 10) for s in subs]
-        time.sleep(2)
+        asker.join(30)
         load.stop()
         rows_after = pg.sql("SELECT id FROM _hearth_rt_clients ORDER BY id")
+
+        # Until it is removed the dead row only makes writers publish events (as B's own clients
+        # do anyway). It is removed once nobody vouched for it for STALE_SECONDS, by the next
+        # heartbeat of a live process: the test ages it rather than wait two minutes.
+        pg.sql(
+            f"UPDATE _hearth_rt_clients SET created = created - {STALE_SECONDS + 1} WHERE id = '{dead_row}'"
+        )
+        deadline = b_started + HEARTBEAT_SECONDS + 10
+        while dead_row in pg.sql("SELECT id FROM _hearth_rt_clients") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        rows_cleaned = pg.sql("SELECT id FROM _hearth_rt_clients ORDER BY id")
+        cleaned = time.monotonic() - b_started
+        counted = pg.sql("SELECT version FROM _hearth_state WHERE id = 3")
 
         on_b = load.since(killed + 0.5)  # after the in-flight requests to A ended
         assert all(o.url == b.url for o in on_b)
@@ -483,6 +573,7 @@ def test_instance_killed_mid_load(tmp_path: Path, pg: PgCluster) -> None:
         after = [o.end - o.start for o in on_b]
         lost, landed = lost_writes(load, pg)
         at_kill = [o for o in load.outcomes if o.url == a.url and o.status != 200]
+        missed = [s.missed(load) for s in subs]
         report(f"(c) {len(load.outcomes)} requests, {len(load.acked)} acknowledged creates")
         report(
             f"(c) requests to A cut by the kill: {load.statuses(at_kill)}; to B after it: {load.statuses(on_b)}"
@@ -495,19 +586,35 @@ def test_instance_killed_mid_load(tmp_path: Path, pg: PgCluster) -> None:
             f"(c) A's SSE clients subscribed on B {reconnect:.2f} s after the kill; events after: "
             + ", ".join(f"{t * 1000:.0f} ms" for t in latency)
         )
-        report(f"(c) realtime process rows before {len(rows_before)}, after {len(rows_after)}")
+        report(
+            "(c) record events missed: A's clients "
+            + ", ".join(str(len(m)) for m in missed[:2])
+            + f" (written between the kill and their reconnection), B's client {len(missed[2])}"
+        )
+        report(f"(c) subscription naming a client of the dead instance, sent to B: {ask}")
+        report(
+            f"(c) realtime process rows before {len(rows_before)}, after the kill {len(rows_after)}, "
+            f"after B's heartbeat ({cleaned:.0f} s after B started) {len(rows_cleaned)}; counted {counted}"
+        )
         report(f"(c) writes lost {lost}; unacknowledged creates that landed anyway {landed}")
         assert lost == 0
         assert all(o.status == 200 for o in on_b), load.statuses(on_b)
         bad = [o for o in load.outcomes if o.error and not (o.url == a.url and o.status == 0)]
         assert not bad, bad[:5]
+        assert not missed[2]
+        assert all(killed - 1 <= at <= killed + reconnect for m in missed[:2] for at in m)
+        assert len(ask) == 1 and ask[0][0] == 503 and not ask[0][1] and ask[0][2] < 12, ask
+        assert dead_row in rows_after and dead_row not in rows_cleaned
+        assert counted == [str(len(rows_cleaned))]
         check_logs([b])
     finally:
         if load is not None:
             load.stop()
             load.dump(tmp_path / "outcomes.json")
         for s in subs:
-            s.close()
+            s.stop()
         if a.proc.poll() is None:
             stop_server(a)
         stop_server(b)
+        for s in subs:
+            s.close()
