@@ -102,8 +102,11 @@ class Load:
     """Client threads creating (with their own ids), reading back and listing records of
     `collection`, round-robin over the instances `urls()` names, until stopped."""
 
-    def __init__(self, urls: list[str], collection: str, threads: int = 4) -> None:
+    def __init__(
+        self, urls: list[str], collection: str, threads: int = 4, timeout: float = CLIENT_TIMEOUT
+    ) -> None:
         self.urls = list(urls)
+        self.timeout = timeout
         self.collection = collection
         self.outcomes: list[Outcome] = []
         self.acked: dict[str, float] = {}  # id -> when answered, creates answered 200
@@ -117,7 +120,7 @@ class Load:
 
     def _run(self, n: int) -> None:
         i = n
-        with httpx.Client(timeout=CLIENT_TIMEOUT) as http:
+        with httpx.Client(timeout=self.timeout) as http:
             while not self._stop.is_set():
                 urls = self.urls
                 url = urls[i % len(urls)]
@@ -360,7 +363,7 @@ def test_postgres_restart_and_stop_mid_load(tmp_path: Path, pg: PgCluster) -> No
         time.sleep(3)
         pg.start()
         events.append(("pg_ctl stop -m immediate, 3 s, start", down, time.monotonic()))
-        time.sleep(4)
+        time.sleep(2.5)
         load.stop()
 
         with httpx.Client(timeout=CLIENT_TIMEOUT) as http:
@@ -454,7 +457,7 @@ def test_redis_killed_mid_load(
                 cross_after = r.status_code
             finally:
                 stream.close()
-            time.sleep(2)
+            time.sleep(1)
             load.stop()
         lost, landed = lost_writes(load, pg)
         during = load.statuses(load.since(away, back))
@@ -502,10 +505,14 @@ HEARTBEAT_SECONDS = 30  # ... by the next heartbeat of any live process
 
 
 def test_instance_killed_mid_load(tmp_path: Path, pg: PgCluster) -> None:
-    prepare(tmp_path, pg.url)
-    a = start_server(tmp_path, pg.url, 1, new_session=True)  # the victim: its own process group
-    b_started = time.monotonic()
+    b_started = time.monotonic()  # its first heartbeat, 30 s from now, removes the dead row
     b = start_server(tmp_path, pg.url)
+    try:
+        prepare(tmp_path, pg.url)
+        a = start_server(tmp_path, pg.url, 1, new_session=True)  # the victim: its own process group
+    except BaseException:
+        stop_server(b)
+        raise
     subs: list[Subscriber] = []
     load: Load | None = None
     try:
@@ -615,6 +622,80 @@ def test_instance_killed_mid_load(tmp_path: Path, pg: PgCluster) -> None:
             s.stop()
         if a.proc.poll() is None:
             stop_server(a)
+        stop_server(b)
+        for s in subs:
+            s.close()
+
+
+# ----- (d) one of two instances frozen in the middle of a write --------------------------------------------
+PUBLISH_LOCK = 80900002  # hearth.sql.system.rt_publish_lock: every write takes it while someone listens
+
+
+def test_instance_frozen_mid_write(tmp_path: Path, pg: PgCluster) -> None:
+    """SIGSTOP of an instance while it holds a transaction's locks: a paused VM or a network
+    partition looks the same to PostgreSQL (the socket stays open, nothing is sent). The
+    survivor's writes must not wait for it for good."""
+    prepare(tmp_path, pg.url)
+    a = start_server(tmp_path, pg.url + "?application_name=hearth-frozen", 1, new_session=True)
+    b = start_server(tmp_path, pg.url)
+    subs: list[Subscriber] = []
+    loads: list[Load] = []
+    try:
+        create_notes(a.url)
+        subs = [Subscriber([b.url], "notes")]  # someone listens: every write publishes
+        loads.append(Load([a.url], "notes", threads=3, timeout=3))
+        time.sleep(1)
+        # Stop A the moment one of its transactions holds the publish lock.
+        holding = (
+            "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity s USING (pid)"
+            f" WHERE s.application_name = 'hearth-frozen' AND l.locktype = 'advisory'"
+            f" AND l.objid = {PUBLISH_LOCK} AND l.granted"
+        )
+        tries = 0
+        while True:
+            tries += 1
+            os.killpg(a.proc.pid, signal.SIGSTOP)
+            if pg.sql(holding) != ["0"]:
+                break
+            os.killpg(a.proc.pid, signal.SIGCONT)
+            assert tries < 500, "instance A never held the publish lock"
+            time.sleep(0.005)
+        frozen = time.monotonic()
+        loads.append(Load([b.url], "notes", threads=3))
+        time.sleep(4.5)
+        for load in loads:
+            load.stop()
+
+        load_a, load_b = loads
+        first, steady = load_b.recovery(frozen)
+        writes = [o for o in load_b.outcomes if o.op == "create"]
+        lost = [lost_writes(load, pg) for load in loads]
+        report(f"(d) A stopped (SIGSTOP) holding the realtime publish lock, after {tries} tries")
+        report(
+            f"(d) the survivor B: {len(load_b.outcomes)} requests {load_b.statuses(load_b.outcomes)}, "
+            f"creates {load_b.statuses(writes)}; first 200 after {first:.2f} s, all 200 after {steady:.2f} s"
+        )
+        slowest = max(o.end - o.start for o in writes)
+        report(f"(d) B's slowest create {slowest:.2f} s (behind the frozen transaction's lock)")
+        report(f"(d) requests to the frozen A: {load_a.statuses(load_a.since(frozen))}")
+        report(
+            f"(d) writes lost (A, B) {[x[0] for x in lost]}; unacknowledged that landed {[x[1] for x in lost]}"
+        )
+        with httpx.Client(timeout=CLIENT_TIMEOUT) as http:
+            latency = delivered(http, b.url, subs[0], "notes", 10)
+        report(f"(d) B's subscriber: an event {latency * 1000:.0f} ms after its write, A still frozen")
+        assert_clean(load_b)
+        assert steady < 2 + 2  # the frozen transaction ends after HEARTH_DB_QUERY_TIMEOUT (2 s) idle
+        assert [x[0] for x in lost] == [0, 0]
+        check_logs([b])
+    finally:
+        for load in loads:
+            load.stop()
+            load.dump(tmp_path / f"outcomes-{loads.index(load)}.json")
+        for s in subs:
+            s.stop()
+        if a.proc.poll() is None:
+            kill_group(a)
         stop_server(b)
         for s in subs:
             s.close()

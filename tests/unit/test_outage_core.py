@@ -52,6 +52,7 @@ def _pg_error(cls: type[asyncpg.PostgresError], message: str = "x") -> asyncpg.P
         _pg_error(asyncpg.exceptions.DiskFullError),
         _pg_error(asyncpg.exceptions.ReadOnlySQLTransactionError),
         _pg_error(asyncpg.exceptions.QueryCanceledError),
+        _pg_error(asyncpg.exceptions.IdleInTransactionSessionTimeoutError),
         # An idle pooled connection that read the server's FATAL on shutdown (pg_ctl restart).
         asyncpg.exceptions.InternalClientError("cannot switch to state 15; another operation (2) is in progress"),
     ],

@@ -16,7 +16,7 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, NoReturn
 
@@ -50,6 +50,9 @@ _UNAVAILABLE_STATES = frozenset(
         "58000",  # system_error
         "58030",  # io_error
         "25006",  # read_only_sql_transaction: a standby after a failover, not yet promoted
+        # idle_in_transaction_session_timeout: this session sat in a transaction too long (see
+        # _abandoned_transactions_end) and the server ended it.
+        "25P03",
     }
 )
 
@@ -224,6 +227,27 @@ class _Connection(asyncpg.Connection):  # type: ignore[misc]
         return ""
 
 
+def _abandoned_transactions_end(seconds: float) -> Callable[[Any], Awaitable[None]]:
+    """Each new connection asks the server to end its session when it sits inside a
+    transaction without sending anything for `seconds` (HEARTH_DB_QUERY_TIMEOUT).
+
+    Without it, an instance frozen in the middle of a transaction (a paused VM, SIGSTOP, a
+    network partition: its socket stays open, so the server never notices) keeps that
+    transaction's locks for good, and with them every other instance's writes: the realtime
+    publish lock (`pg_advisory_xact_lock`, taken by every write while someone listens) made
+    each write of the surviving instance wait for HEARTH_DB_QUERY_TIMEOUT and answer 503, for
+    as long as the frozen one stayed frozen (tests/e2e/test_faults.py, frozen instance). A
+    transaction of Hearth's own never waits that long between two statements; user hooks that
+    do slow work inside one should not either. Set once per connection rather than as a
+    startup parameter, which connection poolers may refuse."""
+    statement = f"SET idle_in_transaction_session_timeout = {max(1, round(seconds * 1000))}"
+
+    async def init(conn: Any) -> None:
+        await conn.execute(statement)
+
+    return init
+
+
 class PostgresDatabase:
     dialect = POSTGRES
 
@@ -257,6 +281,7 @@ class PostgresDatabase:
                 timeout=min(faults.CONNECT_TIMEOUT, wait),
                 command_timeout=query,
                 connection_class=_Connection,
+                init=_abandoned_transactions_end(query),
             )
         except Exception as exc:
             raise DatabaseUnavailable(faults.describe(exc)) from exc
