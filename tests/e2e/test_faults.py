@@ -48,10 +48,19 @@ def short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HEARTH_DB_QUERY_TIMEOUT", "2")
 
 
-@pytest.fixture
-def pg() -> Iterator[PgCluster]:
+@pytest.fixture(scope="module")
+def pg_cluster() -> Iterator[PgCluster]:
     with PgCluster() as cluster:
         yield cluster
+
+
+@pytest.fixture
+def pg(pg_cluster: PgCluster) -> PgCluster:
+    """The module's own cluster, running (a test may have left it stopped) and emptied."""
+    if not (pg_cluster.data / "postmaster.pid").exists():
+        pg_cluster.start()
+    pg_cluster.sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    return pg_cluster
 
 
 @pytest.fixture
@@ -348,13 +357,13 @@ def test_postgres_restart_and_stop_mid_load(tmp_path: Path, pg: PgCluster) -> No
         create_notes(a.url)
         subs = [Subscriber([a.url], "notes"), Subscriber([b.url], "notes")]
         load = Load([a.url, b.url], "notes")
-        time.sleep(1.5)
+        time.sleep(1)
         events: list[tuple[str, float, float]] = []  # what, PostgreSQL away from, back at
 
         down = time.monotonic()
         pg.restart("fast")
         events.append(("pg_ctl restart -m fast", down, time.monotonic()))
-        time.sleep(3)
+        time.sleep(2)
 
         # Immediate: every backend killed without a checkpoint, as in a crash; the start replays
         # the WAL. Acknowledged commits must survive that too.
@@ -363,7 +372,7 @@ def test_postgres_restart_and_stop_mid_load(tmp_path: Path, pg: PgCluster) -> No
         time.sleep(3)
         pg.start()
         events.append(("pg_ctl stop -m immediate, 3 s, start", down, time.monotonic()))
-        time.sleep(2.5)
+        time.sleep(2)
         load.stop()
 
         with httpx.Client(timeout=CLIENT_TIMEOUT) as http:
@@ -432,7 +441,7 @@ def test_redis_killed_mid_load(
         with httpx.Client(timeout=CLIENT_TIMEOUT) as http:
             before = delivered(http, a.url, subs[0], "notes", 10)
             load = Load([a.url, b.url], "notes")
-            time.sleep(1.5)
+            time.sleep(1)
             away = time.monotonic()
             redis.kill()
             time.sleep(0.5)
@@ -526,7 +535,7 @@ def test_instance_killed_mid_load(tmp_path: Path, pg: PgCluster) -> None:
         dead_client = subs[0].client_id
         dead_row = "process:" + dead_client[:8]
         load = Load([a.url, b.url], "notes")
-        time.sleep(1.5)
+        time.sleep(1)
         rows_before = pg.sql("SELECT id FROM _hearth_rt_clients ORDER BY id")
         assert dead_row in rows_before
         killed = time.monotonic()
@@ -662,7 +671,7 @@ def test_instance_frozen_mid_write(tmp_path: Path, pg: PgCluster) -> None:
             time.sleep(0.005)
         frozen = time.monotonic()
         loads.append(Load([b.url], "notes", threads=3))
-        time.sleep(4.5)
+        time.sleep(3.5)
         for load in loads:
             load.stop()
 
