@@ -493,7 +493,8 @@ def test_redis_killed_mid_load(
         )
         assert_clean(load)
         assert lost == 0
-        assert all(away <= at <= back + healed for m in missed for at in m)
+        # (An entry added just before the kill and not yet read dies with Redis too.)
+        assert all(away - 1 <= at <= back + healed for m in missed for at in m)
         assert cross[0] == 503 and not cross[1] and cross[2] < 3 and cross_after == 204
         check_logs([a, b])
     finally:

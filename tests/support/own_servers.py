@@ -48,9 +48,9 @@ def _pg_bin() -> Path:
     )
     candidates.append(os.path.dirname(shutil.which("initdb") or ""))
     for c in candidates:
-        if c and (Path(c) / "initdb").exists() and (Path(c) / "pg_ctl").exists():
+        if c and all((Path(c) / tool).exists() for tool in ("initdb", "pg_ctl", "psql")):
             return Path(c)
-    raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) not found; set HEARTH_TEST_PG_BIN")
+    raise RuntimeError("PostgreSQL binaries (initdb, pg_ctl, psql) not found; set HEARTH_TEST_PG_BIN")
 
 
 class PgCluster:
