@@ -52,6 +52,9 @@ def _pg_error(cls: type[asyncpg.PostgresError], message: str = "x") -> asyncpg.P
         _pg_error(asyncpg.exceptions.DiskFullError),
         _pg_error(asyncpg.exceptions.ReadOnlySQLTransactionError),
         _pg_error(asyncpg.exceptions.QueryCanceledError),
+        _pg_error(asyncpg.exceptions.IdleInTransactionSessionTimeoutError),
+        # An idle pooled connection that read the server's FATAL on shutdown (pg_ctl restart).
+        asyncpg.exceptions.InternalClientError("cannot switch to state 15; another operation (2) is in progress"),
     ],
 )
 def test_postgres_outage_errors_are_recognised(exc: BaseException) -> None:
@@ -67,6 +70,7 @@ def test_postgres_outage_errors_are_recognised(exc: BaseException) -> None:
         _pg_error(asyncpg.exceptions.DeadlockDetectedError),
         asyncpg.InterfaceError("cannot perform operation: another operation is in progress"),
         asyncpg.InterfaceError("the server expects 2 arguments for this query, 1 was passed"),
+        asyncpg.exceptions.InternalClientError("cannot switch to state 15; another operation (12) is in progress"),
         ValueError("bug"),
         KeyError("bug"),
     ],

@@ -12,7 +12,9 @@ Time limits, from the environment so that every worker process reads the same on
   a PostgreSQL connection from the pool (opening one included) or SQLite's write lock held by
   another process.
 - HEARTH_DB_QUERY_TIMEOUT (seconds, default 30): the longest one PostgreSQL statement may take
-  (a server that accepts connections but never answers is a 503 after this, not a hung request).
+  (a server that accepts connections but never answers is a 503 after this, not a hung request),
+  and the longest a Hearth session may sit inside a transaction without sending anything before
+  the server ends it (its process frozen or cut off: its locks must not hold other instances).
 """
 
 from __future__ import annotations

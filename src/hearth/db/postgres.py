@@ -16,7 +16,7 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, NoReturn
 
@@ -50,8 +50,14 @@ _UNAVAILABLE_STATES = frozenset(
         "58000",  # system_error
         "58030",  # io_error
         "25006",  # read_only_sql_transaction: a standby after a failover, not yet promoted
+        # idle_in_transaction_session_timeout: this session sat in a transaction too long (see
+        # _abandoned_transactions_end) and the server ended it.
+        "25P03",
     }
 )
+
+# asyncpg's protocol state "consuming an error" (PROTOCOL_ERROR_CONSUME), as its message names it.
+_ERROR_CONSUME = "another operation (2) is in progress"
 
 
 def _translate(exc: Exception) -> Exception:
@@ -92,6 +98,14 @@ def unavailable_reason(exc: BaseException, conn: Any = None) -> str | None:
         if closed or "is closed" in text or "closing" in text:
             return faults.describe(exc)
         return None
+    if isinstance(exc, asyncpg.exceptions.InternalClientError) and _ERROR_CONSUME in str(exc):
+        # A server that stops (`pg_ctl restart/stop -m fast`, pg_terminate_backend) sends each
+        # idle connection a FATAL 57P01 and closes it. asyncpg reads that error on the idle
+        # connection into its "consume the error" state before it sees the close, so the pool
+        # may still hand it out: the next statement then fails with "cannot switch to state …;
+        # another operation (2) is in progress". That is the lost connection, not a bug: it
+        # used to answer 500 with a traceback (tests/e2e/test_faults.py, PostgreSQL restart).
+        return faults.describe(exc)
     if isinstance(exc, TimeoutError):  # asyncio.TimeoutError too
         return "no answer in time (TimeoutError)"
     if isinstance(exc, OSError):  # ConnectionRefusedError, ConnectionResetError, socket.gaierror…
@@ -213,6 +227,27 @@ class _Connection(asyncpg.Connection):  # type: ignore[misc]
         return ""
 
 
+def _abandoned_transactions_end(seconds: float) -> Callable[[Any], Awaitable[None]]:
+    """Each new connection asks the server to end its session when it sits inside a
+    transaction without sending anything for `seconds` (HEARTH_DB_QUERY_TIMEOUT).
+
+    Without it, an instance frozen in the middle of a transaction (a paused VM, SIGSTOP, a
+    network partition: its socket stays open, so the server never notices) keeps that
+    transaction's locks for good, and with them every other instance's writes: the realtime
+    publish lock (`pg_advisory_xact_lock`, taken by every write while someone listens) made
+    each write of the surviving instance wait for HEARTH_DB_QUERY_TIMEOUT and answer 503, for
+    as long as the frozen one stayed frozen (tests/e2e/test_faults.py, frozen instance). A
+    transaction of Hearth's own never waits that long between two statements; user hooks that
+    do slow work inside one should not either. Set once per connection rather than as a
+    startup parameter, which connection poolers may refuse."""
+    statement = f"SET idle_in_transaction_session_timeout = {max(1, round(seconds * 1000))}"
+
+    async def init(conn: Any) -> None:
+        await conn.execute(statement)
+
+    return init
+
+
 class PostgresDatabase:
     dialect = POSTGRES
 
@@ -246,6 +281,7 @@ class PostgresDatabase:
                 timeout=min(faults.CONNECT_TIMEOUT, wait),
                 command_timeout=query,
                 connection_class=_Connection,
+                init=_abandoned_transactions_end(query),
             )
         except Exception as exc:
             raise DatabaseUnavailable(faults.describe(exc)) from exc
