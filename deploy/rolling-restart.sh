@@ -35,14 +35,14 @@
 #   --url URL                nginx, as the clients reach it (default http://127.0.0.1)
 #   --drain CMD, --stop CMD, --start CMD
 #   --settle SECONDS         after nginx left the instance out, before --stop (default 1)
-#   --fail-timeout SECONDS   the upstream's fail_timeout (default 5)
+#   --fail-timeout SECONDS   the upstream's fail_timeout (default 3)
 #   --health-timeout SECONDS longest wait for /api/health after --start (default 60)
 #
 # Needs curl. Prints one line per instance with how long each step took.
 set -euo pipefail
 
 url="http://127.0.0.1" drain_cmd="" stop_cmd="" start_cmd=""
-settle=1 fail_timeout=5 health_timeout=60
+settle=1 fail_timeout=3 health_timeout=60
 instances=()
 usage() { sed -n '2,42p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
