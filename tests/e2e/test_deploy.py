@@ -497,3 +497,11 @@ def test_realtime_through_nginx_across_restarts(cluster: Cluster) -> None:
         assert gap < 2, gap
     finally:
         sub.close()
+
+
+def test_docs_show_this_configuration() -> None:
+    """docs/deploy.md shows deploy/nginx/hearth.conf as it is, and the nginx.conf lines the test
+    adds that a team needs too."""
+    doc = (ROOT / "docs" / "deploy.md").read_text()
+    assert CONF.read_text().rstrip("\n") in doc, "docs/deploy.md must show deploy/nginx/hearth.conf verbatim"
+    assert "worker_shutdown_timeout 10s;" in doc and "worker_shutdown_timeout 10s;" in MAIN_CONF
