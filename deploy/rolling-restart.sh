@@ -91,7 +91,7 @@ for INSTANCE in "${instances[@]}"; do
     sleep 0.05
   done
   probes=0 deadline=$(after 10)
-  until [ "$(own_health | awk '{ print $2 }')" -ge 1 ]; do
+  until n=$(own_health | awk '{ print $2 }'); [ "${n:-0}" -ge 1 ]; do
     past "$deadline" && die "nginx at $url sent $INSTANCE no request in 10 s (is it in the upstream?)"
     for _ in "${instances[@]}" x; do
       curl -s -o /dev/null --max-time 5 "$url/api/health" || true
