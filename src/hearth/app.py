@@ -117,6 +117,12 @@ class Hearth:
         if self.db is not None:
             self.realtime.close_all()
 
+    def draining(self) -> None:
+        """SIGUSR2 (hearth.http.drain): realtime streams end now, and new ones are refused; the
+        clients reconnect through the load balancer to another instance."""
+        if self.db is not None:
+            self.realtime.close_all()
+
     async def stop(self) -> None:
         """Release everything; within the stop deadline when a signal set one (what is still
         running past it is cancelled: the process is about to be ended anyway)."""

@@ -351,6 +351,9 @@ def serve(args: argparse.Namespace) -> int:
         flush=True,
     )
     files = _raise_open_files_limit()
+    from hearth.http.drain import ignore_in_main_process
+
+    ignore_in_main_process()  # SIGUSR2 drains the workers (docs/deploy.md)
     server = Granian(
         "hearth.extend.factory:create_app",
         address=host,

@@ -23,6 +23,7 @@ from hearth.config import DEFAULT_SHUTDOWN_TIMEOUT
 from hearth.errors import ApiError, NotFound, PayloadTooLarge
 from hearth.http import responses
 from hearth.http.body import FORM_KEY, close_form
+from hearth.http.drain import Drain
 from hearth.http.headers import ALLOW_METHODS, SECURITY_HEADERS
 from hearth.http.rate_limit import RateLimitGate
 from hearth.http.shutdown import GracefulStop
@@ -113,6 +114,7 @@ class App:
         max_body_size: int,
         on_stopping: Callable[[float], None] = lambda deadline: None,
         shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
+        on_draining: Callable[[], None] = lambda: None,
     ) -> None:
         self.router = router
         self.max_body_size = max_body_size
@@ -125,6 +127,8 @@ class App:
         # Requests being handled, which a stop cancels when they outlast the shutdown timeout.
         self.inflight: set[asyncio.Task[Any]] = set()
         self.graceful_stop = GracefulStop(shutdown_timeout, on_stopping, self.shutdown, self.inflight)
+        # SIGUSR2: out of the load balancer's rotation before a stop (http/drain.py).
+        self.drain = Drain(on_draining)
         self._shutdown: asyncio.Task[None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -158,6 +162,7 @@ class App:
                     return
                 # In a server worker: SIGTERM/SIGINT start the bounded stop (http/shutdown.py).
                 self.graceful_stop.install()
+                self.drain.install()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.shutdown()
@@ -196,6 +201,10 @@ class App:
         body = _BodyReceive(receive) if has_body else None
         if body is not None:
             receive = body
+        draining = self.drain.active
+        if draining and self.drain.refuses(method, scope["headers"]):
+            await self._sent_away(scope, send)
+            return
         if method == "OPTIONS" and origin:
             await self._preflight(scope, send)
             return
@@ -238,6 +247,8 @@ class App:
             # connection closes, or a keep-alive client would send its next request into a
             # socket the server drops (PocketBase/Go: drain up to 256 KiB, else close).
             response.raw_headers.append((b"connection", b"close"))
+        elif draining:
+            response.raw_headers.append((b"connection", b"close"))  # none kept: http/drain.py
         try:
             await response(scope, receive, send)
         finally:
@@ -256,6 +267,20 @@ class App:
         except Exception:  # the response had started: nothing more can be said
             pass
 
+    async def _sent_away(self, scope: Scope, send: Send) -> None:
+        """Draining: a 503 the load balancer answers by sending the request to another instance
+        (and by leaving this one out of its rotation for a while); the request is not run."""
+        err = ApiError("This server is being taken out of service; try again.")
+        err.status = 503
+        response = responses.error(err)
+        response.raw_headers.extend(SECURITY_HEADERS)
+        response.raw_headers.append((b"retry-after", b"1"))
+        response.raw_headers.append((b"connection", b"close"))
+        # How many requests that came through a proxy this process has sent away so far:
+        # deploy/rolling-restart.sh reads it to know that nginx was answered such a 503.
+        response.raw_headers.append((b"x-hearth-sent-away", str(self.drain.proxied).encode()))
+        await response(scope, _no_body, send)
+
     async def _preflight(self, scope: Scope, send: Send) -> None:
         requested = b""
         for key, value in scope["headers"]:
@@ -273,6 +298,10 @@ class App:
 
 
 _DRAIN_LIMIT = 256 * 1024
+
+
+async def _no_body() -> Any:
+    return {"type": "http.request", "body": b"", "more_body": False}
 
 
 class _BodyReceive:

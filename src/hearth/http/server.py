@@ -53,6 +53,7 @@ def build_app(config: Config | None = None) -> App:
         on_shutdown=hearth.stop,
         max_body_size=hearth.config.max_body_size,
         on_stopping=hearth.stopping,
+        on_draining=hearth.draining,
         shutdown_timeout=hearth.config.shutdown_timeout,
     )
     app.state.hearth = hearth
