@@ -87,6 +87,7 @@ class EventStream(Response, Generic[S]):
         self.running = True
         self.scope: Scope | None = None
         self.receive: Receive | None = None
+        self.waiting: Any = None  # the server's receive() future our callback is on
         self.writing_since = 0.0  # loop time its current chunk was handed to the server; 0: none
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -112,6 +113,11 @@ class EventStream(Response, Generic[S]):
             _writing.discard(self)
             if listener is not None:
                 listener.cancel()
+            if self.waiting is not None and not self.waiting.done():
+                # The server would otherwise hold our callback past the stream (granian drops
+                # such references from its own threads at exit, where Python objects must not be).
+                self.waiting.remove_done_callback(self._received)
+            self.waiting = None
             source.close()
             self.on_end(source)
             if self.cut:
@@ -123,6 +129,7 @@ class EventStream(Response, Generic[S]):
         waiting = self.receive()
         if isinstance(waiting, asyncio.Future) or hasattr(waiting, "add_done_callback"):
             waiting.add_done_callback(self._received)
+            self.waiting = waiting
             return None
         return asyncio.get_running_loop().create_task(self._until_disconnect(waiting))
 
