@@ -213,3 +213,15 @@ async def test_an_event_numbered_first_but_committed_last_is_not_skipped(
     await asyncio.gather(slow(), quick())
     await eventually(lambda: len(b.payloads()) >= 2, 5)
     assert sorted(b.payloads()) == ["quick", "slow"]
+
+
+async def test_publishing_never_skips_what_other_processes_published(pair: tuple[Process, Process, Database]) -> None:
+    """A process that publishes still receives every event the others published around the same
+    time (and its own): its publishing must not move its reading position."""
+    a, b, _ = pair
+    for n in range(40):
+        await asyncio.gather(b.broker.publish("", {"n": f"b{n}"}), a.broker.publish("", {"n": f"a{n}"}))
+    expected = sorted([f"a{n}" for n in range(40)] + [f"b{n}" for n in range(40)])
+    for p in (a, b):
+        await eventually(lambda p=p: len(p.payloads()) >= 80)  # type: ignore[misc]
+        assert sorted(p.payloads()) == expected

@@ -201,6 +201,7 @@ class Hub:
         self.tag = random_string(TAG_LENGTH)
         self.process_id = "process:" + self.tag  # this process's row, and its address on the bus
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}  # requests awaiting answers
+        self._catching_up: asyncio.Future[None] | None = None  # the broker catching up (see _becoming_active)
         self._present = False  # this process's row says it has clients
         self._presence = asyncio.Lock()
         self.idle_seconds = IDLE_SECONDS
@@ -294,8 +295,14 @@ class Hub:
     async def _becoming_active(self) -> None:
         """Before the first client or the first request: the broker skips what was published
         while this process wanted nothing (it reads from now on)."""
-        if not self.clients and not self._pending:
-            await self.bus.catch_up()
+        if self.clients or self._pending:
+            return
+        # One catch-up for everyone arriving meanwhile. Each caller registers its client or its
+        # request right after this returns; a second catch-up started later (its read delayed by
+        # a busy pool) could otherwise skip the answer to a request registered in between.
+        if self._catching_up is None or self._catching_up.done():
+            self._catching_up = asyncio.ensure_future(self.bus.catch_up())
+        await asyncio.shield(self._catching_up)
 
     async def _presence_on(self) -> None:
         async with self._presence:
