@@ -121,6 +121,7 @@ class Load:
         self.collection = collection
         self.outcomes: list[Outcome] = []
         self.acked: dict[str, float] = {}  # id -> when answered, creates answered 200
+        self.sent: dict[str, float] = {}  # id -> when sent, of those creates
         self.unacked: set[str] = set()  # creates answered otherwise (may or may not have landed)
         self.t0 = time.monotonic()
         self._lock = threading.Lock()
@@ -157,6 +158,7 @@ class Load:
                     if rid:
                         if status == 200:
                             self.acked[rid] = end
+                            self.sent[rid] = start
                         else:
                             self.unacked.add(rid)
                 if status != 200:
@@ -269,8 +271,11 @@ class Subscriber:
 
     def missed(self, load: Load) -> list[float]:
         """When the acknowledged creates whose event this subscriber never got were answered."""
+        return [load.acked[rid] for rid in self.missed_ids(load)]
+
+    def missed_ids(self, load: Load) -> list[str]:
         with self._cond:
-            return [at for rid, at in load.acked.items() if f"load {rid}" not in self.seen]
+            return [rid for rid in load.acked if f"load {rid}" not in self.seen]
 
     def wait_for(self, t: str, timeout: float) -> float:
         """When the event of the record with this `t` arrived."""
