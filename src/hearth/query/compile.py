@@ -164,17 +164,7 @@ class _Compiler:
                 self.uses_columns = True
             return ref
         if kind == "Literal":
-            lkind = getattr(n, "kind", "text")
-            if lkind == "number":
-                number = float(n.raw)  # PocketBase binds every number literal as a float64 (and -0 stays -0)
-                return ValueRef(lambda _i: number, "literal")
-            if lkind == "null":
-                return ValueRef(lambda _i: None, "null")
-            if lkind == "bool":
-                truth = bool(n.value)
-                return ValueRef(lambda _i: truth, BOOL, const=True)
-            text = n.value
-            return ValueRef(lambda _i: text, "literal")
+            return literal_ref(n)
         if kind == "FunctionCall":
             return self.function(n)
         raise FilterError("invalid operand")
@@ -411,6 +401,21 @@ class _Compiler:
         if eq:
             return T.cat("(", t.compare("=", col, empty), " OR ", t.is_null(col), ")")
         return T.cat("(", t.compare("IS NOT", col, empty), " AND ", t.is_null(col, negate=True), ")")
+
+
+def literal_ref(n: Any) -> ValueRef:
+    """A literal of the filter language as a value (the SQL compiler and hearth.query.pyeval)."""
+    lkind = getattr(n, "kind", "text")
+    if lkind == "number":
+        number = float(n.raw)  # PocketBase binds every number literal as a float64 (and -0 stays -0)
+        return ValueRef(lambda _i: number, "literal")
+    if lkind == "null":
+        return ValueRef(lambda _i: None, "null")
+    if lkind == "bool":
+        truth = bool(n.value)
+        return ValueRef(lambda _i: truth, BOOL, const=True)
+    text = n.value
+    return ValueRef(lambda _i: text, "literal")
 
 
 def _ident(ref: ValueRef) -> str | None:

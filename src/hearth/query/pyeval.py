@@ -36,7 +36,7 @@ from typing import Any, cast
 
 from hearth._util import deepjson
 from hearth.filter import values as V
-from hearth.query.compile import BOOL_IDENT, NULL_IDENT, _blank, _decide, _go_number, _ident
+from hearth.query.compile import BOOL_IDENT, NULL_IDENT, _blank, _decide, _go_number, _ident, literal_ref
 from hearth.query.context import RequestInfo
 from hearth.query.resolve import ColumnRef, Resolver, UnknownIdentifier, Unsupported, ValueRef
 from hearth.schema.collection import Collection
@@ -211,17 +211,7 @@ class _Builder:
     def operand(self, n: Any) -> ValueRef | tuple[ColumnRef, _Col]:
         kind = type(n).__name__
         if kind == "Literal":
-            lkind = n.kind
-            if lkind == "number":
-                number = float(n.raw)
-                return ValueRef(lambda _i: number, "literal")
-            if lkind == "null":
-                return ValueRef(lambda _i: None, "null")
-            if lkind == "bool":
-                truth = bool(n.value)
-                return ValueRef(lambda _i: truth, BOOL, const=True)
-            text = n.value
-            return ValueRef(lambda _i: text, "literal")
+            return literal_ref(n)
         if kind != "Identifier":
             raise _Decline("function")  # strftime, geoDistance: evaluated by the database
         try:
