@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import Callable, Coroutine, Hashable
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
 
 log = logging.getLogger("hearth")
 
@@ -23,6 +25,31 @@ class BackgroundTasks:
         """Wait for everything still running (shutdown, tests)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+class SharedRun(Generic[T]):
+    """One run of a coroutine for every caller that arrives while it is under way (for the same
+    `key`); a caller arriving after it ended starts the next one. A caller cancelled while waiting
+    does not cancel the run the others wait for."""
+
+    def __init__(self) -> None:
+        self._run: asyncio.Future[T] | None = None
+        self._key: Hashable = None
+
+    async def __call__(self, start: Callable[[], Coroutine[Any, Any, T]], key: Hashable = None) -> T:
+        run = self._run
+        if run is None or run.done() or self._key != key:
+            run = self._run = asyncio.ensure_future(start())
+            self._key = key
+            run.add_done_callback(_retrieved)
+        return await asyncio.shield(run)
+
+
+def _retrieved(run: asyncio.Future[Any]) -> None:
+    """A run's failure reaches its waiters; if every one of them was cancelled, it is not also
+    reported as never retrieved."""
+    if not run.cancelled():
+        run.exception()
 
 
 async def cancel(task: asyncio.Task[Any]) -> None:

@@ -31,7 +31,7 @@ import orjson
 from hearth._util import deepjson
 from hearth._util.ids import random_string
 from hearth._util.projection import parse_fields, project
-from hearth._util.tasks import BackgroundTasks, cancel
+from hearth._util.tasks import BackgroundTasks, SharedRun, cancel
 from hearth.errors import ApiError, BadRequest, DatabaseUnavailable, Forbidden, NotFound
 from hearth.hooks.catalog import Hooks
 from hearth.hooks.chain import OUTERMOST
@@ -201,7 +201,7 @@ class Hub:
         self.tag = random_string(TAG_LENGTH)
         self.process_id = "process:" + self.tag  # this process's row, and its address on the bus
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}  # requests awaiting answers
-        self._catching_up: asyncio.Future[None] | None = None  # the broker catching up (see _becoming_active)
+        self._catching_up: SharedRun[None] = SharedRun()  # the broker catching up (see _becoming_active)
         self._present = False  # this process's row says it has clients
         self._presence = asyncio.Lock()
         self.idle_seconds = IDLE_SECONDS
@@ -300,9 +300,7 @@ class Hub:
         # One catch-up for everyone arriving meanwhile. Each caller registers its client or its
         # request right after this returns; a second catch-up started later (its read delayed by
         # a busy pool) could otherwise skip the answer to a request registered in between.
-        if self._catching_up is None or self._catching_up.done():
-            self._catching_up = asyncio.ensure_future(self.bus.catch_up())
-        await asyncio.shield(self._catching_up)
+        await self._catching_up(self.bus.catch_up)
 
     async def _presence_on(self) -> None:
         async with self._presence:

@@ -7,7 +7,6 @@ through any worker or instance is seen on the very next request everywhere.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -15,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from hearth._util.tasks import SharedRun
 from hearth.db.base import Database, DatabaseError, Executor
 from hearth.errors import FieldError, ValidationFailed
 from hearth.schema import migrate
@@ -24,13 +24,6 @@ from hearth.sql import system
 log = logging.getLogger("hearth")
 
 ChangeListener = Callable[[], Awaitable[None] | None]
-
-
-def _seen(read: asyncio.Future[bool]) -> None:
-    """A shared read's failure reaches its waiters; if all of them were cancelled, it is not
-    reported again as never retrieved."""
-    if not read.cancelled():
-        read.exception()
 
 
 class CollectionRepository:
@@ -43,7 +36,7 @@ class CollectionRepository:
         self._ordered: list[Collection] = []
         self._read_version = system.read_version(db.dialect)
         self._generation: int | None = None
-        self._reading: tuple[int, asyncio.Future[bool]] | None = None  # the read under way, for its generation
+        self._reading: SharedRun[bool] = SharedRun()  # the read under way, for its generation
 
     # ----- reads --------------------------------------------------------------------------
     async def refresh(self) -> bool:
@@ -55,11 +48,7 @@ class CollectionRepository:
             return False
         # Requests arriving together after the counter moved share one read: 200 requests in
         # flight would otherwise each read the counters (on PostgreSQL, 200 round trips).
-        if self._reading is None or self._reading[0] != gen or self._reading[1].done():
-            reading = asyncio.ensure_future(self._read(gen))
-            reading.add_done_callback(_seen)
-            self._reading = (gen, reading)
-        return await asyncio.shield(self._reading[1])
+        return await self._reading(lambda: self._read(gen), gen)
 
     async def _read(self, gen: int | None) -> bool:
         counters = {int(r[0]): int(r[1]) for r in await self.db.fetch_all(self._read_version)}
