@@ -26,7 +26,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 
 def free_port() -> int:
@@ -53,7 +53,28 @@ def _pg_bin() -> Path:
     raise RuntimeError("PostgreSQL binaries (initdb, pg_ctl, psql) not found; set HEARTH_TEST_PG_BIN")
 
 
-class PgCluster:
+class _OwnServer:
+    """Started on entering a `with` (and cleaned up if it fails to start), closed on leaving."""
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+class PgCluster(_OwnServer):
     def __init__(self) -> None:
         self.bin = _pg_bin()
         self.dir = Path(tempfile.mkdtemp(prefix="hearth-pg-"))
@@ -118,19 +139,9 @@ class PgCluster:
                 os.kill(pid, signal.SIGKILL)
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def __enter__(self) -> PgCluster:
-        try:
-            self.start()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
 
 
-class RedisServer:
+class RedisServer(_OwnServer):
     def __init__(self) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
@@ -174,13 +185,3 @@ class RedisServer:
             self.kill()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def __enter__(self) -> RedisServer:
-        try:
-            self.start()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
