@@ -26,6 +26,7 @@ import pytest
 from hearth.schema.collection import SUPERUSERS_ID
 from tests.api.test_oauth2 import oauth_collection, oauth_login, provider  # noqa: F401
 from tests.conftest import OPEN, SUPERUSER_EMAIL, SUPERUSER_PASSWORD, Api, unique
+from tests.support.realtime import next_chunk
 
 PW = "Secret-pass-123"
 BCRYPT = re.compile(r"\$2[abxy]?\$\d\d\$")
@@ -414,7 +415,7 @@ async def test_every_path_keeps_secret_columns(
         while not any('"action":"delete"' in e for e in events):
             remaining = deadline - time.monotonic()
             assert remaining > 0, f"events: {events}"
-            message = await asyncio.wait_for(client.next(), remaining)
+            message = await asyncio.wait_for(next_chunk(client), remaining)
             assert message is not None
             events.extend(e for e in message.decode().split("\n\n") if e)  # a backlog comes as one chunk
     finally:

@@ -29,6 +29,7 @@ import pytest
 from hearth.config import Config
 from hearth.ratelimit.counters import RedisCounters
 from tests.conftest import OPEN, PG_ADMIN_URL, Api, start_api, unique
+from tests.support.realtime import next_chunk
 from tests.support.tcp_proxy import TcpProxy
 
 UNAVAILABLE = {"status": 503, "message": "The database is unavailable. Try again later.", "data": {}}
@@ -402,7 +403,7 @@ async def test_realtime_listen_connection_is_reestablished(pg_api: Api, pg_proxy
         )
         assert r.status_code == 204
         await api.client.post(f"/api/collections/{name}/records", json={"title": "hello"})
-        message = await asyncio.wait_for(client.next(), 3)
+        message = await asyncio.wait_for(next_chunk(client), 3)
         assert message is not None and b"hello" in message
     finally:
         hub.disconnect(client)

@@ -9,6 +9,7 @@ import pytest
 
 from hearth.realtime.hub import IDLE_SECONDS
 from tests.conftest import Api
+from tests.support.realtime import next_chunk
 
 
 async def test_a_client_sent_nothing_for_five_minutes_is_disconnected_as_in_pocketbase(api: Api) -> None:
@@ -20,7 +21,7 @@ async def test_a_client_sent_nothing_for_five_minutes_is_disconnected_as_in_pock
         await asyncio.sleep(0.4)
         busy.send(b"an event")  # a message resets the clock
         hub._close_idle()  # what the heartbeat does every 30 s
-        assert await asyncio.wait_for(idle.next(), 1) is None  # its stream ends
+        assert await asyncio.wait_for(next_chunk(idle), 1) is None  # its stream ends
         assert list(busy.pending) == [b"an event"] and not busy.closed
     finally:
         hub.idle_seconds = IDLE_SECONDS

@@ -7,6 +7,7 @@ import asyncio
 import logging
 
 import pytest
+from tests.support.realtime import next_chunk
 
 from hearth.http import sse
 from hearth.realtime.hub import QUEUE_BYTES, QUEUE_LIMIT, Client
@@ -22,23 +23,23 @@ async def test_a_client_too_many_messages_behind_is_dropped_once(caplog: pytest.
             c.send(b"m")  # the hub keeps sending until the stream has ended
     assert c.closed
     assert [r.getMessage() for r in caplog.records] == ["realtime client c1 is not reading; disconnecting it"]
-    assert c.queued == 0 and await c.next() is None and not c.pending
+    assert c.queued == 0 and await next_chunk(c) is None and not c.pending
 
 
 async def test_a_client_too_many_bytes_behind_is_dropped() -> None:
     c = Client("c2")
     big = b"x" * (QUEUE_BYTES + 10)
     c.send(big)  # one message larger than the bound is taken when nothing else waits
-    assert await c.next() == big and c.queued == 0
+    assert await next_chunk(c) == big and c.queued == 0
     chunk = b"y" * (QUEUE_BYTES // 4)
     for _ in range(4):
         c.send(chunk)
     assert not c.closed
-    assert await c.next() == chunk  # what the stream takes no longer counts
+    assert await next_chunk(c) == chunk  # what the stream takes no longer counts
     c.send(chunk)
     assert not c.closed and c.queued == QUEUE_BYTES
     c.send(b"z")
-    assert c.closed and await c.next() is None
+    assert c.closed and await next_chunk(c) is None
 
 
 async def test_a_closed_client_keeps_nothing() -> None:
@@ -48,28 +49,28 @@ async def test_a_closed_client_keeps_nothing() -> None:
     c.send(b"b")
     c.drop()  # already closed: no second close, no log
     c.close()
-    assert await c.next() is None and not c.pending and c.queued == 0
+    assert await next_chunk(c) is None and not c.pending and c.queued == 0
 
 
 async def test_a_backlog_is_written_in_one_go_and_the_end_comes_after_it() -> None:
     client = Client("c")
     for part in (b"one\n\n", b"two\n\n", b"three\n\n"):
         client.send(part)
-    assert await client.next() == b"one\n\ntwo\n\nthree\n\n"
+    assert await next_chunk(client) == b"one\n\ntwo\n\nthree\n\n"
     assert client.queued == 0
     client.send(b"four\n\n")
     client.close()  # a close racing a send: nothing more is written
-    assert await client.next() is None
+    assert await next_chunk(client) is None
 
 
 async def test_a_waiting_stream_wakes_for_a_message_and_for_the_close() -> None:
     client = Client("w")
-    waiting = asyncio.ensure_future(client.next())
+    waiting = asyncio.ensure_future(next_chunk(client))
     await asyncio.sleep(0)
     assert not waiting.done()
     client.send(b"one\n\n")
     assert await waiting == b"one\n\n"
-    waiting = asyncio.ensure_future(client.next())
+    waiting = asyncio.ensure_future(next_chunk(client))
     await asyncio.sleep(0)
     client.close()
     assert await waiting is None and client.ended.done()

@@ -221,9 +221,10 @@ class App:
             compiled, params = found
             handler = compiled.handler
             scope["path_params"] = params
-            request = Request(scope, receive, send)
             try:
-                response = await handler(request)
+                # The Request is not kept: a realtime stream is awaited below for as long as it
+                # lasts, and 10,000 idle streams each holding theirs (and its parsed headers) add up.
+                response = await handler(Request(scope, receive, send))
             except ApiError as exc:
                 # DatabaseUnavailable too: a 503 the db layer has already logged (once per
                 # interval, never a traceback).

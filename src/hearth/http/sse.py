@@ -27,6 +27,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
+from hearth.http.headers import SECURITY_HEADERS
 from hearth.http.memory import Trimmer
 from hearth.http.sockets import Connection, Cutter
 
@@ -50,7 +51,12 @@ class Source(Protocol):
     @property
     def ended(self) -> asyncio.Future[None]: ...  # done when the stream must end
 
-    def next(self) -> Awaitable[bytes | None]: ...  # the next chunk; None: end the stream
+    @property
+    def closed(self) -> bool: ...  # the stream must end
+
+    def take(self) -> bytes | None: ...  # the next chunk, or None when nothing waits
+
+    def wait(self) -> Awaitable[None]: ...  # done once there is a chunk, or it is closed
 
     def drop(self) -> None: ...  # its peer does not read
 
@@ -62,6 +68,7 @@ _HEADERS = (
     (b"content-type", b"text/event-stream"),
     (b"cache-control", b"no-store"),
     (b"x-accel-buffering", b"no"),  # nginx: do not buffer the stream
+    *SECURITY_HEADERS,  # here rather than added by the router: the list is then never regrown
 )
 
 
@@ -76,6 +83,8 @@ class EventStream(Response, Generic[S]):
     with two tasks per stream. Here a stream is its request's own task, waiting on `source`; the
     peer going away is heard by a callback on the server's `receive()` future when it offers one
     (granian does), else by one small task."""
+
+    security_headers = ()  # already in _HEADERS
 
     def __init__(self, source: S, on_end: Callable[[S], None]) -> None:
         self.source = source
@@ -100,7 +109,11 @@ class EventStream(Response, Generic[S]):
         _watch_writes(loop)
         try:
             await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-            while (chunk := await source.next()) is not None:
+            while not source.closed:
+                chunk = source.take()
+                if chunk is None:
+                    await source.wait()
+                    continue
                 self.writing_since = loop.time()
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 self.writing_since = 0.0

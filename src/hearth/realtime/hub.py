@@ -84,7 +84,7 @@ class Client:
     # Done once close() ran: its stream must end. One stuck writing to a peer that does not read
     # cannot end by itself; the HTTP layer then resets its connection (hearth.http.sse).
     ended: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
-    _waiter: asyncio.Future[None] | None = None  # next() waiting for a message
+    _waiter: asyncio.Future[None] | None = None  # what wait() handed out, until a message comes
 
     @property
     def closed(self) -> bool:
@@ -101,21 +101,14 @@ class Client:
         self.queued += len(message)
         self._wake()
 
-    async def next(self) -> bytes | None:
+    def take(self) -> bytes | None:
         """What its stream writes next: the waiting messages together (one write for a backlog
         rather than one per event: a fan-out to many clients catches up faster), or None when
-        the stream must end."""
-        while not self.pending:
-            if self.ended.done():
-                return None
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
-        if self.ended.done():
+        nothing waits."""
+        pending = self.pending
+        if not pending:
             return None
-        pending, size, n = self.pending, 0, 0
+        size, n = 0, 0
         while n < len(pending) and size < CHUNK_BYTES:
             size += len(pending[n])
             n += 1
@@ -123,6 +116,14 @@ class Client:
         del pending[:n]
         self.queued -= size
         return parts[0] if n == 1 else b"".join(parts)
+
+    def wait(self) -> asyncio.Future[None]:
+        """Done once a message is queued or the client is closed. A future rather than a
+        coroutine: an idle stream then holds no frame of ours while it waits."""
+        waiter = self._waiter
+        if waiter is None:
+            waiter = self._waiter = asyncio.get_running_loop().create_future()
+        return waiter
 
     def drop(self) -> None:
         """It does not read what it is sent (too far behind, or its stream cannot write)."""
@@ -139,8 +140,9 @@ class Client:
         self._wake()  # the stream ends; the SDK reconnects
 
     def _wake(self) -> None:
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
 
 async def _quiet_when_unavailable(work: Coroutine[Any, Any, None]) -> None:
@@ -359,7 +361,7 @@ class Hub:
             raise BadRequest("Invalid realtime client.")
         if not same_auth(client.auth, auth):
             raise Forbidden("The current and the previous request authorization don't match.")
-        client.auth, client.subscriptions = auth, {s: parse(s) for s in subscriptions}
+        client.auth, client.subscriptions = auth, {p.raw: p for p in map(parse, subscriptions)}
 
     async def oauth2_redirect(self, state: str, ip: str, message: dict[str, str]) -> bool:
         """Pass an OAuth2 redirect to the client waiting for it (its `@oauth2` subscription)."""
