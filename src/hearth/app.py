@@ -70,7 +70,7 @@ class Hearth:
         self.account = AccountFlows(self.auth)
         self.otp = OTPFlows(self.records, self.auth.logins)
         self.attempts = AttemptLimiter(lambda: self.settings.get(self.collections.version), hooks=self.hooks)
-        self.realtime = Hub(self.records, self.presenter, self.hooks)
+        self.realtime = Hub(self.records, self.presenter, self.hooks, scope=self.config.data_identity)
         self.mailer = Mailer(self.settings)
         self.mail_delivery = AuthMailDelivery(self.hooks, self.mailer, self.settings, self.collections)
         self.collection_service = CollectionService(self.collections, self.records, self.hooks)

@@ -68,6 +68,16 @@ class Config:
     def sqlite_path(self) -> Path:
         return self.data_dir / "data.db"
 
+    @property
+    def data_identity(self) -> str:
+        """What names this Hearth's data on this machine: the SQLite file's real path, or the
+        PostgreSQL URL without its credentials. Processes that share it are one Hearth (the
+        realtime channel between them is named after it)."""
+        if self.is_postgres:
+            parts = urlsplit(self.db_url)
+            return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+        return str(self.sqlite_path.resolve())
+
     def to_env(self) -> dict[str, str]:
         return {
             "HEARTH_DIR": str(self.data_dir),

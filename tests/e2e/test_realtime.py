@@ -1,20 +1,25 @@
 """Realtime over real `hearth serve` processes: the event stream is held by one process while the
 subscription and the writes go to another, on SQLite (workers + a second instance) and
-PostgreSQL (two instances). Each client sees only what its rules let it see."""
+PostgreSQL (two instances, one of two workers). Each client sees only what its rules let it see."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import queue
 import re
 import secrets
 import socket
+import sqlite3
 import threading
 import time
+from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -68,8 +73,33 @@ class Stream:
         self._client.close()
 
 
-def _exercise(a: str, b: str) -> None:
-    """Streams on `a`; subscriptions, logins and writes through `b`."""
+# Requests and answers between processes in the event table (record events are addressed to all).
+BUS_REQUESTS = "SELECT COUNT(*) FROM _hearth_rt_events WHERE target LIKE 'process:%'"
+
+
+def sqlite_bus_requests(data_dir: Path) -> Callable[[], int]:
+    def count() -> int:
+        with closing(sqlite3.connect(data_dir / "data.db")) as conn:
+            return int(conn.execute(BUS_REQUESTS).fetchone()[0])
+
+    return count
+
+
+def postgres_bus_requests(url: str) -> Callable[[], int]:
+    async def read() -> int:
+        conn = await asyncpg.connect(url)
+        try:
+            return int(await conn.fetchval(BUS_REQUESTS))
+        finally:
+            await conn.close()
+
+    return lambda: asyncio.run(read())
+
+
+def _exercise(a: str, b: str, bus_requests: Callable[[], int] | None = None) -> None:
+    """Streams on `a`; subscriptions, logins and writes through `b`. With `bus_requests`: the
+    processes run on one machine, so the subscriptions and the OAuth2 redirect must reach the
+    stream's process over its socket (hearth.realtime.local_channel), none through the table."""
     http = httpx.Client(base_url=b, limits=httpx.Limits(max_keepalive_connections=0))
     su = {"Authorization": superuser_token(b)}
     name = f"notes_{secrets.token_hex(3)}"
@@ -101,6 +131,7 @@ def _exercise(a: str, b: str) -> None:
             "/api/collections/users/auth-with-password", json={"identity": email, "password": PW}
         ).json()["token"]
     streams = {who: Stream(a) for who in ("ann", "bob", "guest")}
+    before = bus_requests() if bus_requests is not None else 0
     try:
         for who, s in streams.items():
             headers = {"Authorization": tokens[who]} if who in tokens else {}
@@ -157,6 +188,8 @@ def _exercise(a: str, b: str) -> None:
         assert s.next() == ("@oauth2", {"state": s.client_id, "code": "the-code"})
         r = http.get("/api/oauth2-redirect", params={"state": s.client_id, "code": "again"})
         assert r.status_code == 307 and r.headers["location"].endswith("oauth2-redirect-failure"), "used once"
+        if bus_requests is not None:
+            assert bus_requests() == before
     finally:
         for s in streams.values():
             s.close()
@@ -166,14 +199,14 @@ def _exercise(a: str, b: str) -> None:
 def test_sqlite_realtime_across_processes(tmp_path: Path) -> None:
     assert hearth_cli("superuser", "upsert", *ADMIN, "--dir", str(tmp_path)).returncode == 0
     with running_server(tmp_path, workers=2) as a, running_server(tmp_path) as b:
-        _exercise(a, b)
-        _exercise(b, a)
+        _exercise(a, b, sqlite_bus_requests(tmp_path))
+        _exercise(b, a, sqlite_bus_requests(tmp_path))
 
 
 def test_postgres_realtime_across_instances(tmp_path: Path, pg_url: str) -> None:
     assert hearth_cli("superuser", "upsert", *ADMIN, "--db", pg_url, "--dir", str(tmp_path)).returncode == 0
-    with running_server(tmp_path, db_url=pg_url) as a, running_server(tmp_path, db_url=pg_url) as b:
-        _exercise(a, b)
+    with running_server(tmp_path, db_url=pg_url, workers=2) as a, running_server(tmp_path, db_url=pg_url) as b:
+        _exercise(a, b, postgres_bus_requests(pg_url))
 
 
 def test_postgres_realtime_across_instances_through_redis(

@@ -11,10 +11,11 @@ record's own values and the request (hearth.query.pyeval), else by SQL over the 
 
 Clients live only in the memory of the process holding their stream: connecting writes nothing.
 A client id starts with its process's tag, so a subscription (or an OAuth2 redirect) that reaches
-another process is passed to the owner over the bus as a request, and its answer (204, 404, 403…)
-comes back the same way. The database only knows which processes have clients (one row per
-process, written when its first client arrives and removed by the heartbeat once it has none), so
-that writers publish record changes only while someone may listen.
+another process is passed to the owner as a request, and its answer (204, 404, 403…) comes back
+the same way: straight over a Unix socket when the owner runs on this machine
+(hearth.realtime.local_channel), else over the bus. The database only knows which processes have
+clients (one row per process, written when its first client arrives and removed by the heartbeat
+once it has none), so that writers publish record changes only while someone may listen.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from hearth.hooks.chain import OUTERMOST
 from hearth.hooks.events import RealtimeMessage, RecordWrite, SessionEnded
 from hearth.query.context import GUEST, AuthState, RequestInfo
 from hearth.realtime.broker import open_broker
+from hearth.realtime.local_channel import LocalChannel, NoAnswer
 from hearth.realtime.subscriptions import Subscription, parse
 from hearth.records.present import RecordPresenter
 from hearth.records.service import RecordService
@@ -184,8 +186,16 @@ _ANSWERS: dict[int, Callable[[str], ApiError]] = {
 }
 
 
+def well_formed(client_id: str) -> bool:
+    return len(client_id) == CLIENT_ID_LENGTH and client_id.isascii() and client_id.isalnum()
+
+
 class Hub:
-    def __init__(self, records: RecordService, presenter: RecordPresenter, hooks: Hooks) -> None:
+    def __init__(
+        self, records: RecordService, presenter: RecordPresenter, hooks: Hooks, scope: str = ""
+    ) -> None:
+        """`scope` names this Hearth's data on this machine (Config.data_identity): the processes
+        sharing it pass requests to each other directly."""
         self.records = records
         self.presenter = presenter
         self.message_hook = hooks.realtime_message_send
@@ -209,12 +219,14 @@ class Hub:
         self.idle_seconds = IDLE_SECONDS
         self._live: dict[str, float] = {}  # process tags known to have clients, until when
         self.bus = open_broker(self.db, self._handle, lambda: bool(self.clients or self._pending))
+        self.local = LocalChannel(scope, self.tag, self._answer)
         self.background = BackgroundTasks()
         self._heartbeat: asyncio.Task[None] | None = None
         self.closing = False  # the process is stopping: no new streams
 
     async def start(self) -> None:
         await self.bus.start()
+        await self.local.start()
         self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
 
     async def _beat(self) -> None:
@@ -268,6 +280,7 @@ class Hub:
         for client in list(self.clients.values()):
             client.close()
         self.clients.clear()
+        await self.local.stop()
         await self.background.drain()
         if self._present:
             await _quiet_when_unavailable(self._absent())
@@ -325,20 +338,15 @@ class Hub:
         if self._owns(client_id):
             self._subscribe_here(client_id, subscriptions, auth, ip)
             return
-        if not await self._may_exist(client_id):
-            raise NotFound("Missing or invalid client id.")
         cid = auth.collection.id if auth.collection is not None and auth.record is not None else ""
         await self._ask(
             client_id,
             {"k": "subscribe", "c": client_id, "s": subscriptions, "a": [cid, auth.id, auth.session], "ip": ip},
         )
 
-    async def _may_exist(self, client_id: str) -> bool:
-        """Whether `client_id` is well formed and names a process that has clients (a read: a
-        made-up or stale id is refused at once instead of after REQUEST_SECONDS)."""
-        if len(client_id) != CLIENT_ID_LENGTH or not client_id.isascii() or not client_id.isalnum():
-            return False
-        tag = client_id[:TAG_LENGTH]
+    async def _may_exist(self, tag: str) -> bool:
+        """Whether the process `tag` has clients (a read: a made-up or stale id is refused at
+        once instead of after REQUEST_SECONDS)."""
         now = time.monotonic()
         if self._live.get(tag, 0.0) > now:
             return True  # seen alive a moment ago: a burst of subscriptions reads it once
@@ -367,8 +375,6 @@ class Hub:
         """Pass an OAuth2 redirect to the client waiting for it (its `@oauth2` subscription)."""
         if self._owns(state):
             return self._oauth2_here(state, ip, message)
-        if not await self._may_exist(state):
-            return False
         try:
             await self._ask(state, {"k": "oauth2", "c": state, "ip": ip, "m": message})
         except NotFound:
@@ -385,28 +391,44 @@ class Hub:
 
     # ----- requests to the process holding a client --------------------------------------------
     async def _ask(self, client_id: str, request: dict[str, Any]) -> None:
-        """Send `request` to the process whose tag starts `client_id` and raise what it answered.
-        No answer in time is a 503 (the process is overloaded, or died moments ago: then its
-        clients' streams are gone too and the SDK connects again anyway)."""
+        """Send `request` to the process whose tag starts `client_id` and raise what it answered:
+        over its socket when it runs on this machine, else over the bus. A client id naming no
+        live process is a 404 at once. No answer in time is a 503 (the process is overloaded, or
+        died moments ago: then its clients' streams are gone too and the SDK connects again
+        anyway)."""
+        if not well_formed(client_id):
+            raise NotFound("Missing or invalid client id.")
+        tag = client_id[:TAG_LENGTH]
+        try:
+            # A connection to its socket is proof enough that the process lives: no read.
+            answer = await self.local.ask(tag, request, REQUEST_SECONDS)
+            if answer is None:  # not this machine's (or gone): its row says whether it lives
+                if not await self._may_exist(tag):
+                    raise NotFound("Missing or invalid client id.")
+                answer = await self._ask_over_bus(tag, request)
+        except NoAnswer:
+            raise ProcessNotAnswering() from None
+        status = int(answer.get("status", 404))
+        if status >= 400:
+            raise _ANSWERS.get(status, NotFound)(str(answer.get("message", "")))
+
+    async def _ask_over_bus(self, tag: str, request: dict[str, Any]) -> dict[str, Any]:
         rid = random_string(16)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         await self._becoming_active()
         self._pending[rid] = future
         try:
-            request.update({"r": rid, "from": self.process_id})
-            await self.bus.publish("process:" + client_id[:TAG_LENGTH], request)
+            await self.bus.publish("process:" + tag, {**request, "r": rid, "from": self.process_id})
             try:
-                answer = await asyncio.wait_for(future, REQUEST_SECONDS)
+                return await asyncio.wait_for(future, REQUEST_SECONDS)
             except TimeoutError:
-                raise ProcessNotAnswering() from None
+                raise NoAnswer() from None
         finally:
             self._pending.pop(rid, None)
-        status = int(answer.get("status", 404))
-        if status >= 400:
-            raise _ANSWERS.get(status, NotFound)(str(answer.get("message", "")))
 
-    async def _answer(self, request: dict[str, Any]) -> None:
-        """A request from another process about one of this process's clients."""
+    async def _answer(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The answer to a request from another process about one of this process's clients,
+        whichever way it came (hearth.realtime.local_channel, or the bus)."""
         kind, client_id = request.get("k"), str(request.get("c", ""))
         status, message = 204, ""
         try:
@@ -427,8 +449,11 @@ class Hub:
         except Exception:
             log.exception("realtime request %s for %s failed", kind, client_id)
             status, message = 503, ""
-        await self.bus.publish(str(request.get("from", "")), {"k": "answer", "r": request.get("r"),
-                                                              "status": status, "message": message})  # fmt: skip
+        return {"status": status, "message": message}
+
+    async def _answer_over_bus(self, request: dict[str, Any]) -> None:
+        answer = await self._answer(request)
+        await self.bus.publish(str(request.get("from", "")), {"k": "answer", "r": request.get("r"), **answer})
 
     async def _handle(self, target: str, payload: dict[str, Any]) -> None:
         """One event from the bus (published by any process, this one included)."""
@@ -452,7 +477,7 @@ class Hub:
                 future.set_result(payload)
         else:
             # Not awaited here: the answers to a burst of requests are written together.
-            self.background.spawn(_quiet_when_unavailable(self._answer(payload)))
+            self.background.spawn(_quiet_when_unavailable(self._answer_over_bus(payload)))
 
     async def _session_ended(self, e: SessionEnded) -> None:
         """A login session was ended (auth-logout): its realtime clients become guests."""
