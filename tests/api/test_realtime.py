@@ -120,7 +120,7 @@ async def test_a_request_for_another_process_of_this_machine_goes_over_its_socke
         assert r.status_code == 404 and r.json()["message"] == "Missing or invalid client id."
         r = await api.client.get("/api/oauth2-redirect", params={"state": client.id, "code": "c0de"})
         assert r.status_code == 307 and r.headers["location"].endswith("oauth2-redirect-success")
-        assert b'"code":"c0de"' in (await client.next() or b"")
+        assert b'"code":"c0de"' in (await next_chunk(client) or b"")
         assert await bus_requests(api) == before
         assert not hub._pending and sibling.tag in hub.local._peers  # one connection, kept
 
