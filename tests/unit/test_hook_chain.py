@@ -127,6 +127,20 @@ async def test_tagged_handlers_run_only_for_their_collections() -> None:
     assert e.seen == ["posts-only:before", "final", "posts-only:after"]
 
 
+def test_runs_no_sql_only_when_every_handler_that_would_run_says_so() -> None:
+    hook: Hook[Probe] = Hook()
+    assert hook.runs_no_sql(("posts",))  # no handler at all
+    writes = {"now": False}
+    hook.bind(recorder("observer"), observer=True, quiet=lambda tags: not writes["now"])
+    assert hook.runs_no_sql(("posts",))
+    writes["now"] = True
+    assert not hook.runs_no_sql(("posts",))
+    writes["now"] = False
+    hook.bind(recorder("users"), tags={"comments"})  # a handler that never says so...
+    assert hook.runs_no_sql(("posts",))  # ...tagged for another collection: it does not run
+    assert not hook.runs_no_sql(("comments",))
+
+
 async def test_bind_with_an_id_replaces_and_unbind_removes() -> None:
     hook: Hook[Probe] = Hook()
     hook.bind(recorder("one"), id="x")

@@ -176,11 +176,56 @@ class _Conn:
 class _Tx(_Conn, AfterTransactionCallbacks):
     """The statements of one transaction, and what to run once it is over."""
 
+    autocommit = False
+
     async def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         try:
             await self._conn.executemany(sql, rows)
         except Exception as exc:
             self._db.fail(exc, self._conn)
+
+
+class _OneStatement(_Tx):
+    """`PostgresDatabase.one_statement()`: a write whose transaction would hold one writing
+    statement, sent in autocommit. PostgreSQL runs a statement outside a transaction block as a
+    transaction of its own: one round trip instead of three (BEGIN, the statement, COMMIT).
+
+    What that keeps:
+    - Atomicity: the statement is applied whole or not at all; one that fails (a unique
+      violation, a guard in its WHERE) writes nothing and raises the same error as inside a
+      transaction.
+    - Durability before reactions: the statement has committed when its answer arrives, and
+      only then do the after-commit callbacks run (after-rollback ones when it failed or was
+      never sent).
+    - What the reads before it see: at READ COMMITTED (Hearth's level) every statement of a
+      transaction takes a snapshot of its own and a plain SELECT takes no lock, so a transaction
+      around a few SELECTs and one write protected nothing that sending them alone does not.
+    - One write only: a second `execute` raises before it is sent, since it could not be atomic
+      with the first. The record service asks for this only when it knows the write is one
+      statement: no user's model hook in the chain (those get a real transaction, which they
+      may use for statements of their own) and no outbox row (realtime event, webhook) to write
+      with it (hearth.hooks.chain `Hook.runs_no_sql`).
+
+    What moves: an answer lost with the connection, or a cancel, while the statement runs leaves
+    its outcome unknown (the request answers 503 and the write may have happened), as a lost
+    answer to COMMIT does in a transaction; there that window is the COMMIT, here it is the
+    statement."""
+
+    autocommit = True
+    # A statement changed rows and answered: it has committed, whatever happens next. One that
+    # changed none (an UPDATE whose WHERE no longer holds) left nothing to keep: the work may
+    # still fail, and then its after-rollback callbacks run, as after a rollback.
+    wrote = False
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        if self.wrote:
+            raise RuntimeError("a second write in a one-statement transaction would not be atomic")
+        count = await super().execute(sql, params)
+        self.wrote = count > 0
+        return count
+
+    async def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        raise RuntimeError("execute_many in a one-statement transaction would not be atomic")
 
 
 def _rowcount(status: str) -> int:
@@ -365,6 +410,25 @@ class PostgresDatabase:
             await after.rolled_back()
             raise
         await after.committed()  # the connection is back in the pool: reactions may write again
+
+    @asynccontextmanager
+    async def one_statement(self) -> AsyncIterator[_Tx]:
+        """db.base.Database.one_statement: see `_OneStatement`."""
+        tx = _OneStatement(None, self)
+        try:
+            conn = await self.acquire()
+            try:
+                tx._conn = conn
+                yield tx
+            finally:
+                await self.release(conn)
+        except BaseException:
+            # A failure after the statement answered cannot undo it: it committed.
+            await (tx.committed() if tx.wrote else tx.rolled_back())
+            raise
+        if self.outage.down:
+            self.outage.ok()
+        await tx.committed()
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Any]:

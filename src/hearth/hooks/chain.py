@@ -36,6 +36,8 @@ E = TypeVar("E", bound="Event")
 T = TypeVar("T")
 Handler = Callable[[E], Awaitable[None] | None]
 Final = Callable[[E], Awaitable[None]]
+# Given an event's tags: whether a handler will run no statement in the event's transaction.
+Quiet = Callable[[Collection[str]], bool]
 _ids = itertools.count(1)
 # Priorities of Hearth's own handlers: OUTERMOST runs first and sees the outcome last (realtime
 # publishes the record as every other handler left it); INNERMOST runs right before the default
@@ -130,6 +132,7 @@ class Binding(Generic[E]):
     guarded: bool = False
     timeout: float | None = None
     observer: bool = False
+    quiet: Quiet | None = None
 
 
 class Hook(Generic[E]):
@@ -149,11 +152,14 @@ class Hook(Generic[E]):
         guarded: bool = False,
         timeout: float | None = None,
         observer: bool = False,
+        quiet: Quiet | None = None,
     ) -> str:
         """Add `handler` (replacing one bound under the same `id`) and return its id.
         `guarded`: a user's handler (errors become 400s, `timeout` seconds at most).
         `observer`: the handler never changes the event before `next()` (Hearth's own
-        reactions), so what was checked before the chain need not be checked again."""
+        reactions), so what was checked before the chain need not be checked again.
+        `quiet(tags)`: for an event with these tags the handler, as things stand, runs no
+        statement in the event's transaction (see `runs_no_sql`)."""
         hid = id or f"_h{next(_ids)}"
         binding = Binding(
             hid,
@@ -165,6 +171,7 @@ class Hook(Generic[E]):
             guarded,
             timeout,
             observer,
+            quiet,
         )
         others = [b for b in self._bindings if b.id != hid]
         self._bindings = tuple(sorted([*others, binding], key=lambda b: (b.priority, b.order)))
@@ -179,6 +186,17 @@ class Hook(Generic[E]):
     def may_change(self) -> bool:
         """Whether a bound handler may change the event before the default action runs."""
         return any(not b.observer for b in self._bindings)
+
+    def runs_no_sql(self, tags: Collection[str]) -> bool:
+        """Whether every handler that would run for an event with `tags` said it runs no
+        statement in the event's transaction. Users' handlers never say so: a write whose
+        chain holds one always gets a real transaction (hearth.records.service)."""
+        for b in self._bindings:
+            if b.tags and b.tags.isdisjoint(tags):
+                continue  # not run for this event
+            if b.quiet is None or not b.quiet(tags):
+                return False
+        return True
 
     def ids(self) -> list[str]:
         return [b.id for b in self._bindings]

@@ -17,6 +17,7 @@ from hearth._util import times
 from hearth.db.base import Database, Transaction, UniqueViolation
 from hearth.errors import BadRequest, FieldError, NotFound
 from hearth.hooks.catalog import Hooks
+from hearth.hooks.chain import Hook
 from hearth.hooks.events import RecordCommitted, RecordFailed, RecordValidate, RecordWrite
 from hearth.query.context import RequestInfo
 from hearth.records import auth_policy
@@ -66,12 +67,25 @@ class RecordService:
             "delete": hooks.record_after_delete_error,
         }
 
-    async def _within(self, ex: Transaction | None, work: Callable[[Transaction], Awaitable[T]]) -> T:
-        """`work` in the caller's transaction (a batch), or in a new one."""
+    async def _within(
+        self, ex: Transaction | None, work: Callable[[Transaction], Awaitable[T]], single: bool = False
+    ) -> T:
+        """`work` in the caller's transaction (a batch), or in a new one; `single`: a write of
+        one statement (`_single`), which PostgreSQL runs without BEGIN and COMMIT."""
         if ex is not None:
             return await work(ex)
-        async with self.db.transaction() as tx:
+        async with self.db.one_statement() if single else self.db.transaction() as tx:
             return await work(tx)
+
+    def _single(self, ex: Transaction | None, hook: Hook[RecordWrite], c: Collection) -> bool:
+        """Whether a write of its own will send one writing statement: no caller's transaction
+        (a batch, a hook's), and every handler of its model hook said it writes nothing with it
+        as things stand (Hearth's realtime and webhooks without a client or endpoint concerned;
+        a user's handler never says so, and gets a real transaction). The caller also knows its
+        own statements: one INSERT or UPDATE, reads before it (relation checks), nothing after
+        it that could fail. Were a handler to find it must write after all (a client connected
+        meanwhile), it writes after commit instead (db.base.Transaction.autocommit)."""
+        return ex is None and hook.runs_no_sql((c.id, c.name))
 
     def _check_writable(self, c: Collection) -> None:
         if c.is_view:
@@ -156,7 +170,9 @@ class RecordService:
             await self.hooks.record_create.trigger(event, insert)
             return event.record
 
-        return await self._within_stored(ex, run, stored)
+        # A create rule that needs SQL is checked after the INSERT and may roll it back.
+        single = con.condition is None and self._single(ex, self.hooks.record_create, c)
+        return await self._within_stored(ex, run, stored, single)
 
     async def update(
         self,
@@ -226,7 +242,8 @@ class RecordService:
             await self.hooks.record_update.trigger(event, write)
             return event.record
 
-        return await self._within_stored(ex, run, stored)
+        # The update rule is checked again by the UPDATE's own WHERE: one statement.
+        return await self._within_stored(ex, run, stored, self._single(ex, self.hooks.record_update, c))
 
     async def _store(
         self, c: Collection, rid: str, values: dict[str, Any], uploads: dict[str, Any], refused: bool
@@ -238,11 +255,15 @@ class RecordService:
         return await self.files.store(c, rid, [u for name, u in uploads.items() if name in held])
 
     async def _within_stored(
-        self, ex: Transaction | None, work: Callable[[Transaction], Awaitable[T]], stored: list[str]
+        self,
+        ex: Transaction | None,
+        work: Callable[[Transaction], Awaitable[T]],
+        stored: list[str],
+        single: bool = False,
     ) -> T:
         """`_within`, removing the stored uploads if the transaction never began."""
         if not stored:
-            return await self._within(ex, work)
+            return await self._within(ex, work, single)
         began = False
 
         async def tracked(tx: Transaction) -> T:
@@ -251,7 +272,7 @@ class RecordService:
             return await work(tx)
 
         try:
-            return await self._within(ex, tracked)
+            return await self._within(ex, tracked, single)
         except BaseException:
             if not began:
                 await self.files.discard(stored)
