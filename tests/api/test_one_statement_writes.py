@@ -169,3 +169,45 @@ async def test_an_endpoint_added_while_a_one_statement_write_runs_still_gets_it(
     await eventually(lambda: receiver.requests)
     (request,) = receiver.requests
     assert request.json()["data"]["record"]["id"] == r.json()["id"]
+
+
+async def test_a_relation_to_a_missing_record_holds_the_write_back_with_its_error(api: Api) -> None:
+    """Without validate handlers the relations are checked by the write statement itself
+    (hearth.records.relations Guard); the answers are those of a check before it."""
+    authors = unique("authors")
+    a = await api.create_collection({"name": authors, "type": "base", **OPEN, "fields": [{"name": "n", "type": "text"}]})
+    books = unique("books")
+    await api.create_collection(
+        {
+            "name": books,
+            "type": "base",
+            **OPEN,
+            "fields": [
+                {"name": "title", "type": "text", "max": 5},
+                {"name": "author", "type": "relation", "collectionId": a["id"], "maxSelect": 1},
+                {"name": "fans", "type": "relation", "collectionId": a["id"], "maxSelect": 5},
+            ],
+        }
+    )
+    c, url = api.client, f"/api/collections/{books}/records"
+    a1 = (await c.post(f"/api/collections/{authors}/records", json={"n": "1"})).json()["id"]
+    a2 = (await c.post(f"/api/collections/{authors}/records", json={"n": "2"})).json()["id"]
+    missing = {"code": "validation_missing_rel_records", "message": "Failed to find all relation records with the provided ids."}  # fmt: skip
+
+    async def refused(r: Any, data: dict[str, Any], message: str = "Failed to create record.") -> None:
+        assert r.status_code == 400 and r.json() == {"status": 400, "message": message, "data": data}, r.text
+
+    await refused(await c.post(url, json={"author": a1, "fans": [a2, "missingrecord12"]}), {"fans": missing})
+    await refused(await c.post(url, json={"author": "missingrecord12", "fans": ["missingrecord34"]}),
+                  {"author": missing, "fans": missing})  # fmt: skip
+    # Another field's error too: every error in one answer, as before.
+    r = await c.post(url, json={"title": "too long", "author": "missingrecord12"})
+    assert r.status_code == 400 and set(r.json()["data"]) == {"title", "author"}
+    assert (await c.get(url)).json()["totalItems"] == 0
+    b = (await c.post(url, json={"author": a1, "fans": [a1, a2, a1]})).json()
+    assert (b["author"], b["fans"]) == (a1, [a1, a2])
+    await refused(await c.patch(f"{url}/{b['id']}", json={"fans": [a2, "missingrecord12"]}), {"fans": missing},
+                  "Failed to update record.")  # fmt: skip
+    r = await c.patch(f"{url}/{b['id']}", json={"title": "x", "author": a2})
+    assert r.status_code == 200 and (r.json()["title"], r.json()["author"], r.json()["fans"]) == ("x", a2, [a1, a2])
+    assert (await c.get(f"{url}/{b['id']}")).json()["fans"] == [a1, a2]

@@ -25,12 +25,13 @@ from hearth.records.body import assignments
 from hearth.records.files import RecordFiles, StorageSource, held_names, uploads_in
 from hearth.records.passwords import Prehashed, blank_passwords, hash_passwords
 from hearth.records.reads import RecordReader
-from hearth.records.relations import Relations
+from hearth.records.relations import Guard, Relations
 from hearth.records.validate import changed_fields, unique_errors, validate
 from hearth.rules import enforce
 from hearth.schema.collection import Collection
 from hearth.schema.repository import CollectionRepository
 from hearth.sql import system
+from hearth.sql.records import all_of
 
 T = TypeVar("T")
 CREATE_FAILED = "Failed to create record."
@@ -140,7 +141,7 @@ class RecordService:
         stored = await self._store(c, str(values.get("id", "")), values, uploads, refused)
 
         async def insert(e: RecordWrite) -> None:
-            await self._validate(
+            guard = await self._validate(
                 e.tx,
                 c,
                 e.record,
@@ -152,10 +153,18 @@ class RecordService:
                 self.hooks.record_create.may_change(),
                 uploads,
             )
+            params = codec.params(e.record, codec.sql.columns)
+            sql = codec.sql.insert
+            if guard is not None:
+                where, ids = guard.where(len(params) + 1)
+                sql, params = codec.sql.insert_if(where), [*params, *ids]
             try:
-                await e.tx.execute(codec.sql.insert, codec.params(e.record, codec.sql.columns))
+                written = await e.tx.execute(sql, params)
             except UniqueViolation as exc:
                 raise BadRequest(CREATE_FAILED, unique_errors(c, exc)) from exc
+            if written == 0 and guard is not None:
+                held = await self._held_back(e.tx, c, e.record, guard, None)
+                raise BadRequest(CREATE_FAILED, held or guard.missing())
             if con.condition is not None:
                 # The create rule is checked on the new row, inside the transaction.
                 sql = codec.sql.exists_where(con.condition.render(self.db.dialect, 2))
@@ -224,7 +233,7 @@ class RecordService:
             now_changed = changed_fields(new, old) if recheck else set(changed)
             if "password" in changed:
                 now_changed.add("password")
-            await self._validate(
+            guard = await self._validate(
                 e.tx, c, new, errors, now_changed, old, UPDATE_FAILED, refused, recheck, uploads
             )
             now = times.now()
@@ -232,7 +241,7 @@ class RecordService:
                 if f.type == "autodate" and f.options.get("onUpdate"):
                     new[f.name] = now
                     now_changed.add(f.name)
-            await self._write_update(e.tx, c, rid, new, now_changed, rule, info)
+            await self._write_update(e.tx, c, rid, new, now_changed, rule, info, guard)
             blank_passwords(c, new)
 
         async def run(tx: Transaction) -> dict[str, Any]:
@@ -290,12 +299,17 @@ class RecordService:
         refused: bool,
         recheck: bool,
         uploads: dict[str, Any] | None = None,
-    ) -> None:
+    ) -> Guard | None:
         """The `record_validate` chain around the fields' checks and relation integrity (the
         plain passwords were checked before hashing); any error, or `refused` (the checks
         before the transaction failed), fails the write. The fields were checked once before
         the transaction: `recheck` when a model handler may have changed the values since, or
-        when validate handlers expect the built-in errors after `next()`."""
+        when validate handlers expect the built-in errors after `next()`.
+
+        Without validate handlers and with no error so far, the relations are left to the write
+        statement: the Guard returned goes into its WHERE (one statement fewer; `_held_back`
+        tells which relation held it back). Otherwise they are read here, so that handlers and
+        the answer see every error at once."""
 
         async def builtin(e: RecordValidate) -> None:
             if recheck or e.record is not record:
@@ -305,14 +319,28 @@ class RecordService:
             await self.relations.check(tx, c, e.record, e.errors, changed=changed)
 
         hook = self.hooks.record_validate
+        guard = None
         if len(hook):
             await hook.trigger(RecordValidate(c, record, errors, old), builtin)
         else:
             if recheck:
                 validate(c, record, errors, changed=changed, old=old, skip_passwords=True, uploads=uploads)
-            await self.relations.check(tx, c, record, errors, changed=changed)
+            if errors or refused:
+                await self.relations.check(tx, c, record, errors, changed=changed)
+            else:
+                guard = self.relations.guard(c, record, errors, changed)
         if errors or refused:
             raise BadRequest(failed, errors)
+        return guard
+
+    async def _held_back(
+        self, tx: Transaction, c: Collection, record: dict[str, Any], guard: Guard, changed: set[str] | None
+    ) -> dict[str, Any]:
+        """A write its relation guard held back (or whose row or rule failed): the relation
+        errors, read now (none: every id exists by now)."""
+        errors: dict[str, Any] = {}
+        await self.relations.check(tx, c, record, errors, changed=changed)
+        return errors
 
     async def _write_update(
         self,
@@ -323,23 +351,32 @@ class RecordService:
         changed: set[str],
         rule: enforce.Constraint | None = None,
         info: RequestInfo | None = None,
+        guard: Guard | None = None,
     ) -> None:
         codec = self.reads.codec(c)
         names = tuple(n for n in codec.sql.columns if n in changed)
         if not names:
             return
         params = [*codec.params(values, names), rid]
-        sql = codec.sql.update(names)
+        conditions = []
         if rule is not None and rule.condition is not None and info is not None:
             # The rule is checked again by the UPDATE itself, so a concurrent change between
             # the check before and this write cannot let a request past it.
-            sql = codec.sql.update_where(names, rule.condition.render(self.db.dialect, len(params) + 1))
+            conditions.append(rule.condition.render(self.db.dialect, len(params) + 1))
             params.extend(rule.params(info))
+        if guard is not None:
+            where, ids = guard.where(len(params) + 1)
+            conditions.append(where)
+            params.extend(ids)
+        sql = codec.sql.update_where(names, all_of(conditions)) if conditions else codec.sql.update(names)
         try:
             written = await tx.execute(sql, params)
         except UniqueViolation as exc:
             raise BadRequest(UPDATE_FAILED, unique_errors(c, exc)) from exc
         if written == 0:
+            errors = await self._held_back(tx, c, values, guard, changed) if guard is not None else None
+            if errors:
+                raise BadRequest(UPDATE_FAILED, errors)
             raise NotFound()
 
     async def delete(self, c: Collection, rid: str, info: RequestInfo, ex: Transaction | None = None) -> None:
