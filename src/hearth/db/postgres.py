@@ -260,6 +260,70 @@ class Listener:
             await self._db._unlisten(conn, self)
 
 
+class Watch:
+    """A LISTEN this process keeps for as long as it runs (PostgresDatabase.watch): when its
+    connection is lost, it listens again on a new one as soon as the server answers.
+
+    `on_notify` gets each NOTIFY's payload, and None twice: when the connection is lost, and
+    once listening again. NOTIFYs sent in between were never heard, so whatever a process
+    learnt from them (a cache they keep coherent) is void. `live()` says whether NOTIFYs are
+    heard now, and starts listening again if they are not; a connection that died without a
+    word (no RST) still counts as live: users of a watch bound their staleness in time too."""
+
+    def __init__(self, db: PostgresDatabase, channel: str, on_notify: Callable[[str | None], None]) -> None:
+        self._db = db
+        self.channel = channel
+        self._on_notify = on_notify
+        self.listener: Listener | None = None
+        self._again: asyncio.Task[None] | None = None
+
+    def _heard(self, *args: Any) -> None:
+        self._on_notify(args[3] if len(args) > 3 else None)  # bare: the connection is lost
+
+    async def start(self) -> None:
+        try:
+            self.listener = await self._db._listen(self.channel, self._heard)
+        except DatabaseUnavailable:
+            self.listener = None  # `live()` listens again
+        self._on_notify(None)  # what changed before the LISTEN began was not heard
+
+    def live(self) -> bool:
+        listener = self.listener
+        if listener is not None and listener.alive():
+            return True
+        if self._again is None:
+            self._again = asyncio.get_running_loop().create_task(self._listen_again())
+        return False
+
+    async def _listen_again(self) -> None:
+        old, self.listener = self.listener, None
+        delay = 0.1
+        try:
+            if old is not None:
+                with contextlib.suppress(Exception):
+                    await old.close()
+            while True:
+                try:
+                    self.listener = await self._db._listen(self.channel, self._heard)
+                except DatabaseUnavailable:
+                    await asyncio.sleep(delay)
+                    delay = min(2.0, delay * 2)
+                    continue
+                self._on_notify(None)
+                state_log.info("listening on %s again", self.channel)
+                return
+        finally:
+            self._again = None
+
+    async def close(self) -> None:
+        if self._again is not None:
+            self._again.cancel()
+        listener, self.listener = self.listener, None
+        if listener is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(listener.close(), self._db.wait_timeout)
+
+
 class _Connection(asyncpg.Connection):  # type: ignore[misc]
     """A pooled connection handed back without asyncpg's reset query (`pg_advisory_unlock_all();
     CLOSE ALL; UNLISTEN *; RESET ALL`): that is one more round trip per release, i.e. per
@@ -306,9 +370,9 @@ class PostgresDatabase:
         # What changed in _hearth_state (schema, settings, revocations, realtime presence) is
         # pushed by NOTIFY: see `generation`.
         self._state_generation = 0
-        self._state_listener: Listener | None = None
+        self._state: Watch | None = None
         self._state_checked = 0.0
-        self._state_relisten: asyncio.Task[None] | None = None
+        self._watches: set[Watch] = set()
         self._listening: Any = None  # the connection every Listener of this process shares
         self._listeners: set[Listener] = set()
         self._listening_lock = asyncio.Lock()
@@ -468,6 +532,11 @@ class PostgresDatabase:
         def on_notify(*_args: Any) -> None:
             wake()
 
+        return await self._listen(channel, on_notify)
+
+    async def _listen(self, channel: str, on_notify: Callable[..., None]) -> Listener:
+        """`on_notify` as asyncpg calls it, `(connection, pid, channel, payload)`, for each NOTIFY
+        on `channel`; bare when the connection is lost (Listener.lost)."""
         async with self._listening_lock:
             conn = self._listening
             if conn is None or _is_closed(conn):
@@ -487,6 +556,13 @@ class PostgresDatabase:
         if self.outage.down:
             self.outage.ok()
         return listener
+
+    async def watch(self, channel: str, on_notify: Callable[[str | None], None]) -> Watch:
+        """A LISTEN kept for as long as the process runs (see `Watch`)."""
+        watch = Watch(self, channel, on_notify)
+        self._watches.add(watch)
+        await watch.start()
+        return watch
 
     def _listening_lost(self, conn: Any) -> None:
         """asyncpg's termination callback: the connection is gone, and every LISTEN on it."""
@@ -520,21 +596,14 @@ class PostgresDatabase:
         request needs no round trip to learn whether the schema, the settings or the revoked
         sessions changed. Without the listener (not yet, or its connection lost) `generation`
         says None: every request reads the counters, as before."""
-        try:
-            self._state_listener = await self.listen(STATE_CHANNEL, self.bump_generation)
-        except DatabaseUnavailable:
-            self._state_listener = None
-        self.bump_generation()  # a change made before the LISTEN began is read once now
+        self._state = await self.watch(STATE_CHANNEL, lambda _payload: self.bump_generation())
 
     def generation(self) -> int | None:
         """A counter that moves whenever another process may have changed `_hearth_state`, or
         None when the database must be asked. Bounded staleness: a change is seen as soon as
         its NOTIFY arrives (a millisecond or so after the commit), and at most STATE_MAX_STALE
         after it even if the listening connection died without a word."""
-        listener = self._state_listener
-        if listener is None or not listener.alive():
-            if listener is not None and self._state_relisten is None:
-                self._state_relisten = asyncio.get_running_loop().create_task(self._relisten_state())
+        if self._state is None or not self._state.live():
             return None
         now = time.monotonic()
         if now - self._state_checked > STATE_MAX_STALE:
@@ -545,34 +614,10 @@ class PostgresDatabase:
     def bump_generation(self) -> None:
         self._state_generation += 1
 
-    async def _relisten_state(self) -> None:
-        """The state listener's connection is gone: listen again once the server answers
-        (meanwhile every request reads the counters)."""
-        old = self._state_listener
-        delay = 0.1
-        try:
-            if old is not None:
-                with contextlib.suppress(Exception):
-                    await old.close()
-            while True:
-                try:
-                    self._state_listener = await self.listen(STATE_CHANNEL, self.bump_generation)
-                    self.bump_generation()
-                    state_log.info("listening for schema and settings changes again")
-                    return
-                except DatabaseUnavailable:
-                    await asyncio.sleep(delay)
-                    delay = min(2.0, delay * 2)
-        finally:
-            self._state_relisten = None
-
     async def close(self) -> None:
-        if self._state_relisten is not None:
-            self._state_relisten.cancel()
-        listener, self._state_listener = self._state_listener, None
-        if listener is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(listener.close(), self.wait_timeout)
+        for watch in list(self._watches):
+            await watch.close()
+        self._watches.clear()
         # A graceful close waits for every connection to say goodbye; an unreachable or hung
         # server would hold shutdown forever.
         try:
