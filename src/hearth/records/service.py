@@ -21,6 +21,7 @@ from hearth.hooks.chain import Hook
 from hearth.hooks.events import RecordCommitted, RecordFailed, RecordValidate, RecordWrite
 from hearth.query.context import RequestInfo
 from hearth.records import auth_policy
+from hearth.records.auth_cache import AuthRecords
 from hearth.records.body import assignments
 from hearth.records.files import RecordFiles, StorageSource, held_names, uploads_in
 from hearth.records.passwords import Prehashed, blank_passwords, hash_passwords
@@ -57,6 +58,7 @@ class RecordService:
         self.hooks = hooks
         self.reads = reads
         self.relations = Relations(reads, collections)
+        self.auth_records = AuthRecords(reads)  # the tokens' auth records (PostgreSQL)
         self._committed = {
             "create": hooks.record_after_create_success,
             "update": hooks.record_after_update_success,
@@ -460,6 +462,13 @@ class RecordService:
             exc = sys.exc_info()[1] or RuntimeError("the transaction was rolled back")
             await failed.trigger(RecordFailed(c, action, snapshot, exc))
 
+        if c.is_auth:
+            rid = str(values.get("id", ""))
+
+            async def drop() -> None:
+                self.auth_records.changed(c, rid)  # before this request's answer leaves
+
+            tx.after_commit(drop)
         if len(committed):
             tx.after_commit(success)
         if len(failed):
