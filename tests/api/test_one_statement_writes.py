@@ -211,3 +211,32 @@ async def test_a_relation_to_a_missing_record_holds_the_write_back_with_its_erro
     r = await c.patch(f"{url}/{b['id']}", json={"title": "x", "author": a2})
     assert r.status_code == 200 and (r.json()["title"], r.json()["author"], r.json()["fans"]) == ("x", a2, [a1, a2])
     assert (await c.get(f"{url}/{b['id']}")).json()["fans"] == [a1, a2]
+
+
+async def test_a_create_and_an_update_check_out_one_connection_each(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: the token's record from memory, the create's relation check in its INSERT,
+    the update's read on the connection it writes on: one pooled connection per request."""
+    db = api.app.state.hearth.db
+    if not db.pooled:
+        return  # SQLite: no pool (reads have their own connection, writes the writer's)
+    target = await collection(api)
+    name = unique("one")
+    rel = {"name": "to", "type": "relation", "collectionId": api.app.state.hearth.collections.get(target).id}
+    await api.create_collection({"name": name, "type": "base", **OPEN, "fields": [{"name": "n", "type": "number"}, rel]})
+    to = (await api.client.post(f"/api/collections/{target}/records", json={"slug": "t"})).json()["id"]
+    url = f"/api/collections/{name}/records"
+    rid = (await api.client.post(url, json={"n": 1, "to": to}, headers=api.su())).json()["id"]  # token read
+    checkouts: list[int] = []
+    acquire = db.acquire
+
+    async def counted() -> Any:
+        checkouts.append(1)
+        return await acquire()
+
+    monkeypatch.setattr(db, "acquire", counted)
+    r = await api.client.post(url, json={"n": 2, "to": to}, headers=api.su())
+    assert r.status_code == 200 and len(checkouts) == 1
+    r = await api.client.patch(f"{url}/{rid}", json={"n": 3, "to": to}, headers=api.su())
+    assert r.status_code == 200 and len(checkouts) == 2

@@ -64,6 +64,12 @@ class Database(Executor, Protocol):
     @property
     def dialect(self) -> Dialect: ...
 
+    # Statements outside a transaction each check a connection out of a pool (PostgreSQL): a
+    # write that reads first saves a checkout by reading on its own `one_statement()`. False
+    # on SQLite, where reads have a connection of their own and a write transaction holds the
+    # writer lock of every process from BEGIN on.
+    pooled: bool
+
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
 
     def one_statement(self) -> AbstractAsyncContextManager[Transaction]:

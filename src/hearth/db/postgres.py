@@ -359,6 +359,7 @@ def _abandoned_transactions_end(seconds: float) -> Callable[[Any], Awaitable[Non
 
 class PostgresDatabase:
     dialect = POSTGRES
+    pooled = True  # db.base.Database.pooled
 
     def __init__(
         self, pool: asyncpg.Pool, *, wait_timeout: float | None = None, query_timeout: float | None = None

@@ -202,6 +202,7 @@ def _column_names(conn: sqlite3.Connection, sql: str) -> list[str]:
 
 class SQLiteDatabase:
     dialect = SQLITE
+    pooled = False  # db.base.Database.pooled
 
     def __init__(self, path: str | Path, *, wait_timeout: float | None = None) -> None:
         self.path = str(path)

@@ -31,6 +31,7 @@ from hearth.records.validate import changed_fields, unique_errors, validate
 from hearth.rules import enforce
 from hearth.schema.collection import Collection
 from hearth.schema.repository import CollectionRepository
+from hearth.schema.secrets import is_password
 from hearth.sql import system
 from hearth.sql.records import all_of
 
@@ -193,6 +194,31 @@ class RecordService:
         info: RequestInfo,
         ex: Transaction | None = None,
         hashes: Prehashed | None = None,
+    ) -> dict[str, Any]:
+        """Read the record (its update rule met), prepare the new values, then write them inside
+        the `record_update` hook chain, in `ex` or a transaction of its own. A write of one
+        statement on a pooled database reads on the connection it then writes on (one checkout
+        instead of two) when nothing slow comes in between: no password to hash (auth
+        collections also read for their checks), no upload to store."""
+        if (
+            self.db.pooled
+            and not c.is_auth
+            and not any(is_password(f) for f in c.fields)
+            and self._single(ex, self.hooks.record_update, c)
+            and not uploads_in(body)
+        ):
+            async with self.db.one_statement() as tx:
+                return await self._update(c, rid, body, info, tx, hashes)
+        return await self._update(c, rid, body, info, ex, hashes)
+
+    async def _update(
+        self,
+        c: Collection,
+        rid: str,
+        body: dict[str, Any],
+        info: RequestInfo,
+        ex: Transaction | None,
+        hashes: Prehashed | None,
     ) -> dict[str, Any]:
         self._check_writable(c)
         auth = info.auth
