@@ -204,7 +204,7 @@ class _OneStatement(_Tx):
       with the first. The record service asks for this only when it knows the write is one
       statement: no user's model hook in the chain (those get a real transaction, which they
       may use for statements of their own) and no outbox row (realtime event, webhook) to write
-      with it (hearth.hooks.chain `Hook.runs_no_sql`).
+      with it (hearth.hooks.chain `Hook.quiet_chain`).
 
     What moves: an answer lost with the connection, or a cancel, while the statement runs leaves
     its outcome unknown (the request answers 503 and the write may have happened), as a lost

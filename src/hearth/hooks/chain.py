@@ -187,16 +187,18 @@ class Hook(Generic[E]):
         """Whether a bound handler may change the event before the default action runs."""
         return any(not b.observer for b in self._bindings)
 
-    def runs_no_sql(self, tags: Collection[str]) -> bool:
-        """Whether every handler that would run for an event with `tags` said it runs no
-        statement in the event's transaction. Users' handlers never say so: a write whose
-        chain holds one always gets a real transaction (hearth.records.service)."""
-        for b in self._bindings:
+    def quiet_chain(self, tags: Collection[str]) -> tuple[Binding[E], ...] | None:
+        """The handlers bound now, if every one that would run for an event with `tags` said it
+        runs no statement in the event's transaction; else None. Users' handlers never say so: a
+        write whose chain holds one always gets a real transaction (hearth.records.service).
+        Pass the result to `trigger`: exactly those handlers run, whatever is bound meanwhile."""
+        bindings = self._bindings
+        for b in bindings:
             if b.tags and b.tags.isdisjoint(tags):
                 continue  # not run for this event
             if b.quiet is None or not b.quiet(tags):
-                return False
-        return True
+                return None
+        return bindings
 
     def ids(self) -> list[str]:
         return [b.id for b in self._bindings]
@@ -204,9 +206,13 @@ class Hook(Generic[E]):
     def __len__(self) -> int:
         return len(self._bindings)
 
-    async def trigger(self, event: E, final: Final[E] | None = None) -> None:
-        """Run the handlers around `final` (the default action)."""
-        bindings = self._bindings  # handlers bound meanwhile wait for the next trigger
+    async def trigger(
+        self, event: E, final: Final[E] | None = None, chain: tuple[Binding[E], ...] | None = None
+    ) -> None:
+        """Run the handlers around `final` (the default action): those bound now, or `chain`
+        (from `quiet_chain`)."""
+        # Handlers bound meanwhile wait for the next trigger.
+        bindings = self._bindings if chain is None else chain
         if not bindings:
             if final is not None:
                 await final(event)

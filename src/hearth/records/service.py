@@ -17,7 +17,7 @@ from hearth._util import times
 from hearth.db.base import Database, Transaction, UniqueViolation
 from hearth.errors import BadRequest, FieldError, NotFound
 from hearth.hooks.catalog import Hooks
-from hearth.hooks.chain import Hook
+from hearth.hooks.chain import Binding, Hook
 from hearth.hooks.events import RecordCommitted, RecordFailed, RecordValidate, RecordWrite
 from hearth.query.context import RequestInfo
 from hearth.records import auth_policy
@@ -36,6 +36,7 @@ from hearth.sql import system
 from hearth.sql.records import all_of
 
 T = TypeVar("T")
+Chain = tuple[Binding[RecordWrite], ...]  # a model hook's handlers, as `Hook.quiet_chain` gave them
 CREATE_FAILED = "Failed to create record."
 UPDATE_FAILED = "Failed to update record."
 DELETE_FAILED = (
@@ -81,15 +82,16 @@ class RecordService:
         async with self.db.one_statement() if single else self.db.transaction() as tx:
             return await work(tx)
 
-    def _single(self, ex: Transaction | None, hook: Hook[RecordWrite], c: Collection) -> bool:
-        """Whether a write of its own will send one writing statement: no caller's transaction
-        (a batch, a hook's), and every handler of its model hook said it writes nothing with it
-        as things stand (Hearth's realtime and webhooks without a client or endpoint concerned;
-        a user's handler never says so, and gets a real transaction). The caller also knows its
-        own statements: one INSERT or UPDATE, reads before it (relation checks), nothing after
-        it that could fail. Were a handler to find it must write after all (a client connected
-        meanwhile), it writes after commit instead (db.base.Transaction.autocommit)."""
-        return ex is None and hook.runs_no_sql((c.id, c.name))
+    def _quiet_chain(self, ex: Transaction | None, hook: Hook[RecordWrite], c: Collection) -> Chain | None:
+        """The model hook's handlers, when a write of its own will send one writing statement:
+        no caller's transaction (a batch, a hook's), and every handler said it writes nothing
+        with it as things stand (Hearth's realtime and webhooks without a client or endpoint
+        concerned; a user's handler never says so, and gets a real transaction). The write is
+        triggered with exactly these handlers (one bound meanwhile waits for the next write).
+        The caller knows its own statements: one INSERT or UPDATE, reads before it, nothing
+        after it that could fail. Were a handler to find it must write after all (a client
+        connected meanwhile), it writes after commit instead (db.base.Transaction.autocommit)."""
+        return None if ex is not None else hook.quiet_chain((c.id, c.name))
 
     def _check_writable(self, c: Collection) -> None:
         if c.is_view:
@@ -175,16 +177,17 @@ class RecordService:
                     raise BadRequest(CREATE_FAILED)
             blank_passwords(c, e.record)
 
+        # A create rule that needs SQL is checked after the INSERT and may roll it back.
+        chain = self._quiet_chain(ex, self.hooks.record_create, c) if con.condition is None else None
+
         async def run(tx: Transaction) -> dict[str, Any]:
             event = RecordWrite(c, values, tx)
             self.files.settle(tx, c, stored, None, lambda: event.record)
             self._after(tx, "create", c, values)
-            await self.hooks.record_create.trigger(event, insert)
+            await self.hooks.record_create.trigger(event, insert, chain)
             return event.record
 
-        # A create rule that needs SQL is checked after the INSERT and may roll it back.
-        single = con.condition is None and self._single(ex, self.hooks.record_create, c)
-        return await self._within_stored(ex, run, stored, single)
+        return await self._within_stored(ex, run, stored, chain is not None)
 
     async def update(
         self,
@@ -200,16 +203,17 @@ class RecordService:
         statement on a pooled database reads on the connection it then writes on (one checkout
         instead of two) when nothing slow comes in between: no password to hash (auth
         collections also read for their checks), no upload to store."""
+        chain = self._quiet_chain(ex, self.hooks.record_update, c)
         if (
-            self.db.pooled
+            chain is not None
+            and self.db.pooled
             and not c.is_auth
             and not any(is_password(f) for f in c.fields)
-            and self._single(ex, self.hooks.record_update, c)
             and not uploads_in(body)
         ):
             async with self.db.one_statement() as tx:
-                return await self._update(c, rid, body, info, tx, hashes)
-        return await self._update(c, rid, body, info, ex, hashes)
+                return await self._update(c, rid, body, info, tx, hashes, chain)
+        return await self._update(c, rid, body, info, ex, hashes, chain)
 
     async def _update(
         self,
@@ -219,7 +223,9 @@ class RecordService:
         info: RequestInfo,
         ex: Transaction | None,
         hashes: Prehashed | None,
+        chain: Chain | None,
     ) -> dict[str, Any]:
+        """`update`, in `ex` if given; `chain`: the write is one statement, of these handlers."""
         self._check_writable(c)
         auth = info.auth
         codec = self.reads.codec(c)
@@ -276,11 +282,11 @@ class RecordService:
             event = RecordWrite(c, values, tx, old)
             self.files.settle(tx, c, stored, old, lambda: event.record)
             self._after(tx, "update", c, values)
-            await self.hooks.record_update.trigger(event, write)
+            await self.hooks.record_update.trigger(event, write, chain)
             return event.record
 
         # The update rule is checked again by the UPDATE's own WHERE: one statement.
-        return await self._within_stored(ex, run, stored, self._single(ex, self.hooks.record_update, c))
+        return await self._within_stored(ex, run, stored, chain is not None)
 
     async def _store(
         self, c: Collection, rid: str, values: dict[str, Any], uploads: dict[str, Any], refused: bool

@@ -89,7 +89,7 @@ class DatabaseBroker:
         requests or answers is one write, not one each); this returns once it is committed."""
         row = (target, deepjson.dumps(payload).decode(), int(time.time()))
         if tx is not None and tx.autocommit:
-            # A write judged to need no event row (no process had clients: Hook.runs_no_sql),
+            # A write judged to need no event row (no process had clients: Hook.quiet_chain),
             # and a client arrived since: its statement is its own transaction, so the event
             # follows its commit instead of riding with it (a crash in between would lose it).
             tx.after_commit(lambda: self._outside.add(row))
