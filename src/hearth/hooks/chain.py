@@ -159,7 +159,7 @@ class Hook(Generic[E]):
         `observer`: the handler never changes the event before `next()` (Hearth's own
         reactions), so what was checked before the chain need not be checked again.
         `quiet(tags)`: for an event with these tags the handler, as things stand, runs no
-        statement in the event's transaction (see `runs_no_sql`)."""
+        statement in the event's transaction (see `quiet_chain`)."""
         hid = id or f"_h{next(_ids)}"
         binding = Binding(
             hid,
