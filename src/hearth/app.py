@@ -78,6 +78,7 @@ class Hearth:
         watch = getattr(self.db, "watch_state", None)
         if watch is not None:
             await watch()
+        await self.records.auth_records.start()
         await self.hooks.bootstrap.trigger(Lifecycle(self))
         self.jobs = JobQueue(self.db)
         self.webhooks = Webhooks(

@@ -74,7 +74,7 @@ async def test_a_rule_changed_through_one_instance_is_enforced_by_the_other(
     # change through a is enforced by b's very next request; then b listens again.
     admin = await asyncpg.connect(db_b.pool._connect_args[0])
     try:
-        listener = db_b._state_listener
+        listener = db_b._state.listener
         pid = listener._conn.get_server_pid()
         await admin.execute("SELECT pg_terminate_backend($1)", pid)
         for _ in range(100):

@@ -127,6 +127,26 @@ async def test_tagged_handlers_run_only_for_their_collections() -> None:
     assert e.seen == ["posts-only:before", "final", "posts-only:after"]
 
 
+async def test_a_quiet_chain_only_when_every_handler_that_would_run_says_so() -> None:
+    hook: Hook[Probe] = Hook()
+    assert hook.quiet_chain(("posts",)) == ()  # no handler at all
+    writes = {"now": False}
+    hook.bind(recorder("observer"), observer=True, quiet=lambda tags: not writes["now"])
+    chain = hook.quiet_chain(("posts",))
+    assert chain is not None and len(chain) == 1
+    writes["now"] = True
+    assert hook.quiet_chain(("posts",)) is None
+    writes["now"] = False
+    hook.bind(recorder("users"), tags={"comments"})  # a handler that never says so...
+    assert hook.quiet_chain(("posts",)) is not None  # ...tagged for another collection: not run
+    assert hook.quiet_chain(("comments",)) is None
+    # The write decided on `chain` runs those handlers only, not one bound since.
+    hook.bind(recorder("late"))
+    e = Probe(name="posts")
+    await hook.trigger(e, final, chain)
+    assert e.seen == ["observer:before", "final", "observer:after"]
+
+
 async def test_bind_with_an_id_replaces_and_unbind_removes() -> None:
     hook: Hook[Probe] = Hook()
     hook.bind(recorder("one"), id="x")

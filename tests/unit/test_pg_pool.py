@@ -39,3 +39,40 @@ async def test_a_failed_transaction_is_rolled_back_before_the_connection_is_reus
         assert row is not None and row[0] == 0
     finally:
         await db.close()
+
+
+async def test_a_one_statement_write_commits_alone_and_allows_no_second_write(db: PostgresDatabase) -> None:
+    """db.one_statement(): no BEGIN/COMMIT around the write; its callbacks follow its outcome."""
+    from hearth.db.base import UniqueViolation
+
+    try:
+        await db.execute("CREATE TEMP TABLE IF NOT EXISTS one_probe (n int PRIMARY KEY)")
+        seen: list[str] = []
+
+        async def committed() -> None:
+            # The row is there for anyone once the callback runs (the pool's one connection).
+            row = await db.fetch_one("SELECT count(*) FROM one_probe")
+            seen.append(f"committed {row[0] if row else None}")
+
+        async def rolled_back() -> None:
+            seen.append("rolled back")
+
+        async with db.one_statement() as tx:
+            tx.after_commit(committed)
+            tx.after_rollback(rolled_back)
+            assert tx.autocommit and not tx._conn.is_in_transaction()  # type: ignore[attr-defined]
+            assert await tx.execute("INSERT INTO one_probe VALUES (1)") == 1
+            with pytest.raises(RuntimeError, match="not be atomic"):
+                await tx.execute("INSERT INTO one_probe VALUES (2)")  # refused before it is sent
+        assert seen == ["committed 1"]
+
+        seen.clear()
+        with pytest.raises(UniqueViolation):
+            async with db.one_statement() as tx:
+                tx.after_commit(committed)
+                tx.after_rollback(rolled_back)
+                await tx.execute("INSERT INTO one_probe VALUES (1)")
+        assert seen == ["rolled back"]
+        assert [tuple(r) for r in await db.fetch_all("SELECT n FROM one_probe")] == [(1,)]
+    finally:
+        await db.close()

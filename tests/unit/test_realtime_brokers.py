@@ -115,13 +115,18 @@ async def test_the_target_comes_with_the_event(pair: tuple[Process, Process, Dat
     assert a.got == [("process:abc", {"n": 1, "k": "request"})]
 
 
-async def test_an_event_of_a_transaction_exists_only_if_it_commits(pair: tuple[Process, Process, Database]) -> None:
+@pytest.mark.parametrize("kind", ["transaction", "one_statement"])
+async def test_an_event_of_a_transaction_exists_only_if_it_commits(
+    pair: tuple[Process, Process, Database], kind: str
+) -> None:
+    """`one_statement`: a write sent without BEGIN/COMMIT on PostgreSQL whose event must be
+    published after all (a client connected meanwhile): the event follows its commit."""
     a, b, db = pair
     with pytest.raises(RuntimeError):
-        async with db.transaction() as tx:
+        async with getattr(db, kind)() as tx:
             await a.broker.publish("", {"n": "rolled back"}, tx)
             raise RuntimeError("the write failed")
-    async with db.transaction() as tx:
+    async with getattr(db, kind)() as tx:
         await a.broker.publish("", {"n": "committed"}, tx)
     await a.broker.publish("", {"n": "after"})
     await eventually(lambda: len(b.payloads()) >= 2)

@@ -85,7 +85,10 @@ class AuthService:
         c = self.collections.get(cid)
         if c is None or not c.is_auth or c.id != cid:
             return None
-        row = await self.records.reads.find_row(c, rid)
+        if token_type == tokens.AUTH:
+            row = await self.records.auth_records.row(c, rid)  # kept in memory on PostgreSQL
+        else:
+            row = await self.records.reads.find_row(c, rid)
         if row is None:
             return None
         codec = self.records.reads.codec(c)
@@ -302,9 +305,11 @@ class AuthService:
         if auth.collection is None or auth.collection.id != c.id:
             raise Forbidden(f"The request requires auth record from {c.name} collection.")
         row = await self.records.reads.find_row(c, auth.id)
-        if row is None:
-            raise Unauthorized(TOKEN_REQUIRED)
         codec = self.records.reads.codec(c)
+        # The token was checked against a record kept in memory (records.auth_cache): one
+        # revoked since (a new tokenKey whose NOTIFY is still on its way) gets no new token.
+        if row is None or codec.raw_value(row, "tokenKey") != auth.record.get("tokenKey"):
+            raise Unauthorized(TOKEN_REQUIRED)
         values = codec.values_from_row(row)
         await self._check_auth_rule(c, values)
         return self.issue_auth_token(c, values, str(codec.raw_value(row, "tokenKey")), auth.session), values

@@ -42,6 +42,10 @@ AfterTransaction = Callable[[], Awaitable[None]]
 class Transaction(Executor, Protocol):
     """An open write transaction."""
 
+    # True for `Database.one_statement()` on PostgreSQL: each statement commits on its own, so
+    # at most one writing statement (`execute`) may be sent; a second one raises before it runs.
+    autocommit: bool
+
     async def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """`sql` once per parameter row, sent together (one round trip on PostgreSQL)."""
         ...
@@ -60,7 +64,22 @@ class Database(Executor, Protocol):
     @property
     def dialect(self) -> Dialect: ...
 
+    # Statements outside a transaction each check a connection out of a pool (PostgreSQL): a
+    # write that reads first saves a checkout by reading on its own `one_statement()`. False
+    # on SQLite, where reads have a connection of their own and a write transaction holds the
+    # writer lock of every process from BEGIN on.
+    pooled: bool
+
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
+
+    def one_statement(self) -> AbstractAsyncContextManager[Transaction]:
+        """A transaction for work that writes with one statement at most, sent with `execute`
+        (reads may come before it; the work must not fail after it). PostgreSQL sends the
+        statement in autocommit: one round trip instead of BEGIN, the statement and COMMIT
+        (see hearth.db.postgres `_OneStatement` for why that keeps every guarantee). SQLite
+        opens its usual transaction: BEGIN costs no round trip there, and its reads are only
+        safe from other writers while the write lock is held."""
+        ...
 
     def generation(self) -> int | None:
         """A cheap cross-process change counter, or None when the database must be asked."""

@@ -176,11 +176,56 @@ class _Conn:
 class _Tx(_Conn, AfterTransactionCallbacks):
     """The statements of one transaction, and what to run once it is over."""
 
+    autocommit = False
+
     async def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         try:
             await self._conn.executemany(sql, rows)
         except Exception as exc:
             self._db.fail(exc, self._conn)
+
+
+class _OneStatement(_Tx):
+    """`PostgresDatabase.one_statement()`: a write whose transaction would hold one writing
+    statement, sent in autocommit. PostgreSQL runs a statement outside a transaction block as a
+    transaction of its own: one round trip instead of three (BEGIN, the statement, COMMIT).
+
+    What that keeps:
+    - Atomicity: the statement is applied whole or not at all; one that fails (a unique
+      violation, a guard in its WHERE) writes nothing and raises the same error as inside a
+      transaction.
+    - Durability before reactions: the statement has committed when its answer arrives, and
+      only then do the after-commit callbacks run (after-rollback ones when it failed or was
+      never sent).
+    - What the reads before it see: at READ COMMITTED (Hearth's level) every statement of a
+      transaction takes a snapshot of its own and a plain SELECT takes no lock, so a transaction
+      around a few SELECTs and one write protected nothing that sending them alone does not.
+    - One write only: a second `execute` raises before it is sent, since it could not be atomic
+      with the first. The record service asks for this only when it knows the write is one
+      statement: no user's model hook in the chain (those get a real transaction, which they
+      may use for statements of their own) and no outbox row (realtime event, webhook) to write
+      with it (hearth.hooks.chain `Hook.quiet_chain`).
+
+    What moves: an answer lost with the connection, or a cancel, while the statement runs leaves
+    its outcome unknown (the request answers 503 and the write may have happened), as a lost
+    answer to COMMIT does in a transaction; there that window is the COMMIT, here it is the
+    statement."""
+
+    autocommit = True
+    # A statement changed rows and answered: it has committed, whatever happens next. One that
+    # changed none (an UPDATE whose WHERE no longer holds) left nothing to keep: the work may
+    # still fail, and then its after-rollback callbacks run, as after a rollback.
+    wrote = False
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        if self.wrote:
+            raise RuntimeError("a second write in a one-statement transaction would not be atomic")
+        count = await super().execute(sql, params)
+        self.wrote = count > 0
+        return count
+
+    async def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        raise RuntimeError("execute_many in a one-statement transaction would not be atomic")
 
 
 def _rowcount(status: str) -> int:
@@ -213,6 +258,70 @@ class Listener:
         conn, self._conn = self._conn, None
         if conn is not None:
             await self._db._unlisten(conn, self)
+
+
+class Watch:
+    """A LISTEN this process keeps for as long as it runs (PostgresDatabase.watch): when its
+    connection is lost, it listens again on a new one as soon as the server answers.
+
+    `on_notify` gets each NOTIFY's payload, and None twice: when the connection is lost, and
+    once listening again. NOTIFYs sent in between were never heard, so whatever a process
+    learnt from them (a cache they keep coherent) is void. `live()` says whether NOTIFYs are
+    heard now, and starts listening again if they are not; a connection that died without a
+    word (no RST) still counts as live: users of a watch bound their staleness in time too."""
+
+    def __init__(self, db: PostgresDatabase, channel: str, on_notify: Callable[[str | None], None]) -> None:
+        self._db = db
+        self.channel = channel
+        self._on_notify = on_notify
+        self.listener: Listener | None = None
+        self._again: asyncio.Task[None] | None = None
+
+    def _heard(self, *args: Any) -> None:
+        self._on_notify(args[3] if len(args) > 3 else None)  # bare: the connection is lost
+
+    async def start(self) -> None:
+        try:
+            self.listener = await self._db._listen(self.channel, self._heard)
+        except DatabaseUnavailable:
+            self.listener = None  # `live()` listens again
+        self._on_notify(None)  # what changed before the LISTEN began was not heard
+
+    def live(self) -> bool:
+        listener = self.listener
+        if listener is not None and listener.alive():
+            return True
+        if self._again is None:
+            self._again = asyncio.get_running_loop().create_task(self._listen_again())
+        return False
+
+    async def _listen_again(self) -> None:
+        old, self.listener = self.listener, None
+        delay = 0.1
+        try:
+            if old is not None:
+                with contextlib.suppress(Exception):
+                    await old.close()
+            while True:
+                try:
+                    self.listener = await self._db._listen(self.channel, self._heard)
+                except DatabaseUnavailable:
+                    await asyncio.sleep(delay)
+                    delay = min(2.0, delay * 2)
+                    continue
+                self._on_notify(None)
+                state_log.info("listening on %s again", self.channel)
+                return
+        finally:
+            self._again = None
+
+    async def close(self) -> None:
+        if self._again is not None:
+            self._again.cancel()
+        listener, self.listener = self.listener, None
+        if listener is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(listener.close(), self._db.wait_timeout)
 
 
 class _Connection(asyncpg.Connection):  # type: ignore[misc]
@@ -250,6 +359,7 @@ def _abandoned_transactions_end(seconds: float) -> Callable[[Any], Awaitable[Non
 
 class PostgresDatabase:
     dialect = POSTGRES
+    pooled = True  # db.base.Database.pooled
 
     def __init__(
         self, pool: asyncpg.Pool, *, wait_timeout: float | None = None, query_timeout: float | None = None
@@ -261,9 +371,9 @@ class PostgresDatabase:
         # What changed in _hearth_state (schema, settings, revocations, realtime presence) is
         # pushed by NOTIFY: see `generation`.
         self._state_generation = 0
-        self._state_listener: Listener | None = None
+        self._state: Watch | None = None
         self._state_checked = 0.0
-        self._state_relisten: asyncio.Task[None] | None = None
+        self._watches: set[Watch] = set()
         self._listening: Any = None  # the connection every Listener of this process shares
         self._listeners: set[Listener] = set()
         self._listening_lock = asyncio.Lock()
@@ -367,6 +477,25 @@ class PostgresDatabase:
         await after.committed()  # the connection is back in the pool: reactions may write again
 
     @asynccontextmanager
+    async def one_statement(self) -> AsyncIterator[_Tx]:
+        """db.base.Database.one_statement: see `_OneStatement`."""
+        tx = _OneStatement(None, self)
+        try:
+            conn = await self.acquire()
+            try:
+                tx._conn = conn
+                yield tx
+            finally:
+                await self.release(conn)
+        except BaseException:
+            # A failure after the statement answered cannot undo it: it committed.
+            await (tx.committed() if tx.wrote else tx.rolled_back())
+            raise
+        if self.outage.down:
+            self.outage.ok()
+        await tx.committed()
+
+    @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Any]:
         conn = await self.acquire()
         try:
@@ -404,6 +533,11 @@ class PostgresDatabase:
         def on_notify(*_args: Any) -> None:
             wake()
 
+        return await self._listen(channel, on_notify)
+
+    async def _listen(self, channel: str, on_notify: Callable[..., None]) -> Listener:
+        """`on_notify` as asyncpg calls it, `(connection, pid, channel, payload)`, for each NOTIFY
+        on `channel`; bare when the connection is lost (Listener.lost)."""
         async with self._listening_lock:
             conn = self._listening
             if conn is None or _is_closed(conn):
@@ -423,6 +557,13 @@ class PostgresDatabase:
         if self.outage.down:
             self.outage.ok()
         return listener
+
+    async def watch(self, channel: str, on_notify: Callable[[str | None], None]) -> Watch:
+        """A LISTEN kept for as long as the process runs (see `Watch`)."""
+        watch = Watch(self, channel, on_notify)
+        self._watches.add(watch)
+        await watch.start()
+        return watch
 
     def _listening_lost(self, conn: Any) -> None:
         """asyncpg's termination callback: the connection is gone, and every LISTEN on it."""
@@ -456,21 +597,14 @@ class PostgresDatabase:
         request needs no round trip to learn whether the schema, the settings or the revoked
         sessions changed. Without the listener (not yet, or its connection lost) `generation`
         says None: every request reads the counters, as before."""
-        try:
-            self._state_listener = await self.listen(STATE_CHANNEL, self.bump_generation)
-        except DatabaseUnavailable:
-            self._state_listener = None
-        self.bump_generation()  # a change made before the LISTEN began is read once now
+        self._state = await self.watch(STATE_CHANNEL, lambda _payload: self.bump_generation())
 
     def generation(self) -> int | None:
         """A counter that moves whenever another process may have changed `_hearth_state`, or
         None when the database must be asked. Bounded staleness: a change is seen as soon as
         its NOTIFY arrives (a millisecond or so after the commit), and at most STATE_MAX_STALE
         after it even if the listening connection died without a word."""
-        listener = self._state_listener
-        if listener is None or not listener.alive():
-            if listener is not None and self._state_relisten is None:
-                self._state_relisten = asyncio.get_running_loop().create_task(self._relisten_state())
+        if self._state is None or not self._state.live():
             return None
         now = time.monotonic()
         if now - self._state_checked > STATE_MAX_STALE:
@@ -481,34 +615,10 @@ class PostgresDatabase:
     def bump_generation(self) -> None:
         self._state_generation += 1
 
-    async def _relisten_state(self) -> None:
-        """The state listener's connection is gone: listen again once the server answers
-        (meanwhile every request reads the counters)."""
-        old = self._state_listener
-        delay = 0.1
-        try:
-            if old is not None:
-                with contextlib.suppress(Exception):
-                    await old.close()
-            while True:
-                try:
-                    self._state_listener = await self.listen(STATE_CHANNEL, self.bump_generation)
-                    self.bump_generation()
-                    state_log.info("listening for schema and settings changes again")
-                    return
-                except DatabaseUnavailable:
-                    await asyncio.sleep(delay)
-                    delay = min(2.0, delay * 2)
-        finally:
-            self._state_relisten = None
-
     async def close(self) -> None:
-        if self._state_relisten is not None:
-            self._state_relisten.cancel()
-        listener, self._state_listener = self._state_listener, None
-        if listener is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(listener.close(), self.wait_timeout)
+        for watch in list(self._watches):
+            await watch.close()
+        self._watches.clear()
         # A graceful close waits for every connection to say goodbye; an unreachable or hung
         # server would hold shutdown forever.
         try:

@@ -134,6 +134,8 @@ class _Conn:
 class _Tx(_Conn, AfterTransactionCallbacks):
     """The statements of one write transaction, and what to run once it is over."""
 
+    autocommit = False
+
     async def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         try:
             self._conn.executemany(sql, rows)
@@ -200,6 +202,7 @@ def _column_names(conn: sqlite3.Connection, sql: str) -> list[str]:
 
 class SQLiteDatabase:
     dialect = SQLITE
+    pooled = False  # db.base.Database.pooled
 
     def __init__(self, path: str | Path, *, wait_timeout: float | None = None) -> None:
         self.path = str(path)
@@ -356,6 +359,11 @@ class SQLiteDatabase:
                 pass
 
     def transaction(self) -> _Transaction:
+        return _Transaction(self)
+
+    def one_statement(self) -> _Transaction:
+        """A real transaction (db.base.Database.one_statement: BEGIN IMMEDIATE is free here, and
+        the reads before the write must hold the write lock with it)."""
         return _Transaction(self)
 
     async def close(self) -> None:

@@ -36,6 +36,8 @@ E = TypeVar("E", bound="Event")
 T = TypeVar("T")
 Handler = Callable[[E], Awaitable[None] | None]
 Final = Callable[[E], Awaitable[None]]
+# Given an event's tags: whether a handler will run no statement in the event's transaction.
+Quiet = Callable[[Collection[str]], bool]
 _ids = itertools.count(1)
 # Priorities of Hearth's own handlers: OUTERMOST runs first and sees the outcome last (realtime
 # publishes the record as every other handler left it); INNERMOST runs right before the default
@@ -130,6 +132,7 @@ class Binding(Generic[E]):
     guarded: bool = False
     timeout: float | None = None
     observer: bool = False
+    quiet: Quiet | None = None
 
 
 class Hook(Generic[E]):
@@ -149,11 +152,14 @@ class Hook(Generic[E]):
         guarded: bool = False,
         timeout: float | None = None,
         observer: bool = False,
+        quiet: Quiet | None = None,
     ) -> str:
         """Add `handler` (replacing one bound under the same `id`) and return its id.
         `guarded`: a user's handler (errors become 400s, `timeout` seconds at most).
         `observer`: the handler never changes the event before `next()` (Hearth's own
-        reactions), so what was checked before the chain need not be checked again."""
+        reactions), so what was checked before the chain need not be checked again.
+        `quiet(tags)`: for an event with these tags the handler, as things stand, runs no
+        statement in the event's transaction (see `quiet_chain`)."""
         hid = id or f"_h{next(_ids)}"
         binding = Binding(
             hid,
@@ -165,6 +171,7 @@ class Hook(Generic[E]):
             guarded,
             timeout,
             observer,
+            quiet,
         )
         others = [b for b in self._bindings if b.id != hid]
         self._bindings = tuple(sorted([*others, binding], key=lambda b: (b.priority, b.order)))
@@ -180,15 +187,32 @@ class Hook(Generic[E]):
         """Whether a bound handler may change the event before the default action runs."""
         return any(not b.observer for b in self._bindings)
 
+    def quiet_chain(self, tags: Collection[str]) -> tuple[Binding[E], ...] | None:
+        """The handlers bound now, if every one that would run for an event with `tags` said it
+        runs no statement in the event's transaction; else None. Users' handlers never say so: a
+        write whose chain holds one always gets a real transaction (hearth.records.service).
+        Pass the result to `trigger`: exactly those handlers run, whatever is bound meanwhile."""
+        bindings = self._bindings
+        for b in bindings:
+            if b.tags and b.tags.isdisjoint(tags):
+                continue  # not run for this event
+            if b.quiet is None or not b.quiet(tags):
+                return None
+        return bindings
+
     def ids(self) -> list[str]:
         return [b.id for b in self._bindings]
 
     def __len__(self) -> int:
         return len(self._bindings)
 
-    async def trigger(self, event: E, final: Final[E] | None = None) -> None:
-        """Run the handlers around `final` (the default action)."""
-        bindings = self._bindings  # handlers bound meanwhile wait for the next trigger
+    async def trigger(
+        self, event: E, final: Final[E] | None = None, chain: tuple[Binding[E], ...] | None = None
+    ) -> None:
+        """Run the handlers around `final` (the default action): those bound now, or `chain`
+        (from `quiet_chain`)."""
+        # Handlers bound meanwhile wait for the next trigger.
+        bindings = self._bindings if chain is None else chain
         if not bindings:
             if final is not None:
                 await final(event)

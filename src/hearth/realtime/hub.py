@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -206,7 +206,9 @@ class Hub:
             (hooks.record_update, "update"),
             (hooks.record_delete, "delete"),
         ):
-            hook.bind(self._publisher(action), id="hearth.realtime", priority=OUTERMOST, observer=True)
+            hook.bind(
+                self._publisher(action), id="hearth.realtime", priority=OUTERMOST, observer=True, quiet=self._quiet
+            )
         hooks.record_session_ended.bind(self._session_ended, id="hearth.realtime")
         self.db = records.db
         self.clients: dict[str, Client] = {}
@@ -516,6 +518,11 @@ class Hub:
         c = self.records.collections.get(collection_id) if collection_id else None
         values = await self.records.reads.find(c, record_id) if c is not None else None
         return AuthState(c, values) if c is not None and values is not None else GUEST
+
+    def _quiet(self, _tags: Iterable[str]) -> bool:
+        """Whether publishing a record write would write nothing in its transaction: no process
+        has realtime clients, or the broker publishes after commit (Redis)."""
+        return self.records.collections.realtime_clients == 0 or not self.bus.writes_in_transaction
 
     def _publisher(self, action: str) -> Callable[[RecordWrite], Awaitable[None]]:
         async def publish(e: RecordWrite) -> None:

@@ -17,21 +17,26 @@ from hearth._util import times
 from hearth.db.base import Database, Transaction, UniqueViolation
 from hearth.errors import BadRequest, FieldError, NotFound
 from hearth.hooks.catalog import Hooks
+from hearth.hooks.chain import Binding, Hook
 from hearth.hooks.events import RecordCommitted, RecordFailed, RecordValidate, RecordWrite
 from hearth.query.context import RequestInfo
 from hearth.records import auth_policy
+from hearth.records.auth_cache import AuthRecords
 from hearth.records.body import assignments
 from hearth.records.files import RecordFiles, StorageSource, held_names, uploads_in
 from hearth.records.passwords import Prehashed, blank_passwords, hash_passwords
 from hearth.records.reads import RecordReader
-from hearth.records.relations import Relations
+from hearth.records.relations import Guard, Relations
 from hearth.records.validate import changed_fields, unique_errors, validate
 from hearth.rules import enforce
 from hearth.schema.collection import Collection
 from hearth.schema.repository import CollectionRepository
+from hearth.schema.secrets import is_password
 from hearth.sql import system
+from hearth.sql.records import all_of
 
 T = TypeVar("T")
+Chain = tuple[Binding[RecordWrite], ...]  # a model hook's handlers, as `Hook.quiet_chain` gave them
 CREATE_FAILED = "Failed to create record."
 UPDATE_FAILED = "Failed to update record."
 DELETE_FAILED = (
@@ -55,6 +60,7 @@ class RecordService:
         self.hooks = hooks
         self.reads = reads
         self.relations = Relations(reads, collections)
+        self.auth_records = AuthRecords(reads)  # the tokens' auth records (PostgreSQL)
         self._committed = {
             "create": hooks.record_after_create_success,
             "update": hooks.record_after_update_success,
@@ -66,12 +72,26 @@ class RecordService:
             "delete": hooks.record_after_delete_error,
         }
 
-    async def _within(self, ex: Transaction | None, work: Callable[[Transaction], Awaitable[T]]) -> T:
-        """`work` in the caller's transaction (a batch), or in a new one."""
+    async def _within(
+        self, ex: Transaction | None, work: Callable[[Transaction], Awaitable[T]], single: bool = False
+    ) -> T:
+        """`work` in the caller's transaction (a batch), or in a new one; `single`: a write of
+        one statement (`_single`), which PostgreSQL runs without BEGIN and COMMIT."""
         if ex is not None:
             return await work(ex)
-        async with self.db.transaction() as tx:
+        async with self.db.one_statement() if single else self.db.transaction() as tx:
             return await work(tx)
+
+    def _quiet_chain(self, ex: Transaction | None, hook: Hook[RecordWrite], c: Collection) -> Chain | None:
+        """The model hook's handlers, when a write of its own will send one writing statement:
+        no caller's transaction (a batch, a hook's), and every handler said it writes nothing
+        with it as things stand (Hearth's realtime and webhooks without a client or endpoint
+        concerned; a user's handler never says so, and gets a real transaction). The write is
+        triggered with exactly these handlers (one bound meanwhile waits for the next write).
+        The caller knows its own statements: one INSERT or UPDATE, reads before it, nothing
+        after it that could fail. Were a handler to find it must write after all (a client
+        connected meanwhile), it writes after commit instead (db.base.Transaction.autocommit)."""
+        return None if ex is not None else hook.quiet_chain((c.id, c.name))
 
     def _check_writable(self, c: Collection) -> None:
         if c.is_view:
@@ -126,7 +146,7 @@ class RecordService:
         stored = await self._store(c, str(values.get("id", "")), values, uploads, refused)
 
         async def insert(e: RecordWrite) -> None:
-            await self._validate(
+            guard = await self._validate(
                 e.tx,
                 c,
                 e.record,
@@ -138,10 +158,18 @@ class RecordService:
                 self.hooks.record_create.may_change(),
                 uploads,
             )
+            params = codec.params(e.record, codec.sql.columns)
+            sql = codec.sql.insert
+            if guard is not None:
+                where, ids = guard.where(len(params) + 1)
+                sql, params = codec.sql.insert_if(where), [*params, *ids]
             try:
-                await e.tx.execute(codec.sql.insert, codec.params(e.record, codec.sql.columns))
+                written = await e.tx.execute(sql, params)
             except UniqueViolation as exc:
                 raise BadRequest(CREATE_FAILED, unique_errors(c, exc)) from exc
+            if written == 0 and guard is not None:
+                held = await self._held_back(e.tx, c, e.record, guard, None)
+                raise BadRequest(CREATE_FAILED, held or guard.missing())
             if con.condition is not None:
                 # The create rule is checked on the new row, inside the transaction.
                 sql = codec.sql.exists_where(con.condition.render(self.db.dialect, 2))
@@ -149,14 +177,17 @@ class RecordService:
                     raise BadRequest(CREATE_FAILED)
             blank_passwords(c, e.record)
 
+        # A create rule that needs SQL is checked after the INSERT and may roll it back.
+        chain = self._quiet_chain(ex, self.hooks.record_create, c) if con.condition is None else None
+
         async def run(tx: Transaction) -> dict[str, Any]:
             event = RecordWrite(c, values, tx)
             self.files.settle(tx, c, stored, None, lambda: event.record)
             self._after(tx, "create", c, values)
-            await self.hooks.record_create.trigger(event, insert)
+            await self.hooks.record_create.trigger(event, insert, chain)
             return event.record
 
-        return await self._within_stored(ex, run, stored)
+        return await self._within_stored(ex, run, stored, chain is not None)
 
     async def update(
         self,
@@ -167,6 +198,34 @@ class RecordService:
         ex: Transaction | None = None,
         hashes: Prehashed | None = None,
     ) -> dict[str, Any]:
+        """Read the record (its update rule met), prepare the new values, then write them inside
+        the `record_update` hook chain, in `ex` or a transaction of its own. A write of one
+        statement on a pooled database reads on the connection it then writes on (one checkout
+        instead of two) when nothing slow comes in between: no password to hash (auth
+        collections also read for their checks), no upload to store."""
+        chain = self._quiet_chain(ex, self.hooks.record_update, c)
+        if (
+            chain is not None
+            and self.db.pooled
+            and not c.is_auth
+            and not any(is_password(f) for f in c.fields)
+            and not uploads_in(body)
+        ):
+            async with self.db.one_statement() as tx:
+                return await self._update(c, rid, body, info, tx, hashes, chain)
+        return await self._update(c, rid, body, info, ex, hashes, chain)
+
+    async def _update(
+        self,
+        c: Collection,
+        rid: str,
+        body: dict[str, Any],
+        info: RequestInfo,
+        ex: Transaction | None,
+        hashes: Prehashed | None,
+        chain: Chain | None,
+    ) -> dict[str, Any]:
+        """`update`, in `ex` if given; `chain`: the write is one statement, of these handlers."""
         self._check_writable(c)
         auth = info.auth
         codec = self.reads.codec(c)
@@ -208,7 +267,7 @@ class RecordService:
             now_changed = changed_fields(new, old) if recheck else set(changed)
             if "password" in changed:
                 now_changed.add("password")
-            await self._validate(
+            guard = await self._validate(
                 e.tx, c, new, errors, now_changed, old, UPDATE_FAILED, refused, recheck, uploads
             )
             now = times.now()
@@ -216,17 +275,18 @@ class RecordService:
                 if f.type == "autodate" and f.options.get("onUpdate"):
                     new[f.name] = now
                     now_changed.add(f.name)
-            await self._write_update(e.tx, c, rid, new, now_changed, rule, info)
+            await self._write_update(e.tx, c, rid, new, now_changed, rule, info, guard)
             blank_passwords(c, new)
 
         async def run(tx: Transaction) -> dict[str, Any]:
             event = RecordWrite(c, values, tx, old)
             self.files.settle(tx, c, stored, old, lambda: event.record)
             self._after(tx, "update", c, values)
-            await self.hooks.record_update.trigger(event, write)
+            await self.hooks.record_update.trigger(event, write, chain)
             return event.record
 
-        return await self._within_stored(ex, run, stored)
+        # The update rule is checked again by the UPDATE's own WHERE: one statement.
+        return await self._within_stored(ex, run, stored, chain is not None)
 
     async def _store(
         self, c: Collection, rid: str, values: dict[str, Any], uploads: dict[str, Any], refused: bool
@@ -238,11 +298,15 @@ class RecordService:
         return await self.files.store(c, rid, [u for name, u in uploads.items() if name in held])
 
     async def _within_stored(
-        self, ex: Transaction | None, work: Callable[[Transaction], Awaitable[T]], stored: list[str]
+        self,
+        ex: Transaction | None,
+        work: Callable[[Transaction], Awaitable[T]],
+        stored: list[str],
+        single: bool = False,
     ) -> T:
         """`_within`, removing the stored uploads if the transaction never began."""
         if not stored:
-            return await self._within(ex, work)
+            return await self._within(ex, work, single)
         began = False
 
         async def tracked(tx: Transaction) -> T:
@@ -251,7 +315,7 @@ class RecordService:
             return await work(tx)
 
         try:
-            return await self._within(ex, tracked)
+            return await self._within(ex, tracked, single)
         except BaseException:
             if not began:
                 await self.files.discard(stored)
@@ -269,12 +333,17 @@ class RecordService:
         refused: bool,
         recheck: bool,
         uploads: dict[str, Any] | None = None,
-    ) -> None:
+    ) -> Guard | None:
         """The `record_validate` chain around the fields' checks and relation integrity (the
         plain passwords were checked before hashing); any error, or `refused` (the checks
         before the transaction failed), fails the write. The fields were checked once before
         the transaction: `recheck` when a model handler may have changed the values since, or
-        when validate handlers expect the built-in errors after `next()`."""
+        when validate handlers expect the built-in errors after `next()`.
+
+        Without validate handlers and with no error so far, the relations are left to the write
+        statement: the Guard returned goes into its WHERE (one statement fewer; `_held_back`
+        tells which relation held it back). Otherwise they are read here, so that handlers and
+        the answer see every error at once."""
 
         async def builtin(e: RecordValidate) -> None:
             if recheck or e.record is not record:
@@ -284,14 +353,28 @@ class RecordService:
             await self.relations.check(tx, c, e.record, e.errors, changed=changed)
 
         hook = self.hooks.record_validate
+        guard = None
         if len(hook):
             await hook.trigger(RecordValidate(c, record, errors, old), builtin)
         else:
             if recheck:
                 validate(c, record, errors, changed=changed, old=old, skip_passwords=True, uploads=uploads)
-            await self.relations.check(tx, c, record, errors, changed=changed)
+            if errors or refused:
+                await self.relations.check(tx, c, record, errors, changed=changed)
+            else:
+                guard = self.relations.guard(c, record, errors, changed)
         if errors or refused:
             raise BadRequest(failed, errors)
+        return guard
+
+    async def _held_back(
+        self, tx: Transaction, c: Collection, record: dict[str, Any], guard: Guard, changed: set[str] | None
+    ) -> dict[str, Any]:
+        """A write its relation guard held back (or whose row or rule failed): the relation
+        errors, read now (none: every id exists by now)."""
+        errors: dict[str, Any] = {}
+        await self.relations.check(tx, c, record, errors, changed=changed)
+        return errors
 
     async def _write_update(
         self,
@@ -302,23 +385,32 @@ class RecordService:
         changed: set[str],
         rule: enforce.Constraint | None = None,
         info: RequestInfo | None = None,
+        guard: Guard | None = None,
     ) -> None:
         codec = self.reads.codec(c)
         names = tuple(n for n in codec.sql.columns if n in changed)
         if not names:
             return
         params = [*codec.params(values, names), rid]
-        sql = codec.sql.update(names)
+        conditions = []
         if rule is not None and rule.condition is not None and info is not None:
             # The rule is checked again by the UPDATE itself, so a concurrent change between
             # the check before and this write cannot let a request past it.
-            sql = codec.sql.update_where(names, rule.condition.render(self.db.dialect, len(params) + 1))
+            conditions.append(rule.condition.render(self.db.dialect, len(params) + 1))
             params.extend(rule.params(info))
+        if guard is not None:
+            where, ids = guard.where(len(params) + 1)
+            conditions.append(where)
+            params.extend(ids)
+        sql = codec.sql.update_where(names, all_of(conditions)) if conditions else codec.sql.update(names)
         try:
             written = await tx.execute(sql, params)
         except UniqueViolation as exc:
             raise BadRequest(UPDATE_FAILED, unique_errors(c, exc)) from exc
         if written == 0:
+            errors = await self._held_back(tx, c, values, guard, changed) if guard is not None else None
+            if errors:
+                raise BadRequest(UPDATE_FAILED, errors)
             raise NotFound()
 
     async def delete(self, c: Collection, rid: str, info: RequestInfo, ex: Transaction | None = None) -> None:
@@ -402,6 +494,13 @@ class RecordService:
             exc = sys.exc_info()[1] or RuntimeError("the transaction was rolled back")
             await failed.trigger(RecordFailed(c, action, snapshot, exc))
 
+        if c.is_auth:
+            rid = str(values.get("id", ""))
+
+            async def drop() -> None:
+                self.auth_records.changed(c, rid)  # before this request's answer leaves
+
+            tx.after_commit(drop)
         if len(committed):
             tx.after_commit(success)
         if len(failed):

@@ -24,5 +24,9 @@ async def bootstrap(db: Database, collections: CollectionRepository) -> None:
                 await migrate.create_collection_table(tx, d, c)
                 await collections.save_row(tx, c, insert=True)
             await tx.execute(system.bump_version(d))
+        elif (unwatched := system.auth_tables_unwatched(d)) is not None:
+            # A database made before auth records were cached: their tables get the triggers.
+            for table, cid in await tx.fetch_all(unwatched):
+                await migrate.watch_auth_table(tx, d, str(table), str(cid))
     db.bump_generation()
     await collections.refresh()

@@ -62,6 +62,16 @@ async def create_collection_table(
         await tx.execute(stmt)
     for sql in c.indexes:
         await tx.execute(ddl.create_index(d, parse_index(sql), c.name))
+    if c.is_auth:
+        await watch_auth_table(tx, d, c.name, c.id)
+
+
+async def watch_auth_table(tx: Executor, d: Dialect, table: str, collection_id: str) -> None:
+    """Changes of an auth collection's rows NOTIFY every process (PostgreSQL: they keep the
+    auth records of tokens in memory, hearth.records.auth_cache). The triggers follow the table
+    through renames and go with it when it is dropped."""
+    for stmt in ddl.auth_change_triggers(d, table, collection_id):
+        await tx.execute(stmt)
 
 
 async def drop_collection_table(tx: Executor, c: Collection) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from hearth.sql.dialect import Dialect, quote
+from hearth.sql.system import AUTH_ROWS_CHANGED, AUTH_TRIGGER, AUTH_TRUNCATED
 
 
 class Column(Protocol):
@@ -80,6 +81,22 @@ def create_table(d: Dialect, table: str, fields: Sequence[Column]) -> list[str]:
     if extra:
         cols.append(extra)
     return [f"CREATE TABLE {quote(table)} ({', '.join(cols)})"]
+
+
+def auth_change_triggers(d: Dialect, table: str, collection_id: str) -> list[str]:
+    """PostgreSQL: the triggers that NOTIFY each change of an auth collection's rows
+    (hearth.sql.system AUTH_CHANNEL); none on SQLite, whose processes keep no such cache."""
+    if d.name != "postgres":
+        return []
+    t, cid = quote(table), _literal(collection_id)
+    return [
+        f"CREATE TRIGGER {AUTH_TRIGGER} AFTER UPDATE ON {t} REFERENCING OLD TABLE AS changed"
+        f" FOR EACH STATEMENT EXECUTE FUNCTION {AUTH_ROWS_CHANGED}({cid})",
+        f"CREATE TRIGGER _hearth_auth_d AFTER DELETE ON {t} REFERENCING OLD TABLE AS changed"
+        f" FOR EACH STATEMENT EXECUTE FUNCTION {AUTH_ROWS_CHANGED}({cid})",
+        f"CREATE TRIGGER _hearth_auth_t AFTER TRUNCATE ON {t}"
+        f" FOR EACH STATEMENT EXECUTE FUNCTION {AUTH_TRUNCATED}({cid})",
+    ]
 
 
 def drop_table(table: str) -> str:

@@ -7,6 +7,12 @@ from collections.abc import Iterable, Sequence
 from hearth.sql.dialect import JSON, Dialect, quote
 
 
+def all_of(conditions: Sequence[str]) -> str:
+    if len(conditions) == 1:
+        return conditions[0]
+    return " AND ".join(f"({c})" for c in conditions)
+
+
 class RecordSQL:
     """Statements of one record table, from plain data: the table name, its columns in order as
     (name, storage kind) and the columns whose unique index is `COLLATE NOCASE` (lookups by
@@ -26,6 +32,7 @@ class RecordSQL:
         self.by_id = f'SELECT {self.select_list} FROM {self.table} WHERE "id" = {p(1)}'
         values = ", ".join(self._value(n, i + 1) for i, n in enumerate(self.columns))
         self.insert = f"INSERT INTO {self.table} ({self.select_list}) VALUES ({values})"
+        self._insert_if = f"INSERT INTO {self.table} ({self.select_list}) SELECT {values} WHERE "
         self.delete = f'DELETE FROM {self.table} WHERE "id" = {p(1)}'
         self.truncate = f"DELETE FROM {self.table}"
         self.all_ids = f'SELECT "id" FROM {self.table}'
@@ -81,6 +88,16 @@ class RecordSQL:
         cond = self.dialect.json_array_contains_any(col, marks) if multi else f"{col} IN ({', '.join(marks)})"
         sql = f"SELECT {self.select_list} FROM {self.table} WHERE {cond}"
         return sql + (f" AND {where}" if where else "")
+
+    def insert_if(self, where: str) -> str:
+        """`insert`, writing the row only when `where` holds (its parameters after the columns'):
+        a check that joins the write instead of a statement before it."""
+        return self._insert_if + where
+
+    def has_ids(self, count: int, start: int) -> str:
+        """A condition: each of `count` distinct ids (parameters from `start`) is a record here."""
+        marks = ", ".join(self._marks(count, start))
+        return f'(SELECT COUNT(*) FROM {self.table} WHERE "id" IN ({marks})) = {count}'
 
     def existing_ids(self, count: int) -> str:
         sql = self._exists.get(count)

@@ -36,7 +36,7 @@ def bootstrap_statements(d: Dialect) -> list[str]:
         "CREATE TABLE IF NOT EXISTS _hearth_api_keys (id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL,"
         " secret_hash TEXT NOT NULL, scopes TEXT NOT NULL, expires BIGINT NOT NULL,"
         " created TEXT NOT NULL)",
-    ] + (_state_trigger() if d.name == "postgres" else [])
+    ] + (_state_trigger() + _auth_change_functions() if d.name == "postgres" else [])
 
 
 def _state_trigger() -> list[str]:
@@ -49,6 +49,43 @@ def _state_trigger() -> list[str]:
         "CREATE TRIGGER _hearth_state_changed AFTER INSERT OR UPDATE ON _hearth_state"
         " FOR EACH STATEMENT EXECUTE FUNCTION _hearth_state_changed()",
     ]
+
+
+# PostgreSQL: NOTIFYed when auth records change (payload `<collection id>:<record id>`, or
+# `<collection id>:` when several did), by triggers on each auth collection's table
+# (hearth.sql.ddl.auth_change_triggers): each process keeps the auth records of tokens it
+# resolves in memory (hearth.records.auth_cache) and drops what the NOTIFY names.
+AUTH_CHANNEL = "hearth_auth"
+AUTH_ROWS_CHANGED = "_hearth_auth_rows_changed"
+AUTH_TRUNCATED = "_hearth_auth_truncated"
+AUTH_TRIGGER = "_hearth_auth_u"  # one of the triggers, whose presence says a table has them all
+
+
+def _auth_change_functions() -> list[str]:
+    """Statement-level, so that a statement changing many rows (a migration filling a column)
+    sends one NOTIFY rather than one per row; transition tables name the rows it changed."""
+    notify = f"PERFORM pg_notify('{AUTH_CHANNEL}', TG_ARGV[0] || ':'"
+    return [
+        f"CREATE OR REPLACE FUNCTION {AUTH_ROWS_CHANGED}() RETURNS trigger LANGUAGE plpgsql AS $$"
+        " DECLARE n bigint; one text; BEGIN"
+        " SELECT count(*), min(id) INTO n, one FROM changed;"
+        f" IF n = 1 THEN {notify} || one); ELSIF n > 1 THEN {notify}); END IF;"
+        " RETURN NULL; END $$",
+        f"CREATE OR REPLACE FUNCTION {AUTH_TRUNCATED}() RETURNS trigger LANGUAGE plpgsql AS $$"
+        f" BEGIN {notify}); RETURN NULL; END $$",
+    ]
+
+
+def auth_tables_unwatched(d: Dialect) -> str | None:
+    """PostgreSQL: auth collections (name, id) whose table has no change triggers yet (a
+    database made before they existed). None on SQLite, which has no such triggers."""
+    if d.name != "postgres":
+        return None
+    return (
+        "SELECT c.name, c.id FROM _collections c WHERE c.type = 'auth' AND NOT EXISTS ("
+        f" SELECT 1 FROM pg_trigger t WHERE t.tgname = '{AUTH_TRIGGER}'"
+        " AND t.tgrelid = to_regclass(quote_ident(c.name)))"
+    )
 
 
 # Rows of _hearth_state: the schema/settings counter, the revoked-sessions counter and the

@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,7 +43,7 @@ from hearth._util.ids import LOWER_ALNUM, RECORD_ID_LENGTH, random_string
 from hearth.db.base import Database, Executor
 from hearth.errors import NotFound
 from hearth.hooks.catalog import Hooks
-from hearth.hooks.chain import OUTERMOST
+from hearth.hooks.chain import OUTERMOST, Quiet
 from hearth.hooks.events import JobRun, RecordWrite
 from hearth.jobs.queue import JobQueue
 from hearth.jobs.worker import JobFunctions
@@ -113,7 +113,8 @@ class Webhooks:
             (hooks.record_update, "update"),
             (hooks.record_delete, "delete"),
         ):
-            hook.bind(self._matcher(action), id="hearth.webhooks", priority=OUTERMOST, observer=True)
+            quiet = self._quiet(action)
+            hook.bind(self._matcher(action, quiet), id="hearth.webhooks", priority=OUTERMOST, observer=True, quiet=quiet)
         functions.register(JOB, self._deliver, JOB_TIMEOUT)
 
     async def stop(self) -> None:
@@ -130,8 +131,27 @@ class Webhooks:
             by_collection.setdefault(ep.collection, []).append(ep)
         self._by_collection, self._seen = by_collection, seen
 
-    def _matcher(self, action: str) -> Callable[[RecordWrite], Awaitable[None]]:
+    def _quiet(self, action: str) -> Quiet:
+        """Whether matching a write of a collection (by its tags) would write nothing in its
+        transaction: the endpoints are known, and none of them wants this action there."""
+
+        def quiet(tags: Collection[str]) -> bool:
+            if self._seen != self.collections.revocations:
+                return False  # the endpoints are read again, in the write's transaction
+            return not any(action in ep.events for tag in tags for ep in self._by_collection.get(tag, ()))
+
+        return quiet
+
+    def _matcher(self, action: str, quiet: Quiet) -> Callable[[RecordWrite], Awaitable[None]]:
         async def match(e: RecordWrite) -> None:
+            if e.tx.autocommit:
+                # A write judged to match nothing (`quiet`): its one statement is its own
+                # transaction. Should an endpoint have been added since, the write is matched
+                # after its commit, in a transaction of its own (a crash in between loses it).
+                await e.next()
+                if not quiet(e.tags()):
+                    e.tx.after_commit(lambda: self._match_committed(match, e))
+                return
             if self._seen != self.collections.revocations:
                 await self._load(e.tx)
             endpoints = [ep for ep in self._by_collection.get(e.collection.id, ()) if action in ep.events]
@@ -148,6 +168,11 @@ class Webhooks:
                 await self._enqueue(e, action, matched)
 
         return match
+
+    async def _match_committed(self, match: Callable[[RecordWrite], Awaitable[None]], e: RecordWrite) -> None:
+        async with self.db.transaction() as tx:
+            # A fresh event: its `next()` has nothing left to run, the write is done.
+            await match(RecordWrite(e.collection, e.record, tx, e.old))
 
     async def _matches(self, e: RecordWrite, ep: Endpoint) -> bool:
         if not ep.filter:

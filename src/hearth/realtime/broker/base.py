@@ -66,6 +66,9 @@ class BrokerUnavailable(ApiError):
 
 
 class Broker(Protocol):
+    # Whether publishing inside a transaction writes to it (an event row), or only after commit.
+    writes_in_transaction: bool
+
     async def start(self) -> None:
         """Begin receiving events published from now on."""
         ...

@@ -48,6 +48,8 @@ class Listener(Protocol):
 
 
 class DatabaseBroker:
+    writes_in_transaction = True  # the event row is written with the transaction
+
     def __init__(self, db: Database, handle: Handler, active: Callable[[], bool] = lambda: True) -> None:
         self.db = db
         self.handle = handle
@@ -86,6 +88,12 @@ class DatabaseBroker:
         events published at the same moment share one transaction (a burst of subscription
         requests or answers is one write, not one each); this returns once it is committed."""
         row = (target, deepjson.dumps(payload).decode(), int(time.time()))
+        if tx is not None and tx.autocommit:
+            # A write judged to need no event row (no process had clients: Hook.quiet_chain),
+            # and a client arrived since: its statement is its own transaction, so the event
+            # follows its commit instead of riding with it (a crash in between would lose it).
+            tx.after_commit(lambda: self._outside.add(row))
+            return
         if tx is not None:
             await self._ordered(tx)
             await tx.execute(system.insert_rt_event(self.db.dialect), row)

@@ -37,6 +37,8 @@ RETRY_SECONDS = (0.1, 0.25, 0.5, 1.0, 2.0)
 
 
 class RedisBroker:
+    writes_in_transaction = False  # an event of a transaction is added after its commit
+
     def __init__(
         self, url: str, handle: Handler, active: Active, prefix: str = "hearth:", timeout: float = 2.0
     ) -> None:
