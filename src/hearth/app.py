@@ -64,7 +64,7 @@ class Hearth:
         reads = RecordReader(self.db)
         self.records = RecordService(self.db, self.collections, self.hooks, reads, self.storage)
         self.presenter = RecordPresenter(reads, self.collections, self.hooks)
-        self.downloads = RecordDownloads(reads)
+        self.downloads = RecordDownloads(reads, self.hooks)
         self.thumbs = Thumbnailer()
         self.auth = AuthService(self.collections, self.records, self.presenter, self.hooks)
         self.account = AccountFlows(self.auth)
