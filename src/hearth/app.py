@@ -115,8 +115,7 @@ class Hearth:
         self.stop_deadline = deadline
         if self.background:
             self.job_worker.halt()  # no new jobs; running ones get until the deadline
-        if self.db is not None:
-            self.realtime.close_all()
+        self.draining()
 
     def draining(self) -> None:
         """SIGUSR2 (hearth.http.drain): realtime streams end now, and new ones are refused; the

@@ -83,9 +83,14 @@ def domain_list_errors(options: dict[str, Any]) -> dict[str, FieldError]:
     return errors
 
 
-class EmailField(Field):
-    type: ClassVar[str] = "email"
+class DomainListField(Field):
+    """A text field whose values name a domain, allowed by `onlyDomains` / `exceptDomains` (the
+    email and url fields: the same options, storage and checks, in their own words)."""
+
     option_defaults: ClassVar[dict[str, Any]] = {"exceptDomains": [], "onlyDomains": []}
+    # (code, message) of the errors, made anew each time (an error is an exception: not shared)
+    invalid: ClassVar[tuple[str, str]]  # a value of the wrong form
+    not_allowed: ClassVar[tuple[str, str]]  # a domain the options exclude
 
     def normalize_options(self) -> dict[str, FieldError]:
         return domain_list_errors(self.options)
@@ -96,14 +101,33 @@ class EmailField(Field):
     def prepare(self, raw: Any) -> Any:
         return cast_str(raw) or ""
 
+    def well_formed(self, text: str) -> bool:
+        raise NotImplementedError
+
+    def domain(self, text: str) -> str:
+        """The domain a well-formed value names."""
+        raise NotImplementedError
+
     def validate(self, value: Any) -> FieldError | None:
         text = value if isinstance(value, str) else ""
         if text == "":
             return FieldError("validation_required", "Cannot be blank.") if self.required else None
-        if not is_email(text):
-            return FieldError("validation_is_email", "Must be a valid email address.")
-        domain = text.rsplit("@", 1)[1]
+        if not self.well_formed(text):
+            return FieldError(*self.invalid)
+        domain = self.domain(text)
         only, exclude = self.options["onlyDomains"], self.options["exceptDomains"]
         if (only and domain not in only) or (exclude and domain in exclude):
-            return FieldError("validation_email_domain_not_allowed", "Email domain is not allowed.")
+            return FieldError(*self.not_allowed)
         return None
+
+
+class EmailField(DomainListField):
+    type: ClassVar[str] = "email"
+    invalid = ("validation_is_email", "Must be a valid email address.")
+    not_allowed = ("validation_email_domain_not_allowed", "Email domain is not allowed.")
+
+    def well_formed(self, text: str) -> bool:
+        return is_email(text)
+
+    def domain(self, text: str) -> str:
+        return text.rsplit("@", 1)[1]

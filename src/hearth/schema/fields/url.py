@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import functools
-from typing import Any, ClassVar, NamedTuple
+from typing import ClassVar, NamedTuple
 
-from hearth.errors import FieldError
-from hearth.schema.fields.base import Field, cast_str
-from hearth.schema.fields.email import domain_list_errors
+from hearth.schema.fields.email import DomainListField
 from hearth.schema.fields.text import GoRegex
 
 _MAX_URL_RUNES = 2083
@@ -147,27 +145,13 @@ def url_host(value: str) -> str:
     return parsed.host if parsed else ""
 
 
-class URLField(Field):
+class URLField(DomainListField):
     type: ClassVar[str] = "url"
-    option_defaults: ClassVar[dict[str, Any]] = {"exceptDomains": [], "onlyDomains": []}
+    invalid = ("validation_invalid_url", "Must be a valid url.")
+    not_allowed = ("validation_url_domain_not_allowed", "Url domain is not allowed.")
 
-    def normalize_options(self) -> dict[str, FieldError]:
-        return domain_list_errors(self.options)
+    def well_formed(self, text: str) -> bool:
+        return is_url(text)
 
-    def from_db(self, raw: Any) -> Any:
-        return "" if raw is None else str(raw)
-
-    def prepare(self, raw: Any) -> Any:
-        return cast_str(raw) or ""
-
-    def validate(self, value: Any) -> FieldError | None:
-        text = value if isinstance(value, str) else ""
-        if text == "":
-            return FieldError("validation_required", "Cannot be blank.") if self.required else None
-        if not is_url(text):
-            return FieldError("validation_invalid_url", "Must be a valid url.")
-        only, exclude = self.options["onlyDomains"], self.options["exceptDomains"]
-        host = url_host(text)
-        if (only and host not in only) or (exclude and host in exclude):
-            return FieldError("validation_url_domain_not_allowed", "Url domain is not allowed.")
-        return None
+    def domain(self, text: str) -> str:
+        return url_host(text)
