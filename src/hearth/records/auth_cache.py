@@ -32,6 +32,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from hearth.records.reads import RecordReader
+from hearth.records.recent import RecentRecords
 from hearth.schema.collection import Collection
 from hearth.sql.system import AUTH_CHANNEL
 
@@ -49,8 +50,7 @@ class AuthRecords:
     def __init__(self, reads: RecordReader) -> None:
         self.reads = reads
         self._watch: _Watch | None = None  # on PostgreSQL, once started
-        # (collection id, record id) -> (collection object, monotonic time of the read, row)
-        self._rows: dict[tuple[str, str], tuple[Collection, float, Any]] = {}
+        self._rows: RecentRecords[Any] = RecentRecords(MAX_ENTRIES)
         self._heard = 0  # moves with every change heard: a read begun before one is not kept
 
     async def start(self) -> None:
@@ -68,11 +68,7 @@ class AuthRecords:
             self._rows.clear()
             return
         cid, _, rid = payload.partition(":")
-        if rid:
-            self._rows.pop((cid, rid), None)
-        else:
-            for key in [k for k in self._rows if k[0] == cid]:
-                del self._rows[key]
+        self._rows.forget(cid, rid)
 
     def changed(self, c: Collection, rid: str) -> None:
         """This process changed the record (its commit is done): drop it now, before the NOTIFY
@@ -84,17 +80,11 @@ class AuthRecords:
         watch = self._watch
         if watch is None or not watch.live():
             return await self.reads.find_row(c, rid)
-        key = (c.id, rid)
-        now = time.monotonic()
-        kept = self._rows.get(key)
-        # A schema change makes new Collection objects: a row of the old columns is read again.
-        if kept is not None and kept[0] is c and now - kept[1] < MAX_AGE:
-            return kept[2]
-        heard = self._heard
+        kept = self._rows.fresh(c, rid, MAX_AGE)
+        if kept is not None:
+            return kept
+        began, heard = time.monotonic(), self._heard
         row = await self.reads.find_row(c, rid)
         if row is not None and heard == self._heard:
-            self._rows.pop(key, None)  # re-inserted last: the dict stays in order of reads
-            self._rows[key] = (c, now, row)
-            if len(self._rows) > MAX_ENTRIES:
-                del self._rows[next(iter(self._rows))]
+            self._rows.keep(c, rid, row, began)
         return row

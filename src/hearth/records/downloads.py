@@ -21,7 +21,6 @@ it no round trip).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +32,7 @@ from hearth.hooks.events import RecordCommitted
 from hearth.query.context import AuthState, RequestInfo
 from hearth.records.files import file_fields
 from hearth.records.reads import RecordReader
+from hearth.records.recent import RecentRecords
 from hearth.schema.collection import Collection
 from hearth.schema.fields.file import FileField, file_names
 from hearth.sql.dialect import POSTGRES
@@ -59,32 +59,23 @@ class RecordDownloads:
     def __init__(self, reads: RecordReader, hooks: Hooks) -> None:
         self.reads = reads
         self._keeps = reads.db.dialect is POSTGRES
-        # (collection id, record id) -> (the collection object, monotonic time of the read, record)
-        self._recent: dict[tuple[str, str], tuple[Collection, float, dict[str, Any]]] = {}
+        self._recent: RecentRecords[dict[str, Any]] = RecentRecords(KEEP_ENTRIES)
         for hook in (hooks.record_after_update_success, hooks.record_after_delete_success):
             hook.bind(self._forget, id="hearth.downloads", observer=True)
 
     async def _forget(self, e: RecordCommitted) -> None:
-        self._recent.pop((e.collection.id, str(e.record.get("id", ""))), None)
+        self._recent.forget(e.collection.id, str(e.record.get("id", "")))
         await e.next()
 
     def _public_holder(self, c: Collection, rid: str, name: str) -> tuple[dict[str, Any], FileField] | None:
         """The kept record of `rid` and its public field holding `name`, when one is fresh."""
-        kept = self._recent.get((c.id, rid))
-        if kept is None or kept[0] is not c or time.monotonic() - kept[1] >= KEEP_SECONDS:
+        record = self._recent.fresh(c, rid, KEEP_SECONDS)
+        if record is None:
             return None
-        record = kept[2]
-        field = next((f for f in file_fields(c) if name in file_names(record.get(f.name))), None)
+        field = _holding(c, record, name)
         if field is None or field.options.get("protected"):
             return None
         return record, field
-
-    def _keep(self, c: Collection, rid: str, record: dict[str, Any]) -> None:
-        recent = self._recent
-        recent.pop((c.id, rid), None)  # re-inserted last: the dict stays in order of reads
-        recent[(c.id, rid)] = (c, time.monotonic(), record)
-        if len(recent) > KEEP_ENTRIES:
-            del recent[next(iter(recent))]
 
     async def find(
         self,
@@ -112,11 +103,11 @@ class RecordDownloads:
         record = await self.reads.find(c, rid)
         if record is None:
             raise NotFound()
-        field = next((f for f in file_fields(c) if name in file_names(record.get(f.name))), None)
+        field = _holding(c, record, name)
         if field is None:
             raise NotFound()
         if self._keeps and not field.options.get("protected"):
-            self._keep(c, rid, dict(record))
+            self._recent.keep(c, rid, dict(record))
         if field.options.get("protected"):
             auth = await requester()
             request = info(auth)
@@ -128,6 +119,11 @@ class RecordDownloads:
             if row is None:
                 raise NotFound()
         return StoredFile(c, record, field, name, key)
+
+
+def _holding(c: Collection, record: dict[str, Any], name: str) -> FileField | None:
+    """The file field of `record` that holds the file `name`, if one does."""
+    return next((f for f in file_fields(c) if name in file_names(record.get(f.name))), None)
 
 
 def _plausible(text: str, limit: int) -> bool:
