@@ -110,11 +110,11 @@ print("listening", flush=True)
 c = socket.socket(socket.AF_UNIX)
 c.connect("\\0" + sys.argv[2])
 body = b'{"i":1,"q":{"k":"subscribe","c":"x"}}'
-c.sendall(struct.pack("!I", len(body)) + body)
 c.settimeout(5)
 try:
+    c.sendall(struct.pack("!I", len(body)) + body)
     got = len(c.recv(100))
-except ConnectionResetError:  # closed with the request unread
+except (ConnectionResetError, BrokenPipeError):  # closed with the request unread (or before it was sent)
     got = 0
 print("read", got, flush=True)
 sys.stdin.read()
