@@ -97,6 +97,10 @@ class Hooks:
         )
         # ----- background work -----
         self.job_run = Hook[ev.JobRun]("A durable job runs; `next()` runs its registered function.")
+        # ----- observing requests -----
+        self.request_done = Hook[ev.RequestDone](
+            "An HTTP request was answered (any route or none; after the response was sent)."
+        )
         # ----- lifecycle -----
         self.bootstrap = Hook[ev.Lifecycle]("The services are built (database open, tables ready).")
         self.serve = Hook[ev.Lifecycle]("The process is about to take requests.")
