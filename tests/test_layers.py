@@ -51,6 +51,7 @@ LAYERS: dict[str, int] = {
     "mail": 10,  # auth mails carry auth's tokens
     "realtime": 10,
     "webhooks": 10,  # outbound webhooks: record hooks enqueue durable jobs that POST signed payloads
+    "metrics": 10,  # Prometheus metrics: hooks observed, the pool, jobs by state (realtime's figures passed in)
     # Composition and entry points.
     "app": 11,  # builds the services of one process
     "http": 12,  # routes call the services of an app

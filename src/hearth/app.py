@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from hearth.auth.account import AccountFlows
 from hearth.auth.attempts import AttemptLimiter
@@ -22,7 +23,9 @@ from hearth.jobs.queue import JobQueue
 from hearth.jobs.worker import JobFunctions, JobWorker
 from hearth.mail.delivery import AuthMailDelivery
 from hearth.mail.sender import Mailer
+from hearth.metrics.service import Metrics
 from hearth.realtime.hub import Hub
+from hearth.realtime.local_channel import LocalChannel
 from hearth.records.downloads import RecordDownloads
 from hearth.records.present import RecordPresenter
 from hearth.records.reads import RecordReader
@@ -41,9 +44,12 @@ JOBS_CLEANUP = "__hearthJobsCleanup__"  # the built-in cron that forgets old end
 class Hearth:
     """The running services of one process."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, in_flight: Callable[[], int] = lambda: 0) -> None:
+        """`in_flight`: how many requests the server is handling now (for metrics)."""
         self.config = config
+        self.in_flight = in_flight
         self.db: Database | None = None
+        self.metrics: Metrics | None = None  # built by start when config.metrics_token is set
         # Bound to before start (user hooks) and by each service as start builds it.
         self.hooks = Hooks()
         # What runs each durable job and cron (registered before start, as hooks are).
@@ -90,6 +96,12 @@ class Hearth:
         )  # fmt: skip
         self.cron = CronScheduler(self.crons, self.jobs)
         await self.realtime.start()
+        if background and self.config.metrics_token:
+            self.metrics = Metrics(
+                self.config.metrics_token, self.db, self.hooks, self.realtime, self.jobs, self.in_flight,
+                LocalChannel, self.config.data_identity,
+            )  # fmt: skip
+            await self.metrics.start()
         if background:
             self.background = True
             await self.job_worker.start()
@@ -143,6 +155,7 @@ class Hearth:
             ("login attempts", self.attempts.close()),
             ("file storage", self.files.close()),
             ("webhooks", self.webhooks.stop()),
+            *((("metrics", self.metrics.stop()),) if self.metrics is not None else ()),
         )
         for what, step in steps:
             try:

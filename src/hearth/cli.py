@@ -37,6 +37,7 @@ from hearth.config import (
     parse_db_url,
     parse_http_buffer_size,
     parse_jobs,
+    parse_metrics_token,
     parse_seconds,
     parse_size,
     redact,
@@ -207,6 +208,8 @@ def _config(args: argparse.Namespace) -> Config:
         job_lease=_env("HEARTH_JOB_LEASE", parse_seconds, DEFAULT_JOB_LEASE),
         fetch_private=_env_flag("HEARTH_FETCH_PRIVATE"),
         webhooks_private=_env_flag("HEARTH_WEBHOOKS_PRIVATE"),
+        metrics_token=getattr(args, "metrics_token", None)
+        or _env("HEARTH_METRICS_TOKEN", parse_metrics_token, ""),
     )
     if not config.is_postgres:
         check_data_dir(data_dir, dir_name)
@@ -551,6 +554,14 @@ def _parser() -> argparse.ArgumentParser:
         help=f"per-connection HTTP buffer (default $HEARTH_HTTP_BUFFER_SIZE or {DEFAULT_HTTP_BUFFER_SIZE}); "
         f"{MIN_HTTP_BUFFER_SIZE} saves ~1 KiB per open connection but refuses request heads over 8 KiB and "
         "reads uploads 8 KiB at a time (slower)",
+    )
+    p_serve.add_argument(
+        "--metrics-token",
+        type=_flag_type(parse_metrics_token, "--metrics-token"),
+        default=None,
+        metavar="TOKEN",
+        help="serve Prometheus metrics at /metrics to requests bearing this token "
+        "(default $HEARTH_METRICS_TOKEN, which keeps it out of `ps`; none: no /metrics). docs/operations.md",
     )
     p_serve.set_defaults(func=serve)
 

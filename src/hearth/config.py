@@ -55,6 +55,8 @@ class Config:
     # Seconds a claimed job stays leased without a renewal: how soon a job whose process died
     # runs again elsewhere (renewed every third of it while the job runs).
     job_lease: float = DEFAULT_JOB_LEASE
+    # The bearer token `GET /metrics` requires; "" turns metrics off (no route, no cost).
+    metrics_token: str = ""
 
     @property
     def hooks_path(self) -> Path:
@@ -92,6 +94,7 @@ class Config:
             "HEARTH_JOBS": str(self.jobs),
             "HEARTH_JOB_LEASE": str(self.job_lease),
             "HEARTH_WEBHOOKS_PRIVATE": "1" if self.webhooks_private else "",
+            "HEARTH_METRICS_TOKEN": self.metrics_token,
         }
 
     @classmethod
@@ -116,6 +119,7 @@ class Config:
             webhooks_private=(env("HEARTH_WEBHOOKS_PRIVATE") or "").lower() in ("1", "true", "yes"),
             jobs=parse_jobs(env("HEARTH_JOBS") or str(DEFAULT_JOBS), "HEARTH_JOBS"),
             job_lease=parse_seconds(env("HEARTH_JOB_LEASE") or str(DEFAULT_JOB_LEASE), "HEARTH_JOB_LEASE"),
+            metrics_token=parse_metrics_token(env("HEARTH_METRICS_TOKEN") or "", "HEARTH_METRICS_TOKEN"),
         )
 
 
@@ -207,3 +211,20 @@ def parse_seconds(value: str, name: str = "--shutdown-timeout") -> float:
             f"{name} {value!r} is out of range: give more than 0 and at most {MAX_SHUTDOWN_TIMEOUT:g} seconds"
         )
     return seconds
+
+
+MIN_METRICS_TOKEN = 16
+
+
+def parse_metrics_token(value: str, name: str = "--metrics-token") -> str:
+    """"" (metrics off) or a token of at least MIN_METRICS_TOKEN visible characters: it is all
+    that guards the instance's metrics, so a guessable one is refused."""
+    token = value.strip()
+    if not token:
+        return ""
+    if len(token) < MIN_METRICS_TOKEN or not token.isprintable() or any(c.isspace() for c in token):
+        raise ConfigError(
+            f"{name} must be at least {MIN_METRICS_TOKEN} characters without spaces "
+            "(e.g. the output of `openssl rand -hex 32`)"
+        )
+    return token

@@ -424,6 +424,10 @@ class PostgresDatabase:
         return DatabaseUnavailable(reason)
 
     # ----- connections ----------------------------------------------------------------------
+    def usage(self) -> tuple[int, int, int]:
+        size = self.pool.get_size()
+        return size, size - self.pool.get_idle_size(), self.pool.get_max_size()
+
     async def acquire(self) -> Any:
         try:
             return await self.pool.acquire(timeout=self.wait_timeout)

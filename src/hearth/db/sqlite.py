@@ -226,6 +226,11 @@ class SQLiteDatabase:
         """A counter every process bumps after a schema/settings change (see module doc)."""
         return int(struct.unpack_from("<Q", self._gen, 0)[0])
 
+    def usage(self) -> tuple[int, int, int]:
+        """Two connections: the reader, used inline (never busy between two awaits), and the
+        writer, in use while this process holds the write lock."""
+        return 2, 1 if self._lock.locked() else 0, 2
+
     def bump_generation(self) -> None:
         fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
         try:

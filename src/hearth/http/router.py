@@ -122,8 +122,10 @@ class App:
         shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
         on_draining: Callable[[], None] = lambda: None,
         done: Hook[RequestDone] | None = None,
+        inflight: set[asyncio.Task[Any]] | None = None,
     ) -> None:
-        """`done`: triggered once each request was answered (request logs, metrics observe it)."""
+        """`done`: triggered once each request was answered (request logs, metrics observe it);
+        `inflight`: the set to keep the requests being handled in (metrics count it)."""
         self.router = router
         self.done = done
         self.max_body_size = max_body_size
@@ -134,7 +136,7 @@ class App:
         # Tracebacks of unexpected errors: the first of a kind per route, then one per interval.
         self._bugs = Throttle()
         # Requests being handled, which a stop cancels when they outlast the shutdown timeout.
-        self.inflight: set[asyncio.Task[Any]] = set()
+        self.inflight: set[asyncio.Task[Any]] = set() if inflight is None else inflight
         self.graceful_stop = GracefulStop(shutdown_timeout, on_stopping, self.shutdown, self.inflight)
         # SIGUSR2: out of the load balancer's rotation before a stop (http/drain.py).
         self.drain = Drain(on_draining)

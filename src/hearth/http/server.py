@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from hearth.app import Hearth
 from hearth.config import Config
 from hearth.http.request_hooks import wrapper
@@ -15,6 +18,7 @@ from hearth.http.routes import (
     files,
     health,
     jobs,
+    metrics,
     not_built,
     oauth2,
     realtime,
@@ -41,11 +45,13 @@ def all_routes() -> list[Route]:
         *jobs.routes,
         *not_built.routes,
         *webhooks.routes,
+        *metrics.routes,
     ]
 
 
 def build_app(config: Config | None = None) -> App:
-    hearth = Hearth(config or Config.from_env())
+    inflight: set[asyncio.Task[Any]] = set()  # the router's requests being handled, for metrics
+    hearth = Hearth(config or Config.from_env(), in_flight=inflight.__len__)
     router = Router(all_routes(), wrapper(hearth, hearth.hooks))
     app = App(
         router,
@@ -56,6 +62,7 @@ def build_app(config: Config | None = None) -> App:
         on_draining=hearth.draining,
         shutdown_timeout=hearth.config.shutdown_timeout,
         done=hearth.hooks.request_done,
+        inflight=inflight,
     )
     app.state.hearth = hearth
     return app

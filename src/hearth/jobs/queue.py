@@ -284,6 +284,13 @@ class JobQueue:
     async def prune(self) -> int:
         return await self.db.execute(sql.prune(self.db.dialect), (now_ms() - KEEP_SECONDS * 1000,))
 
+    async def counts(self) -> dict[str, int]:
+        """How many jobs are in each state (every state named, 0 when none)."""
+        counts = dict.fromkeys(STATES, 0)
+        for state, n in await self.db.fetch_all(sql.count_by_state(self.db.dialect)):
+            counts[str(state)] = int(n)
+        return counts
+
     # ----- the superuser API ----------------------------------------------------------------------
     async def get(self, jid: str) -> Job:
         key = _job_id(jid)

@@ -212,6 +212,7 @@ class Hub:
         hooks.record_session_ended.bind(self._session_ended, id="hearth.realtime")
         self.db = records.db
         self.clients: dict[str, Client] = {}
+        self.delivered = 0  # record events queued to this process's clients (metrics)
         self.tag = random_string(TAG_LENGTH)
         self.process_id = "process:" + self.tag  # this process's row, and its address on the bus
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}  # requests awaiting answers
@@ -572,9 +573,11 @@ class Hub:
                     message = await self._through_hooks(client, sub, c, orjson.loads(data))
                     if message is not None:
                         client.send(message)
+                        self.delivered += 1
             else:
                 for client, sub in members:
                     client.send(sse(client.id, sub.raw, data))
+                self.delivered += len(members)
 
     async def _visible(
         self, client: Client, sub: Subscription, action: str, c: Collection, values: dict[str, Any]

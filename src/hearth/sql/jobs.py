@@ -183,6 +183,11 @@ def count_jobs(d: Dialect, where: list[str]) -> str:
     return f"SELECT COUNT(*) FROM _hearth_jobs{cond}"
 
 
+def count_by_state(d: Dialect) -> str:
+    """Jobs per state (metrics at scrape time: the table is pruned of ended jobs after 7 days)."""
+    return "SELECT state, COUNT(*) FROM _hearth_jobs GROUP BY state"
+
+
 def last_run_at(d: Dialect) -> str:
     """When the latest job of name p1 was due (a cron's last tick that was enqueued)."""
     return f"SELECT MAX(run_at) FROM _hearth_jobs WHERE name = {d.placeholder(1)}"

@@ -1,0 +1,1 @@
+"""Prometheus metrics of one Hearth instance (`GET /metrics`, docs/operations.md "Metrics")."""
