@@ -95,18 +95,25 @@ async def api(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, pg_database: str | None
 ) -> AsyncIterator[Api]:
     """One running Hearth per test module and dialect; tests use unique collection names."""
-    if request.param == "postgres":
+    config = await module_config(request.param, tmp_path_factory, pg_database)
+    async for api in start_api(config, request.param):
+        yield api
+
+
+async def module_config(
+    dialect: str, tmp_path_factory: pytest.TempPathFactory, pg_database: str | None, **options: Any
+) -> Config:
+    """A Config for a fresh Hearth of `dialect` (PostgreSQL: an empty schema, else a skip when
+    the server is not reachable); `options`: more Config fields."""
+    if dialect == "postgres":
         if pg_database is None:
             pytest.skip("PostgreSQL not reachable (set HEARTH_REQUIRE_PG=1 to make this an error)")
         # Each module starts from an empty schema.
         conn = await asyncpg.connect(pg_database)
         await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
         await conn.close()
-        config = Config(data_dir=tmp_path_factory.mktemp("pg"), db_url=pg_database)
-    else:
-        config = Config(data_dir=tmp_path_factory.mktemp("sqlite"))
-    async for api in start_api(config, request.param):
-        yield api
+        return Config(data_dir=tmp_path_factory.mktemp("pg"), db_url=pg_database, **options)
+    return Config(data_dir=tmp_path_factory.mktemp("sqlite"), **options)
 
 
 def unique(name: str) -> str:
