@@ -94,6 +94,7 @@ def pg_up(pg_database: str | None) -> None:
         (["--db", "sqlite:///data.db"], ["sqlite:// databases are not supported"]),
         (["--db", "not a url"], ["'not a url' is not a database URL", "postgresql://"]),
         (["--db", "postgresql://db:port/app"], ["is not a valid URL"]),
+        (["--metrics-token", "hunter2"], ["--metrics-token must be at least 16 characters"]),
         (["--bogus"], ["unrecognized arguments: --bogus"]),
     ],
 )
@@ -131,6 +132,7 @@ def test_usage_mistakes(args: list[str], expected: str) -> None:
         ({"HEARTH_DB": "mysql://x/y"}, "HEARTH_DB: mysql:// databases are not supported"),
         ({"HEARTH_PG_POOL_SIZE": "0"}, "HEARTH_PG_POOL_SIZE '0' is out of range"),
         ({"HEARTH_REDIS_URL": "localhost:6379"}, "HEARTH_REDIS_URL 'localhost:6379'"),
+        ({"HEARTH_METRICS_TOKEN": "a b c d e f g h i"}, "HEARTH_METRICS_TOKEN must be at least 16 characters"),
     ],
 )
 def test_bad_environment_values(env: dict[str, str], expected: str, tmp_path: Path) -> None:
