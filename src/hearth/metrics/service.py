@@ -96,7 +96,8 @@ class Metrics:
         self.in_flight = in_flight
         self.registry = CollectorRegistry(auto_describe=False)
         ProcessCollector(registry=self.registry)
-        self.requests = RequestMetrics(self.registry, hooks)
+        self.requests = RequestMetrics(hooks)
+        self.registry.register(self.requests)
         self.job_runs = Counter(
             "hearth_job_runs", "Durable job attempts this instance ran, by job name.", ("name",), registry=self.registry
         )
