@@ -236,3 +236,31 @@ async def until_health(api: Api, status: int, within: float) -> None:
     while (r := await api.client.get("/api/health")).status_code != status:
         assert time.monotonic() < end, (status, r.status_code, r.text)
         await asyncio.sleep(0.05)
+
+
+async def test_requests_in_flight(mapi: Api) -> None:
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from hearth.http.router import route
+
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(request: Request) -> Response:
+        started.set()
+        await release.wait()
+        return Response(b"done")
+
+    extra = route("GET", f"/api/{unique('slow')}", slow)
+    mapi.app.router.add(extra)
+    try:
+        pending = asyncio.create_task(mapi.client.get(extra.path))
+        await asyncio.wait_for(started.wait(), 5)
+        during, _ = await scrape(mapi)
+        release.set()
+        assert (await pending).status_code == 200
+        after, _ = await scrape(mapi)
+    finally:
+        mapi.app.router.remove(extra)
+    assert value(during, "hearth_http_requests_in_flight") == 2  # the slow request and the scrape
+    assert value(after, "hearth_http_requests_in_flight") == 1
