@@ -49,6 +49,7 @@ SWEPT = {
 # Routes that answer no record (status only, collections, settings, tokens, ids, providers…).
 RECORD_FREE = {
     "GET /api/health",
+    "GET /metrics",  # counts by route template and status: no record, no path, no id
     "GET /api/collections",
     "POST /api/collections",
     "GET /api/collections/{collection}",
