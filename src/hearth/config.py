@@ -23,6 +23,7 @@ DEFAULT_HOOK_TIMEOUT = 30.0
 DEFAULT_JOBS = 4
 MAX_JOBS = 256
 DEFAULT_JOB_LEASE = 30.0
+LOG_FORMATS = ("text", "json")  # stdout: lines for people, or JSON lines for log shippers
 HOOKS_DIR_NAME = "hearth_hooks"  # beside the data directory unless --hooks-dir says otherwise
 MAX_SHUTDOWN_TIMEOUT = 3600.0
 POSTGRES_SCHEMES = ("postgres", "postgresql")
@@ -55,6 +56,7 @@ class Config:
     # Seconds a claimed job stays leased without a renewal: how soon a job whose process died
     # runs again elsewhere (renewed every third of it while the job runs).
     job_lease: float = DEFAULT_JOB_LEASE
+    log_format: str = "text"  # "json": stdout lines (request entries too) as JSON objects
 
     @property
     def hooks_path(self) -> Path:
@@ -92,6 +94,7 @@ class Config:
             "HEARTH_JOBS": str(self.jobs),
             "HEARTH_JOB_LEASE": str(self.job_lease),
             "HEARTH_WEBHOOKS_PRIVATE": "1" if self.webhooks_private else "",
+            "HEARTH_LOG_FORMAT": self.log_format,
         }
 
     @classmethod
@@ -116,6 +119,7 @@ class Config:
             webhooks_private=(env("HEARTH_WEBHOOKS_PRIVATE") or "").lower() in ("1", "true", "yes"),
             jobs=parse_jobs(env("HEARTH_JOBS") or str(DEFAULT_JOBS), "HEARTH_JOBS"),
             job_lease=parse_seconds(env("HEARTH_JOB_LEASE") or str(DEFAULT_JOB_LEASE), "HEARTH_JOB_LEASE"),
+            log_format=parse_log_format(env("HEARTH_LOG_FORMAT") or "text", "HEARTH_LOG_FORMAT"),
         )
 
 
@@ -129,6 +133,13 @@ def redact(url: str) -> str:
     except ValueError:
         pass
     return url
+
+
+def parse_log_format(value: str, name: str = "--log-format") -> str:
+    fmt = value.strip().lower()
+    if fmt not in LOG_FORMATS:
+        raise ConfigError(f"{name} {value!r} is not a log format; use one of: {', '.join(LOG_FORMATS)}")
+    return fmt
 
 
 def parse_db_url(value: str, name: str = "--db") -> str:

@@ -15,6 +15,7 @@ from hearth.http.routes import (
     files,
     health,
     jobs,
+    logs,
     not_built,
     oauth2,
     realtime,
@@ -39,6 +40,7 @@ def all_routes() -> list[Route]:
         *files.routes,
         *crons.routes,
         *jobs.routes,
+        *logs.routes,
         *not_built.routes,
         *webhooks.routes,
     ]
