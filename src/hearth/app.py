@@ -90,6 +90,7 @@ class Hearth:
         self.logs = RequestLogs(
             await LogStore.open(self.config, self.db),
             lambda: self.settings.get(self.collections.version),
+            lambda: self.settings.cached(self.collections.version),
             self.logger,
             json_lines=self.config.log_format == "json",
         )

@@ -68,11 +68,15 @@ async def test_requests_are_logged_as_pocketbase_logs_them(api: Api) -> None:
     assert missing["level"] == 8 and missing["data"]["status"] == 404
     assert missing["data"]["error"] == "Missing collection context." and "details" in missing["data"]
     assert listed["data"]["auth"] == "_superusers" and listed["level"] == 0
+    # A validation error's details are its field errors, as in the answer.
+    await api.client.post("/api/collections", json={"name": ""}, headers={"User-Agent": ua, **api.su()})
+    [bad] = (await entries(api, f'data.userAgent = "{ua}" && data.status = 400'))["items"]
+    assert bad["data"]["error"] == "Failed to create collection." and bad["data"]["details"]["name"]["code"]
     # The logs API's own successful requests are not logged (its errors are).
     await api.client.get("/api/logs", headers={"User-Agent": ua, **api.su()})
     await api.client.get("/api/logs/nope", headers={"User-Agent": ua, **api.su()})
     urls = [e["data"]["url"] for e in (await entries(api, f'data.userAgent = "{ua}"'))["items"]]
-    assert urls[3:] == ["/api/logs/nope"]
+    assert urls[4:] == ["/api/logs/nope"]
 
 
 async def test_list_sort_paging_view_and_stats(api: Api) -> None:
@@ -233,3 +237,19 @@ async def test_request_entries_as_json_lines(api: Api, caplog: Any) -> None:
     line = orjson.loads(JsonFormatter().format(record))
     assert line["level"] == "ERROR" and line["message"] == "GET /api/collections/nope/records"
     assert line["data"]["status"] == 404 and line["data"]["userAgent"] == ua and PB_DATETIME.match(line["time"])
+
+
+def test_log_format_is_text_or_json() -> None:
+    from hearth.cli import logging_config
+    from hearth.config import ConfigError, parse_log_format
+
+    assert parse_log_format(" JSON ") == "json" and parse_log_format("text") == "text"
+    with pytest.raises(ConfigError, match="HEARTH_LOG_FORMAT 'xml' is not a log format"):
+        parse_log_format("xml", "HEARTH_LOG_FORMAT")
+    formatters = logging_config("json")["formatters"]
+    assert formatters and all(f["()"].endswith("JsonFormatter") for f in formatters.values())
+    assert logging_config("text")["formatters"]["hearth"]["()"] == "logging.Formatter"
+    record = logging.LogRecord("hearth.jobs", logging.WARNING, __file__, 1, "job %s failed", ("x",), None)
+    record.job = "x"
+    line = orjson.loads(JsonFormatter().format(record))
+    assert line["message"] == "job x failed" and line["level"] == "WARNING" and line["data"] == {"job": "x"}

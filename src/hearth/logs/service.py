@@ -27,6 +27,7 @@ import orjson
 from hearth._util import ids, times
 from hearth._util.jsonlog import record_extras
 from hearth._util.outage import Throttle
+from hearth.errors import ApiError
 from hearth.hooks.events import RequestDone
 from hearth.logs.store import LogStore, Row
 from hearth.ratelimit.ips import real_ip
@@ -80,14 +81,17 @@ class RequestLogs:
         self,
         store: LogStore,
         settings: Callable[[], Awaitable[dict[str, Any]]],
+        cached: Callable[[], dict[str, Any] | None],
         logger: logging.Logger,
         json_lines: bool = False,
     ) -> None:
-        """`settings`: the current settings (cached per version by the settings store).
+        """`settings`: the current settings (cached per version by the settings store); `cached`:
+        them without a read when they are loaded already (the request path's usual case).
         `logger`: app.logger, whose records become entries. `json_lines`: request entries are
         also printed as JSON lines (through the `hearth.request` logger)."""
         self.store = store
         self._settings = settings
+        self._cached = cached
         self._seen: dict[str, Any] | None = None
         self.options = OFF
         self.logger = logger
@@ -116,7 +120,9 @@ class RequestLogs:
 
     async def refresh(self) -> Options:
         """The options of the current settings (read again only when their version moved)."""
-        current = await self._settings()
+        current = self._cached()
+        if current is None:
+            current = await self._settings()
         if current is not self._seen:
             self._seen = current
             self.options = Options.of(current)
@@ -213,15 +219,12 @@ class RequestLogs:
         data: dict[str, Any] = {"type": "request", "execTime": e.duration * 1000}
         if level == ERROR:
             err = e.error
-            if err is not None:
-                message = getattr(err, "message", None)
-                if isinstance(message, str):  # an API error: its message, and what it carries
-                    data["error"] = message
-                    cause = err.__cause__
-                    details = getattr(err, "data", None) or (str(cause) if cause is not None else None)
-                    data["details"] = details
-                else:
-                    data["error"] = f"{type(err).__name__}: {err}"
+            if isinstance(err, ApiError):  # its message, and its field errors or cause
+                data["error"] = err.message
+                cause = err.__cause__
+                data["details"] = err.envelope()["data"] or (str(cause) if cause is not None else None)
+            elif err is not None:  # a failure (answered 500)
+                data["error"] = f"{type(err).__name__}: {err}"
         url = e.path + ("?" + e.query if e.query else "")
         url = _cut(url, 3000)
         method = _cut(e.method.upper(), 50)
