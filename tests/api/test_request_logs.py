@@ -209,6 +209,28 @@ async def test_a_burst_beyond_the_buffer_is_counted_not_silently_lost(api: Api, 
     assert (await entries(api, f'data.mark = "{mark}"', perPage=1))["totalItems"] == logs_service.MAX_BUFFER
 
 
+async def test_two_instances_write_side_by_side_and_flush_when_stopped(api: Api) -> None:
+    """A second Hearth on the same database (another process or instance): both write their
+    batches while requests go on, without errors and without losing entries; a stop writes what
+    its buffer still held."""
+    from tests.conftest import start_api
+
+    ua = unique("pair")
+
+    async def burst(a: Api) -> None:
+        for i in range(40):
+            r = await a.client.get(f"/api/health?i={i}", headers={"User-Agent": ua})
+            assert r.status_code == 200
+            if i % 10 == 0:
+                await a.app.state.hearth.logs.flush()
+
+    async for other in start_api(api.app.state.hearth.config, api.dialect):
+        api.token = other.token  # its start upserted the superuser again: older tokens are void
+        await asyncio.gather(burst(api), burst(other))
+    # `other` was stopped without an explicit flush of its last entries.
+    assert (await entries(api, f'data.userAgent = "{ua}"', perPage=1))["totalItems"] == 80
+
+
 async def test_old_entries_are_pruned_by_the_builtin_cron(api: Api) -> None:
     h = api.app.state.hearth
     old = times.format_datetime(datetime.now(UTC) - timedelta(days=6))
