@@ -302,16 +302,17 @@ def _cut(text: str, limit: int) -> str:
 
 
 def _dumps(data: dict[str, Any], limit: int) -> str:
-    """`data` as JSON; over `limit` bytes (maxDataSize, 0: none), only the keys that fit, in
-    name order, and `__pb_truncated__`."""
+    """`data` as JSON; over `limit` bytes (maxDataSize, 0: none), as PocketBase: the keys in name
+    order while they fit, the first that does not as null, and `__pb_truncated__`."""
     text = orjson.dumps(data, default=str, option=orjson.OPT_SORT_KEYS).decode()
     if limit <= 0 or len(text) <= limit:
         return text
     kept: dict[str, Any] = {TRUNCATED: True}
-    size = len(orjson.dumps(kept))  # the running size of what is kept
+    size = 2  # {}
     for key in sorted(data):
         piece = len(orjson.dumps({key: data[key]}, default=str)) - 1
         if size + piece > limit:
+            kept[key] = None
             break
         kept[key] = data[key]
         size += piece
