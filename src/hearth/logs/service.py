@@ -27,7 +27,7 @@ import orjson
 from hearth._util import ids, times
 from hearth._util.jsonlog import record_extras
 from hearth._util.outage import Throttle
-from hearth.errors import ApiError
+from hearth.errors import ApiError, DatabaseUnavailable
 from hearth.hooks.events import RequestDone
 from hearth.logs.store import LogStore, Row
 from hearth.ratelimit.ips import real_ip
@@ -183,8 +183,12 @@ class RequestLogs:
             except TimeoutError:
                 pass
             self._wake.clear()
+            if self.store.waiting:
+                continue
             try:
                 await self.flush()
+            except DatabaseUnavailable:
+                pass  # the db layer logs the outage, once per interval; the batch waits for the next round
             except Exception:  # never ends the flusher: the next round tries again
                 if self._warn.admit("flush") is not None:
                     log.exception("request logs: writing entries failed")
@@ -271,7 +275,10 @@ class RequestLogs:
                 pass
             self._task = None
         try:
-            await self.flush()
+            if not self.store.waiting:
+                await self.flush()
+        except DatabaseUnavailable:
+            pass  # logged by the db layer; what is left is counted below
         finally:
             left = len(self._buffer) + len(self._retry)
             if left:

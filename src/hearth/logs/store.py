@@ -73,6 +73,14 @@ class LogStore:
             raise
         return store
 
+    @property
+    def waiting(self) -> bool:
+        """The shared database is in an outage: writes wait until the calls of requests and
+        background work find it back (each failed write would count as one more failed call in
+        the outage log). The auxiliary database is tried each round: nothing else would heal it."""
+        outage = getattr(self.db, "outage", None)
+        return not self._own and outage is not None and bool(outage.down)
+
     async def write(self, rows: Sequence[Row]) -> None:
         async with self.db.transaction() as tx:
             await tx.execute_many(sql.insert(self.db.dialect), rows)
