@@ -145,7 +145,7 @@ def psql(admin_url: str, sql: str) -> None:
 # ---------------------------------------------------------------- seeding
 
 
-async def seed(base: str, rules: str) -> Fixture:
+async def seed(base: str, rules: str, logs_off: bool = False) -> Fixture:
     t0 = time.monotonic()
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=httpx.Limits(max_connections=32)) as c:
 
@@ -166,6 +166,11 @@ async def seed(base: str, rules: str) -> Fixture:
             raise BenchError(f"superuser login -> {r.status_code}: {r.text[:200]}")
         su = r.json()["token"]
         notes: list[str] = []
+        if logs_off:  # maxDays 0: no request logs kept (both servers)
+            r = await api("PATCH", "/api/settings", {"logs": {"maxDays": 0}}, su)
+            if r.status_code != 200:
+                raise BenchError(f"settings logs.maxDays=0 -> {r.status_code}: {r.text[:200]}")
+            notes.append("request logs off (logs.maxDays 0)")
 
         async def collection(body: dict) -> dict:
             name = body["name"]
@@ -356,7 +361,7 @@ def bench_server(
     proc: subprocess.Popen[bytes],
 ) -> None:
     print(f"== {name}: seeding {base}", file=sys.stderr)
-    fx = res.fixture = asyncio.run(seed(base, args.rules))
+    fx = res.fixture = asyncio.run(seed(base, args.rules, args.logs_off))
     print(f"   seeded in {fx.seed_s:.1f}s {'; '.join(fx.notes)}", file=sys.stderr)
     out = tmp / "wrk" / name.lower()
     out.mkdir(parents=True, exist_ok=True)
@@ -470,6 +475,7 @@ def main() -> int:
     ap.add_argument("--hearth-port", type=int, default=8190)
     ap.add_argument("--pb-port", type=int, default=8191)
     ap.add_argument("--rules", choices=sorted(RULES), default="pocketbase")
+    ap.add_argument("--logs-off", action="store_true", help="set logs.maxDays 0 (no request logs) after seeding")
     ap.add_argument("--duration", default="10s")
     ap.add_argument("--conns", type=int, default=50)
     ap.add_argument("--threads", type=int, default=1)

@@ -46,6 +46,7 @@ LAYERS: dict[str, int] = {
     "records": 8,
     "settings": 8,
     "jobs": 8,  # durable jobs (queue, worker) and cron, in the application's database
+    "logs": 8,  # request logs (_logs): the buffer, its writer, list/stats through the filter compiler
     "auth": 9,  # uses the record service
     "collections": 10,  # the collection service (rules checked by query, truncate by records)
     "mail": 10,  # auth mails carry auth's tokens

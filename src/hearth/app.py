@@ -21,6 +21,8 @@ from hearth.hooks.events import Lifecycle
 from hearth.jobs.cron import Crons, CronScheduler
 from hearth.jobs.queue import JobQueue
 from hearth.jobs.worker import JobFunctions, JobWorker
+from hearth.logs.service import RequestLogs
+from hearth.logs.store import LogStore
 from hearth.mail.delivery import AuthMailDelivery
 from hearth.mail.sender import Mailer
 from hearth.metrics.service import Metrics
@@ -39,6 +41,7 @@ log = logging.getLogger("hearth")
 STOP_RESERVE = 0.2  # seconds of the stop deadline kept for closing the database
 JOBS_STOP_WAIT = 5.0  # seconds running jobs get to finish when a stop has no deadline
 JOBS_CLEANUP = "__hearthJobsCleanup__"  # the built-in cron that forgets old ended jobs
+LOGS_CLEANUP = "__hearthLogsCleanup__"  # the built-in cron that removes logs older than maxDays
 
 
 class Hearth:
@@ -56,6 +59,11 @@ class Hearth:
         self.job_functions = JobFunctions()
         self.crons = Crons(self.job_functions)
         self.crons.add(JOBS_CLEANUP, "0 * * * *", self._prune_jobs)
+        self.crons.add(LOGS_CLEANUP, "0 */6 * * *", self._prune_logs)
+        # app.logger: its records become request log entries (bound when the logs are built).
+        # One per Hearth, outside logging's registry; printed through the `hearth` logger.
+        self.logger = logging.Logger("hearth.app")
+        self.logger.parent = log
         self.stop_deadline: float | None = None  # loop time; set when a signal starts the stop
         self.background = False
 
@@ -85,6 +93,15 @@ class Hearth:
         if watch is not None:
             await watch()
         await self.records.auth_records.start()
+        self.logs = RequestLogs(
+            await LogStore.open(self.config, self.db),
+            lambda: self.settings.get(self.collections.version),
+            lambda: self.settings.cached(self.collections.version),
+            self.logger,
+            json_lines=self.config.log_format == "json",
+        )
+        await self.logs.start()
+        self.hooks.request_done.bind(self.logs.on_request, id="hearth.logs", observer=True)
         await self.hooks.bootstrap.trigger(Lifecycle(self))
         self.jobs = JobQueue(self.db)
         self.webhooks = Webhooks(
@@ -116,6 +133,11 @@ class Hearth:
         removed = await self.jobs.prune()
         if removed:
             log.info("jobs: %d ended job(s) older than 7 days removed", removed)
+
+    async def _prune_logs(self) -> None:
+        removed = await self.logs.prune()
+        if removed:
+            log.info("logs: %d entries older than the logs' maxDays removed", removed)
 
     async def storage(self) -> Storage:
         """The file storage the current settings choose (local disk, or S3 when enabled)."""
@@ -156,6 +178,7 @@ class Hearth:
             ("file storage", self.files.close()),
             ("webhooks", self.webhooks.stop()),
             *((("metrics", self.metrics.stop()),) if self.metrics is not None else ()),
+            ("request logs", self.logs.stop()),  # last: what the steps above logged is written
         )
         for what, step in steps:
             try:

@@ -37,6 +37,7 @@ from hearth.config import (
     parse_db_url,
     parse_http_buffer_size,
     parse_jobs,
+    parse_log_format,
     parse_metrics_token,
     parse_seconds,
     parse_size,
@@ -210,6 +211,7 @@ def _config(args: argparse.Namespace) -> Config:
         webhooks_private=_env_flag("HEARTH_WEBHOOKS_PRIVATE"),
         metrics_token=getattr(args, "metrics_token", None)
         or _env("HEARTH_METRICS_TOKEN", parse_metrics_token, ""),
+        log_format=getattr(args, "log_format", None) or _env("HEARTH_LOG_FORMAT", parse_log_format, "text"),
     )
     if not config.is_postgres:
         check_data_dir(data_dir, dir_name)
@@ -294,7 +296,7 @@ def _run(config: Config, work: Coroutine[Any, Any, T]) -> T:
 # ----- commands ----------------------------------------------------------------------------------
 # Granian's own logging plus Hearth's loggers (`hearth.*`, e.g. mail not sent while SMTP is off),
 # at INFO on stdout. Granian replaces its "loggers" with this whole mapping, so it repeats its own.
-_LOGGING = {
+_LOGGING: dict[str, Any] = {
     "loggers": {
         "_granian": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "granian.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
@@ -311,6 +313,15 @@ _LOGGING = {
         "hearth": {"formatter": "hearth", "class": "logging.StreamHandler", "stream": "ext://sys.stdout"},
     },
 }
+
+_JSON_FORMATTER = {"()": "hearth._util.jsonlog.JsonFormatter"}
+
+
+def logging_config(log_format: str) -> dict[str, Any]:
+    """The logging setup for `log_format`: "json" prints every line as one JSON object."""
+    if log_format != "json":
+        return _LOGGING
+    return {**_LOGGING, "formatters": dict.fromkeys(_LOGGING["formatters"], _JSON_FORMATTER)}
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -376,7 +387,7 @@ def serve(args: argparse.Namespace) -> int:
         factory=True,
         log_access=False,
         http1_settings=HTTP1Settings(max_buffer_size=buffer_size),
-        log_dictconfig=_LOGGING,
+        log_dictconfig=logging_config(config.log_format),
         # Each worker bounds its own stop (hearth.http.shutdown); this kills one that cannot.
         workers_kill_timeout=config.shutdown_timeout + KILL_MARGIN,  # type: ignore[arg-type]
     )
@@ -414,7 +425,7 @@ def worker(args: argparse.Namespace) -> int:
     from hearth.extend.app import App
     from hearth.extend.loader import HooksLoadError
 
-    logging.config.dictConfig({"version": 1, "disable_existing_loggers": False, **_LOGGING})
+    logging.config.dictConfig({"version": 1, "disable_existing_loggers": False, **logging_config(config.log_format)})
     try:
         app = App(config=config)
     except HooksLoadError as exc:
@@ -531,6 +542,13 @@ def _parser() -> argparse.ArgumentParser:
         help=f"cut off a hook handler or custom route after this long (default {DEFAULT_HOOK_TIMEOUT:g})",
     )
     p_serve.add_argument("--dev", action="store_true", help="reload the hooks folder when its files change")
+    p_serve.add_argument(
+        "--log-format",
+        type=_flag_type(parse_log_format, "--log-format"),
+        default=None,
+        help="stdout lines: text (default, $HEARTH_LOG_FORMAT) or json (one JSON object a line, request "
+        "log entries included, for log shippers)",
+    )
     p_serve.add_argument(
         "--jobs",
         type=_flag_type(parse_jobs, "--jobs"),

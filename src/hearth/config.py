@@ -23,6 +23,7 @@ DEFAULT_HOOK_TIMEOUT = 30.0
 DEFAULT_JOBS = 4
 MAX_JOBS = 256
 DEFAULT_JOB_LEASE = 30.0
+LOG_FORMATS = ("text", "json")  # stdout: lines for people, or JSON lines for log shippers
 HOOKS_DIR_NAME = "hearth_hooks"  # beside the data directory unless --hooks-dir says otherwise
 MAX_SHUTDOWN_TIMEOUT = 3600.0
 POSTGRES_SCHEMES = ("postgres", "postgresql")
@@ -57,6 +58,7 @@ class Config:
     job_lease: float = DEFAULT_JOB_LEASE
     # The bearer token `GET /metrics` requires; "" turns metrics off (no route, no cost).
     metrics_token: str = ""
+    log_format: str = "text"  # "json": stdout lines (request entries too) as JSON objects
 
     @property
     def hooks_path(self) -> Path:
@@ -95,6 +97,7 @@ class Config:
             "HEARTH_JOB_LEASE": str(self.job_lease),
             "HEARTH_WEBHOOKS_PRIVATE": "1" if self.webhooks_private else "",
             "HEARTH_METRICS_TOKEN": self.metrics_token,
+            "HEARTH_LOG_FORMAT": self.log_format,
         }
 
     @classmethod
@@ -120,6 +123,7 @@ class Config:
             jobs=parse_jobs(env("HEARTH_JOBS") or str(DEFAULT_JOBS), "HEARTH_JOBS"),
             job_lease=parse_seconds(env("HEARTH_JOB_LEASE") or str(DEFAULT_JOB_LEASE), "HEARTH_JOB_LEASE"),
             metrics_token=parse_metrics_token(env("HEARTH_METRICS_TOKEN") or "", "HEARTH_METRICS_TOKEN"),
+            log_format=parse_log_format(env("HEARTH_LOG_FORMAT") or "text", "HEARTH_LOG_FORMAT"),
         )
 
 
@@ -133,6 +137,13 @@ def redact(url: str) -> str:
     except ValueError:
         pass
     return url
+
+
+def parse_log_format(value: str, name: str = "--log-format") -> str:
+    fmt = value.strip().lower()
+    if fmt not in LOG_FORMATS:
+        raise ConfigError(f"{name} {value!r} is not a log format; use one of: {', '.join(LOG_FORMATS)}")
+    return fmt
 
 
 def parse_db_url(value: str, name: str = "--db") -> str:

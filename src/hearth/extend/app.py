@@ -75,7 +75,7 @@ class App:
         self.hearth = self.asgi.state.hearth
         self.hooks = self.hearth.hooks
         self.records = Records(self.hearth)
-        self.logger = log
+        self.logger = self.hearth.logger  # its records are request log entries too (docs/hooks.md)
         # What the hooks folder registered, dropped when it is reloaded.
         self._loading = False
         self._folder_hooks: list[tuple[Hook[Any], str]] = []

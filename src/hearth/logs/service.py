@@ -1,0 +1,326 @@
+"""Request logs and the application's log entries, PocketBase's `_logs` (docs/operations.md).
+
+The `request_done` handler only appends the event to a bounded in-memory buffer: building each
+entry's data, its JSON and the database write happen in a flusher task, every FLUSH_INTERVAL or as
+soon as BATCH entries wait, one transaction per batch. When the buffer is full (the database is
+away or slower than the traffic) new entries are dropped and counted, with a warning at most
+every 10 s, rather than memory growing or requests slowing. A stop flushes what is left.
+
+Log records of `app.logger` (hooks, custom routes) and Hearth's own warnings and errors (the
+`hearth` logger) become entries too, with PocketBase's levels (DEBUG -4, INFO 0, WARN 4,
+ERROR 8) and their extra attributes as `data`, subject to the `logs` settings as requests are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import unquote
+
+import orjson
+
+from hearth._util import ids, times
+from hearth._util.jsonlog import record_extras
+from hearth._util.outage import Throttle
+from hearth.errors import ApiError, DatabaseUnavailable
+from hearth.hooks.events import RequestDone
+from hearth.logs.store import LogStore, Row
+from hearth.ratelimit.ips import real_ip
+
+log = logging.getLogger("hearth.logs")  # never stored itself: a failing store must not feed itself
+stdout_log = logging.getLogger("hearth.request")  # request entries as JSON lines (--log-format json)
+
+DEBUG, INFO, WARN, ERROR = -4, 0, 4, 8
+FLUSH_INTERVAL = 1.0  # seconds between writes while entries trickle in
+BATCH = 200  # entries that wake the flusher before its interval
+MAX_BUFFER = 10_000  # entries held per process at most; beyond, new ones are dropped and counted
+LOGS_API = "/api/logs"  # its successful requests are not logged (PocketBase's SkipSuccessActivityLog)
+TRUNCATED = "__pb_truncated__"
+
+
+def pb_level(levelno: int) -> int:
+    """A Python logging level as PocketBase's (slog's): DEBUG -4, INFO 0, WARNING 4, ERROR+ 8."""
+    if levelno < logging.INFO:
+        return DEBUG
+    if levelno < logging.WARNING:
+        return INFO
+    return WARN if levelno < logging.ERROR else ERROR
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """The `logs` settings (and the trusted proxy headers for `userIP`) of one settings version."""
+
+    max_days: int
+    min_level: int
+    log_ip: bool
+    log_auth_id: bool
+    max_data_size: int
+    proxy_headers: tuple[str, ...] = ()
+    leftmost: bool = False
+
+    @classmethod
+    def of(cls, settings: dict[str, Any]) -> Options:
+        logs, proxy = settings["logs"], settings.get("trustedProxy") or {}
+        return cls(
+            int(logs["maxDays"]), int(logs["minLevel"]), bool(logs["logIP"]), bool(logs["logAuthId"]),
+            int(logs.get("maxDataSize") or 0), tuple(proxy.get("headers") or ()), bool(proxy.get("useLeftmostIP")),
+        )  # fmt: skip
+
+
+OFF = Options(0, 0, True, False, 0)
+
+
+class RequestLogs:
+    def __init__(
+        self,
+        store: LogStore,
+        settings: Callable[[], Awaitable[dict[str, Any]]],
+        cached: Callable[[], dict[str, Any] | None],
+        logger: logging.Logger,
+        json_lines: bool = False,
+    ) -> None:
+        """`settings`: the current settings (cached per version by the settings store); `cached`:
+        them without a read when they are loaded already (the request path's usual case).
+        `logger`: app.logger, whose records become entries. `json_lines`: request entries are
+        also printed as JSON lines (through the `hearth.request` logger)."""
+        self.store = store
+        self._settings = settings
+        self._cached = cached
+        self._seen: dict[str, Any] | None = None
+        self.options = OFF
+        self.logger = logger
+        self.json_lines = json_lines
+        # A request: (event, level, options); a log record: a finished row. Appends and pops of a
+        # deque are atomic, so records logged from worker threads (sync hooks) need no lock.
+        self._buffer: collections.deque[tuple[RequestDone, int, Options] | Row] = collections.deque()
+        self._retry: list[Row] = []  # a batch whose write failed, written first next time
+        self.dropped = 0  # entries refused because the buffer was full
+        self._warn = Throttle(10.0)
+        self._wake = asyncio.Event()
+        self._flushing = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._capture = _Capture(self)
+        self._own = _Capture(self, logging.WARNING)
+
+    async def start(self) -> None:
+        await self.refresh()
+        # A filter rather than the logger's level: logging caches a level's answer per logger,
+        # and only for the loggers of its registry (app.logger is not in it).
+        self.logger.setLevel(logging.DEBUG)
+        self.logger.addFilter(self._at_min_level)
+        self.logger.addHandler(self._capture)
+        logging.getLogger("hearth").addHandler(self._own)
+        self._task = asyncio.create_task(self._run(), name="hearth request logs")
+
+    async def refresh(self) -> Options:
+        """The options of the current settings (read again only when their version moved)."""
+        current = self._cached()
+        if current is None:
+            current = await self._settings()
+        if current is not self._seen:
+            self._seen = current
+            self.options = Options.of(current)
+        return self.options
+
+    # ----- the request path: one append -------------------------------------------------------
+    async def on_request(self, e: RequestDone) -> None:
+        await e.next()
+        opts = await self.refresh()
+        if opts.max_days == 0 and not self.json_lines:
+            return  # PocketBase: no retention, no logging
+        failed = e.status >= 400 or e.error is not None
+        if not failed and e.path.startswith(LOGS_API) and e.path[len(LOGS_API) : len(LOGS_API) + 1] in ("", "/"):
+            return
+        level = ERROR if failed else INFO
+        if level < opts.min_level:
+            return
+        self._push((e, level, opts))
+        if len(self._buffer) >= BATCH:
+            self._wake.set()
+
+    def _push(self, item: tuple[RequestDone, int, Options] | Row) -> None:
+        if len(self._buffer) >= MAX_BUFFER:
+            self.dropped += 1
+            held = self._warn.admit("full")
+            if held is not None:
+                log.warning(
+                    "request logs: %d entries waiting to be written, new ones are dropped (%d so far)",
+                    len(self._buffer), self.dropped,
+                )  # fmt: skip
+            return
+        self._buffer.append(item)
+
+    def _at_min_level(self, record: logging.LogRecord) -> bool:
+        """app.logger's records below `minLevel` are dropped before any handler (stdout too)."""
+        return pb_level(record.levelno) >= self.options.min_level
+
+    def add_record(self, record: logging.LogRecord) -> None:
+        """A log record of app.logger or of Hearth (from any thread)."""
+        opts = self.options
+        level = pb_level(record.levelno)
+        if opts.max_days == 0 or level < opts.min_level:
+            return
+        data = record_extras(record)
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            data.setdefault("error", f"{type(exc).__name__}: {exc}")
+        if record.name != self.logger.name:
+            data.setdefault("logger", record.name)
+        created = times.format_datetime(datetime.fromtimestamp(record.created, UTC))
+        self._push((ids.record_id(), level, record.getMessage(), _dumps(data, opts.max_data_size), created))
+
+    # ----- the flusher ------------------------------------------------------------------------
+    async def _run(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), FLUSH_INTERVAL)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            if self.store.waiting:
+                continue
+            try:
+                await self.flush()
+            except DatabaseUnavailable:
+                pass  # the db layer logs the outage, once per interval; the batch waits for the next round
+            except Exception:  # never ends the flusher: the next round tries again
+                if self._warn.admit("flush") is not None:
+                    log.exception("request logs: writing entries failed")
+
+    async def flush(self) -> int:
+        """Write what waits now; returns the number of entries stored. A failed write keeps its
+        batch for the next round (within the buffer's bound) and raises."""
+        async with self._flushing:
+            stored = 0
+            while self._retry or self._buffer:
+                rows, self._retry = self._retry, []
+                while self._buffer and len(rows) < BATCH * 5:
+                    item = self._buffer.popleft()
+                    if len(item) == 3:
+                        row = self._request_row(*item)
+                        if row is not None:
+                            rows.append(row)
+                    else:
+                        rows.append(item)
+                if not rows:
+                    continue
+                try:
+                    await self.store.write(rows)
+                except BaseException:
+                    self._retry = rows[: max(0, MAX_BUFFER - len(self._buffer))]
+                    self.dropped += len(rows) - len(self._retry)
+                    raise
+                stored += len(rows)
+            return stored
+
+    def _request_row(self, e: RequestDone, level: int, opts: Options) -> Row | None:
+        data: dict[str, Any] = {"type": "request", "execTime": e.duration * 1000}
+        if level == ERROR:
+            err = e.error
+            if isinstance(err, ApiError):  # its message, and its field errors or cause
+                data["error"] = err.message
+                cause = err.__cause__
+                data["details"] = err.envelope()["data"] or (str(cause) if cause is not None else None)
+            elif err is not None:  # a failure (answered 500)
+                data["error"] = f"{type(err).__name__}: {err}"
+        url = e.path + ("?" + e.query if e.query else "")
+        url = _cut(url, 3000)
+        method = _cut(e.method.upper(), 50)
+        data["url"] = url
+        data["method"] = method
+        data["status"] = e.status
+        data["referer"] = _cut(e.header(b"referer"), 2000)
+        data["userAgent"] = _cut(e.header(b"user-agent"), 2000)
+        auth = e.auth
+        if auth is not None and getattr(auth, "record", None) is not None and auth.collection is not None:
+            data["auth"] = auth.collection.name
+            if opts.log_auth_id:
+                data["authId"] = auth.id
+        else:
+            data["auth"] = ""
+        if opts.log_ip:
+            client = (e.remote_ip,) if e.remote_ip else None
+            data["userIP"] = real_ip(e.headers, client, opts.proxy_headers, opts.leftmost)
+            data["remoteIP"] = e.remote_ip
+        message = f"{method} {unquote(url)}"
+        created = times.format_datetime(datetime.fromtimestamp(e.started + e.duration, UTC))
+        if self.json_lines:
+            stdout_log.log(logging.ERROR if level == ERROR else logging.INFO, "%s", message, extra={"data": data})
+        if opts.max_days == 0:
+            return None
+        return (ids.record_id(), level, message, _dumps(data, opts.max_data_size), created)
+
+    async def prune(self) -> int:
+        """Entries older than `maxDays` days are removed (with maxDays 0, as PocketBase: all)."""
+        opts = await self.refresh()
+        before = times.format_datetime(datetime.now(UTC) - timedelta(days=opts.max_days))
+        return await self.store.prune(before)
+
+    async def stop(self) -> None:
+        """Stop capturing, then write what is left (the caller bounds the wait)."""
+        self.logger.removeHandler(self._capture)
+        self.logger.removeFilter(self._at_min_level)
+        logging.getLogger("hearth").removeHandler(self._own)
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+        try:
+            if not self.store.waiting:
+                await self.flush()
+        except DatabaseUnavailable:
+            pass  # logged by the db layer; what is left is counted below
+        finally:
+            left = len(self._buffer) + len(self._retry)
+            if left:
+                log.warning("request logs: %d entries not written before the stop", left)
+            await self.store.close()
+
+
+class _Capture(logging.Handler):
+    """Hands log records to the request logs. Each record is taken once (app.logger's records
+    also reach the `hearth` logger's handlers), and never those of the logs themselves."""
+
+    def __init__(self, logs: RequestLogs, level: int = logging.NOTSET) -> None:
+        super().__init__(level)
+        self.logs = logs
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name in (log.name, stdout_log.name) or getattr(record, "hearth_logged", False):
+            return
+        setattr(record, "hearth_logged", True)  # noqa: B010 - an attribute LogRecord does not declare
+        try:
+            self.logs.add_record(record)
+        except Exception:
+            self.handleError(record)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text[:limit] + "..." if len(text) > limit else text
+
+
+def _dumps(data: dict[str, Any], limit: int) -> str:
+    """`data` as JSON; over `limit` bytes (maxDataSize, 0: none), as PocketBase: the keys in name
+    order while they fit, the first that does not as null, and `__pb_truncated__`."""
+    text = orjson.dumps(data, default=str, option=orjson.OPT_SORT_KEYS).decode()
+    if limit <= 0 or len(text) <= limit:
+        return text
+    kept: dict[str, Any] = {TRUNCATED: True}
+    size = 2  # {}
+    for key in sorted(data):
+        piece = len(orjson.dumps({key: data[key]}, default=str)) - 1
+        if size + piece > limit:
+            kept[key] = None
+            break
+        kept[key] = data[key]
+        size += piece
+    return orjson.dumps(kept, default=str, option=orjson.OPT_SORT_KEYS).decode()
