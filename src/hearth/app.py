@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from hearth.audit import service as audit
 from hearth.auth.account import AccountFlows
 from hearth.auth.attempts import AttemptLimiter
 from hearth.auth.otp import OTPFlows
@@ -50,6 +51,7 @@ class Hearth:
         self.job_functions = JobFunctions()
         self.crons = Crons(self.job_functions)
         self.crons.add(JOBS_CLEANUP, "0 * * * *", self._prune_jobs)
+        self.crons.add(audit.CLEANUP, audit.CLEANUP_SCHEDULE, self._prune_audit)
         self.stop_deadline: float | None = None  # loop time; set when a signal starts the stop
         self.background = False
 
@@ -81,6 +83,7 @@ class Hearth:
         await self.records.auth_records.start()
         await self.hooks.bootstrap.trigger(Lifecycle(self))
         self.jobs = JobQueue(self.db)
+        self.audit = audit.AuditTrail(self.db, self.collections, self.settings, self.hooks)
         self.webhooks = Webhooks(
             self.db, self.collections, reads, self.jobs, self.job_functions, self.hooks, self.config.webhooks_private
         )
@@ -104,6 +107,9 @@ class Hearth:
         removed = await self.jobs.prune()
         if removed:
             log.info("jobs: %d ended job(s) older than 7 days removed", removed)
+
+    async def _prune_audit(self) -> None:
+        await self.audit.prune()
 
     async def storage(self) -> Storage:
         """The file storage the current settings choose (local disk, or S3 when enabled)."""

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 
 from hearth._util.projection import Tree, parse_fields
+from hearth.audit import actor
 from hearth.auth.api_keys import required_scope
 from hearth.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from hearth.query.context import AuthState, RequestInfo
@@ -36,6 +37,7 @@ async def begin(request: Request) -> tuple[Hearth, AuthState]:
     if auth is None:
         auth = await h.auth.resolve(request.headers.get("authorization"))
         request.scope["hearth.auth"] = auth  # a request hook and its handler resolve it once
+    actor.from_request(auth, request.scope)  # who the audit trail names for this request's writes
     if auth.api_key is not None:
         check_api_key_scope(h, auth, request.method, request.url.path)
     return h, auth

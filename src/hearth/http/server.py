@@ -8,6 +8,7 @@ from hearth.http.request_hooks import wrapper
 from hearth.http.router import App, Route, Router
 from hearth.http.routes import (
     api_keys,
+    audit,
     auth,
     batch,
     collections,
@@ -41,6 +42,7 @@ def all_routes() -> list[Route]:
         *jobs.routes,
         *not_built.routes,
         *webhooks.routes,
+        *audit.routes,
     ]
 
 

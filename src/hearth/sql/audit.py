@@ -1,0 +1,78 @@
+"""SQL for the audit trail (`_hearth_audit`: one row per committed record change) and its
+switch (`_hearth_audit_config`: one row, the audited collections and the retention).
+
+The entry columns carry the names the API and its filter use (camelCase, quoted), so a filter
+compiled against the table's description (hearth.audit.service.TABLE) reads them directly.
+`created` is PocketBase's datetime text (it compares as it sorts); `before`/`after` are JSON.
+"""
+
+from __future__ import annotations
+
+from hearth.sql.dialect import Dialect, quote
+
+TABLE = "_hearth_audit"
+# Written per entry, in this order; `id` is the table's own integer key (insertion order).
+ENTRY_COLUMNS = (
+    "created", "collectionRef", "collection", "record", "action",
+    "actorType", "actorId", "actorCollection", "ip", "userAgent", "before", "after",
+)  # fmt: skip
+SELECTED = ", ".join(quote(c) for c in ("id", *ENTRY_COLUMNS))
+
+
+def bootstrap_statements(d: Dialect) -> list[str]:
+    # AUTOINCREMENT on SQLite: an id is never given twice, even once the newest entries were pruned.
+    ident = "INTEGER PRIMARY KEY AUTOINCREMENT" if d.name == "sqlite" else "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
+    text = ", ".join(f'"{c}" TEXT NOT NULL DEFAULT \'\'' for c in ENTRY_COLUMNS[:-2])
+    json = d.column_type("json")
+    return [
+        f"CREATE TABLE IF NOT EXISTS {TABLE} (id {ident}, {text}, \"before\" {json}, \"after\" {json})",
+        # Retention prunes by age; a record's history is the question most often asked.
+        f"CREATE INDEX IF NOT EXISTS idx_{TABLE}_created ON {TABLE} (created)",
+        f'CREATE INDEX IF NOT EXISTS idx_{TABLE}_record ON {TABLE} ("record")',
+        "CREATE TABLE IF NOT EXISTS _hearth_audit_config (id INTEGER PRIMARY KEY,"
+        " collections TEXT NOT NULL, retention_days INTEGER NOT NULL)",
+    ]
+
+
+def insert_entry(d: Dialect) -> str:
+    p = d.placeholder
+    n = len(ENTRY_COLUMNS)
+    values = [p(i) for i in range(1, n - 1)] + [d.json_param(p(n - 1)), d.json_param(p(n))]
+    return f"INSERT INTO {TABLE} ({', '.join(quote(c) for c in ENTRY_COLUMNS)}) VALUES ({', '.join(values)})"
+
+
+def select_entry(d: Dialect) -> str:
+    return f"SELECT {SELECTED} FROM {TABLE} WHERE id = {d.placeholder(1)}"
+
+
+def list_entries(d: Dialect, where: str, order: list[tuple[str, bool]], limit_ph: str, offset_ph: str) -> str:
+    """A page of entries: `where` from a compiled filter, `order` (column, descending) pairs
+    checked by the caller; newest first after them (ids grow with time)."""
+    sql = f"SELECT {SELECTED} FROM {TABLE}"
+    if where:
+        sql += f" WHERE {where}"
+    terms = [f"{TABLE}.{quote(name)}{' DESC' if desc else ''}" for name, desc in order]
+    terms.append(f"{TABLE}.id DESC")
+    return sql + f" ORDER BY {', '.join(terms)} LIMIT {limit_ph} OFFSET {offset_ph}"
+
+
+def count_entries(d: Dialect, where: str) -> str:
+    return f"SELECT COUNT(*) FROM {TABLE}" + (f" WHERE {where}" if where else "")
+
+
+def prune(d: Dialect) -> str:
+    """Entries written before p1 (a datetime text)."""
+    return f"DELETE FROM {TABLE} WHERE created < {d.placeholder(1)}"
+
+
+def select_config(d: Dialect) -> str:
+    return "SELECT collections, retention_days FROM _hearth_audit_config WHERE id = 1"
+
+
+def upsert_config(d: Dialect) -> str:
+    p = d.placeholder
+    return (
+        f"INSERT INTO _hearth_audit_config (id, collections, retention_days) VALUES (1, {p(1)}, {p(2)})"
+        " ON CONFLICT (id) DO UPDATE SET collections = excluded.collections,"
+        " retention_days = excluded.retention_days"
+    )
