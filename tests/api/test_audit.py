@@ -8,8 +8,11 @@ import asyncio
 import time
 from typing import Any
 
+import httpx
+
 from hearth.errors import BadRequest
 from hearth.hooks.events import RecordWrite
+from hearth.http.server import build_app
 from tests.conftest import OPEN, Api, unique
 
 URL = "/api/hearth/audit"
@@ -106,7 +109,8 @@ async def test_each_actor_and_the_changed_fields_are_recorded(api: Api) -> None:
 async def test_rolled_back_writes_leave_no_entry_and_a_batch_one_per_record(api: Api) -> None:
     coll = await notes(api)
     r = await api.client.patch(f"/api/collections/{coll}", headers=api.su(),
-                               json={"indexes": [f"CREATE UNIQUE INDEX idx_{coll} ON {coll} (title)"]})  # fmt: skip
+                               json={"indexes": [f"CREATE UNIQUE INDEX idx_{coll} ON {coll} (title)"],
+                                     "createRule": 'title != "blocked"'})  # fmt: skip
     assert r.status_code == 200, r.text
     await audit(api, coll)
     hooks = api.app.state.hearth.hooks
@@ -122,6 +126,11 @@ async def test_rolled_back_writes_leave_no_entry_and_a_batch_one_per_record(api:
         assert r.status_code == 400
     finally:
         hooks.record_create.unbind(hid)
+    # The create rule, checked on the new row inside the transaction (a user: superusers pass rules).
+    _, _, user_token = await person(api)
+    r = await api.client.post(f"/api/collections/{coll}/records", json={"title": "blocked"},
+                              headers={"Authorization": user_token})  # fmt: skip
+    assert r.status_code == 400
     r = await api.client.post(f"/api/collections/{coll}/records", json={"title": "one"}, headers=api.su())
     assert r.status_code == 200
     r = await api.client.post(f"/api/collections/{coll}/records", json={"title": "one"}, headers=api.su())
@@ -236,3 +245,25 @@ async def test_old_entries_are_pruned_by_the_cleanup_cron(api: Api) -> None:
     while len(got := await entries(api, f'collection = "{coll}"')) > 1 and time.monotonic() < end:
         await asyncio.sleep(0.05)
     assert [e["after"]["title"] for e in got] == ["new"]
+
+
+async def test_the_switch_applies_in_every_process(api: Api) -> None:
+    """A second Hearth on the same database (another worker process) follows the switch."""
+    coll = await notes(api)
+    here = api.app.state.hearth
+    app = build_app(here.config)
+    await app.on_startup()
+    there = app.state.hearth
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as other:
+            for on in (True, False):
+                await audit(api, *([coll] if on else []))
+                end = time.monotonic() + 3  # PostgreSQL: told by NOTIFY, within a second
+                while there.collections.revocations != here.collections.revocations and time.monotonic() < end:
+                    await asyncio.sleep(0.02)
+                    await there.collections.refresh()  # what a request does first
+                r = await other.post(f"/api/collections/{coll}/records", json={"title": str(on)}, headers=api.su())
+                assert r.status_code == 200, r.text
+    finally:
+        await app.on_shutdown()
+    assert [e["after"]["title"] for e in await entries(api, f'collection = "{coll}"')] == ["True"]

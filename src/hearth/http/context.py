@@ -87,6 +87,14 @@ def query_int(request: Request, name: str, default: int) -> int:
     return value
 
 
+def paging(request: Request, max_per_page: int) -> tuple[int, int]:
+    """`page` (from 1) and `perPage` (30 when absent or not positive, at most `max_per_page`) of
+    Hearth's own lists; a non-integer is a 400."""
+    page = max(1, query_int(request, "page", 1))
+    per_page = query_int(request, "perPage", 30)
+    return page, 30 if per_page <= 0 else min(per_page, max_per_page)
+
+
 _TRUE = ("1", "t", "T", "TRUE", "true", "True")
 _FALSE = ("", "0", "f", "F", "FALSE", "false", "False")
 

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from hearth.http import responses
 from hearth.http.body import read_object
-from hearth.http.context import begin, page_envelope, query_bool, query_int, require_superuser
+from hearth.http.context import begin, page_envelope, paging, query_bool, require_superuser
 from hearth.http.router import route
 
 MAX_PER_PAGE = 1000
@@ -19,9 +19,7 @@ MAX_PER_PAGE = 1000
 async def list_entries(request: Request) -> Response:
     h, auth = await begin(request)
     require_superuser(auth)
-    page = max(1, query_int(request, "page", 1))
-    per_page = query_int(request, "perPage", 30)
-    per_page = 30 if per_page <= 0 else min(per_page, MAX_PER_PAGE)
+    page, per_page = paging(request, MAX_PER_PAGE)
     q = request.query_params
     skip_total = query_bool(request, "skipTotal")
     items, total = await h.audit.list(page, per_page, q.get("sort", ""), q.get("filter", ""), skip_total)
