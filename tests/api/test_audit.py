@@ -267,3 +267,48 @@ async def test_the_switch_applies_in_every_process(api: Api) -> None:
     finally:
         await app.on_shutdown()
     assert [e["after"]["title"] for e in await entries(api, f'collection = "{coll}"')] == ["True"]
+
+
+async def test_schema_and_settings_changes_when_turned_on(api: Api) -> None:
+    r = await api.client.get(f"{URL}/settings", headers=api.su())
+    assert (r.json()["schema"], r.json()["settings"]) == (False, False)  # off by default
+    off = await api.create_collection({"name": unique("off"), **OPEN})
+    assert await entries(api, f'collection = "_collections" && record = "{off["id"]}"') == []
+    await audit(api, schema=True, settings=True)
+    try:
+        c = await api.create_collection({"name": unique("members"), "type": "auth", **OPEN})
+        secret = "s" * 40
+        r = await api.client.patch(f"/api/collections/{c['id']}", headers=api.su(),
+                                   json={"listRule": None, "authToken": {"secret": secret}})  # fmt: skip
+        assert r.status_code == 200, r.text
+        r = await api.client.put("/api/collections/import", headers=api.su(), json={"collections": [
+            {"name": unique("imported"), "type": "base", "fields": [{"name": "t", "type": "text"}]}]})  # fmt: skip
+        assert r.status_code == 204, r.text
+        r = await api.client.delete(f"/api/collections/{c['id']}", headers=api.su())
+        assert r.status_code == 204
+        r = await api.client.patch("/api/settings", json={"meta": {"appName": "Audited"}, "smtp": {"password": "pw-x1"}},
+                                   headers=api.su())  # fmt: skip
+        assert r.status_code == 200, r.text
+    finally:
+        r = await api.client.patch("/api/settings", json={"meta": {"appName": "Acme"}}, headers=api.su())
+        await audit(api, schema=False, settings=False)
+    r = await api.client.get(URL, params={"filter": 'collection = "_collections" || collection = "_params"',
+                                          "sort": "id", "perPage": 100}, headers=api.su())  # fmt: skip
+    assert secret not in r.text and "pw-x1" not in r.text
+    got = r.json()["items"]
+    mine = [e for e in got if e["record"] == c["id"]]
+    assert [e["action"] for e in mine] == ["create", "update", "delete"]
+    create, update, delete = mine
+    assert create["after"]["name"] == c["name"] and create["after"]["authToken.secret"] == "[redacted]"
+    assert (update["before"]["listRule"], update["after"]["listRule"]) == ("", None)
+    assert update["before"]["authToken.secret"] == update["after"]["authToken.secret"] == "[redacted]"
+    assert delete["before"]["name"] == c["name"] and delete["after"] is None
+    assert (create["actorType"], create["ip"]) == ("superuser", "127.0.0.1")
+    assert any(e["action"] == "create" and e["after"]["name"].startswith("imported_") for e in got)
+    settings = [e for e in got if e["collection"] == "_params"]
+    assert [e["record"] for e in settings] == ["settings", "settings"]  # the change, and the one back
+    assert settings[1]["after"] == {"meta": {**settings[0]["after"]["meta"], "appName": "Acme"}}
+    assert settings[0]["after"]["meta"]["appName"] == "Audited" and settings[0]["after"]["smtp.password"] == "[redacted]"
+    assert "s3" not in settings[0]["after"]  # only the sections that changed
+    r = await api.client.patch(f"{URL}/settings", json={"schema": "yes"}, headers=api.su())
+    assert r.status_code == 400 and "schema" in r.json()["data"]

@@ -33,13 +33,15 @@ from hearth.errors import BadRequest, FieldError, NotFound
 from hearth.filter import FilterSyntaxError, parse_sort
 from hearth.hooks.catalog import Hooks
 from hearth.hooks.chain import OUTERMOST, Quiet
-from hearth.hooks.events import JobRun, RecordWrite
+from hearth.hooks.events import JobRun, RecordWrite, RequestEvent
 from hearth.query.compile import FilterError, Unsupported, compile_filter
 from hearth.query.context import RequestInfo
+from hearth.schema.auth_options import TOKEN_OPTIONS
 from hearth.schema.collection import Collection
 from hearth.schema.repository import CollectionRepository
 from hearth.schema.secrets import is_password, raw_never_shown
 from hearth.schema.system_fields import make_fields
+from hearth.settings import model as settings_model
 from hearth.settings.store import SettingsStore
 from hearth.sql import audit as sql
 from hearth.sql import system
@@ -52,6 +54,16 @@ MAX_RETENTION_DAYS = 36500
 CLEANUP = "__hearthAuditCleanup__"  # the built-in cron that prunes old entries
 CLEANUP_SCHEDULE = "17 * * * *"
 SAVE_FAILED = "Failed to save the audit settings."
+# The entries of schema and settings changes name these as their collection (the tables that
+# hold them, as in PocketBase); `record` is the collection's id, or "settings".
+SCHEMA = "_collections"
+SETTINGS = "_params"
+SETTINGS_ID = "settings"
+SCHEMA_REQUESTS = (
+    "collection_create_request", "collection_update_request", "collection_delete_request",
+    "collections_import_request",
+)  # fmt: skip
+SECRET_SUFFIXES = (".secret", ".clientSecret")
 
 # The entry table described to the filter compiler, as `_collections` is for its list.
 TABLE = Collection(
@@ -79,6 +91,7 @@ class AuditTrail:
         self._insert = sql.insert_entry(db.dialect)
         self._enabled: frozenset[str] = frozenset()  # collection ids
         self.retention_days = DEFAULT_RETENTION_DAYS
+        self.with_schema = self.with_settings = False  # collection and settings changes audited too
         self._seen = -1  # the revocation counter the copy was loaded at
         for hook, action in (
             (hooks.record_create, "create"),
@@ -89,6 +102,10 @@ class AuditTrail:
             hook.bind(self._recorder(action, quiet), id="hearth.audit", priority=OUTERMOST, observer=True, quiet=quiet)
         # A job's writes are the job's (its name), whatever context enqueued it.
         hooks.job_run.bind(self._job, id="hearth.audit", priority=OUTERMOST, observer=True)
+        # Schema and settings changes, around the API requests that make them.
+        for name in SCHEMA_REQUESTS:
+            hooks.request_hook(name).bind(self._schema_change, id="hearth.audit", priority=OUTERMOST, observer=True)
+        hooks.request_hook("settings_update_request").bind(self._settings_change, id="hearth.audit", priority=OUTERMOST, observer=True)
 
     # ----- recording, inside the write's transaction -------------------------------------------
     async def _load(self, ex: Executor) -> None:
@@ -96,8 +113,10 @@ class AuditTrail:
         row = await ex.fetch_one(sql.select_config(self.db.dialect))
         if row is None:
             self._enabled, self.retention_days = frozenset(), DEFAULT_RETENTION_DAYS
+            self.with_schema = self.with_settings = False
         else:
             self._enabled, self.retention_days = frozenset(orjson.loads(row[0])), int(row[1])
+            self.with_schema, self.with_settings = bool(row[2]), bool(row[3])
         self._seen = seen
 
     def _quiet(self) -> Quiet:
@@ -145,27 +164,26 @@ class AuditTrail:
 
     async def _params(self, action: str, e: RecordWrite, passwords: frozenset[str]) -> tuple[Any, ...]:
         c = e.collection
-        secret = raw_never_shown(c)
         new, old = e.record, e.old or {}
-        before: dict[str, Any] | None = None
-        after: dict[str, Any] | None = None
-        if action == "create":
-            after = {k: _shown(k, v, secret) for k, v in new.items() if k != "id"}
-            for name in passwords:
+        before, after = _changes(
+            None if action == "create" else _without_id(old),
+            None if action == "delete" else _without_id(new),
+            raw_never_shown(c),
+        )
+        for name in passwords:  # blanked once written: the snapshot says they were set
+            if before is not None:
+                before[name] = REDACTED
+            if after is not None:
                 after[name] = REDACTED
-        elif action == "delete":
-            before = {k: _shown(k, v, secret) for k, v in old.items() if k != "id"}
-        else:
-            changed = [k for k, v in new.items() if k not in secret and not deepjson.equal(v, old.get(k))]
-            changed += [k for k in secret if k in new and k not in passwords and new[k] != old.get(k)]
-            before = {k: _shown(k, old.get(k), secret) for k in changed}
-            after = {k: _shown(k, new[k], secret) for k in changed}
-            for name in passwords:
-                before[name] = after[name] = REDACTED
+        return await self._entry(c.id, c.name, str(new.get("id") or old.get("id") or ""), action, before, after)
+
+    async def _entry(
+        self, cid: str, name: str, rid: str, action: str, before: dict[str, Any] | None, after: dict[str, Any] | None
+    ) -> tuple[Any, ...]:
+        """The parameters of one entry's INSERT, the actor read now."""
         who = actors.current(*await self._proxy())
         return (
-            times.now(), c.id, c.name, str(new.get("id") or old.get("id") or ""), action,
-            who.type, who.id, who.collection, who.ip, who.user_agent[:512],
+            times.now(), cid, name, rid, action, who.type, who.id, who.collection, who.ip, who.user_agent[:512],
             None if before is None else deepjson.dumps(before).decode(),
             None if after is None else deepjson.dumps(after).decode(),
         )  # fmt: skip
@@ -182,17 +200,72 @@ class AuditTrail:
         with actors.acting(actors.Actor("job", e.name)):
             await e.next()
 
+    # ----- schema and settings changes, around their requests ---------------------------------
+    async def _on(self, which: str) -> bool:
+        if self._seen != self.collections.revocations:
+            await self._load(self.db)
+        return bool(getattr(self, which))
+
+    def _schema(self) -> dict[str, dict[str, Any]]:
+        return {c.id: {**c.to_api(), **_collection_secrets(c)} for c in self.collections.all()}
+
+    async def _schema_change(self, e: RequestEvent) -> None:
+        """Collections created, changed or deleted by the request (an import may do all three)."""
+        if not await self._on("with_schema"):
+            await e.next()
+            return
+        before = self._schema()
+        await e.next()
+        if not _succeeded(e):
+            return
+        await self.collections.refresh()
+        after = self._schema()
+        entries = []
+        for cid in sorted(before.keys() | after.keys()):
+            old, new = before.get(cid), after.get(cid)
+            if old is not None and new is not None and deepjson.equal(old, new):
+                continue
+            action = "create" if old is None else "delete" if new is None else "update"
+            secret = frozenset(k for k in (*(old or {}), *(new or {})) if k.endswith(SECRET_SUFFIXES))
+            b, a = _changes(old, new, secret)
+            entries.append(await self._entry("", SCHEMA, cid, action, b, a))
+        await self._write(entries)
+
+    async def _settings_change(self, e: RequestEvent) -> None:
+        if not await self._on("with_settings"):
+            await e.next()
+            return
+        before = _settings_view(await self.settings.get(self.collections.version))
+        await e.next()
+        if not _succeeded(e):
+            return
+        after = _settings_view(await self.settings.current())
+        if not deepjson.equal(before, after):
+            secret = frozenset(".".join(path) for path in settings_model.SECRETS)
+            b, a = _changes(before, after, secret)
+            await self._write([await self._entry("", SETTINGS, SETTINGS_ID, "update", b, a)])
+
+    async def _write(self, entries: list[tuple[Any, ...]]) -> None:
+        """Entries of a change that has committed, in a transaction of their own."""
+        if entries:
+            async with self.db.transaction() as tx:
+                for params in entries:
+                    await tx.execute(self._insert, params)
+
     # ----- the superuser API -------------------------------------------------------------------
     async def config(self) -> dict[str, Any]:
         await self._load(self.db)
         names = sorted(c.name for cid in self._enabled if (c := self.collections.get(cid)) is not None)
-        return {"collections": names, "retentionDays": self.retention_days}
+        return {"collections": names, "schema": self.with_schema, "settings": self.with_settings,
+                "retentionDays": self.retention_days}  # fmt: skip
 
     async def configure(self, body: dict[str, Any]) -> dict[str, Any]:
         """Set what `body` gives: `collections` (names or ids: the audited ones, replacing the
-        list) and/or `retentionDays` (0 keeps entries for ever)."""
+        list), `schema` and `settings` (booleans: collection and settings changes audited too),
+        `retentionDays` (0 keeps entries for ever)."""
         await self._load(self.db)
         enabled, days = set(self._enabled), self.retention_days
+        flags = {"schema": self.with_schema, "settings": self.with_settings}
         errors: dict[str, Any] = {}
         unknown = object()
         if (raw := body.get("collections", unknown)) is not unknown:
@@ -215,11 +288,18 @@ class AuditTrail:
                 )
             else:
                 days = raw
+        for key in flags:
+            if (raw := body.get(key, unknown)) is not unknown:
+                if isinstance(raw, bool):
+                    flags[key] = raw
+                else:
+                    errors[key] = FieldError("validation_invalid_value", "Must be true or false.")
         if errors:
             raise BadRequest(SAVE_FAILED, errors)
         d = self.db.dialect
+        params = (orjson.dumps(sorted(enabled)).decode(), days, int(flags["schema"]), int(flags["settings"]))
         async with self.db.transaction() as tx:
-            await tx.execute(sql.upsert_config(d), (orjson.dumps(sorted(enabled)).decode(), days))
+            await tx.execute(sql.upsert_config(d), params)
             await tx.execute(system.bump_revocations(d))  # every process reloads its copy
         self.db.bump_generation()
         await self.collections.refresh()
@@ -266,6 +346,53 @@ class AuditTrail:
             log.info("audit: %d entr%s older than %d days removed", removed, "y" if removed == 1 else "ies",
                      self.retention_days)  # fmt: skip
         return removed
+
+
+def _without_id(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if k != "id"}  # the entry's `record` holds it
+
+
+def _changes(
+    old: dict[str, Any] | None, new: dict[str, Any] | None, secret: frozenset[str]
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """`before` and `after` of an entry: everything on create (`old` None) and delete (`new`
+    None), the keys whose value differs on update; `secret` keys as REDACTED at most."""
+    if old is None or new is None:
+        values = new if old is None else old
+        shown = {k: _shown(k, v, secret) for k, v in (values or {}).items()}
+        return (None, shown) if old is None else (shown, None)
+    keys = [k for k in {**old, **new} if not deepjson.equal(old.get(k), new.get(k))]
+    return {k: _shown(k, old.get(k), secret) for k in keys}, {k: _shown(k, new.get(k), secret) for k in keys}
+
+
+def _succeeded(e: RequestEvent) -> bool:
+    return e.response is not None and 200 <= int(e.response.status_code) < 300
+
+
+def _collection_secrets(c: Collection) -> dict[str, Any]:
+    """An auth collection's secrets (left out of `to_api`), under path keys, so that a change
+    of one is recorded (redacted)."""
+    out: dict[str, Any] = {}
+    for key in TOKEN_OPTIONS:
+        section = c.auth.get(key)
+        if isinstance(section, dict) and "secret" in section:
+            out[f"{key}.secret"] = section["secret"]
+    oauth2 = c.auth.get("oauth2")
+    for p in (oauth2.get("providers") if isinstance(oauth2, dict) else None) or []:
+        if isinstance(p, dict) and p.get("clientSecret"):
+            out[f"oauth2.{p.get('name', '')}.clientSecret"] = p["clientSecret"]
+    return out
+
+
+def _settings_view(settings: dict[str, Any]) -> dict[str, Any]:
+    """The settings as the API shows them, and their secrets under path keys (`smtp.password`)."""
+    out = settings_model.public(settings)
+    for path in settings_model.SECRETS:
+        node: Any = settings
+        for part in path:
+            node = node.get(part, "") if isinstance(node, dict) else ""
+        out[".".join(path)] = node
+    return out
 
 
 def _shown(name: str, value: Any, secret: frozenset[str]) -> Any:

@@ -29,8 +29,10 @@ def bootstrap_statements(d: Dialect) -> list[str]:
         # Retention prunes by age; a record's history is the question most often asked.
         f"CREATE INDEX IF NOT EXISTS idx_{TABLE}_created ON {TABLE} (created)",
         f'CREATE INDEX IF NOT EXISTS idx_{TABLE}_record ON {TABLE} ("record")',
+        # `with_schema`, `with_settings`: 0/1, whether collection and settings changes are audited.
         "CREATE TABLE IF NOT EXISTS _hearth_audit_config (id INTEGER PRIMARY KEY,"
-        " collections TEXT NOT NULL, retention_days INTEGER NOT NULL)",
+        " collections TEXT NOT NULL, retention_days INTEGER NOT NULL,"
+        " with_schema INTEGER NOT NULL DEFAULT 0, with_settings INTEGER NOT NULL DEFAULT 0)",
     ]
 
 
@@ -66,13 +68,14 @@ def prune(d: Dialect) -> str:
 
 
 def select_config(d: Dialect) -> str:
-    return "SELECT collections, retention_days FROM _hearth_audit_config WHERE id = 1"
+    return "SELECT collections, retention_days, with_schema, with_settings FROM _hearth_audit_config WHERE id = 1"
 
 
 def upsert_config(d: Dialect) -> str:
     p = d.placeholder
     return (
-        f"INSERT INTO _hearth_audit_config (id, collections, retention_days) VALUES (1, {p(1)}, {p(2)})"
-        " ON CONFLICT (id) DO UPDATE SET collections = excluded.collections,"
-        " retention_days = excluded.retention_days"
+        "INSERT INTO _hearth_audit_config (id, collections, retention_days, with_schema, with_settings)"
+        f" VALUES (1, {p(1)}, {p(2)}, {p(3)}, {p(4)}) ON CONFLICT (id) DO UPDATE SET"
+        " collections = excluded.collections, retention_days = excluded.retention_days,"
+        " with_schema = excluded.with_schema, with_settings = excluded.with_settings"
     )
