@@ -14,6 +14,10 @@ keys and webhooks do), so a change made through one process applies in every oth
 next request (or, on PostgreSQL, within a second). While the copy is current, the handler
 says it writes nothing for a collection not audited (`quiet`), so those writes keep their
 one-statement path on PostgreSQL.
+
+Schema and settings changes (when turned on) are recorded around the API requests that make
+them (request tier): the collection service and the settings store commit in transactions of
+their own, so these entries follow just after the commit, in another one.
 """
 
 from __future__ import annotations
@@ -160,7 +164,7 @@ class AuditTrail:
         (an update leaves out the ones it keeps) and are blanked once written."""
         if e.old is not None and e.old is e.record:  # a delete
             return frozenset()
-        return frozenset(f.name for f in e.collection.fields if is_password(f) and e.record.get(f.name))
+        return frozenset(name for name in _secrets(e.collection)[1] if e.record.get(name))
 
     async def _params(self, action: str, e: RecordWrite, passwords: frozenset[str]) -> tuple[Any, ...]:
         c = e.collection
@@ -168,7 +172,7 @@ class AuditTrail:
         before, after = _changes(
             None if action == "create" else _without_id(old),
             None if action == "delete" else _without_id(new),
-            raw_never_shown(c),
+            _secrets(c)[0],
         )
         for name in passwords:  # blanked once written: the snapshot says they were set
             if before is not None:
@@ -277,7 +281,7 @@ class AuditTrail:
                     c = self.collections.get(name)
                     if c is None or c.is_view:
                         errors["collections"] = FieldError(
-                            "validation_invalid_value", f"{name!r} is not a collection whose records can be written."[:200]
+                            "validation_invalid_value", f'"{name[:100]}" is not a collection whose records can be written.'
                         )
                         break
                     enabled.add(c.id)
@@ -346,6 +350,17 @@ class AuditTrail:
             log.info("audit: %d entr%s older than %d days removed", removed, "y" if removed == 1 else "ies",
                      self.retention_days)  # fmt: skip
         return removed
+
+
+def _secrets(c: Collection) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The columns an entry redacts, and the password fields among them; cached on the
+    collection object (rebuilt whenever the schema changes), as its codec is."""
+    cached = c.__dict__.get("_audit_secrets")
+    if cached is None:
+        cached = c.__dict__["_audit_secrets"] = (
+            raw_never_shown(c), tuple(f.name for f in c.fields if is_password(f))
+        )
+    return cached
 
 
 def _without_id(values: dict[str, Any]) -> dict[str, Any]:

@@ -20,14 +20,17 @@ SELECTED = ", ".join(quote(c) for c in ("id", *ENTRY_COLUMNS))
 
 
 def bootstrap_statements(d: Dialect) -> list[str]:
-    # AUTOINCREMENT on SQLite: an id is never given twice, even once the newest entries were pruned.
-    ident = "INTEGER PRIMARY KEY AUTOINCREMENT" if d.name == "sqlite" else "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
+    # The table's own integer key (SQLite's rowid), growing with time. Every index costs each
+    # audited write a page per commit (SQLite) and one more B-tree to update: the key and one
+    # index (a record's history) only. Not AUTOINCREMENT (one more page per commit): pruning
+    # deletes the oldest entries, so an id is given again only if every entry was pruned.
+    ident = "INTEGER PRIMARY KEY" if d.name == "sqlite" else "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
     text = ", ".join(f'"{c}" TEXT NOT NULL DEFAULT \'\'' for c in ENTRY_COLUMNS[:-2])
     json = d.column_type("json")
     return [
         f"CREATE TABLE IF NOT EXISTS {TABLE} (id {ident}, {text}, \"before\" {json}, \"after\" {json})",
-        # Retention prunes by age; a record's history is the question most often asked.
-        f"CREATE INDEX IF NOT EXISTS idx_{TABLE}_created ON {TABLE} (created)",
+        # A record's history is the question most often asked. (`created` has no index: ids grow
+        # with it, so pruning finds its boundary through the key; see `prune`.)
         f'CREATE INDEX IF NOT EXISTS idx_{TABLE}_record ON {TABLE} ("record")',
         # `with_schema`, `with_settings`: 0/1, whether collection and settings changes are audited.
         "CREATE TABLE IF NOT EXISTS _hearth_audit_config (id INTEGER PRIMARY KEY,"
@@ -63,8 +66,14 @@ def count_entries(d: Dialect, where: str) -> str:
 
 
 def prune(d: Dialect) -> str:
-    """Entries written before p1 (a datetime text)."""
-    return f"DELETE FROM {TABLE} WHERE created < {d.placeholder(1)}"
+    """Entries written before p1 (a datetime text): those below the first id written at p1 or
+    later, found by walking the key from the oldest (as many rows as are pruned), every entry
+    when there is none."""
+    return (
+        f"DELETE FROM {TABLE} WHERE id < COALESCE("
+        f"(SELECT id FROM {TABLE} WHERE created >= {d.placeholder(1)} ORDER BY id LIMIT 1),"
+        f" (SELECT MAX(id) + 1 FROM {TABLE}))"
+    )
 
 
 def select_config(d: Dialect) -> str:
