@@ -145,7 +145,7 @@ def psql(admin_url: str, sql: str) -> None:
 # ---------------------------------------------------------------- seeding
 
 
-async def seed(base: str, rules: str, logs_off: bool = False) -> Fixture:
+async def seed(base: str, rules: str, logs_off: bool = False, audit: bool = False) -> Fixture:
     t0 = time.monotonic()
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=httpx.Limits(max_connections=32)) as c:
 
@@ -201,6 +201,10 @@ async def seed(base: str, rules: str, logs_off: bool = False) -> Fixture:
                 "indexes": ["CREATE INDEX idx_posts_views ON posts (views)"],
             }
         )
+        if audit:  # Hearth's audit trail on for posts (what an entry per write costs)
+            r = await api("PATCH", "/api/hearth/audit/settings", {"collections": ["posts"]}, su)
+            if r.status_code != 200:
+                raise BenchError(f"audit settings -> {r.status_code}: {r.text[:200]}")
 
         # Plain creates, 32 in flight (Hearth may lack /api/batch; same path for both servers = fair).
         sem = asyncio.Semaphore(32)
@@ -361,7 +365,7 @@ def bench_server(
     proc: subprocess.Popen[bytes],
 ) -> None:
     print(f"== {name}: seeding {base}", file=sys.stderr)
-    fx = res.fixture = asyncio.run(seed(base, args.rules, args.logs_off))
+    fx = res.fixture = asyncio.run(seed(base, args.rules, args.logs_off, args.audit and name == "Hearth"))
     print(f"   seeded in {fx.seed_s:.1f}s {'; '.join(fx.notes)}", file=sys.stderr)
     out = tmp / "wrk" / name.lower()
     out.mkdir(parents=True, exist_ok=True)
@@ -481,6 +485,7 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--only", default=",".join(WORKLOADS), help=f"comma list of: {','.join(WORKLOADS)}")
+    ap.add_argument("--audit", action="store_true", help="Hearth: audit trail on for posts")
     ap.add_argument("--out", type=Path, help="also write the Markdown table to this file")
     args = ap.parse_args()
     args.only = [k.strip() for k in args.only.split(",") if k.strip()]

@@ -125,7 +125,7 @@ def main() -> int:
 
 
 class Server:
-    """A fresh `hearth serve --workers 1` and its superuser client, stopped (and its PostgreSQL
+    """A fresh `hearth serve` (`args.workers`, else 1) and its superuser client, stopped (and its PostgreSQL
     database dropped) on exit."""
 
     def __init__(self, args: argparse.Namespace, jobs: int | None) -> None:
@@ -147,7 +147,7 @@ class Server:
                        check=True, capture_output=True, env=env)  # fmt: skip
         jobs = [] if self.jobs is None else ["--jobs", str(self.jobs)]
         self.proc = subprocess.Popen(
-            [hearth, "serve", "--http", f"127.0.0.1:{port}", "--workers", "1", "--dir", str(tmp / "data"),
+            [hearth, "serve", "--http", f"127.0.0.1:{port}", "--workers", str(getattr(args, "workers", 1)), "--dir", str(tmp / "data"),
              *db_args, *jobs],
             stdout=(tmp / "server.log").open("wb"), stderr=subprocess.STDOUT, start_new_session=True, env=env,
         )  # fmt: skip

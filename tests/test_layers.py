@@ -51,6 +51,7 @@ LAYERS: dict[str, int] = {
     "collections": 10,  # the collection service (rules checked by query, truncate by records)
     "mail": 10,  # auth mails carry auth's tokens
     "realtime": 10,
+    "audit": 10,  # the audit trail: record hooks write an entry in the write's transaction
     "webhooks": 10,  # outbound webhooks: record hooks enqueue durable jobs that POST signed payloads
     "metrics": 10,  # Prometheus metrics: hooks observed, the pool, jobs by state (realtime's figures passed in)
     # Composition and entry points.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hearth.app import Hearth
+from hearth.audit import actor
 from hearth.errors import NotFound
 from hearth.query.context import AuthState, RequestInfo
 from hearth.schema.collection import SUPERUSERS
@@ -21,10 +22,11 @@ async def upsert_superuser(h: Hearth, email: str, password: str) -> None:
     system = RequestInfo(auth=AuthState(c, {"id": "_cli"}))
     existing = await _find(h, email)
     body = {"email": email, "password": password, "passwordConfirm": password}
-    if existing is None:
-        await h.records.create(c, body, system)
-    else:
-        await h.records.update(c, str(existing["id"]), body, system)
+    with actor.acting(actor.CLI):  # what the audit trail names
+        if existing is None:
+            await h.records.create(c, body, system)
+        else:
+            await h.records.update(c, str(existing["id"]), body, system)
 
 
 async def delete_superuser(h: Hearth, email: str) -> None:
@@ -33,4 +35,5 @@ async def delete_superuser(h: Hearth, email: str) -> None:
     existing = await _find(h, email)
     if existing is None:
         raise NotFound("Superuser not found.")
-    await h.records.delete(c, str(existing["id"]), RequestInfo(auth=AuthState(c, {"id": "_cli"})))
+    with actor.acting(actor.CLI):
+        await h.records.delete(c, str(existing["id"]), RequestInfo(auth=AuthState(c, {"id": "_cli"})))

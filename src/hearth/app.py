@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from hearth.audit import service as audit
 from hearth.auth.account import AccountFlows
 from hearth.auth.attempts import AttemptLimiter
 from hearth.auth.otp import OTPFlows
@@ -60,6 +61,7 @@ class Hearth:
         self.crons = Crons(self.job_functions)
         self.crons.add(JOBS_CLEANUP, "0 * * * *", self._prune_jobs)
         self.crons.add(LOGS_CLEANUP, "0 */6 * * *", self._prune_logs)
+        self.crons.add(audit.CLEANUP, audit.CLEANUP_SCHEDULE, self._prune_audit)
         # app.logger: its records become request log entries (bound when the logs are built).
         # One per Hearth, outside logging's registry; printed through the `hearth` logger.
         self.logger = logging.Logger("hearth.app")
@@ -104,6 +106,7 @@ class Hearth:
         self.hooks.request_done.bind(self.logs.on_request, id="hearth.logs", observer=True)
         await self.hooks.bootstrap.trigger(Lifecycle(self))
         self.jobs = JobQueue(self.db)
+        self.audit = audit.AuditTrail(self.db, self.collections, self.settings, self.hooks)
         self.webhooks = Webhooks(
             self.db, self.collections, reads, self.jobs, self.job_functions, self.hooks, self.config.webhooks_private
         )
@@ -138,6 +141,8 @@ class Hearth:
         removed = await self.logs.prune()
         if removed:
             log.info("logs: %d entries older than the logs' maxDays removed", removed)
+    async def _prune_audit(self) -> None:
+        await self.audit.prune()
 
     async def storage(self) -> Storage:
         """The file storage the current settings choose (local disk, or S3 when enabled)."""

@@ -45,6 +45,8 @@ SWEPT = {
     "POST /api/batch",
     "POST /api/realtime",  # subscriptions; the events are read from the client's queue, which
     "GET /api/realtime",  # GET /api/realtime streams verbatim after PB_CONNECT
+    "GET /api/hearth/audit",  # the audit trail's entries hold values of the records written
+    "GET /api/hearth/audit/{id}",
 }
 # Routes that answer no record (status only, collections, settings, tokens, ids, providers…).
 RECORD_FREE = {
@@ -84,6 +86,8 @@ RECORD_FREE = {
     "POST /api/crons/{id}",
     # Jobs carry the payloads their code gave them; a webhook's is the record without its hidden
     # fields (tests/api/test_webhooks.py checks that).
+    "GET /api/hearth/audit/settings",
+    "PATCH /api/hearth/audit/settings",
     "GET /api/hearth/jobs",
     "GET /api/hearth/jobs/{id}",
     "POST /api/hearth/jobs/{id}/retry",
@@ -242,6 +246,9 @@ async def test_every_path_keeps_secret_columns(
     ann = {"Authorization": w.tokens["ann"]}
     people, posts = f"/api/collections/{w.people}", f"/api/collections/{w.posts}"
     answers: list[tuple[str, httpx.Response]] = []
+    # The audit trail records every write below (secrets redacted: checked at the end).
+    r = await api.client.patch("/api/hearth/audit/settings", json={"collections": [w.people, w.posts]}, headers=su)
+    assert r.status_code == 200, r.text
 
     async def check(label: str, route: str, method: str, url: str, status: int = 200, **kw: Any) -> Any:
         r = await w.call(route, method, url, **kw)
@@ -457,6 +464,14 @@ async def test_every_path_keeps_secret_columns(
         assert_clean(label, response.text, known)
     for event in events:
         assert_clean("realtime", event, known)
+    # The audit trail keeps that a secret changed, never its value (nor a hash of it).
+    r = await w.call("GET /api/hearth/audit", "GET", "/api/hearth/audit", params={"perPage": 1000}, headers=su)
+    entries = r.json()["items"]
+    one = await w.call("GET /api/hearth/audit/{id}", "GET", f"/api/hearth/audit/{entries[0]['id']}", headers=su)
+    for text in (r.text, one.text):
+        assert not BCRYPT.search(text) and not any(value in text for value in known), text
+    kept = [v[k] for e in entries for v in (e["before"] or {}, e["after"] or {}) for k in ("tokenKey", "password", "pin") if k in v]
+    assert "[redacted]" in kept and set(kept) <= {"[redacted]", ""}, kept
     assert w.hit == SWEPT, f"not swept: {SWEPT - w.hit}"
 
 

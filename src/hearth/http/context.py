@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 
 from hearth._util.projection import Tree, parse_fields
+from hearth.audit import actor
 from hearth.auth.api_keys import required_scope
 from hearth.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from hearth.query.context import AuthState, RequestInfo
@@ -36,6 +37,7 @@ async def begin(request: Request) -> tuple[Hearth, AuthState]:
     if auth is None:
         auth = await h.auth.resolve(request.headers.get("authorization"))
         request.scope["hearth.auth"] = auth  # a request hook and its handler resolve it once
+    actor.from_request(auth, request.scope)  # who the audit trail names for this request's writes
     if auth.api_key is not None:
         check_api_key_scope(h, auth, request.method, request.url.path)
     return h, auth
@@ -83,6 +85,14 @@ def query_int(request: Request, name: str, default: int) -> int:
     if not -(2**63) <= value < 2**63:
         raise BadRequest()  # Go's Atoi range, as PocketBase parses it
     return value
+
+
+def paging(request: Request, max_per_page: int) -> tuple[int, int]:
+    """`page` (from 1) and `perPage` (30 when absent or not positive, at most `max_per_page`) of
+    Hearth's own lists; a non-integer is a 400."""
+    page = max(1, query_int(request, "page", 1))
+    per_page = query_int(request, "perPage", 30)
+    return page, 30 if per_page <= 0 else min(per_page, max_per_page)
 
 
 _TRUE = ("1", "t", "T", "TRUE", "true", "True")

@@ -11,6 +11,7 @@ from hearth.http.request_hooks import wrapper
 from hearth.http.router import App, Route, Router
 from hearth.http.routes import (
     api_keys,
+    audit,
     auth,
     batch,
     collections,
@@ -48,6 +49,7 @@ def all_routes() -> list[Route]:
         *not_built.routes,
         *webhooks.routes,
         *metrics.routes,
+        *audit.routes,
     ]
 
 

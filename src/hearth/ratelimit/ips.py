@@ -9,6 +9,7 @@ from functools import lru_cache
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+@lru_cache(maxsize=1024)  # clients come back: parsing an address costs more than the lookup
 def _expanded(text: str) -> str | None:
     """Go's netip.ParseAddr(...).StringExpanded(): IPv6 fully written out, IPv4 as is."""
     try:

@@ -6,7 +6,7 @@ from hearth.db.base import Database
 from hearth.schema import migrate
 from hearth.schema.builtin import builtin_collections
 from hearth.schema.repository import CollectionRepository
-from hearth.sql import jobs, system, webhooks
+from hearth.sql import audit, jobs, system, webhooks
 
 
 async def bootstrap(db: Database, collections: CollectionRepository) -> None:
@@ -15,7 +15,8 @@ async def bootstrap(db: Database, collections: CollectionRepository) -> None:
         lock = d.bootstrap_lock()
         if lock:
             await tx.execute(lock)
-        for stmt in [*system.bootstrap_statements(d), *jobs.bootstrap_statements(d), *webhooks.bootstrap_statements(d)]:
+        for stmt in [*system.bootstrap_statements(d), *jobs.bootstrap_statements(d), *webhooks.bootstrap_statements(d),
+                     *audit.bootstrap_statements(d)]:
             await tx.execute(stmt)
         await tx.execute(system.init_state(d))
         row = await tx.fetch_one(system.select_collections(d) + " LIMIT 1")

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hearth.http import responses
-from hearth.http.context import begin, page_envelope, query_int, require_superuser
+from hearth.http.context import begin, page_envelope, paging, require_superuser
 from hearth.http.router import route
 
 MAX_PER_PAGE = 1000
@@ -17,9 +17,7 @@ MAX_PER_PAGE = 1000
 async def list_jobs(request: Request) -> Response:
     h, auth = await begin(request)
     require_superuser(auth)
-    page = max(1, query_int(request, "page", 1))
-    per_page = query_int(request, "perPage", 30)
-    per_page = 30 if per_page <= 0 else min(per_page, MAX_PER_PAGE)
+    page, per_page = paging(request, MAX_PER_PAGE)
     jobs, total = await h.jobs.list(
         state=request.query_params.get("state", ""),
         name=request.query_params.get("name", ""),

@@ -10,22 +10,16 @@ from starlette.responses import Response
 
 from hearth.http import responses
 from hearth.http.body import read_object
-from hearth.http.context import begin, page_envelope, query_int, require_superuser
+from hearth.http.context import begin, page_envelope, paging, require_superuser
 from hearth.http.router import route
 
 MAX_PER_PAGE = 500
 
 
-def _paging(request: Request) -> tuple[int, int]:
-    page = max(1, query_int(request, "page", 1))
-    per_page = query_int(request, "perPage", 30)
-    return page, 30 if per_page <= 0 else min(per_page, MAX_PER_PAGE)
-
-
 async def list_webhooks(request: Request) -> Response:
     h, auth = await begin(request)
     require_superuser(auth)
-    page, per_page = _paging(request)
+    page, per_page = paging(request, MAX_PER_PAGE)
     every = await h.webhooks.all()
     items = [w.public(h.collections) for w in every[(page - 1) * per_page : page * per_page]]
     return responses.json(page_envelope(items, page, per_page, len(every), math.ceil(len(every) / per_page)))
@@ -61,7 +55,7 @@ async def delete_webhook(request: Request) -> Response:
 async def list_deliveries(request: Request) -> Response:
     h, auth = await begin(request)
     require_superuser(auth)
-    page, per_page = _paging(request)
+    page, per_page = paging(request, MAX_PER_PAGE)
     items, total = await h.webhooks.deliveries(request.path_params["id"], page, per_page)
     return responses.json(page_envelope(items, page, per_page, total, math.ceil(total / per_page)))
 

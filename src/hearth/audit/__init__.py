@@ -1,0 +1,1 @@
+"""The audit trail of record changes (docs/operations.md, "Audit trail")."""
