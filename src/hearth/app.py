@@ -9,6 +9,8 @@ from hearth.auth.account import AccountFlows
 from hearth.auth.attempts import AttemptLimiter
 from hearth.auth.otp import OTPFlows
 from hearth.auth.service import AuthService
+from hearth.backups.engine import BackupEngine
+from hearth.backups.service import Backups
 from hearth.collections.service import CollectionService
 from hearth.config import Config
 from hearth.db.base import Database
@@ -88,7 +90,11 @@ class Hearth:
             self.db, self.jobs, self.job_functions, self.hooks, self.config.jobs, lease=self.config.job_lease,
             feeders=(self.webhooks.relay,),
         )  # fmt: skip
-        self.cron = CronScheduler(self.crons, self.jobs)
+        self.backups = Backups(
+            backup_engine(self.config, self.db), self.config.data_dir, self.files, self.settings, self.collections,
+            self.hooks, self.crons,
+        )  # fmt: skip
+        self.cron = CronScheduler(self.crons, self.jobs, before_tick=self.backups.follow_schedule)
         await self.realtime.start()
         if background:
             self.background = True
@@ -143,6 +149,7 @@ class Hearth:
             ("login attempts", self.attempts.close()),
             ("file storage", self.files.close()),
             ("webhooks", self.webhooks.stop()),
+            ("backups", self.backups.stop()),
         )
         for what, step in steps:
             try:
@@ -170,6 +177,18 @@ def deadline_left(deadline: float | None, reserve: float = 0.0) -> float | None:
     if deadline is None:
         return None
     return max(0.0, deadline - asyncio.get_running_loop().time() - reserve)
+
+
+def backup_engine(config: Config, db: Database) -> BackupEngine:
+    if config.is_postgres:
+        from hearth.backups.postgres import PostgresBackups
+        from hearth.db.postgres import PostgresDatabase
+
+        assert isinstance(db, PostgresDatabase)
+        return PostgresBackups(db, config.db_url)
+    from hearth.backups.sqlite import SQLiteBackups
+
+    return SQLiteBackups(config.sqlite_path)
 
 
 async def open_database(config: Config) -> Database:

@@ -97,6 +97,9 @@ class Hooks:
         )
         # ----- background work -----
         self.job_run = Hook[ev.JobRun]("A durable job runs; `next()` runs its registered function.")
+        # ----- backups -----
+        self.backup_create = Hook[ev.BackupEvent]("A backup is created; `next()` writes the archive.")
+        self.backup_restore = Hook[ev.BackupEvent]("A backup is restored; `next()` replaces the live data.")
         # ----- lifecycle -----
         self.bootstrap = Hook[ev.Lifecycle]("The services are built (database open, tables ready).")
         self.serve = Hook[ev.Lifecycle]("The process is about to take requests.")

@@ -9,6 +9,7 @@ from hearth.http.router import App, Route, Router
 from hearth.http.routes import (
     api_keys,
     auth,
+    backups,
     batch,
     collections,
     crons,
@@ -39,6 +40,7 @@ def all_routes() -> list[Route]:
         *files.routes,
         *crons.routes,
         *jobs.routes,
+        *backups.routes,
         *not_built.routes,
         *webhooks.routes,
     ]

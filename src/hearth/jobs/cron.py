@@ -146,10 +146,18 @@ def minute_of(moment: datetime) -> datetime:
 class CronScheduler:
     """Enqueues each due cron's job at every minute (in every process; the key dedupes)."""
 
-    def __init__(self, crons: Crons, queue: JobQueue, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        crons: Crons,
+        queue: JobQueue,
+        clock: Callable[[], float] = time.time,
+        before_tick: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """`before_tick`: brings crons that follow settings up to date (the scheduled backup)."""
         self.crons = crons
         self.queue = queue
         self.clock = clock
+        self.before_tick = before_tick
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -210,6 +218,13 @@ class CronScheduler:
         """Enqueue the jobs of the crons due at `minute`; the number this process added."""
         added = 0
         stamp = int(minute.timestamp() * 1000)
+        if self.before_tick is not None:
+            try:
+                await self.before_tick()
+            except DatabaseUnavailable:
+                log.warning("cron: the settings could not be read before the tick at %s", minute)
+            except Exception:
+                log.exception("cron: preparing the tick at %s failed", minute)
         for cron in self.crons.all():
             try:
                 if not is_due(cron.fields, minute):

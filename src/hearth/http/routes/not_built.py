@@ -26,16 +26,9 @@ def _refuse(feature: str) -> Callable[[Request], Awaitable[Response]]:
 
 
 _logs = _refuse("Request logs")
-_backups = _refuse("Backups")
 
 routes = [
     route("GET", "/api/logs", _logs),
     route("GET", "/api/logs/stats", _logs),
     route("GET", "/api/logs/{id}", _logs),
-    route("GET", "/api/backups", _backups),
-    route("POST", "/api/backups", _backups),
-    route("POST", "/api/backups/upload", _backups),
-    route("GET", "/api/backups/{key}", _backups),
-    route("DELETE", "/api/backups/{key}", _backups),
-    route("POST", "/api/backups/{key}/restore", _backups),
 ]
