@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from hearth._util.gate import RequestGate
 from hearth.auth.account import AccountFlows
 from hearth.auth.attempts import AttemptLimiter
 from hearth.auth.otp import OTPFlows
@@ -53,6 +54,7 @@ class Hearth:
         self.crons = Crons(self.job_functions)
         self.crons.add(JOBS_CLEANUP, "0 * * * *", self._prune_jobs)
         self.stop_deadline: float | None = None  # loop time; set when a signal starts the stop
+        self.gate = RequestGate()  # every API request passes it (http.request_hooks); a restore closes it
         self.background = False
 
     async def start(self, background: bool = False) -> None:
@@ -92,7 +94,7 @@ class Hearth:
         )  # fmt: skip
         self.backups = Backups(
             backup_engine(self.config, self.db), self.config.data_dir, self.files, self.settings, self.collections,
-            self.hooks, self.crons,
+            self.hooks, self.crons, self.gate,
         )  # fmt: skip
         self.cron = CronScheduler(self.crons, self.jobs, before_tick=self.backups.follow_schedule)
         await self.realtime.start()

@@ -295,3 +295,31 @@ async def test_restore_while_clients_are_connected(api: Api) -> None:
     assert r.status_code == 200, r.text
     await api.create_collection({"name": later, **OPEN})  # the name is free again
     await api.client.delete(f"/api/backups/{name}", headers=api.su())
+
+
+async def test_archives_in_s3(api: Api, moto_endpoint: str) -> None:
+    """`backups.s3` enabled: the archives go to its bucket (moto's real S3 server), through the
+    file storage's own S3 client; local disk holds none."""
+    from tests.support.s3_server import make_bucket
+
+    bucket = make_bucket(moto_endpoint)
+    s3 = {"enabled": True, "bucket": bucket, "region": "us-east-1", "endpoint": moto_endpoint,
+          "accessKey": "test", "secret": "test", "forcePathStyle": True}  # fmt: skip
+    r = await api.client.patch("/api/settings", json={"backups": {"s3": s3}}, headers=api.su())
+    assert r.status_code == 200, r.text
+    try:
+        local = api.app.state.hearth.config.data_dir / "backups"
+        local_before = sorted(p.name for p in local.iterdir()) if local.is_dir() else []
+        assert await keys(api) == []  # the bucket is empty: local archives are not listed
+        r = await api.client.post("/api/backups", json={"name": "in-s3.zip"}, headers=api.su())
+        assert r.status_code == 204, r.text
+        assert await keys(api) == ["in-s3.zip"]
+        assert httpx.get(f"{moto_endpoint}/{bucket}/in-s3.zip").status_code == 200
+        assert (sorted(p.name for p in local.iterdir()) if local.is_dir() else []) == local_before
+        zf = await download(api, "in-s3.zip")
+        assert ("data.db" if api.dialect == "sqlite" else "hearth_postgres.dump") in zf.namelist()
+        assert (await api.client.delete("/api/backups/in-s3.zip", headers=api.su())).status_code == 204
+        assert await keys(api) == []
+    finally:
+        r = await api.client.patch("/api/settings", json={"backups": {"s3": {"enabled": False}}}, headers=api.su())
+        assert r.status_code == 200

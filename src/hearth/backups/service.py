@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from hearth._util import times
+from hearth._util.gate import RequestGate
 from hearth._util.tasks import BackgroundTasks
 from hearth.backups import archive
 from hearth.backups.engine import BackupEngine, BackupRefused
@@ -45,6 +46,7 @@ CRON_TIMEOUT = 6 * 3600.0  # seconds a scheduled backup may take
 VALIDATION = "An error occurred while validating the submitted data."
 BUSY = "Try again later - another backup/restore process has already been started"
 ZIP = "application/zip"
+DRAIN_SECONDS = 10.0  # a restore waits this long for this process's requests in flight
 SCRATCH = ".hearth_backups_tmp"  # beside the data, so the files' switch is a rename
 
 
@@ -58,6 +60,7 @@ class Backups:
         collections: CollectionRepository,
         hooks: Hooks,
         crons: Crons,
+        gate: RequestGate,
     ) -> None:
         self.engine = engine
         self.data_dir = data_dir
@@ -67,6 +70,7 @@ class Backups:
         self.collections = collections
         self.hooks = hooks
         self.crons = crons
+        self.gate = gate
         self.active = ""  # the key this process is creating or restoring
         self.background = BackgroundTasks()
         self._schedule = ""
@@ -221,11 +225,14 @@ class Backups:
             local_storage = (await self._settings()).get("s3", {}).get("enabled") is not True
             has_files = any(n.startswith(archive.STORAGE + "/") for n in names)
             swap = _files_switch(extracted / archive.STORAGE, self.files.local.root, work / "old_storage")
-            await self.engine.restore(extracted, swap if (has_files or local_storage) else _nothing)
-        # This process reloads now; the others at their next request (the counters moved).
-        self.collections.db.bump_generation()
-        self.collections.version = -1
-        await self.collections.refresh()
+            # This process's requests wait while the data is switched, and the switch waits for
+            # those in flight: none of them reads some of its statements before and some after.
+            async with self.gate.closed(DRAIN_SECONDS):
+                await self.engine.restore(extracted, swap if (has_files or local_storage) else _nothing)
+                # This process reloads now; the others at their next request (the counters moved).
+                self.collections.db.bump_generation()
+                self.collections.version = -1
+                await self.collections.refresh()
         log.info("backup %s restored", e.name)
 
     # ----- the schedule ----------------------------------------------------------------------
