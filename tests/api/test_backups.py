@@ -323,3 +323,15 @@ async def test_archives_in_s3(api: Api, moto_endpoint: str) -> None:
     finally:
         r = await api.client.patch("/api/settings", json={"backups": {"s3": {"enabled": False}}}, headers=api.su())
         assert r.status_code == 200
+
+
+async def test_without_pg_dump_a_backup_is_refused(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    if api.dialect != "postgres":
+        pytest.skip("SQLite needs no tool")
+    before = await keys(api)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    r = await api.client.post("/api/backups", json={"name": "no-tool.zip"}, headers=api.su())
+    assert r.status_code == 400 and "pg_dump is not installed" in r.json()["message"], r.text
+    monkeypatch.undo()
+    assert await keys(api) == before  # no half backup
+    assert (await api.client.get("/api/health", headers=api.su())).json()["data"]["canBackup"] is True
