@@ -19,9 +19,26 @@ import asyncpg
 import httpx
 import pytest
 
+from hearth.config import Config
 from hearth.sql import backups as backup_sql
-from tests.conftest import OPEN, Api, unique
+from tests.conftest import OPEN, Api, start_api, unique
+from tests.support.own_database import own_databases
 from tests.support.realtime import next_chunk
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+async def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Api]:
+    """As conftest's, but on PostgreSQL a database of this module's own: restores replace a whole
+    database, never one another test module uses."""
+    if request.param == "sqlite":
+        async for api in start_api(Config(data_dir=tmp_path_factory.mktemp("sqlite")), "sqlite"):
+            yield api
+        return
+    async with own_databases() as dbs:
+        url = await dbs.new()
+        async for api in start_api(Config(data_dir=tmp_path_factory.mktemp("pg"), db_url=url), "postgres"):
+            yield api
+
 
 BUSY = "Try again later - another backup/restore process has already been started."
 

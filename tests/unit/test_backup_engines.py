@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import secrets
 import shutil
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
-from tests.conftest import OPEN, PG_ADMIN_URL, Api, _pg_url, start_api
+from tests.conftest import OPEN, Api, start_api
+from tests.support.own_database import OwnDatabases, own_databases
 
 from hearth.backups.engine import BackupEngine, BackupRefused
 from hearth.config import Config
@@ -36,17 +35,12 @@ class Env:
         self.dialect = dialect
         self.api = api
         self.tmp = tmp
+        self.dbs: OwnDatabases | None = None
 
     @property
     def engine(self) -> BackupEngine:
         engine: BackupEngine = self.api.app.state.hearth.backups.engine
         return engine
-
-
-async def _own_database(admin: Any, suffix: str = "") -> str:
-    name = f"hearth_backup_test_{secrets.token_hex(4)}{suffix}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    return name
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -55,23 +49,12 @@ async def env(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[E
         async for api in start_api(Config(data_dir=tmp_path / "data"), "sqlite"):
             yield Env("sqlite", api, tmp_path)
         return
-    try:
-        admin = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
-    except (OSError, asyncpg.PostgresError):
-        pytest.skip("PostgreSQL not reachable")
-    created: list[str] = []
-    try:
-        name = await _own_database(admin)
-        created.append(name)
-        async for api in start_api(Config(data_dir=tmp_path / "data", db_url=_pg_url(name)), "postgres"):
+    async with own_databases() as dbs:
+        url = await dbs.new()
+        async for api in start_api(Config(data_dir=tmp_path / "data", db_url=url), "postgres"):
             env = Env("postgres", api, tmp_path)
-            env.created = created  # type: ignore[attr-defined]
-            env.admin = admin  # type: ignore[attr-defined]
+            env.dbs = dbs
             yield env
-    finally:
-        for name in created:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def test_a_dump_under_write_load_restores_to_one_point_in_time(env: Env) -> None:
@@ -114,10 +97,10 @@ async def test_a_dump_under_write_load_restores_to_one_point_in_time(env: Env) -
         for name in names:
             shutil.copy(dump_dir / name, fresh.data_dir / name)
     else:
-        name = await _own_database(env.admin, "_fresh")  # type: ignore[attr-defined]
-        env.created.append(name)  # type: ignore[attr-defined]
-        subprocess.run(["pg_restore", "--no-owner", f"--dbname={_pg_url(name)}", str(dump_dir / names[0])], check=True)
-        fresh = Config(data_dir=env.tmp / "fresh", db_url=_pg_url(name))
+        assert env.dbs is not None
+        url = await env.dbs.new()
+        subprocess.run(["pg_restore", "--no-owner", f"--dbname={url}", str(dump_dir / names[0])], check=True)
+        fresh = Config(data_dir=env.tmp / "fresh", db_url=url)
     async for restored in start_api(fresh, env.dialect):
         items: list[dict[str, Any]] = []
         page = 1
