@@ -54,7 +54,8 @@ class Hearth:
         self.crons = Crons(self.job_functions)
         self.crons.add(JOBS_CLEANUP, "0 * * * *", self._prune_jobs)
         self.stop_deadline: float | None = None  # loop time; set when a signal starts the stop
-        self.gate = RequestGate()  # every API request passes it (http.request_hooks); a restore closes it
+        # Every API request passes it (http.request_hooks); a restore closes it (hearth.backups).
+        self.gate = RequestGate(config.data_dir)
         self.background = False
 
     async def start(self, background: bool = False) -> None:
@@ -160,6 +161,7 @@ class Hearth:
                 log.warning("stopping: %s cleanup cut short by the shutdown timeout", what)
             except Exception:
                 log.exception("stopping: %s cleanup failed", what)
+        self.gate.close()
         db, self.db = self.db, None
         try:
             await asyncio.wait_for(db.close(), deadline_left(deadline))

@@ -1,6 +1,8 @@
 """A restore through the API under real `hearth serve` processes: SQLite with two workers and a
 second instance on the same data directory; PostgreSQL with two instances on a database of the
-test's own. After the restore every process serves the restored data (its caches reloaded: a
+test's own (sharing the data directory, as instances on one machine may). While it runs, readers
+on every process get all old or all restored answers (the request gate spans the processes of
+one data directory). After the restore every process serves the restored data (its caches reloaded: a
 collection created after the backup is gone everywhere, the records are the backup's), the
 realtime streams of every process ended (their SDKs reconnect), and `canBackup` is true again
 everywhere.
@@ -56,11 +58,27 @@ async def _exercise(a: str, b: str) -> None:
         streams = [asyncio.create_task(_stream_until_closed(url, e)) for url, e in zip((a, b), events, strict=True)]
         await asyncio.wait_for(asyncio.gather(*(e.wait() for e in events)), 10)
 
+        # Readers on every process while it runs: each answer all old or all restored.
+        seen: set[tuple[int, int]] = set()
+        done = asyncio.Event()
+
+        async def reader(url: str) -> None:
+            while not done.is_set():
+                r = await http.get(f"{url}/api/collections/{notes}/records", params={"sort": "n"})
+                assert r.status_code == 200, r.text
+                seen.add((r.json()["totalItems"], len(r.json()["items"])))
+
+        readers = [asyncio.create_task(reader(url)) for url in (a, b, a, b)]
+        await asyncio.sleep(0.1)
         assert (await http.post(a + "/api/backups/e2e.zip/restore", headers=su)).status_code == 204
         deadline = asyncio.get_running_loop().time() + 30
         while not (await http.get(b + "/api/health", headers=su)).json()["data"]["canBackup"]:
             assert asyncio.get_running_loop().time() < deadline, "the restore did not end"
             await asyncio.sleep(0.05)
+        await asyncio.sleep(0.1)
+        done.set()
+        await asyncio.gather(*readers)
+        assert seen == {(15, 15), (10, 10)}, seen
         # Any process, any worker: the restored data.
         for url in (a, b) * 4:
             assert (await http.get(f"{url}/api/collections/{later}/records")).status_code == 404
