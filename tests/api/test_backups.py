@@ -145,7 +145,7 @@ async def test_create_list_download_delete(api: Api) -> None:
     r = await api.client.delete(f"/api/backups/{name}", headers=api.su())
     assert r.status_code == 400 and r.json()["message"] == "Invalid or already deleted backup file."
     r = await api.client.get(f"/api/backups/{name}", params={"token": await file_token(api)})
-    assert r.status_code == 404
+    assert r.status_code == 404 and r.json()["message"] == "The requested resource wasn't found."
     r = await api.client.post(f"/api/backups/{name}/restore", headers=api.su())
     assert r.status_code == 400 and r.json()["message"] == "Missing or invalid backup file."
 

@@ -160,7 +160,21 @@ class CronScheduler:
         self.before_tick = before_tick
         self._task: asyncio.Task[None] | None = None
 
+    async def _prepare(self, minute: datetime | None = None) -> None:
+        """`before_tick`, whose failure never keeps the tick (or the start) from going on."""
+        if self.before_tick is None:
+            return
+        try:
+            await self.before_tick()
+        except DatabaseUnavailable:
+            log.warning("cron: the settings could not be read before the tick at %s", minute or "start")
+        except Exception:
+            log.exception("cron: preparing the tick at %s failed", minute or "start")
+
     async def start(self) -> None:
+        # Crons that follow settings are registered before anything runs: a job another process
+        # enqueued for one finds its function here too.
+        await self._prepare()
         try:
             await self.report_missed()
         except Exception:  # a report only: never keeps the schedule from starting
@@ -218,13 +232,7 @@ class CronScheduler:
         """Enqueue the jobs of the crons due at `minute`; the number this process added."""
         added = 0
         stamp = int(minute.timestamp() * 1000)
-        if self.before_tick is not None:
-            try:
-                await self.before_tick()
-            except DatabaseUnavailable:
-                log.warning("cron: the settings could not be read before the tick at %s", minute)
-            except Exception:
-                log.exception("cron: preparing the tick at %s failed", minute)
+        await self._prepare(minute)
         for cron in self.crons.all():
             try:
                 if not is_due(cron.fields, minute):
