@@ -156,7 +156,7 @@ class Backups:
     async def _create(self, e: BackupEvent) -> None:
         settings = await self._settings()
         local_files = None if (settings.get("s3") or {}).get("enabled") else self.files.local.root
-        with self._scratch() as work:
+        async with self._scratch() as work:
             names = await self.engine.dump(work)
             zipped = work / "backup.zip"
             await asyncio.to_thread(archive.write, zipped, work, names, local_files)
@@ -212,13 +212,15 @@ class Backups:
         await self.hooks.backup_restore.trigger(BackupEvent(key), self._restore)
 
     async def _restore(self, e: BackupEvent) -> None:
-        with self._scratch() as work:
+        async with self._scratch() as work:
             zipped = work / "backup.zip"
             download = await (await self.storage()).open(e.name)
-            await asyncio.to_thread(zipped.touch)
-            with zipped.open("wb") as f:
+            f = await asyncio.to_thread(zipped.open, "wb")
+            try:
                 async for chunk in download.chunks:
                     await asyncio.to_thread(f.write, chunk)
+            finally:
+                await asyncio.to_thread(f.close)
             extracted = work / "data"
             names = await asyncio.to_thread(archive.extract, zipped, extracted)
             self.engine.check(names)
@@ -277,12 +279,12 @@ class _Scratch:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def __enter__(self) -> Path:
-        self.path.mkdir(parents=True)
+    async def __aenter__(self) -> Path:
+        await asyncio.to_thread(self.path.mkdir, parents=True)
         return self.path
 
-    def __exit__(self, *_exc: object) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
+    async def __aexit__(self, *_exc: object) -> None:
+        await asyncio.to_thread(shutil.rmtree, self.path, ignore_errors=True)
 
 
 def _files_switch(new: Path, live: Path, old: Path) -> Callable[[], None]:
