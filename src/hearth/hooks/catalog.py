@@ -100,6 +100,10 @@ class Hooks:
         # ----- backups -----
         self.backup_create = Hook[ev.BackupEvent]("A backup is created; `next()` writes the archive.")
         self.backup_restore = Hook[ev.BackupEvent]("A backup is restored; `next()` replaces the live data.")
+        # ----- observing requests -----
+        self.request_done = Hook[ev.RequestDone](
+            "An HTTP request was answered (any route or none; after the response was sent)."
+        )
         # ----- lifecycle -----
         self.bootstrap = Hook[ev.Lifecycle]("The services are built (database open, tables ready).")
         self.serve = Hook[ev.Lifecycle]("The process is about to take requests.")

@@ -128,6 +128,35 @@ class RequestEvent(Event):
 
 
 @dataclass(eq=False)
+class RequestDone(Event):
+    """An HTTP request was answered: every request, matched or not, once its response was sent
+    (a realtime stream once it ended). For observers (request logs, metrics): changing the event
+    changes nothing, and a handler should be quick (it runs before the connection's next
+    request). `route` is the matched route's template ("GET /api/collections/{collection}/records"),
+    "" when none matched; `auth` the requester's AuthState when one was resolved, else None;
+    `error` what failed (an ApiError for an error answer, the exception for a 500)."""
+
+    method: str
+    path: str
+    query: str
+    route: str
+    status: int
+    started: float  # wall clock (time.time()) when the request arrived
+    duration: float  # seconds from arrival to the end of the response
+    remote_ip: str
+    headers: list[tuple[bytes, bytes]]  # the raw request headers
+    auth: Any = None
+    error: BaseException | None = None
+
+    def header(self, name: bytes) -> str:
+        """A request header's value ("" when absent); `name` in lower case."""
+        for key, value in self.headers:
+            if key == name:
+                return value.decode("latin-1")
+        return ""
+
+
+@dataclass(eq=False)
 class FileDownload(CollectionTagged):
     """A record's file is about to be served (`GET /api/files/...`): `next()` serves
     `served_key` from storage under `served_name`. `record` holds the file in its field `field`

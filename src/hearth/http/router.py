@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,8 @@ from starlette.types import Receive, Scope, Send
 from hearth._util.outage import Throttle
 from hearth.config import DEFAULT_SHUTDOWN_TIMEOUT
 from hearth.errors import ApiError, NotFound, PayloadTooLarge
+from hearth.hooks.chain import Hook
+from hearth.hooks.events import RequestDone
 from hearth.http import responses
 from hearth.http.body import FORM_KEY, close_form
 from hearth.http.drain import Drain
@@ -31,6 +34,9 @@ from hearth.http.shutdown import GracefulStop
 log = logging.getLogger("hearth")
 
 Handler = Callable[[Request], Awaitable[Response]]
+# Set in the ASGI scope for the request_done event: the matched route's template, and what failed.
+ROUTE_KEY = "hearth.route"
+ERROR_KEY = "hearth.error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +121,11 @@ class App:
         on_stopping: Callable[[float], None] = lambda deadline: None,
         shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
         on_draining: Callable[[], None] = lambda: None,
+        done: Hook[RequestDone] | None = None,
     ) -> None:
+        """`done`: triggered once each request was answered (request logs, metrics observe it)."""
         self.router = router
+        self.done = done
         self.max_body_size = max_body_size
         self.on_startup = on_startup
         self.on_shutdown = on_shutdown
@@ -134,6 +143,9 @@ class App:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
+            if self.done is not None and len(self.done):
+                await self._observed(scope, receive, send, self.done)
+                return
             task = asyncio.current_task()
             if task is None:
                 await self._http(scope, receive, send)
@@ -149,6 +161,43 @@ class App:
                 self.inflight.discard(task)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
+
+    async def _observed(self, scope: Scope, receive: Receive, send: Send, done: Hook[RequestDone]) -> None:
+        """One request, then its `request_done` event (only when something observes requests:
+        the status is read from what is sent)."""
+        started = time.time()
+        clock = time.perf_counter()
+        status = 0
+
+        async def sending(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        task = asyncio.current_task()
+        if task is not None:
+            self.inflight.add(task)
+        try:
+            await self._http(scope, receive, sending)
+        except asyncio.CancelledError:
+            if not self.graceful_stop.cutting:
+                raise
+            await self._cut_short(scope, receive, sending)
+        finally:
+            if task is not None:
+                self.inflight.discard(task)
+            client = scope.get("client")
+            event = RequestDone(
+                method=scope["method"], path=scope["path"], query=scope.get("query_string", b"").decode("latin-1"),
+                route=scope.get(ROUTE_KEY, ""), status=status or 500, started=started,
+                duration=time.perf_counter() - clock, remote_ip=client[0] if client else "",
+                headers=scope["headers"], auth=scope.get("hearth.auth"), error=scope.get(ERROR_KEY),
+            )  # fmt: skip
+            try:
+                await done.trigger(event)
+            except Exception:  # an observer's failure never reaches the client, which was answered
+                log.exception("request_done: a handler failed")
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -221,6 +270,7 @@ class App:
             compiled, params = found
             handler = compiled.handler
             scope["path_params"] = params
+            scope[ROUTE_KEY] = compiled.pattern
             try:
                 # The Request is not kept: a realtime stream is awaited below for as long as it
                 # lasts, and 10,000 idle streams each holding theirs (and its parsed headers) add up.
@@ -228,8 +278,10 @@ class App:
             except ApiError as exc:
                 # DatabaseUnavailable too: a 503 the db layer has already logged (once per
                 # interval, never a traceback).
+                scope[ERROR_KEY] = exc
                 response = responses.error(exc)
             except Exception as exc:
+                scope[ERROR_KEY] = exc
                 held = self._bugs.admit((type(exc), compiled.pattern))
                 if held is not None:
                     more = f" ({held} more like it in the last {self._bugs.interval:g} s)" if held else ""

@@ -57,6 +57,7 @@ def build_app(config: Config | None = None) -> App:
         on_stopping=hearth.stopping,
         on_draining=hearth.draining,
         shutdown_timeout=hearth.config.shutdown_timeout,
+        done=hearth.hooks.request_done,
     )
     app.state.hearth = hearth
     return app
