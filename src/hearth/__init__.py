@@ -9,6 +9,7 @@ from hearth.extend.app import App
 from hearth.extend.routes import RouteEvent, require_auth, require_superuser
 from hearth.hooks.events import (
     AuthMail,
+    BackupEvent,
     CollectionChange,
     CredentialCheck,
     FileDownload,
@@ -30,6 +31,7 @@ __all__ = [
     "ApiError",
     "App",
     "AuthMail",
+    "BackupEvent",
     "BadRequest",
     "CollectionChange",
     "CredentialCheck",

@@ -6,11 +6,14 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from hearth._util.gate import RequestGate
 from hearth.audit import service as audit
 from hearth.auth.account import AccountFlows
 from hearth.auth.attempts import AttemptLimiter
 from hearth.auth.otp import OTPFlows
 from hearth.auth.service import AuthService
+from hearth.backups.engine import BackupEngine
+from hearth.backups.service import Backups
 from hearth.collections.service import CollectionService
 from hearth.config import Config
 from hearth.db.base import Database
@@ -67,6 +70,8 @@ class Hearth:
         self.logger = logging.Logger("hearth.app")
         self.logger.parent = log
         self.stop_deadline: float | None = None  # loop time; set when a signal starts the stop
+        # Every API request passes it (http.request_hooks); a restore closes it (hearth.backups).
+        self.gate = RequestGate(config.data_dir)
         self.background = False
 
     async def start(self, background: bool = False) -> None:
@@ -114,7 +119,11 @@ class Hearth:
             self.db, self.jobs, self.job_functions, self.hooks, self.config.jobs, lease=self.config.job_lease,
             feeders=(self.webhooks.relay,),
         )  # fmt: skip
-        self.cron = CronScheduler(self.crons, self.jobs)
+        self.backups = Backups(
+            backup_engine(self.config, self.db), self.config.data_dir, self.files, self.settings, self.collections,
+            self.hooks, self.crons, self.gate,
+        )  # fmt: skip
+        self.cron = CronScheduler(self.crons, self.jobs, before_tick=self.backups.follow_schedule)
         await self.realtime.start()
         if background and self.config.metrics_token:
             self.metrics = Metrics(
@@ -184,6 +193,7 @@ class Hearth:
             ("webhooks", self.webhooks.stop()),
             *((("metrics", self.metrics.stop()),) if self.metrics is not None else ()),
             ("request logs", self.logs.stop()),  # last: what the steps above logged is written
+            ("backups", self.backups.stop()),
         )
         for what, step in steps:
             try:
@@ -192,6 +202,7 @@ class Hearth:
                 log.warning("stopping: %s cleanup cut short by the shutdown timeout", what)
             except Exception:
                 log.exception("stopping: %s cleanup failed", what)
+        self.gate.close()
         db, self.db = self.db, None
         try:
             await asyncio.wait_for(db.close(), deadline_left(deadline))
@@ -211,6 +222,18 @@ def deadline_left(deadline: float | None, reserve: float = 0.0) -> float | None:
     if deadline is None:
         return None
     return max(0.0, deadline - asyncio.get_running_loop().time() - reserve)
+
+
+def backup_engine(config: Config, db: Database) -> BackupEngine:
+    if config.is_postgres:
+        from hearth.backups.postgres import PostgresBackups
+        from hearth.db.postgres import PostgresDatabase
+
+        assert isinstance(db, PostgresDatabase)
+        return PostgresBackups(db, config.db_url)
+    from hearth.backups.sqlite import SQLiteBackups
+
+    return SQLiteBackups(config.sqlite_path)
 
 
 async def open_database(config: Config) -> Database:

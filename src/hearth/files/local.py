@@ -55,8 +55,9 @@ def attrs_json(content_type: str, md5: bytes, original_name: str | None) -> byte
 
 
 class LocalStorage:
-    def __init__(self, data_dir: str | os.PathLike[str]) -> None:
-        self.root = Path(data_dir) / "storage"
+    def __init__(self, data_dir: str | os.PathLike[str], folder: str = "storage") -> None:
+        """`folder`: `backups` for the backup archives (hearth.backups), in the same layout."""
+        self.root = Path(data_dir) / folder
         self._root = str(self.root)
         self._types: dict[tuple[str, int, int], str] = {}  # (key, mtime ns, size) -> content type
 

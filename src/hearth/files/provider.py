@@ -20,8 +20,10 @@ log = logging.getLogger("hearth.files")
 
 
 class StorageProvider:
-    def __init__(self, data_dir: Path) -> None:
-        self.local = LocalStorage(data_dir)
+    def __init__(self, data_dir: Path, folder: str = "storage") -> None:
+        """`folder` under the data directory for local disk; the backups' provider is given
+        `settings["backups"]`, whose `s3` block has the same shape."""
+        self.local = LocalStorage(data_dir, folder)
         self._s3: Storage | None = None
         self._s3_block: dict[str, Any] | None = None
 

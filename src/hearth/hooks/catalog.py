@@ -97,6 +97,9 @@ class Hooks:
         )
         # ----- background work -----
         self.job_run = Hook[ev.JobRun]("A durable job runs; `next()` runs its registered function.")
+        # ----- backups -----
+        self.backup_create = Hook[ev.BackupEvent]("A backup is created; `next()` writes the archive.")
+        self.backup_restore = Hook[ev.BackupEvent]("A backup is restored; `next()` replaces the live data.")
         # ----- observing requests -----
         self.request_done = Hook[ev.RequestDone](
             "An HTTP request was answered (any route or none; after the response was sent)."

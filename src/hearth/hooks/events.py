@@ -213,6 +213,14 @@ class JobRun(Event):
 
 
 @dataclass(eq=False)
+class BackupEvent(Event):
+    """A backup is created (`name`: the archive's key) or restored; `next()` does it. On a
+    restore, handlers after `next()` run once the live data is the backup's."""
+
+    name: str
+
+
+@dataclass(eq=False)
 class Lifecycle(Event):
     """The process starts (bootstrap: services built; serve: about to take requests) or stops
     (terminate). `app` is the running Hearth."""

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from hearth._util.gate import RequestGate
 from hearth.hooks.catalog import Hooks
 from hearth.hooks.events import RequestEvent
 from hearth.http import responses
@@ -28,11 +29,30 @@ def wrapper(h: Hearth, hooks: Hooks) -> Any:
     """What hearth.http.router.Router runs for each route."""
 
     def wrap(r: Route) -> Handler:
-        if not r.event:
-            return r.handler
-        return evented(h, hooks.request_hook(r.event), r.handler, r.event in UPLOAD_EVENTS)
+        inner = r.handler if not r.event else evented(h, hooks.request_hook(r.event), r.handler, r.event in UPLOAD_EVENTS)
+        if (r.method, r.path) in UNGATED:
+            return inner
+        return gated(h.gate, inner)
 
     return wrap
+
+
+# Streams that last as long as their client: a restore closes them rather than waiting for them.
+UNGATED = frozenset({("GET", "/api/realtime")})
+
+
+def gated(gate: RequestGate, handler: Handler) -> Handler:
+    """The handler behind the process's request gate (a restore closes it while it switches the
+    data: hearth.backups.service)."""
+
+    async def run(request: Request) -> Response:
+        await gate.enter()
+        try:
+            return await handler(request)
+        finally:
+            gate.leave()
+
+    return run
 
 
 # The routes that take uploaded files (their handlers read the body the same way).

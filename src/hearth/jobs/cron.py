@@ -146,13 +146,35 @@ def minute_of(moment: datetime) -> datetime:
 class CronScheduler:
     """Enqueues each due cron's job at every minute (in every process; the key dedupes)."""
 
-    def __init__(self, crons: Crons, queue: JobQueue, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        crons: Crons,
+        queue: JobQueue,
+        clock: Callable[[], float] = time.time,
+        before_tick: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """`before_tick`: brings crons that follow settings up to date (the scheduled backup)."""
         self.crons = crons
         self.queue = queue
         self.clock = clock
+        self.before_tick = before_tick
         self._task: asyncio.Task[None] | None = None
 
+    async def _prepare(self, minute: datetime | None = None) -> None:
+        """`before_tick`, whose failure never keeps the tick (or the start) from going on."""
+        if self.before_tick is None:
+            return
+        try:
+            await self.before_tick()
+        except DatabaseUnavailable:
+            log.warning("cron: the settings could not be read before the tick at %s", minute or "start")
+        except Exception:
+            log.exception("cron: preparing the tick at %s failed", minute or "start")
+
     async def start(self) -> None:
+        # Crons that follow settings are registered before anything runs: a job another process
+        # enqueued for one finds its function here too.
+        await self._prepare()
         try:
             await self.report_missed()
         except Exception:  # a report only: never keeps the schedule from starting
@@ -210,6 +232,7 @@ class CronScheduler:
         """Enqueue the jobs of the crons due at `minute`; the number this process added."""
         added = 0
         stamp = int(minute.timestamp() * 1000)
+        await self._prepare(minute)
         for cron in self.crons.all():
             try:
                 if not is_due(cron.fields, minute):

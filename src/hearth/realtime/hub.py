@@ -36,7 +36,7 @@ from hearth._util.tasks import BackgroundTasks, SharedRun, cancel
 from hearth.errors import ApiError, BadRequest, DatabaseUnavailable, Forbidden, NotFound
 from hearth.hooks.catalog import Hooks
 from hearth.hooks.chain import OUTERMOST
-from hearth.hooks.events import RealtimeMessage, RecordWrite, SessionEnded
+from hearth.hooks.events import BackupEvent, RealtimeMessage, RecordWrite, SessionEnded
 from hearth.query.context import GUEST, AuthState, RequestInfo
 from hearth.realtime.broker import open_broker
 from hearth.realtime.local_channel import LocalChannel, NoAnswer
@@ -210,6 +210,7 @@ class Hub:
                 self._publisher(action), id="hearth.realtime", priority=OUTERMOST, observer=True, quiet=self._quiet
             )
         hooks.record_session_ended.bind(self._session_ended, id="hearth.realtime")
+        hooks.backup_restore.bind(self._restored, id="hearth.realtime")
         self.db = records.db
         self.clients: dict[str, Client] = {}
         self.delivered = 0  # record events queued to this process's clients (metrics)
@@ -472,6 +473,9 @@ class Hub:
         if kind == "logout":
             self._session_ended_here(str(payload.get("c")), str(payload.get("id")), str(payload.get("sid")))
             return
+        if kind == "restored":
+            self._drop_clients()
+            return
         if target != self.process_id:
             return
         if kind == "answer":
@@ -488,6 +492,20 @@ class Hub:
             payload = {"k": "logout", "c": e.collection.id, "id": e.record_id, "sid": e.session}
             await self.bus.publish("", payload)
         await e.next()
+
+    async def _restored(self, e: BackupEvent) -> None:
+        """A backup was restored: every stream of every process ends (the SDKs reconnect and
+        subscribe again), since what they were authorized as and subscribed to may be gone."""
+        await e.next()
+        self._drop_clients()
+        try:
+            await self.bus.publish("", {"k": "restored"})
+        except ApiError:  # the database or Redis away: logged there
+            log.warning("realtime: the other processes were not told of the restore; their clients stay connected")
+
+    def _drop_clients(self) -> None:
+        for client in list(self.clients.values()):
+            client.close()
 
     def _session_ended_here(self, collection_id: str, record_id: str, session: str) -> None:
         for client in list(self.clients.values()):

@@ -18,11 +18,12 @@ async def health(request: Request) -> Response:
     anyway). The process itself stays up and heals: liveness probes that restart processes
     should check the port (TCP), not this route. See docs/faults.md.
     """
-    _, auth = await begin(request)
+    h, auth = await begin(request)
     data: dict[str, object] = {}
     if auth.is_superuser:
         client = request.client.host if request.client else ""
-        data = {"canBackup": True, "realIP": client, "possibleProxyHeader": ""}
+        # False while a backup or restore runs in any process or instance (PocketBase: its own).
+        data = {"canBackup": not await h.backups.busy(), "realIP": client, "possibleProxyHeader": ""}
     return responses.json({"message": "API is healthy.", "code": 200, "data": data})
 
 
