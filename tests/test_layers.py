@@ -50,6 +50,7 @@ LAYERS: dict[str, int] = {
     "collections": 10,  # the collection service (rules checked by query, truncate by records)
     "mail": 10,  # auth mails carry auth's tokens
     "realtime": 10,
+    "openapi": 10,  # the OpenAPI description, generated from the live collections
     "webhooks": 10,  # outbound webhooks: record hooks enqueue durable jobs that POST signed payloads
     # Composition and entry points.
     "app": 11,  # builds the services of one process

@@ -22,6 +22,7 @@ from hearth.jobs.queue import JobQueue
 from hearth.jobs.worker import JobFunctions, JobWorker
 from hearth.mail.delivery import AuthMailDelivery
 from hearth.mail.sender import Mailer
+from hearth.openapi.document import OpenAPIDocument
 from hearth.realtime.hub import Hub
 from hearth.records.downloads import RecordDownloads
 from hearth.records.present import RecordPresenter
@@ -74,6 +75,7 @@ class Hearth:
         self.mailer = Mailer(self.settings)
         self.mail_delivery = AuthMailDelivery(self.hooks, self.mailer, self.settings, self.collections)
         self.collection_service = CollectionService(self.collections, self.records, self.hooks)
+        self.openapi = OpenAPIDocument(self.collections)
         await bootstrap(self.db, self.collections)
         watch = getattr(self.db, "watch_state", None)
         if watch is not None:

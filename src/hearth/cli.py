@@ -207,6 +207,7 @@ def _config(args: argparse.Namespace) -> Config:
         job_lease=_env("HEARTH_JOB_LEASE", parse_seconds, DEFAULT_JOB_LEASE),
         fetch_private=_env_flag("HEARTH_FETCH_PRIVATE"),
         webhooks_private=_env_flag("HEARTH_WEBHOOKS_PRIVATE"),
+        openapi_public=_env_flag("HEARTH_OPENAPI_PUBLIC"),
     )
     if not config.is_postgres:
         check_data_dir(data_dir, dir_name)

@@ -55,6 +55,8 @@ class Config:
     # Seconds a claimed job stays leased without a renewal: how soon a job whose process died
     # runs again elsewhere (renewed every third of it while the job runs).
     job_lease: float = DEFAULT_JOB_LEASE
+    # GET /api/openapi.json for anyone, not only superusers (it shows the schema and the rules).
+    openapi_public: bool = False
 
     @property
     def hooks_path(self) -> Path:
@@ -92,6 +94,7 @@ class Config:
             "HEARTH_JOBS": str(self.jobs),
             "HEARTH_JOB_LEASE": str(self.job_lease),
             "HEARTH_WEBHOOKS_PRIVATE": "1" if self.webhooks_private else "",
+            "HEARTH_OPENAPI_PUBLIC": "1" if self.openapi_public else "",
         }
 
     @classmethod
@@ -116,6 +119,7 @@ class Config:
             webhooks_private=(env("HEARTH_WEBHOOKS_PRIVATE") or "").lower() in ("1", "true", "yes"),
             jobs=parse_jobs(env("HEARTH_JOBS") or str(DEFAULT_JOBS), "HEARTH_JOBS"),
             job_lease=parse_seconds(env("HEARTH_JOB_LEASE") or str(DEFAULT_JOB_LEASE), "HEARTH_JOB_LEASE"),
+            openapi_public=(env("HEARTH_OPENAPI_PUBLIC") or "").lower() in ("1", "true", "yes"),
         )
 
 

@@ -17,6 +17,7 @@ from hearth.http.routes import (
     jobs,
     not_built,
     oauth2,
+    openapi,
     realtime,
     records,
     settings,
@@ -41,6 +42,7 @@ def all_routes() -> list[Route]:
         *jobs.routes,
         *not_built.routes,
         *webhooks.routes,
+        *openapi.routes,
     ]
 
 

@@ -120,10 +120,25 @@ class DomainListField(Field):
             return FieldError(*self.not_allowed)
         return None
 
+    # The JSON Schema format of a well-formed value.
+    format: ClassVar[str]
+
+    def json_schema(self, write: bool = False) -> dict[str, Any]:
+        if not write:
+            return {"type": "string"}
+        schema = self.blank_or({"format": self.format}, "", {"type": "string"})
+        only, exclude = self.options["onlyDomains"], self.options["exceptDomains"]
+        if only:
+            schema["description"] = "Only the domains " + ", ".join(only) + "."
+        elif exclude:
+            schema["description"] = "Not the domains " + ", ".join(exclude) + "."
+        return schema
+
 
 class EmailField(DomainListField):
     type: ClassVar[str] = "email"
     invalid = ("validation_is_email", "Must be a valid email address.")
+    format = "email"
     not_allowed = ("validation_email_domain_not_allowed", "Email domain is not allowed.")
 
     def well_formed(self, text: str) -> bool:

@@ -104,3 +104,16 @@ class NumberField(Field):
         if maximum is not None and number > maximum:
             return _max_error(maximum)
         return None
+
+    def json_schema(self, write: bool = False) -> dict[str, Any]:
+        base: dict[str, Any] = {"type": "integer" if self.options["onlyInt"] else "number"}
+        if not write:
+            return {"type": "number"}
+        rules: dict[str, Any] = {}
+        if self.options["min"] is not None:
+            rules["minimum"] = self.options["min"]
+        if self.options["max"] is not None:
+            rules["maximum"] = self.options["max"]
+        if self.required:  # 0 is the blank number
+            return {**base, **rules, "not": {"const": 0}}
+        return self.blank_or(rules, 0, base)

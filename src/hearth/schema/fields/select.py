@@ -63,6 +63,26 @@ class MultiValueField(Field):
     def values_of(self, value: Any) -> list[str]:
         return unique_strings(value)
 
+    def json_schema(self, write: bool = False) -> dict[str, Any]:
+        item = self.item_schema(write)
+        if not self.is_multiple:
+            return item if self.required or not write else {"anyOf": [{"const": ""}, item]}
+        schema: dict[str, Any] = {"type": "array", "items": item}
+        if write:
+            schema.update(uniqueItems=True, maxItems=self.max_select)
+            minimum = max(self.min_select, 1 if self.required else 0)
+            if minimum:
+                schema["minItems"] = minimum
+        return schema
+
+    def item_schema(self, write: bool) -> dict[str, Any]:
+        """One value (a select's value, a record id, a file name)."""
+        return {"type": "string", "minLength": 1} if write else {"type": "string"}
+
+    @property
+    def min_select(self) -> int:
+        return 0
+
     def too_many(self) -> FieldError:
         return FieldError(
             "validation_too_many_values",
@@ -85,6 +105,9 @@ class SelectField(MultiValueField):
         if err := check_range(self.options["maxSelect"], 0, limit):
             errors["maxSelect"] = err
         return errors
+
+    def item_schema(self, write: bool) -> dict[str, Any]:
+        return {"type": "string", "enum": list(self.options["values"])} if write else {"type": "string"}
 
     def validate(self, value: Any) -> FieldError | None:
         values = unique_strings(value)
