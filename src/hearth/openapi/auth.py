@@ -20,7 +20,7 @@ def auth_methods_schema() -> Schema:
         "authUrl": STRING, "codeVerifier": STRING, "codeChallenge": STRING, "codeChallengeMethod": STRING,
     })  # fmt: skip
     toggle = closed({"enabled": BOOLEAN, "duration": INTEGER})
-    return closed(
+    return common.partial(closed(
         {
             "password": closed({"identityFields": STRINGS, "enabled": BOOLEAN}),
             "oauth2": closed({"providers": {"type": "array", "items": provider}, "enabled": BOOLEAN}),
@@ -32,7 +32,7 @@ def auth_methods_schema() -> Schema:
         },
         required=[],
         description="Every key is present unless `?fields=` leaves it out.",
-    )
+    ))
 
 
 def _auth_response(c: Collection, meta: bool = False) -> Schema:

@@ -58,11 +58,13 @@ def record_schema(c: Collection, lookup: Any) -> Schema:
             "or passes the manageRule."
         )
     props["expand"] = _expand_schema(c, lookup)
+    example = {"collectionId": c.id, "collectionName": c.name, **{f.name: f.example() for f in shown(c)}}
     schema: Schema = {
         "type": "object",
         "description": "Every field is present unless `?fields=` leaves it out (and an auth "
         "record's e-mail when it is not visible to the requester).",
         "properties": props,
+        "examples": [example],
     }
     hidden = [f for f in c.fields if f.hidden and f.name not in secret_columns(c)]
     # Superusers also get the hidden fields, which the description does not name.
@@ -98,9 +100,14 @@ def _described(f: Field, schema: Schema) -> Schema:
 def write_schema(c: Collection, *, create: bool, upload: bool = False) -> Schema:
     props: dict[str, Schema] = {}
     required: list[str] = []
+    example: dict[str, Any] = {}
     for f in writable(c):
         value = f.upload_schema() if upload else f.json_schema(write=True)
         props[f.name] = _described(f, value)
+        if f.hidden and not f.system:
+            props[f.name]["description"] = "A hidden field: only superusers may set it (others' values are ignored)."
+        if create and not upload and f.type != "file" and (f.required or not f.hidden) and not _generated(f):
+            example[f.name] = f.example()
         if not create:
             for mod in sorted(f.modifiers):
                 spelling, effect = _MODIFIERS[mod]
@@ -114,6 +121,8 @@ def write_schema(c: Collection, *, create: bool, upload: bool = False) -> Schema
         props["passwordConfirm"] = dict(_PASSWORD_CONFIRM)
         if create:
             required.append("passwordConfirm")
+            if "password" in example:
+                example["passwordConfirm"] = example["password"]
         else:
             props["oldPassword"] = dict(_OLD_PASSWORD)
     if create and "id" in props:
@@ -121,6 +130,8 @@ def write_schema(c: Collection, *, create: bool, upload: bool = False) -> Schema
     schema: Schema = {"type": "object", "properties": props, "additionalProperties": False}
     if required:
         schema["required"] = required
+    if example:
+        schema["examples"] = [example]
     return schema
 
 
@@ -224,4 +235,11 @@ def tag(c: Collection) -> dict[str, Any]:
     lines = [f"{kind} collection `{c.name}` (id `{c.id}`)."]
     if c.is_view:
         lines.append("A view: its records are read-only.")
+    if c.is_auth:
+        lines.append("Who may log in: " + in_words("authRule", c.auth.get("authRule", "")))
+        manage = c.auth.get("manageRule")
+        lines.append(
+            "Managing other records (setting their e-mail, password or verified without the old "
+            + ("password): superusers only." if manage is None else f"password): when `{manage}` holds.")
+        )
     return {"name": c.name, "description": " ".join(lines)}

@@ -10,7 +10,6 @@ _MISS = {
     "updateRule": "a record it does not match answers 404",
     "deleteRule": "a record it does not match answers 404",
     "authRule": "a record it does not match cannot log in (400)",
-    "manageRule": "records it matches may be managed (e-mail, password, verified) without the old password",
 }
 
 # Hints about what an expression reads, in plain words.

@@ -39,8 +39,8 @@ def field_schema() -> Schema:
         for key, value in cls.option_defaults.items():
             if value is None:  # a number option that may be unset (number min/max)
                 shape["properties"][key] = {"type": ["number", "null"]}
-        shapes.append(shape)
-    return {"oneOf": shapes}
+        shapes.append(partial(shape))  # `?fields=fields.name` leaves the other keys out
+    return {"anyOf": shapes}
 
 
 def collection_schema() -> Schema:
@@ -52,9 +52,10 @@ def collection_schema() -> Schema:
         props[key] = dict(_RULE)
     props["fields"] = {"type": "array", "items": ref("CollectionField")}
     props["type"] = {"type": "string", "enum": ["base", "auth", "view"]}
-    required = ["id", "listRule", "viewRule", "name", "type", "fields", "indexes", "system", "created", "updated"]
-    return closed(props, required=required, description="A view has no create/update/delete rules and "
-                  "has `viewQuery`; an auth collection has its auth options (secrets left out).")  # fmt: skip
+    # Nothing required: `?fields=` may leave any key out.
+    return closed(props, required=[], description="A view has no create/update/delete rules and has "
+                  "`viewQuery`; an auth collection has its auth options (secrets left out). Every key "
+                  "of its type is present unless `?fields=` leaves it out.")  # fmt: skip
 
 
 def settings_schema() -> Schema:
@@ -160,7 +161,8 @@ def paths() -> dict[str, dict[str, Any]]:
         },
         "/api/settings": {
             "get": _superuser("settings.view", "settings", "The settings (secrets left out)",
-                              common.ok(ref("Settings")), parameters=[FIELDS]),
+                              common.ok(partial(settings_schema()) | {"description": "Every key is present "
+                                        "unless `?fields=` leaves it out."}), parameters=[FIELDS]),
             "patch": _superuser("settings.update", "settings", "Change some settings",
                                 {**common.ok(ref("Settings")), **common.errors(400, 413)},
                                 requestBody=common.body(ref("SettingsPatch"))),

@@ -45,5 +45,8 @@ class AutodateField(Field):
     def validate(self, value: Any) -> FieldError | None:
         return None
 
+    def example(self) -> Any:
+        return STORED_DATE_SCHEMA["examples"][0]
+
     def json_schema(self, write: bool = False) -> dict[str, Any]:
         return {**STORED_DATE_SCHEMA, "readOnly": True}

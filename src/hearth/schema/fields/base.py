@@ -141,6 +141,10 @@ class Field:
         (a number as a string, …) are not described: the schema names the canonical form."""
         return {"type": "string"}
 
+    def example(self) -> Any:
+        """A plausible value (one the field accepts), for the description's examples."""
+        return self.zero()
+
     def upload_schema(self) -> dict[str, Any]:
         """The value as a multipart/form-data part (files override it with binary parts)."""
         return self.json_schema(write=True)

@@ -394,6 +394,9 @@ class DateField(Field):
     def prepare(self, raw: Any) -> Any:
         return parse_date(raw)
 
+    def example(self) -> Any:
+        return self.options["min"] or self.options["max"] or STORED_DATE_SCHEMA["examples"][0]
+
     def json_schema(self, write: bool = False) -> dict[str, Any]:
         if not write:
             return dict(STORED_DATE_SCHEMA)

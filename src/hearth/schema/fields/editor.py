@@ -46,6 +46,9 @@ class EditorField(Field):
             )
         return None
 
+    def example(self) -> Any:
+        return "<p>Hello <strong>world</strong></p>"
+
     def json_schema(self, write: bool = False) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "string", "contentMediaType": "text/html"}
         if write:

@@ -79,6 +79,9 @@ class FileField(MultiValueField):
             schema["description"] = "Names of files the record already holds; upload with multipart/form-data."
         return schema
 
+    def item_example(self) -> str:
+        return "photo_k2v8x0q1ab.png"
+
     def upload_schema(self) -> dict[str, Any]:
         part: dict[str, Any] = {"type": "string", "format": "binary"}
         mimes = self.options["mimeTypes"]

@@ -70,6 +70,9 @@ class GeoPointField(Field):
             )
         return None
 
+    def example(self) -> Any:
+        return {"lon": 2.3522, "lat": 48.8566}
+
     def json_schema(self, write: bool = False) -> dict[str, Any]:
         lon: dict[str, Any] = {"type": "number"}
         lat: dict[str, Any] = {"type": "number"}
@@ -79,10 +82,10 @@ class GeoPointField(Field):
         schema: dict[str, Any] = {
             "type": "object",
             "properties": {"lon": lon, "lat": lat},
-            "required": ["lon", "lat"],
             "additionalProperties": False,
         }
         if write:
+            schema["required"] = ["lon", "lat"]  # a response's may lose one to `?fields=place.lon`
             schema["description"] = "{lon: 0, lat: 0} is the blank point."
             if self.required:
                 schema["not"] = {"const": {"lon": 0, "lat": 0}}

@@ -117,6 +117,9 @@ class JSONField(Field):
             return FieldError("validation_required", "Cannot be blank.")
         return None
 
+    def example(self) -> Any:
+        return {"any": ["JSON", 1, True]}
+
     def json_schema(self, write: bool = False) -> dict[str, Any]:
         # Any JSON value (null when unset): there is no narrower truth to tell.
         schema: dict[str, Any] = {"description": "Any JSON value; null when unset."}

@@ -105,6 +105,15 @@ class NumberField(Field):
             return _max_error(maximum)
         return None
 
+    def example(self) -> Any:
+        value = 42.5 if not self.options["onlyInt"] else 42
+        low, high = self.options["min"], self.options["max"]
+        if high is not None and value > high:
+            value = high
+        if low is not None and value < low:
+            value = low
+        return json_number(value)
+
     def json_schema(self, write: bool = False) -> dict[str, Any]:
         base: dict[str, Any] = {"type": "integer" if self.options["onlyInt"] else "number"}
         if not write:

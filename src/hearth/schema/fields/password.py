@@ -86,6 +86,10 @@ class PasswordField(Field):
             return FieldError("validation_invalid_format", "Invalid value format.")
         return None
 
+    def example(self) -> Any:
+        length = max(int(self.options["min"]), 21)
+        return ("correct-horse-battery-staple-" * 3)[: min(length, int(self.options["max"]) or length)]
+
     def json_schema(self, write: bool = False) -> dict[str, Any]:
         if not write:  # a password field that is not secret is shown, always as ""
             return {"type": "string", "const": ""}

@@ -75,6 +75,13 @@ class MultiValueField(Field):
                 schema["minItems"] = minimum
         return schema
 
+    def example(self) -> Any:
+        one = self.item_example()
+        return [one] if self.is_multiple else one
+
+    def item_example(self) -> str:
+        return "abc123def456ghi"
+
     def item_schema(self, write: bool) -> dict[str, Any]:
         """One value (a select's value, a record id, a file name)."""
         return {"type": "string", "minLength": 1} if write else {"type": "string"}
@@ -105,6 +112,10 @@ class SelectField(MultiValueField):
         if err := check_range(self.options["maxSelect"], 0, limit):
             errors["maxSelect"] = err
         return errors
+
+    def item_example(self) -> str:
+        values = self.options["values"]
+        return str(values[0]) if values else ""
 
     def item_schema(self, write: bool) -> dict[str, Any]:
         return {"type": "string", "enum": list(self.options["values"])} if write else {"type": "string"}

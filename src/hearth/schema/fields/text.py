@@ -769,6 +769,16 @@ class TextField(Field):
     def validate(self, value: Any) -> FieldError | None:
         return self.validate_plain(value if isinstance(value, str) else "")
 
+    def example(self) -> Any:
+        generated = self.generate()
+        if generated:
+            return generated
+        for candidate in ("lorem ipsum", "lorem-ipsum", "lorem", "Lorem", "12345"):
+            text = (candidate * (1 + self.min // len(candidate)))[: max(self.max, self.min) or None]
+            if self.validate_plain(text) is None:
+                return text
+        return ""
+
     def json_schema(self, write: bool = False) -> dict[str, Any]:
         if not write:
             return {"type": "string"}
