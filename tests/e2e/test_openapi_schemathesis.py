@@ -77,4 +77,4 @@ def test_schemathesis_finds_nothing_on_either_database(tmp_path: Path, request: 
         assert result.returncode == 0, report
         # It did test: the operations of the fixture's collections and the admin endpoints.
         assert re.search(r"\b[1-9]\d* generated, [1-9]\d* passed", result.stdout), report
-        assert took < 60, f"{name}: the run took {took:.0f} s"
+        assert took < 120, f"{name}: the run took {took:.0f} s"  # a guard: 11-15 s on an idle machine

@@ -88,7 +88,10 @@ SCRIPT = """(function () {
     fetch("/api/collections/_superusers/auth-with-password", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ identity: form.identity.value, password: form.password.value })
+      body: JSON.stringify({
+        identity: form.elements.namedItem("identity").value,
+        password: form.elements.namedItem("password").value
+      })
     }).then(function (r) {
       return r.json().then(function (body) {
         if (!r.ok) { throw new Error(body.message || r.statusText); }
