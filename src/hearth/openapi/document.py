@@ -19,6 +19,9 @@ every collection's record endpoints with its fields, and each API rule in words.
 prefix; Hearth accepts one too). Tokens come from an auth collection's `auth-with-*`
 endpoints; an API key (`hk_…`) works the same way within its scopes.
 
+**Collections** appear by name in the paths (`/api/collections/posts/records`); their id works
+in the same place.
+
 **Errors** use PocketBase's envelope `{status, message, data}`. Every operation may also answer
 429 (rate limits, when enabled) and 503 (the database cannot be reached, with Retry-After).
 
