@@ -115,9 +115,9 @@ class NumberField(Field):
         return json_number(value)
 
     def json_schema(self, write: bool = False) -> dict[str, Any]:
-        base: dict[str, Any] = {"type": "integer" if self.options["onlyInt"] else "number"}
-        if not write:
+        if not write:  # stored before onlyInt was set, a value may have decimals
             return {"type": "number"}
+        base: dict[str, Any] = {"type": "integer" if self.options["onlyInt"] else "number"}
         rules: dict[str, Any] = {}
         if self.options["min"] is not None:
             rules["minimum"] = self.options["min"]
