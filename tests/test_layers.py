@@ -53,6 +53,7 @@ LAYERS: dict[str, int] = {
     "realtime": 10,
     "audit": 10,  # the audit trail: record hooks write an entry in the write's transaction
     "backups": 10,  # backups: engines per database over db and sql, archives in files' storage
+    "openapi": 10,  # the OpenAPI description, generated from the live collections
     "webhooks": 10,  # outbound webhooks: record hooks enqueue durable jobs that POST signed payloads
     "metrics": 10,  # Prometheus metrics: hooks observed, the pool, jobs by state (realtime's figures passed in)
     # Composition and entry points.

@@ -30,6 +30,7 @@ from hearth.logs.store import LogStore
 from hearth.mail.delivery import AuthMailDelivery
 from hearth.mail.sender import Mailer
 from hearth.metrics.service import Metrics
+from hearth.openapi.document import OpenAPIDocument
 from hearth.realtime.hub import Hub
 from hearth.realtime.local_channel import LocalChannel
 from hearth.records.downloads import RecordDownloads
@@ -95,6 +96,7 @@ class Hearth:
         self.mailer = Mailer(self.settings)
         self.mail_delivery = AuthMailDelivery(self.hooks, self.mailer, self.settings, self.collections)
         self.collection_service = CollectionService(self.collections, self.records, self.hooks)
+        self.openapi = OpenAPIDocument(self.collections)
         await bootstrap(self.db, self.collections)
         watch = getattr(self.db, "watch_state", None)
         if watch is not None:

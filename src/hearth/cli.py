@@ -212,6 +212,7 @@ def _config(args: argparse.Namespace) -> Config:
         metrics_token=getattr(args, "metrics_token", None)
         or _env("HEARTH_METRICS_TOKEN", parse_metrics_token, ""),
         log_format=getattr(args, "log_format", None) or _env("HEARTH_LOG_FORMAT", parse_log_format, "text"),
+        openapi_public=_env_flag("HEARTH_OPENAPI_PUBLIC"),
     )
     if not config.is_postgres:
         check_data_dir(data_dir, dir_name)

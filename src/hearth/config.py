@@ -59,6 +59,8 @@ class Config:
     # The bearer token `GET /metrics` requires; "" turns metrics off (no route, no cost).
     metrics_token: str = ""
     log_format: str = "text"  # "json": stdout lines (request entries too) as JSON objects
+    # GET /api/openapi.json for anyone, not only superusers (it shows the schema and the rules).
+    openapi_public: bool = False
 
     @property
     def hooks_path(self) -> Path:
@@ -98,6 +100,7 @@ class Config:
             "HEARTH_WEBHOOKS_PRIVATE": "1" if self.webhooks_private else "",
             "HEARTH_METRICS_TOKEN": self.metrics_token,
             "HEARTH_LOG_FORMAT": self.log_format,
+            "HEARTH_OPENAPI_PUBLIC": "1" if self.openapi_public else "",
         }
 
     @classmethod
@@ -124,6 +127,7 @@ class Config:
             job_lease=parse_seconds(env("HEARTH_JOB_LEASE") or str(DEFAULT_JOB_LEASE), "HEARTH_JOB_LEASE"),
             metrics_token=parse_metrics_token(env("HEARTH_METRICS_TOKEN") or "", "HEARTH_METRICS_TOKEN"),
             log_format=parse_log_format(env("HEARTH_LOG_FORMAT") or "text", "HEARTH_LOG_FORMAT"),
+            openapi_public=(env("HEARTH_OPENAPI_PUBLIC") or "").lower() in ("1", "true", "yes"),
         )
 
 

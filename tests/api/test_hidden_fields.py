@@ -98,6 +98,10 @@ RECORD_FREE = {
     "PATCH /api/hearth/webhooks/{id}",
     "DELETE /api/hearth/webhooks/{id}",
     "GET /api/hearth/webhooks/{id}/deliveries",  # status, latency and the receiver's answer
+    # The schema, never a record (hidden fields left out: tests/api/test_openapi.py), and its page.
+    "GET /api/openapi.json",
+    "GET /api/docs",
+    "GET /api/docs/{asset}",
     # Not built yet: refused with a message naming the feature.
     "GET /api/logs",
     "GET /api/logs/stats",

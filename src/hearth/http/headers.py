@@ -11,4 +11,15 @@ SECURITY_HEADERS = [
 ]
 # Served files may be embedded in other pages (PocketBase drops X-Frame-Options for them).
 FILE_SECURITY_HEADERS = [h for h in SECURITY_HEADERS if h[0] != b"x-frame-options"]
+# The docs page (http/routes/openapi.py) loads only its own scripts and styles from this origin;
+# Swagger UI sets style attributes and draws data: images, hence those two allowances.
+DOCS_SECURITY_HEADERS = [
+    *SECURITY_HEADERS,
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        b"img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+        b"frame-ancestors 'self'",
+    ),
+]
 ALLOW_METHODS = b"GET,HEAD,PUT,PATCH,POST,DELETE"

@@ -23,6 +23,7 @@ from hearth.http.routes import (
     logs,
     metrics,
     oauth2,
+    openapi,
     realtime,
     records,
     settings,
@@ -50,6 +51,7 @@ def all_routes() -> list[Route]:
         *webhooks.routes,
         *metrics.routes,
         *audit.routes,
+        *openapi.routes,
     ]
 
 

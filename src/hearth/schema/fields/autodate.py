@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from hearth._util.times import now
 from hearth.errors import FieldError
 from hearth.schema.fields.base import Field
-from hearth.schema.fields.date import parse_date
+from hearth.schema.fields.date import STORED_DATE_SCHEMA, parse_date
 
 
 class AutodateField(Field):
@@ -16,6 +16,7 @@ class AutodateField(Field):
     option_defaults: ClassVar[dict[str, Any]] = {"onCreate": True, "onUpdate": False}
     has_required: ClassVar[bool] = False
     has_help: ClassVar[bool] = False
+    writable: ClassVar[bool] = False
 
     def normalize_options(self) -> dict[str, FieldError]:
         self.options["onCreate"] = bool(self.options["onCreate"])
@@ -43,3 +44,9 @@ class AutodateField(Field):
 
     def validate(self, value: Any) -> FieldError | None:
         return None
+
+    def example(self) -> Any:
+        return STORED_DATE_SCHEMA["examples"][0]
+
+    def json_schema(self, write: bool = False) -> dict[str, Any]:
+        return {**STORED_DATE_SCHEMA, "readOnly": True}

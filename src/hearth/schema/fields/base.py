@@ -129,6 +129,35 @@ class Field:
             return FieldError("validation_required", "Cannot be blank.")
         return None
 
+    # ----- description (OpenAPI) ----------------------------------------------------------
+    # False for values the server sets itself (autodate): left out of create/update bodies.
+    writable: ClassVar[bool] = True
+
+    def json_schema(self, write: bool = False) -> dict[str, Any]:
+        """The value as a JSON Schema (2020-12, as OpenAPI 3.1 takes it): what a response holds
+        (`write=False`: the type only, since values stored before an option changed still come
+        back), or what a create/update body may send (`write=True`: the field's constraints, the
+        blank value allowed unless the field is required). Coercions PocketBase also accepts
+        (a number as a string, …) are not described: the schema names the canonical form."""
+        return {"type": "string"}
+
+    def example(self) -> Any:
+        """A plausible value (one the field accepts), for the description's examples."""
+        return self.zero()
+
+    def upload_schema(self) -> dict[str, Any]:
+        """The value as a multipart/form-data part (files override it with binary parts)."""
+        return self.json_schema(write=True)
+
+    def blank_or(self, constrained: dict[str, Any], blank: Any, base: dict[str, Any]) -> dict[str, Any]:
+        """`base` restricted by `constrained`, where a field that is not required also takes its
+        blank value (which skips every other check, as in `validate`)."""
+        if not constrained:
+            return base
+        if self.required:
+            return {**base, **constrained}
+        return {**base, "anyOf": [{"const": blank}, constrained]}
+
 
 def opt_int(value: Any, default: int = 0) -> int:
     """Read an integer option leniently (JSON numbers may arrive as floats)."""

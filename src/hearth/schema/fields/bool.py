@@ -34,3 +34,11 @@ class BoolField(Field):
         if self.required and not value:
             return FieldError("validation_required", "Cannot be blank.")
         return None
+
+    def example(self) -> Any:
+        return True
+
+    def json_schema(self, write: bool = False) -> dict[str, Any]:
+        if write and self.required:
+            return {"type": "boolean", "const": True}
+        return {"type": "boolean"}

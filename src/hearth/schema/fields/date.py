@@ -365,6 +365,14 @@ def go_time_string(value: str) -> str:
     return f"{date} {clock}{'.' + millis if millis else ''} +0000 UTC"
 
 
+# A stored date as responses carry it (PocketBase's datetime form), or "" when unset.
+STORED_DATE_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "pattern": r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}Z)?$",
+    "examples": ["2024-01-31 12:00:00.000Z"],
+}
+
+
 class DateField(Field):
     type: ClassVar[str] = "date"
     option_defaults: ClassVar[dict[str, Any]] = {"max": "", "min": ""}
@@ -385,6 +393,21 @@ class DateField(Field):
 
     def prepare(self, raw: Any) -> Any:
         return parse_date(raw)
+
+    def example(self) -> Any:
+        return self.options["min"] or self.options["max"] or STORED_DATE_SCHEMA["examples"][0]
+
+    def json_schema(self, write: bool = False) -> dict[str, Any]:
+        if not write:
+            return dict(STORED_DATE_SCHEMA)
+        # Many spellings are parsed (RFC 3339, `2024-01-31`, …); the stored form is the one named.
+        schema: dict[str, Any] = {"type": "string", "examples": STORED_DATE_SCHEMA["examples"]}
+        bounds = [f"{k} {self.options[k]}" for k in ("min", "max") if self.options[k]]
+        if bounds:
+            schema["description"] = "Dates outside " + ", ".join(bounds) + " are refused."
+        if self.required:
+            schema["minLength"] = 1
+        return schema
 
     def validate(self, value: Any) -> FieldError | None:
         text = value if isinstance(value, str) else ""

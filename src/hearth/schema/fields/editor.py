@@ -45,3 +45,14 @@ class EditorField(Field):
                 {"maxSize": limit},
             )
         return None
+
+    def example(self) -> Any:
+        return "<p>Hello <strong>world</strong></p>"
+
+    def json_schema(self, write: bool = False) -> dict[str, Any]:
+        schema: dict[str, Any] = {"type": "string", "contentMediaType": "text/html"}
+        if write:
+            schema["description"] = f"HTML, at most {self.max_size} bytes."
+            if self.required:
+                schema["minLength"] = 1
+        return schema

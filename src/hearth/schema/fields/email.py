@@ -120,10 +120,33 @@ class DomainListField(Field):
             return FieldError(*self.not_allowed)
         return None
 
+    def example(self) -> Any:
+        only = self.options["onlyDomains"]
+        return self.sample.replace("example.com", only[0]) if only else self.sample
+
+    # The JSON Schema format of a well-formed value, and an example of one.
+    format: ClassVar[str]
+    sample: ClassVar[str]
+
+    def json_schema(self, write: bool = False) -> dict[str, Any]:
+        if not write:
+            return {"type": "string"}
+        schema = self.blank_or({"format": self.format}, "", {"type": "string"})
+        if self.required:  # `format` alone is an annotation for many validators: "" would pass
+            schema["minLength"] = 1
+        only, exclude = self.options["onlyDomains"], self.options["exceptDomains"]
+        if only:
+            schema["description"] = "Only the domains " + ", ".join(only) + "."
+        elif exclude:
+            schema["description"] = "Not the domains " + ", ".join(exclude) + "."
+        return schema
+
 
 class EmailField(DomainListField):
     type: ClassVar[str] = "email"
     invalid = ("validation_is_email", "Must be a valid email address.")
+    format = "email"
+    sample = "someone@example.com"
     not_allowed = ("validation_email_domain_not_allowed", "Email domain is not allowed.")
 
     def well_formed(self, text: str) -> bool:

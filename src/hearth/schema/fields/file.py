@@ -72,6 +72,27 @@ class FileField(MultiValueField):
             errors["thumbs"] = FieldErrors(thumb_errors)
         return errors
 
+    # ----- description ------------------------------------------------------------------------
+    def json_schema(self, write: bool = False) -> dict[str, Any]:
+        schema = super().json_schema(write)
+        if write:  # JSON cannot carry a file: only names the record already holds (or none)
+            schema["description"] = "Names of files the record already holds; upload with multipart/form-data."
+        return schema
+
+    def item_example(self) -> str:
+        return "photo_k2v8x0q1ab.png"
+
+    def upload_schema(self) -> dict[str, Any]:
+        part: dict[str, Any] = {"type": "string", "format": "binary"}
+        mimes = self.options["mimeTypes"]
+        if mimes:
+            part["description"] = "One of " + ", ".join(mimes) + f"; at most {self.max_size} bytes."
+        else:
+            part["description"] = f"At most {self.max_size} bytes."
+        if not self.is_multiple:
+            return part
+        return {"type": "array", "items": part, "maxItems": self.max_select}
+
     # ----- values -----------------------------------------------------------------------------
     def prepare(self, raw: Any) -> Any:
         names = file_names(raw)

@@ -69,3 +69,24 @@ class GeoPointField(Field):
                 "validation_invalid_longitude", "Longitude must be between -180 and 180 degrees."
             )
         return None
+
+    def example(self) -> Any:
+        return {"lon": 2.3522, "lat": 48.8566}
+
+    def json_schema(self, write: bool = False) -> dict[str, Any]:
+        lon: dict[str, Any] = {"type": "number"}
+        lat: dict[str, Any] = {"type": "number"}
+        if write:
+            lon.update(minimum=-180, maximum=180)
+            lat.update(minimum=-90, maximum=90)
+        schema: dict[str, Any] = {
+            "type": "object",
+            "properties": {"lon": lon, "lat": lat},
+            "additionalProperties": False,
+        }
+        if write:
+            schema["required"] = ["lon", "lat"]  # a response's may lose one to `?fields=place.lon`
+            schema["description"] = "{lon: 0, lat: 0} is the blank point."
+            if self.required:
+                schema["not"] = {"const": {"lon": 0, "lat": 0}}
+        return schema

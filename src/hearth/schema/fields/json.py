@@ -116,3 +116,17 @@ class JSONField(Field):
         if self.required and self.is_blank(value):
             return FieldError("validation_required", "Cannot be blank.")
         return None
+
+    def example(self) -> Any:
+        return {"any": ["JSON", 1, True]}
+
+    def json_schema(self, write: bool = False) -> dict[str, Any]:
+        # Any JSON value (null when unset): there is no narrower truth to tell.
+        schema: dict[str, Any] = {"description": "Any JSON value; null when unset."}
+        if write:
+            schema["description"] = (
+                f"Any JSON value, at most {self.max_size} bytes encoded and {MAX_DEPTH} levels deep."
+            )
+            if self.required:
+                schema["not"] = {"enum": [None, "", [], {}]}
+        return schema

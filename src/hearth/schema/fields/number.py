@@ -104,3 +104,25 @@ class NumberField(Field):
         if maximum is not None and number > maximum:
             return _max_error(maximum)
         return None
+
+    def example(self) -> Any:
+        value = 42.5 if not self.options["onlyInt"] else 42
+        low, high = self.options["min"], self.options["max"]
+        if high is not None and value > high:
+            value = high
+        if low is not None and value < low:
+            value = low
+        return json_number(value)
+
+    def json_schema(self, write: bool = False) -> dict[str, Any]:
+        if not write:  # stored before onlyInt was set, a value may have decimals
+            return {"type": "number"}
+        base: dict[str, Any] = {"type": "integer" if self.options["onlyInt"] else "number"}
+        rules: dict[str, Any] = {}
+        if self.options["min"] is not None:
+            rules["minimum"] = self.options["min"]
+        if self.options["max"] is not None:
+            rules["maximum"] = self.options["max"]
+        if self.required:  # 0 is the blank number
+            return {**base, **rules, "not": {"const": 0}}
+        return self.blank_or(rules, 0, base)

@@ -8,7 +8,7 @@ import bcrypt
 
 from hearth.errors import FieldError
 from hearth.schema.fields.base import Field, cast_str, opt_int
-from hearth.schema.fields.text import check_range, pattern_matches, regex_error
+from hearth.schema.fields.text import check_range, pattern_matches, regex_error, schema_pattern
 
 BCRYPT_MAX_LENGTH = 71  # characters; PocketBase's cap (bcrypt reads at most 72 bytes)
 BCRYPT_MAX_BYTES = 72
@@ -85,3 +85,19 @@ class PasswordField(Field):
         if self.options["pattern"] and not pattern_matches(self.options["pattern"], plain):
             return FieldError("validation_invalid_format", "Invalid value format.")
         return None
+
+    def example(self) -> Any:
+        length = max(int(self.options["min"]), 21)
+        return ("correct-horse-battery-staple-" * 3)[: min(length, int(self.options["max"]) or length)]
+
+    def json_schema(self, write: bool = False) -> dict[str, Any]:
+        if not write:  # a password field that is not secret is shown, always as ""
+            return {"type": "string", "const": ""}
+        rules: dict[str, Any] = {"maxLength": int(self.options["max"]) or BCRYPT_MAX_LENGTH}
+        if int(self.options["min"]) > 0:
+            rules["minLength"] = int(self.options["min"])
+        rules.update(schema_pattern(self.options["pattern"]))
+        schema = self.blank_or(rules, "", {"type": "string", "format": "password", "writeOnly": True})
+        if self.required:
+            schema["minLength"] = max(int(self.options["min"]), 1)
+        return schema

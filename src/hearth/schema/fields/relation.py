@@ -42,6 +42,10 @@ class RelationField(MultiValueField):
             errors["maxSelect"] = err
         return errors
 
+    @property
+    def min_select(self) -> int:
+        return int(self.options["minSelect"])
+
     def ids(self, value: Any) -> list[str]:
         """The ids a (prepared) value refers to, for the service's existence check
         (`validation_missing_rel_records`) and for expand."""

@@ -63,6 +63,33 @@ class MultiValueField(Field):
     def values_of(self, value: Any) -> list[str]:
         return unique_strings(value)
 
+    def json_schema(self, write: bool = False) -> dict[str, Any]:
+        item = self.item_schema(write)
+        if not self.is_multiple:
+            return item if self.required or not write else {"anyOf": [{"const": ""}, item]}
+        schema: dict[str, Any] = {"type": "array", "items": item}
+        if write:
+            schema.update(uniqueItems=True, maxItems=self.max_select)
+            minimum = max(self.min_select, 1 if self.required else 0)
+            if minimum:
+                schema["minItems"] = minimum
+        return schema
+
+    def example(self) -> Any:
+        one = self.item_example()
+        return [one] if self.is_multiple else one
+
+    def item_example(self) -> str:
+        return "abc123def456ghi"
+
+    def item_schema(self, write: bool) -> dict[str, Any]:
+        """One value (a select's value, a record id, a file name)."""
+        return {"type": "string", "minLength": 1} if write else {"type": "string"}
+
+    @property
+    def min_select(self) -> int:
+        return 0
+
     def too_many(self) -> FieldError:
         return FieldError(
             "validation_too_many_values",
@@ -85,6 +112,13 @@ class SelectField(MultiValueField):
         if err := check_range(self.options["maxSelect"], 0, limit):
             errors["maxSelect"] = err
         return errors
+
+    def item_example(self) -> str:
+        values = self.options["values"]
+        return str(values[0]) if values else ""
+
+    def item_schema(self, write: bool) -> dict[str, Any]:
+        return {"type": "string", "enum": list(self.options["values"])} if write else {"type": "string"}
 
     def validate(self, value: Any) -> FieldError | None:
         values = unique_strings(value)

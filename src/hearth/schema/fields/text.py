@@ -645,6 +645,21 @@ def _simple_alphabet(pattern: str) -> tuple[str, int] | None:
     return simple_pattern_alphabet(pattern)
 
 
+def schema_pattern(pattern: str) -> dict[str, str]:
+    """A Go pattern as a JSON Schema `pattern`, when its syntax means the same to the validators
+    of JSON Schema (ECMA-262 and Python's `re`, which read the common subset alike); a pattern
+    only Go reads (`\\pL`, `(?i)` inside…) is left to the field's description."""
+    if not pattern:
+        return {}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            re.compile(pattern)
+    except re_error:
+        return {}
+    return {"pattern": pattern}
+
+
 class TextField(Field):
     type: ClassVar[str] = "text"
     option_defaults: ClassVar[dict[str, Any]] = {
@@ -753,6 +768,29 @@ class TextField(Field):
 
     def validate(self, value: Any) -> FieldError | None:
         return self.validate_plain(value if isinstance(value, str) else "")
+
+    def example(self) -> Any:
+        generated = self.generate()
+        if generated:
+            return generated
+        for candidate in ("lorem ipsum", "lorem-ipsum", "lorem", "Lorem", "12345"):
+            text = (candidate * (1 + self.min // len(candidate)))[: max(self.max, self.min) or None]
+            if self.validate_plain(text) is None:
+                return text
+        return ""
+
+    def json_schema(self, write: bool = False) -> dict[str, Any]:
+        if not write:
+            return {"type": "string"}
+        rules: dict[str, Any] = {"maxLength": self.max or DEFAULT_MAX_LENGTH}
+        if self.min > 0:
+            rules["minLength"] = self.min
+        rules.update(schema_pattern(self.pattern))
+        if self.autogenerate_pattern:  # "" or absent: the server makes one
+            return {"type": "string", "anyOf": [{"const": ""}, rules]}
+        if self.required or self.primary_key:
+            return {"type": "string", **rules, "minLength": max(self.min, 1)}
+        return self.blank_or(rules, "", {"type": "string"})
 
     def validate_plain(self, value: str) -> FieldError | None:
         if (self.required or self.primary_key) and value == "":

@@ -148,6 +148,8 @@ def url_host(value: str) -> str:
 class URLField(DomainListField):
     type: ClassVar[str] = "url"
     invalid = ("validation_invalid_url", "Must be a valid url.")
+    format = "uri"
+    sample = "https://example.com/page"
     not_allowed = ("validation_url_domain_not_allowed", "Url domain is not allowed.")
 
     def well_formed(self, text: str) -> bool:
