@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -107,6 +108,8 @@ class RequestLogs:
         self._task: asyncio.Task[None] | None = None
         self._capture = _Capture(self)
         self._own = _Capture(self, logging.WARNING)
+        self._ips: dict[str, str] = {}
+        self._second: tuple[int, str] = (-1, "")
 
     async def start(self) -> None:
         await self.refresh()
@@ -172,7 +175,7 @@ class RequestLogs:
             data.setdefault("error", f"{type(exc).__name__}: {exc}")
         if record.name != self.logger.name:
             data.setdefault("logger", record.name)
-        created = times.format_datetime(datetime.fromtimestamp(record.created, UTC))
+        created = self._stamp(record.created)
         self._push((ids.record_id(), level, record.getMessage(), _dumps(data, opts.max_data_size), created))
 
     # ----- the flusher ------------------------------------------------------------------------
@@ -200,14 +203,18 @@ class RequestLogs:
             stored = 0
             while self._retry or self._buffer:
                 rows, self._retry = self._retry, []
+                holes: list[int] = []  # request rows, whose ids are drawn at once below
                 while self._buffer and len(rows) < BATCH * 5:
                     item = self._buffer.popleft()
                     if len(item) == 3:
                         row = self._request_row(*item)
                         if row is not None:
+                            holes.append(len(rows))
                             rows.append(row)
                     else:
                         rows.append(item)
+                for at, new_id in zip(holes, ids.record_ids(len(holes)), strict=True):
+                    rows[at] = (new_id, *rows[at][1:])
                 if not rows:
                     continue
                 try:
@@ -245,16 +252,37 @@ class RequestLogs:
         else:
             data["auth"] = ""
         if opts.log_ip:
-            client = (e.remote_ip,) if e.remote_ip else None
-            data["userIP"] = real_ip(e.headers, client, opts.proxy_headers, opts.leftmost)
+            data["userIP"] = self._user_ip(e, opts)
             data["remoteIP"] = e.remote_ip
         message = f"{method} {unquote(url)}"
-        created = times.format_datetime(datetime.fromtimestamp(e.started + e.duration, UTC))
+        created = self._stamp(e.started + e.duration)
         if self.json_lines:
             stdout_log.log(logging.ERROR if level == ERROR else logging.INFO, "%s", message, extra={"data": data})
         if opts.max_days == 0:
             return None
-        return (ids.record_id(), level, message, _dumps(data, opts.max_data_size), created)
+        return ("", level, message, _dumps(data, opts.max_data_size), created)
+
+    def _user_ip(self, e: RequestDone, opts: Options) -> str:
+        """The client's IP as the trusted proxy headers give it; without such headers, the peer's
+        (its normalised form kept per address: the same few clients send most requests)."""
+        client = (e.remote_ip,) if e.remote_ip else None
+        if opts.proxy_headers:
+            return real_ip(e.headers, client, opts.proxy_headers, opts.leftmost)
+        ip = self._ips.get(e.remote_ip)
+        if ip is None:
+            if len(self._ips) >= 1024:
+                self._ips.clear()
+            ip = self._ips[e.remote_ip] = real_ip((), client, (), False)
+        return ip
+
+    def _stamp(self, ts: float) -> str:
+        """`ts` (epoch seconds) in PocketBase's datetime form; the second's text is kept (entries
+        come many per second)."""
+        sec = int(ts)
+        cached = self._second
+        if cached[0] != sec:
+            cached = self._second = (sec, time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(sec)))
+        return f"{cached[1]}.{min(999, int((ts - sec) * 1000)):03d}Z"
 
     async def prune(self) -> int:
         """Entries older than `maxDays` days are removed (with maxDays 0, as PocketBase: all)."""
