@@ -197,8 +197,9 @@ class RequestLogs:
                     log.exception("request logs: writing entries failed")
 
     async def flush(self) -> int:
-        """Write what waits now; returns the number of entries stored. A failed write keeps its
-        batch for the next round (within the buffer's bound) and raises."""
+        """Write what waits now; returns the number of entries stored. A batch the database
+        cannot take now stays for the next round (within the buffer's bound) and the error is
+        raised; a row it refuses is dropped alone (counted)."""
         async with self._flushing:
             stored = 0
             while self._retry or self._buffer:
