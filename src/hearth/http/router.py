@@ -21,7 +21,7 @@ from starlette.types import Receive, Scope, Send
 
 from hearth._util.outage import Throttle
 from hearth.config import DEFAULT_SHUTDOWN_TIMEOUT
-from hearth.errors import ApiError, NotFound, PayloadTooLarge
+from hearth.errors import ApiError, DatabaseUnavailable, NotFound, PayloadTooLarge
 from hearth.hooks.chain import Hook
 from hearth.hooks.events import RequestDone
 from hearth.http import responses
@@ -198,6 +198,8 @@ class App:
             )  # fmt: skip
             try:
                 await done.trigger(event)
+            except DatabaseUnavailable:
+                pass  # an outage, which the db layer has logged (once per interval)
             except Exception:  # an observer's failure never reaches the client, which was answered
                 log.exception("request_done: a handler failed")
 

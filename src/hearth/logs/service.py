@@ -125,7 +125,10 @@ class RequestLogs:
         """The options of the current settings (read again only when their version moved)."""
         current = self._cached()
         if current is None:
-            current = await self._settings()
+            try:
+                current = await self._settings()
+            except DatabaseUnavailable:  # an outage (the db layer logged it): the last options
+                return self.options
         if current is not self._seen:
             self._seen = current
             self.options = Options.of(current)
