@@ -190,7 +190,7 @@ def _audit() -> dict[str, dict[str, Any]]:
         },
         "/api/hearth/audit/settings": {
             "get": superuser_op("audit.settings", "audit", "What is audited", common.ok(settings)),
-            "patch": superuser_op("audit.updateSettings", "audit", "Change what is audited",
+            "patch": superuser_op("audit.updateSettings", "audit", "Change what is audited (keys left out are kept)",
                          {**common.ok(settings), **common.errors(400, 413)},
                          requestBody=common.body(closed(
                              {"collections": {"type": "array", "items": STRING,
@@ -198,7 +198,7 @@ def _audit() -> dict[str, dict[str, Any]]:
                                               "replaces the list."},
                               "schema": BOOLEAN, "settings": BOOLEAN,
                               "retentionDays": {"type": "integer", "minimum": 0, "maximum": 36500}},
-                             required=[]), example=_AUDIT_SETTINGS_EXAMPLE)),
+                             required=[]), required=False, example=_AUDIT_SETTINGS_EXAMPLE)),
         },
         "/api/hearth/audit/{id}": {
             "get": superuser_op("audit.view", "audit", "View an audit entry", {**common.ok(entry), **common.errors(404)},
