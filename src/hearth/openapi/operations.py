@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from hearth.backups.archive import MAX_NAME
 from hearth.openapi import common
 from hearth.openapi.common import BOOLEAN, FIELDS, FILTER, PAGE, SKIP_TOTAL, STRING, Schema, closed, ref
 from hearth.openapi.system import superuser_op
 
 METRICS_SCHEME = "metricsToken"
+MAX_NAME = 150  # backups/archive.py's MAX_NAME (a sibling layer: not imported)
 TAGS = [
     {"name": "logs", "description": "Request logs and the application's log entries (superusers only)."},
     {"name": "backups", "description": "Backups: list, create, upload, download, delete, restore (superusers only)."},
