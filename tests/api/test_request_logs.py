@@ -79,6 +79,17 @@ async def test_requests_are_logged_as_pocketbase_logs_them(api: Api) -> None:
     assert urls[4:] == ["/api/logs/nope"]
 
 
+async def test_a_nul_in_the_url_is_logged_and_does_not_block_the_others(api: Api) -> None:
+    # PostgreSQL's text and jsonb refuse NUL characters: the entry keeps U+FFFD instead, and the
+    # batch it is in is written (a refused row would be dropped alone, counted).
+    ua = unique("nul")
+    await api.client.get("/api/health?q=a%00b", headers={"User-Agent": ua + "\x00"})
+    await api.client.get("/api/health?q=ok", headers={"User-Agent": ua})
+    found = (await entries(api, f'data.userAgent ~ "{ua}"'))["items"]
+    assert [e["message"] for e in found] == ["GET /api/health?q=a\ufffdb", "GET /api/health?q=ok"]
+    assert found[0]["data"]["url"] == "/api/health?q=a%00b" and found[0]["data"]["userAgent"] == ua + "\ufffd"
+
+
 async def test_list_sort_paging_view_and_stats(api: Api) -> None:
     ua = unique("paging")
     for i in range(3):

@@ -176,7 +176,7 @@ class RequestLogs:
         if record.name != self.logger.name:
             data.setdefault("logger", record.name)
         created = self._stamp(record.created)
-        self._push((ids.record_id(), level, record.getMessage(), _dumps(data, opts.max_data_size), created))
+        self._push((ids.record_id(), level, _clean(record.getMessage()), _dumps(data, opts.max_data_size), created))
 
     # ----- the flusher ------------------------------------------------------------------------
     async def _run(self) -> None:
@@ -197,8 +197,9 @@ class RequestLogs:
                     log.exception("request logs: writing entries failed")
 
     async def flush(self) -> int:
-        """Write what waits now; returns the number of entries stored. A failed write keeps its
-        batch for the next round (within the buffer's bound) and raises."""
+        """Write what waits now; returns the number of entries stored. A batch the database
+        cannot take now stays for the next round (within the buffer's bound) and the error is
+        raised; a row it refuses is dropped alone (counted)."""
         async with self._flushing:
             stored = 0
             while self._retry or self._buffer:
@@ -219,12 +220,36 @@ class RequestLogs:
                     continue
                 try:
                     await self.store.write(rows)
-                except BaseException:
-                    self._retry = rows[: max(0, MAX_BUFFER - len(self._buffer))]
-                    self.dropped += len(rows) - len(self._retry)
+                except (DatabaseUnavailable, asyncio.CancelledError):
+                    self._keep(rows)
                     raise
+                except Exception:  # a row the database refuses: the others are written one by one
+                    stored += await self._one_by_one(rows)
+                    continue
                 stored += len(rows)
             return stored
+
+    def _keep(self, rows: list[Row]) -> None:
+        """A batch the database could not take now is written first next round (within the
+        buffer's bound; beyond it, counted as dropped)."""
+        self._retry = rows[: max(0, MAX_BUFFER - len(self._buffer))]
+        self.dropped += len(rows) - len(self._retry)
+
+    async def _one_by_one(self, rows: list[Row]) -> int:
+        stored = 0
+        for at, row in enumerate(rows):
+            try:
+                await self.store.write([row])
+            except (DatabaseUnavailable, asyncio.CancelledError):
+                self._keep(rows[at:])
+                raise
+            except Exception as exc:
+                self.dropped += 1
+                if self._warn.admit("refused") is not None:
+                    log.warning("request logs: an entry the database refused was dropped (%s): %s", exc, row[2][:200])
+                continue
+            stored += 1
+        return stored
 
     def _request_row(self, e: RequestDone, level: int, opts: Options) -> Row | None:
         data: dict[str, Any] = {"type": "request", "execTime": e.duration * 1000}
@@ -254,7 +279,7 @@ class RequestLogs:
         if opts.log_ip:
             data["userIP"] = self._user_ip(e, opts)
             data["remoteIP"] = e.remote_ip
-        message = f"{method} {unquote(url)}"
+        message = _clean(f"{method} {unquote(url)}")
         created = self._stamp(e.started + e.duration)
         if self.json_lines:
             stdout_log.log(logging.ERROR if level == ERROR else logging.INFO, "%s", message, extra={"data": data})
@@ -332,6 +357,11 @@ class _Capture(logging.Handler):
             self.handleError(record)
 
 
+def _clean(text: str) -> str:
+    """NUL characters (a `%00` in a URL) as U+FFFD: PostgreSQL's text and jsonb refuse them."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
 def _cut(text: str, limit: int) -> str:
     return text[:limit] + "..." if len(text) > limit else text
 
@@ -339,7 +369,7 @@ def _cut(text: str, limit: int) -> str:
 def _dumps(data: dict[str, Any], limit: int) -> str:
     """`data` as JSON; over `limit` bytes (maxDataSize, 0: none), as PocketBase: the keys in name
     order while they fit, the first that does not as null, and `__pb_truncated__`."""
-    text = orjson.dumps(data, default=str, option=orjson.OPT_SORT_KEYS).decode()
+    text = _nul_free(orjson.dumps(data, default=str, option=orjson.OPT_SORT_KEYS).decode())
     if limit <= 0 or len(text) <= limit:
         return text
     kept: dict[str, Any] = {TRUNCATED: True}
@@ -351,4 +381,9 @@ def _dumps(data: dict[str, Any], limit: int) -> str:
             break
         kept[key] = data[key]
         size += piece
-    return orjson.dumps(kept, default=str, option=orjson.OPT_SORT_KEYS).decode()
+    return _nul_free(orjson.dumps(kept, default=str, option=orjson.OPT_SORT_KEYS).decode())
+
+
+def _nul_free(text: str) -> str:
+    """JSON text without escaped NULs (`\\u0000`), which jsonb refuses: U+FFFD instead."""
+    return text.replace("\\u0000", "\\ufffd") if "\\u0000" in text else text
