@@ -14,6 +14,7 @@ from openapi_spec_validator import validate as validate_spec
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from hearth.backups import archive
 from hearth.config import Config
 from hearth.schema.fields.registry import FIELD_TYPES
 from tests.conftest import Api, start_api
@@ -236,3 +237,58 @@ async def test_every_route_is_described(described: dict[str, Any]) -> None:
         if not (concrete in paths and r.method.lower() in paths[concrete]):
             missing.append(f"{r.method} {r.path}")
     assert not missing, missing
+
+
+async def test_operations_answers_match_the_description(api: Api, described: dict[str, Any]) -> None:
+    """Logs, backups, the audit trail and metrics as their handlers really answer; the examples
+    fit too. (schemathesis covers their bad input.)"""
+    schemas = described["components"]["schemas"]
+    for name in ("LogEntry", "LogStats", "Backup", "AuditEntry", "AuditSettings"):
+        for example in schemas[name]["examples"]:
+            validator(described, name).validate(example)
+    su = api.su()
+    # An audited write, and a failed request for the logs (failures are always logged).
+    r = await api.client.patch("/api/hearth/audit/settings", json={"collections": ["oa_posts"]}, headers=su)
+    assert r.status_code == 200, r.text
+    validator(described, "AuditSettings").validate(r.json())
+    validator(described, "AuditSettings").validate((await api.client.get("/api/hearth/audit/settings", headers=su)).json())
+    created = await api.client.post("/api/collections/oa_posts/records", json={**POST, "slug": "audited"}, headers=su)
+    assert created.status_code == 200, created.text
+    await api.client.get("/api/collections/oa_posts/records/missing0000000")
+    await api.app.state.hearth.logs.flush()
+    audit = await api.client.get("/api/hearth/audit", headers=su)
+    assert audit.status_code == 200 and audit.json()["items"], audit.text
+    entry = audit.json()["items"][0]
+    validator(described, "AuditEntry").validate(entry)
+    assert entry["action"] == "create" and entry["before"] is None
+    one = await api.client.get(f"/api/hearth/audit/{entry['id']}", headers=su)
+    validator(described, "AuditEntry").validate(one.json())
+    logs = await api.client.get("/api/logs", params={"sort": "-created"}, headers=su)
+    assert logs.status_code == 200 and logs.json()["items"], logs.text
+    for item in logs.json()["items"]:
+        validator(described, "LogEntry").validate(item)
+    view = await api.client.get(f"/api/logs/{logs.json()['items'][0]['id']}", headers=su)
+    validator(described, "LogEntry").validate(view.json())
+    stats = await api.client.get("/api/logs/stats", headers=su)
+    assert stats.json(), stats.text
+    validator(described, "LogStats").validate(stats.json())
+    backups = await api.client.get("/api/backups", headers=su)
+    assert backups.status_code == 200
+    Draft202012Validator(described["paths"]["/api/backups"]["get"]["responses"]["200"]["content"]["application/json"]["schema"],
+                         registry=Registry().with_resource("urn:doc", Resource(described, DRAFT202012))).validate(backups.json())  # fmt: skip
+    # Errors are the envelope, as described.
+    for path, status in (("/api/logs/nope", 404), ("/api/hearth/audit/nope", 404), ("/api/logs?filter=(((", 400)):
+        r = await api.client.get(path, headers=su)
+        assert r.status_code == status, (path, r.text)
+        validator(described, "Error").validate(r.json())
+    assert not validator(described, "LogEntry").is_valid({**view.json(), "level": "0"})
+    r = await api.client.patch("/api/hearth/audit/settings", json={"collections": []}, headers=su)
+    assert r.status_code == 200
+    ops = described["paths"]
+    assert ops["/metrics"]["get"]["security"] == [{"metricsToken": []}]
+    assert described["components"]["securitySchemes"]["metricsToken"] == {
+        "type": "http", "scheme": "bearer", "description": described["components"]["securitySchemes"]["metricsToken"]["description"]}  # fmt: skip
+    assert set(ops["/api/backups/upload"]["post"]["requestBody"]["content"]) == {"multipart/form-data"}
+    assert "application/zip" in ops["/api/backups/{key}"]["get"]["responses"]["200"]["content"]
+    name = ops["/api/backups"]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]["name"]
+    assert name["maxLength"] == archive.MAX_NAME  # kept by hand: openapi may not import backups

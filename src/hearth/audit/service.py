@@ -324,7 +324,9 @@ class AuditTrail:
         params = compiled.params(RequestInfo()) if compiled else []
         n = len(params)
         query = sql.list_entries(d, where, order, d.placeholder(n + 1), d.placeholder(n + 2))
-        rows = await self.db.fetch_all(query, (*params, per_page, (page - 1) * per_page))
+        # An offset past any table but within a 64-bit integer: a huge `page` is an empty page,
+        # as for PocketBase's lists, rather than an integer the database refuses.
+        rows = await self.db.fetch_all(query, (*params, per_page, min((page - 1) * per_page, 2**62)))
         total = -1
         if not skip_total:
             row = await self.db.fetch_one(sql.count_entries(d, where), params)

@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from hearth.openapi import auth, common, hearth_api, records, system
+from hearth.openapi import auth, common, hearth_api, operations, records, system
 from hearth.schema.collection import Collection
 from hearth.schema.repository import CollectionRepository
 from hearth.version import __version__
@@ -45,11 +45,12 @@ _TAGS = [
 
 def build(collections: list[Collection], lookup: Any) -> dict[str, Any]:
     """The document for this set of collections (`lookup`: id or name → Collection)."""
-    schemas: dict[str, Any] = {"Error": common.error_schema(), **system.components(), **hearth_api.components()}
+    schemas: dict[str, Any] = {"Error": common.error_schema(), **system.components(), **hearth_api.components(),
+                               **operations.components()}
     paths: dict[str, Any] = {}
     paths.update(system.paths())
     paths.update(auth.file_token_path())
-    tags = list(_TAGS)
+    tags = [*_TAGS, *operations.TAGS]
     for c in sorted(collections, key=lambda c: c.name):
         schemas.update(records.components(c, lookup))
         paths.update(records.paths(c))
@@ -57,6 +58,7 @@ def build(collections: list[Collection], lookup: Any) -> dict[str, Any]:
             paths.update(auth.paths(c))
         tags.append(records.tag(c))
     paths.update(hearth_api.paths())
+    paths.update(operations.paths())
     for item in paths.values():
         for method, op in item.items():
             if method != "parameters":
@@ -77,7 +79,8 @@ def build(collections: list[Collection], lookup: Any) -> dict[str, Any]:
                     "in": "header",
                     "name": "Authorization",
                     "description": "An auth token (or API key) as it is, without `Bearer `.",
-                }
+                },
+                **operations.security_schemes(),
             },
         },
     }

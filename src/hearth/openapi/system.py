@@ -71,7 +71,7 @@ def components() -> dict[str, Schema]:
     }
 
 
-def _superuser(op_id: str, tag: str, summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
+def superuser_op(op_id: str, tag: str, summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {
         "operationId": op_id,
         "tags": [tag],
@@ -101,19 +101,19 @@ def paths() -> dict[str, dict[str, Any]]:
             }
         },
         "/api/collections": {
-            "get": _superuser(
+            "get": superuser_op(
                 "collections.list", "collections", "List collections",
                 {**common.ok(common.page_of(coll)), **common.errors(400)},
                 parameters=[PAGE, PER_PAGE, SORT, FILTER, FIELDS, SKIP_TOTAL],
             ),
-            "post": _superuser(
+            "post": superuser_op(
                 "collections.create", "collections", "Create a collection",
                 {**common.ok(coll), **common.errors(400, 413)},
                 requestBody=common.body(_collection_input(["name"])),
             ),
         },  # fmt: skip
         "/api/collections/import": {
-            "put": _superuser(
+            "put": superuser_op(
                 "collections.import", "collections", "Replace or merge collections",
                 {**common.no_content("Imported."), **common.errors(400, 413)},
                 requestBody=common.body(closed(
@@ -124,58 +124,58 @@ def paths() -> dict[str, dict[str, Any]]:
             ),
         },  # fmt: skip
         "/api/collections/meta/scaffolds": {
-            "get": _superuser(
+            "get": superuser_op(
                 "collections.scaffolds", "collections", "Blank collections of each type",
                 common.ok(closed({"auth": coll, "base": coll, "view": coll})),
             ),
         },
         "/api/collections/meta/oauth2-providers": {
-            "get": _superuser(
+            "get": superuser_op(
                 "collections.oauth2Providers", "collections", "The OAuth2 providers Hearth knows",
                 common.ok({"type": "array", "items": closed({"name": STRING, "displayName": STRING, "logo": STRING})}),
             ),
         },
         "/api/collections/{collection}": {
             "parameters": [name],
-            "get": _superuser(
+            "get": superuser_op(
                 "collections.view", "collections", "View a collection",
                 {**common.ok(coll), **common.errors(404)}, parameters=[FIELDS],
             ),
-            "patch": _superuser(
+            "patch": superuser_op(
                 "collections.update", "collections", "Update a collection (its records follow: see "
                 "docs/compatibility.md)",
                 {**common.ok(coll), **common.errors(400, 404, 413)},
                 requestBody=common.body(_collection_input([])),
             ),
-            "delete": _superuser(
+            "delete": superuser_op(
                 "collections.delete", "collections", "Delete a collection and its records",
                 {**common.no_content("Deleted."), **common.errors(400, 404)},
             ),
         },  # fmt: skip
         "/api/collections/{collection}/truncate": {
             "parameters": [name],
-            "delete": _superuser(
+            "delete": superuser_op(
                 "collections.truncate", "collections", "Delete every record of a collection",
                 {**common.no_content("Emptied."), **common.errors(400, 404)},
             ),
         },
         "/api/settings": {
-            "get": _superuser("settings.view", "settings", "The settings (secrets left out)",
+            "get": superuser_op("settings.view", "settings", "The settings (secrets left out)",
                               common.ok(partial(settings_schema()) | {"description": "Every key is present "
                                         "unless `?fields=` leaves it out."}), parameters=[FIELDS]),
-            "patch": _superuser("settings.update", "settings", "Change some settings",
+            "patch": superuser_op("settings.update", "settings", "Change some settings",
                                 {**common.ok(ref("Settings")), **common.errors(400, 413)},
                                 requestBody=common.body(ref("SettingsPatch"))),
         },  # fmt: skip
         "/api/settings/test/s3": {
-            "post": _superuser(
+            "post": superuser_op(
                 "settings.testS3", "settings", "Check the S3 connection of the files or backups storage",
                 {**common.no_content("The storage answers."), **common.errors(400, 413)},
                 requestBody=common.body(closed({"filesystem": {"type": "string", "enum": ["storage", "backups"]}})),
             ),
         },
         "/api/settings/test/email": {
-            "post": _superuser(
+            "post": superuser_op(
                 "settings.testEmail", "settings", "Send a test e-mail with one of the auth templates",
                 {**common.no_content("Sent."), **common.errors(400, 413)},
                 requestBody=common.body(closed(
@@ -268,11 +268,11 @@ def paths() -> dict[str, dict[str, Any]]:
             }  # fmt: skip
         },
         "/api/crons": {
-            "get": _superuser("crons.list", "crons", "The registered crons",
+            "get": superuser_op("crons.list", "crons", "The registered crons",
                               common.ok({"type": "array", "items": closed({"id": STRING, "expression": STRING})})),
         },  # fmt: skip
         "/api/crons/{id}": {
-            "post": _superuser("crons.run", "crons", "Run a cron now",
+            "post": superuser_op("crons.run", "crons", "Run a cron now",
                                {**common.no_content("Ran."), **common.errors(404)},
                                parameters=[common.path("id", "The cron id.")]),
         },  # fmt: skip
