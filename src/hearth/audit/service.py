@@ -44,7 +44,7 @@ from hearth.schema.auth_options import TOKEN_OPTIONS
 from hearth.schema.collection import Collection
 from hearth.schema.repository import CollectionRepository
 from hearth.schema.secrets import is_password, raw_never_shown
-from hearth.schema.system_fields import make_fields
+from hearth.schema.system_fields import table_model
 from hearth.settings import model as settings_model
 from hearth.settings.store import SettingsStore
 from hearth.sql import audit as sql
@@ -70,17 +70,9 @@ SCHEMA_REQUESTS = (
 SECRET_SUFFIXES = (".secret", ".clientSecret")
 
 # The entry table described to the filter compiler, as `_collections` is for its list.
-TABLE = Collection(
-    id=sql.TABLE,
-    name=sql.TABLE,
-    fields=make_fields(
-        [
-            {"name": "id", "type": "number"},
-            *({"name": name, "type": "text"} for name in sql.ENTRY_COLUMNS[:-2]),
-            {"name": "before", "type": "json"},
-            {"name": "after", "type": "json"},
-        ]
-    ),
+TABLE = table_model(
+    sql.TABLE,
+    [("id", "number"), *((name, "text") for name in sql.ENTRY_COLUMNS[:-2]), ("before", "json"), ("after", "json")],
 )
 SORTABLE = frozenset(("id", *sql.ENTRY_COLUMNS[:-2]))
 

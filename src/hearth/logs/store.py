@@ -23,25 +23,14 @@ from hearth.errors import BadRequest, NotFound
 from hearth.filter import FilterSyntaxError
 from hearth.query.compile import FilterError, Unsupported, compile_filter, compile_sort
 from hearth.query.context import RequestInfo
-from hearth.schema.collection import Collection
-from hearth.schema.system_fields import make_fields
+from hearth.schema.system_fields import table_model
 from hearth.sql import logs as sql
 
 AUX_FILE = "auxiliary.db"  # PocketBase's name for the database beside data.db
 
 # PocketBase's filterable fields: id, created, level, message and any `data.*` path.
-_TABLE = Collection(
-    id=sql.TABLE,
-    name=sql.TABLE,
-    fields=make_fields(
-        [
-            {"name": "id", "type": "text"},
-            {"name": "created", "type": "text"},
-            {"name": "level", "type": "number"},
-            {"name": "message", "type": "text"},
-            {"name": "data", "type": "json"},
-        ]
-    ),
+_TABLE = table_model(
+    sql.TABLE, [("id", "text"), ("created", "text"), ("level", "number"), ("message", "text"), ("data", "json")]
 )
 
 Row = tuple[str, int, str, str, str]  # id, level, message, data (JSON text), created

@@ -14,22 +14,12 @@ from hearth.query.compile import FilterError, Unsupported, compile_filter
 from hearth.query.context import RequestInfo
 from hearth.schema.collection import Collection
 from hearth.schema.repository import CollectionRepository
-from hearth.schema.system_fields import make_fields
+from hearth.schema.system_fields import table_model
 from hearth.sql import system
 
-_TABLE = Collection(
-    id="_collections",
-    name="_collections",
-    fields=make_fields(
-        [
-            {"name": "id", "type": "text"},
-            {"name": "name", "type": "text"},
-            {"name": "type", "type": "text"},
-            {"name": "system", "type": "bool"},
-            {"name": "created", "type": "text"},
-            {"name": "updated", "type": "text"},
-        ]
-    ),
+_TABLE = table_model(
+    "_collections",
+    [("id", "text"), ("name", "text"), ("type", "text"), ("system", "bool"), ("created", "text"), ("updated", "text")],
 )
 
 

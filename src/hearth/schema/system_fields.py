@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from hearth.schema.collection import Collection
 from hearth.schema.fields.base import Field
 
 ID_FIELD: dict[str, Any] = {
@@ -99,6 +101,12 @@ AUTODATE_FIELDS: list[dict[str, Any]] = [
         "type": "autodate",
     },
 ]
+
+
+def table_model(name: str, columns: Iterable[tuple[str, str]]) -> Collection:
+    """A system table described to the filter compiler as a collection whose fields are its
+    columns (name, field type), so listing it takes the filter and sort languages."""
+    return Collection(id=name, name=name, fields=make_fields([{"name": n, "type": t} for n, t in columns]))
 
 
 def make_fields(defs: list[dict[str, Any]]) -> list[Field]:
