@@ -288,3 +288,25 @@ def test_log_format_is_text_or_json() -> None:
     record.job = "x"
     line = orjson.loads(JsonFormatter().format(record))
     assert line["message"] == "job x failed" and line["level"] == "WARNING" and line["data"] == {"job": "x"}
+
+
+async def test_a_row_the_database_refuses_is_dropped_alone(api: Api, caplog: Any) -> None:
+    """A batch the store refuses as a whole (here: an entry whose id is taken, a primary key
+    violation; PostgreSQL COPYs batches, so one bad row fails all of it) is written row by row:
+    the others land, the bad one is counted."""
+    h = api.app.state.hearth
+    await flushed(api)
+    mark = unique("refused")
+    h.logger.info("first", extra={"mark": mark})
+    await h.logs.flush()
+    taken = (await entries(api, f'data.mark = "{mark}"'))["items"][0]["id"]
+    dropped = h.logs.dropped
+    good = [(f"r{unique('x')[-6:]}{i:08d}", 0, "ok", orjson.dumps({"mark": mark}).decode(), "2026-01-01 00:00:00.000Z")
+            for i in range(3)]  # fmt: skip
+    bad = (taken, 0, "dup", orjson.dumps({"mark": mark}).decode(), "2026-01-01 00:00:00.000Z")
+    h.logs._buffer.extend([good[0], bad, good[1], good[2]])
+    with caplog.at_level(logging.WARNING, logger="hearth.logs"):
+        assert await h.logs.flush() == 3
+    assert h.logs.dropped - dropped == 1
+    found = await entries(api, f'data.mark = "{mark}"')
+    assert sorted(e["message"] for e in found["items"]) == ["first", "ok", "ok", "ok"]

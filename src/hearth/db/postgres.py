@@ -184,6 +184,14 @@ class _Tx(_Conn, AfterTransactionCallbacks):
         except Exception as exc:
             self._db.fail(exc, self._conn)
 
+    async def append_rows(
+        self, insert_sql: str, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        try:
+            await self._conn.copy_records_to_table(table, records=rows, columns=list(columns))
+        except Exception as exc:
+            self._db.fail(exc, self._conn)
+
 
 class _OneStatement(_Tx):
     """`PostgresDatabase.one_statement()`: a write whose transaction would hold one writing
@@ -226,6 +234,11 @@ class _OneStatement(_Tx):
 
     async def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         raise RuntimeError("execute_many in a one-statement transaction would not be atomic")
+
+    async def append_rows(
+        self, insert_sql: str, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        raise RuntimeError("append_rows in a one-statement transaction would not be atomic")
 
 
 def _rowcount(status: str) -> int:

@@ -142,6 +142,11 @@ class _Tx(_Conn, AfterTransactionCallbacks):
         except (sqlite3.Error, OverflowError) as exc:
             raise self._db.failure(exc, self._kind) from exc
 
+    async def append_rows(
+        self, insert_sql: str, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        await self.execute_many(insert_sql, rows)
+
 
 class _Transaction:
     """`async with db.transaction() as tx`: this process's writer turn, then BEGIN IMMEDIATE with

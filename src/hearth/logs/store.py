@@ -72,7 +72,7 @@ class LogStore:
 
     async def write(self, rows: Sequence[Row]) -> None:
         async with self.db.transaction() as tx:
-            await tx.execute_many(sql.insert(self.db.dialect), rows)
+            await tx.append_rows(sql.insert(self.db.dialect), sql.TABLE, sql.COLUMN_NAMES, rows)
 
     async def prune(self, before: str) -> int:
         return await self.db.execute(sql.prune(self.db.dialect), (before,))

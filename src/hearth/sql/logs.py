@@ -12,7 +12,8 @@ from __future__ import annotations
 from hearth.sql.dialect import Dialect
 
 TABLE = "_logs"
-COLUMNS = "id, level, message, data, created"
+COLUMN_NAMES = ("id", "level", "message", "data", "created")
+COLUMNS = ", ".join(COLUMN_NAMES)
 
 
 def bootstrap_statements(d: Dialect) -> list[str]:
