@@ -310,3 +310,32 @@ async def test_a_row_the_database_refuses_is_dropped_alone(api: Api, caplog: Any
     assert h.logs.dropped - dropped == 1
     found = await entries(api, f'data.mark = "{mark}"')
     assert sorted(e["message"] for e in found["items"]) == ["first", "ok", "ok", "ok"]
+
+
+async def test_entries_arriving_during_a_write_wait_for_the_next_batch(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A flush writes what waited when it began. Entries that arrive while its write is in
+    flight (a round trip on PostgreSQL) wait for the next round: writing them at once, as they
+    trickle in under steady traffic, turned batches into a transaction per couple of entries."""
+    h = api.app.state.hearth
+    await flushed(api)
+    store, real_write = h.logs.store, h.logs.store.write
+    batches: list[int] = []
+    mark = unique("trickle")
+
+    async def slow_write(rows: Any) -> None:
+        batches.append(len(rows))
+        if len(batches) == 1:  # requests logged while the first batch is on its way
+            for _ in range(3):
+                h.logger.info("during", extra={"mark": mark})
+        await asyncio.sleep(0.01)
+        await real_write(rows)
+
+    for _ in range(5):
+        h.logger.info("before", extra={"mark": mark})
+    monkeypatch.setattr(store, "write", slow_write)
+    assert await h.logs.flush() == 5
+    assert batches == [5]
+    assert len(h.logs._buffer) == 3  # the next round's
+    monkeypatch.setattr(store, "write", real_write)
+    found = await entries(api, f'data.mark = "{mark}"')
+    assert sorted(e["message"] for e in found["items"]) == ["before"] * 5 + ["during"] * 3

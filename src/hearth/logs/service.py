@@ -205,10 +205,16 @@ class RequestLogs:
         raised; a row it refuses is dropped alone (counted)."""
         async with self._flushing:
             stored = 0
-            while self._retry or self._buffer:
+            # Only what waits now: entries arriving during a write wait for the next round. Else,
+            # while requests keep coming, each awaited write (a round trip on PostgreSQL) is
+            # followed at once by another of the few that came meanwhile: a transaction per
+            # couple of entries instead of batches.
+            pending = len(self._buffer)
+            while self._retry or (pending and self._buffer):
                 rows, self._retry = self._retry, []
                 holes: list[int] = []  # request rows, whose ids are drawn at once below
-                while self._buffer and len(rows) < BATCH * 5:
+                while pending and self._buffer and len(rows) < BATCH * 5:
+                    pending -= 1
                     item = self._buffer.popleft()
                     if len(item) == 3:
                         row = self._request_row(*item)
