@@ -6,6 +6,7 @@ $HEARTH_SCREENSHOTS when set)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -170,6 +171,10 @@ def mail_link(mailbox: Mailbox, msg: Any, action: str) -> str:
     return m.group(1)
 
 
+def b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
 def unique_email(tag: str) -> str:
     return f"{tag}-{uuid.uuid4().hex[:8]}@example.com"
 
@@ -185,6 +190,7 @@ async def test_password_reset_from_the_mail_link(site: Site, mailbox: Mailbox, t
     page = tab.page
     await page.goto(link)
     await expect(page.get_by_role("heading", name="Reset your password")).to_be_visible()
+    await expect(page.get_by_text(f"Type a new password for {email}.")).to_be_visible()
     await shoot(page, "password-reset")
 
     # Mismatched confirmation: the API's error is shown on the field, and nothing changes.
@@ -219,6 +225,19 @@ async def test_verification_from_the_mail_link(site: Site, mailbox: Mailbox, tab
     # A broken link says so instead of leaving a blank page.
     await tab.page.goto(site.url + "/_/#/auth/confirm-verification/not-a-token")
     await expect(tab.page.get_by_role("alert")).to_contain_text("Invalid or expired")
+
+    # A link the server refuses (here: a forged token naming another user) offers a new one,
+    # mailed to the address the token names.
+    other = unique_email("resend")
+    site.user(other)
+    users = site.http.get("/api/collections/users", headers=site.su).json()["id"]
+    forged = ".".join(b64(part) for part in ({"alg": "HS256"}, {"collectionId": users, "email": other})) + ".x"
+    await tab.page.goto(site.url + "/_/#/auth/confirm-verification/" + forged)
+    await expect(tab.page.get_by_role("alert")).to_have_text("Invalid or expired verification link.")
+    await shoot(tab.page, "verification-failed")
+    await tab.page.get_by_role("button", name="Send a new link").click()
+    await expect(tab.page.get_by_text(f"A new link was sent to {other}")).to_be_visible()
+    assert "confirm-verification" in mailbox.html(await mailbox.wait_for(other))
 
 
 async def test_email_change_from_the_mail_link(site: Site, mailbox: Mailbox, tab: Tab, shoot: Any) -> None:
@@ -315,10 +334,11 @@ async def test_markup_in_a_link_is_shown_as_text(site: Site, tab: Tab) -> None:
 async def test_oauth2_redirect_pages(site: Site, tab: Tab, shoot: Any) -> None:
     page = tab.page
     await page.goto(site.url + "/_/#/auth/oauth2-redirect-success")
-    await expect(page.get_by_text("You can close this window")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Auth completed")).to_be_visible()
+    await expect(page.get_by_text("You can close this window and go back to the app.")).to_be_visible()
     await shoot(page, "oauth2-success")
     await page.goto(site.url + "/_/#/auth/oauth2-redirect-failure")
-    await expect(page.get_by_role("heading", name="Sign-in failed")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Auth failed")).to_be_visible()
     await shoot(page, "oauth2-failure")
 
 

@@ -52,5 +52,9 @@ function render() {
   mount(root, shell(pb, route, () => go("/login")));
 }
 
-window.addEventListener("hashchange", render);
+// A message about the last page (say, a failed login) does not follow the user to the next one.
+window.addEventListener("hashchange", () => {
+  document.getElementById("toast").replaceChildren();
+  render();
+});
 render();
