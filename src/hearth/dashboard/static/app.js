@@ -3,7 +3,7 @@
 import PocketBase from "./pocketbase.es.mjs";
 import * as auth from "./auth-pages.js";
 import { mount } from "./dom.js";
-import { loginPage, shell } from "./shell.js";
+import { loginPage, requestPasswordResetPage, shell } from "./shell.js";
 
 // The API is at the directory above /_/ (Hearth may be served under a path prefix).
 const path = window.location.pathname;
@@ -42,6 +42,11 @@ function render() {
   }
   const signedIn = pb.authStore.isValid && pb.authStore.isSuperuser;
   if (!signedIn) {
+    if (route === "/request-password-reset") {
+      document.title = "Forgotten password - Hearth";
+      mount(root, requestPasswordResetPage(pb));
+      return;
+    }
     if (route !== "/login") return go("/login");
     document.title = "Login - Hearth";
     mount(root, loginPage(pb, () => go("/collections")));

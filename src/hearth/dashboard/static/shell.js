@@ -7,7 +7,8 @@ export function loginPage(pb, onSignedIn) {
   const password = field("Password", { name: "password", type: "password", autocomplete: "current-password", required: true });
   const status = h("div", { class: "status" });
   const btn = h("button", { type: "submit", class: "btn btn-primary" }, "Login");
-  const form = h("form", {}, email.wrap, password.wrap, status, btn);
+  const forgot = h("p", { class: "aside" }, h("a", { href: "#/request-password-reset" }, "Forgotten password"));
+  const form = h("form", {}, email.wrap, password.wrap, forgot, status, btn);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     btn.disabled = true;
@@ -26,6 +27,30 @@ export function loginPage(pb, onSignedIn) {
     }
   });
   return h("main", { class: "center" }, h("section", { class: "card" }, h("h1", {}, "Superuser login"), form));
+}
+
+/** A superuser asks for a reset mail; its link opens #/auth/confirm-password-reset/… */
+export function requestPasswordResetPage(pb) {
+  const email = field("Email", { name: "email", type: "email", autocomplete: "username", required: true, autofocus: true });
+  const status = h("div", { class: "status" });
+  const btn = h("button", { type: "submit", class: "btn btn-primary" }, "Send recovery link");
+  const form = h("form", {}, email.wrap, status, btn);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    btn.disabled = true;
+    status.replaceChildren();
+    try {
+      await pb.collection("_superusers").requestPasswordReset(email.input.value);
+      // The API answers the same whether or not the address has an account; so does the page.
+      form.replaceWith(h("p", { class: "notice notice-success", role: "status" }, `Check ${email.input.value} for the recovery link.`));
+    } catch (err) {
+      status.append(h("p", { class: "notice notice-error", role: "alert" }, apiError(err).message));
+    } finally {
+      btn.disabled = false;
+    }
+  });
+  const back = h("p", { class: "aside" }, h("a", { href: "#/login" }, "Back to login"));
+  return h("main", { class: "center" }, h("section", { class: "card" }, h("h1", {}, "Forgotten superuser password"), form, back));
 }
 
 /** The shell around a view; `view` is the main area's content for the current route. */
