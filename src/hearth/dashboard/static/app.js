@@ -57,9 +57,5 @@ function render() {
   mount(root, shell(pb, route, () => go("/login")));
 }
 
-// A message about the last page (say, a failed login) does not follow the user to the next one.
-window.addEventListener("hashchange", () => {
-  document.getElementById("toast").replaceChildren();
-  render();
-});
+window.addEventListener("hashchange", render);
 render();

@@ -42,14 +42,6 @@ export function field(label, attrs) {
   return { wrap, input, error };
 }
 
-/** Show `message` for a moment at the bottom of the page (errors in red). */
-export function toast(message, kind = "info") {
-  const box = document.getElementById("toast");
-  const item = h("div", { class: `toast toast-${kind}` }, message);
-  box.append(item);
-  setTimeout(() => item.remove(), 4000);
-}
-
 /** The API's message and per-field messages from an SDK error. */
 export function apiError(err) {
   const response = (err && err.response) || {};

@@ -1,6 +1,6 @@
 // The superuser login page and the signed-in shell: a top bar, the collections sidebar (with
 // search) and the main area. Only the sidebar is built; other views say so.
-import { apiError, field, h, mount, toast } from "./dom.js";
+import { apiError, field, h, mount } from "./dom.js";
 
 export function loginPage(pb, onSignedIn) {
   const email = field("Email", { name: "identity", type: "email", autocomplete: "username", required: true, autofocus: true });
@@ -21,7 +21,6 @@ export function loginPage(pb, onSignedIn) {
       const e = apiError(err);
       const message = e.status === 400 ? "Invalid login credentials." : e.message;
       status.append(h("p", { class: "notice notice-error", role: "alert" }, message));
-      toast(message, "error");
     } finally {
       btn.disabled = false;
     }
