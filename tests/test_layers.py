@@ -34,6 +34,7 @@ LAYERS: dict[str, int] = {
     "filter": 1,  # the filter language: text → tree
     "ratelimit": 2,
     "hooks": 2,
+    "dashboard": 1,  # the admin UI's static files (HTML, CSS, JS), served by http
     "files": 2,  # file storage: local disk (PocketBase's layout) and S3, one interface
     # Storage.
     "sql": 3,  # SQL text, from plain data (names, dialect, small protocols)

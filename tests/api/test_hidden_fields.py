@@ -102,6 +102,9 @@ RECORD_FREE = {
     "GET /api/openapi.json",
     "GET /api/docs",
     "GET /api/docs/{asset}",
+    # The dashboard's static files: the page reads records through the API like any client.
+    "GET /_",
+    "GET /_/{asset}",
     # Not built yet: refused with a message naming the feature.
     "GET /api/logs",
     "GET /api/logs/stats",

@@ -17,6 +17,7 @@ from hearth.http.routes import (
     batch,
     collections,
     crons,
+    dashboard,
     files,
     health,
     jobs,
@@ -52,6 +53,7 @@ def all_routes() -> list[Route]:
         *metrics.routes,
         *audit.routes,
         *openapi.routes,
+        *dashboard.routes,
     ]
 
 

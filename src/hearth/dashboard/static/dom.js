@@ -1,0 +1,65 @@
+// Building the page without HTML strings: every value lands as a text node or an attribute, so
+// user data (collection names, e-mails, error messages) can never become markup.
+
+/** An element: attrs become attributes (on* keys become listeners); strings become text nodes. */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === false || value === null || value === undefined) continue;
+    if (key.startsWith("on") && typeof value === "function") {
+      el.addEventListener(key.slice(2), value);
+    } else {
+      el.setAttribute(key, value === true ? "" : String(value));
+    }
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+/** Replace the children of `el`. */
+export function mount(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+let ids = 0;
+
+/** A labelled input: the label's `for` names the input's id. */
+export function field(label, attrs) {
+  const id = `f${++ids}`;
+  const input = h("input", { id, ...attrs });
+  const error = h("p", { class: "field-error", id: `${id}-error`, hidden: true });
+  input.setAttribute("aria-describedby", error.id);
+  const wrap = h("div", { class: "field" }, h("label", { for: id }, label), input, error);
+  return { wrap, input, error };
+}
+
+/** The API's message and per-field messages from an SDK error. */
+export function apiError(err) {
+  const response = (err && err.response) || {};
+  const fields = {};
+  for (const [name, value] of Object.entries(response.data || {})) {
+    if (value && typeof value.message === "string") fields[name] = value.message;
+  }
+  const message = response.message || (err && err.message) || "Something went wrong.";
+  return { message, fields, status: (err && err.status) || 0 };
+}
+
+/** Mark fields with the API's per-field messages (or clear them when `fields` is empty). */
+export function showFieldErrors(byName, fields) {
+  for (const [name, f] of Object.entries(byName)) {
+    const msg = fields[name];
+    f.error.hidden = !msg;
+    f.error.textContent = msg || "";
+    if (msg) f.input.setAttribute("aria-invalid", "true");
+    else f.input.removeAttribute("aria-invalid");
+  }
+}
