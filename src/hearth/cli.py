@@ -343,15 +343,19 @@ def serve(args: argparse.Namespace) -> int:
     except HooksLoadError as exc:
         raise Failure(f"hooks: {exc}") from None
 
-    # Create tables once before the workers start, so they never race on a fresh database.
-    async def prepare() -> None:
+    from hearth.auth.installer import INSTALL_DURATION, installer_token
+
+    # Create tables once before the workers start, so they never race on a fresh database; and
+    # while no superuser exists, issue the first-run installer token (docs/dashboard.md).
+    async def prepare() -> str | None:
         h = Hearth(config)
         try:
             await h.start()
+            return await installer_token(h)
         finally:
             await h.stop()
 
-    _run(config, prepare())
+    install_token = _run(config, prepare())
     os.environ.update(config.to_env())
 
     from granian import Granian
@@ -365,6 +369,13 @@ def serve(args: argparse.Namespace) -> int:
         f"stops within {config.shutdown_timeout:g} s of SIGTERM/Ctrl-C",
         flush=True,
     )
+    if install_token is not None:
+        url = f"http://{where}/_/#/pbinstall/{install_token}"
+        print(
+            f"No superuser yet: open {url} within {INSTALL_DURATION // 60} minutes to create the first one "
+            "(or run: hearth superuser upsert EMAIL PASS)",
+            flush=True,
+        )
     files = _raise_open_files_limit()
     from hearth.http.drain import ignore_in_main_process
 

@@ -99,6 +99,7 @@ async def site(
     assert hearth_cli("superuser", "upsert", *ADMIN, *args).returncode == 0
     server = start_server(data, db_url)
     try:
+        assert "pbinstall" not in server.log()  # a superuser exists: no installer link
         r = httpx.post(
             server.url + "/api/collections/_superusers/auth-with-password",
             json={"identity": ADMIN[0], "password": ADMIN[1]},

@@ -20,6 +20,7 @@ from hearth.http.routes import (
     dashboard,
     files,
     health,
+    installer,
     jobs,
     logs,
     metrics,
@@ -54,6 +55,7 @@ def all_routes() -> list[Route]:
         *audit.routes,
         *openapi.routes,
         *dashboard.routes,
+        *installer.routes,
     ]
 
 

@@ -3,6 +3,7 @@
 import PocketBase from "./pocketbase.es.mjs";
 import * as auth from "./auth-pages.js";
 import { mount } from "./dom.js";
+import { installPage } from "./install-page.js";
 import { loginPage, requestPasswordResetPage, shell } from "./shell.js";
 
 // The API is at the directory above /_/ (Hearth may be served under a path prefix).
@@ -39,6 +40,13 @@ function render() {
       mount(root, page(route.slice(prefix.length))); // tokens are URL-safe as they are
       return;
     }
+  }
+  // PocketBase prints `#/pbinstall/…`; the shorter spelling is accepted too.
+  const install = route.match(/^\/pbinstall?\/(.*)$/);
+  if (install) {
+    document.title = "Create your first superuser - Hearth";
+    mount(root, installPage(pb, install[1], () => go("/collections")));
+    return;
   }
   const signedIn = pb.authStore.isValid && pb.authStore.isSuperuser;
   if (!signedIn) {
