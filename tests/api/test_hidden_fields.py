@@ -51,6 +51,7 @@ SWEPT = {
 # Routes that answer no record (status only, collections, settings, tokens, ids, providers…).
 RECORD_FREE = {
     "GET /api/health",
+    "POST /api/hearth/installer",  # 204, no body
     "GET /metrics",  # counts by route template and status: no record, no path, no id
     "GET /api/collections",
     "POST /api/collections",

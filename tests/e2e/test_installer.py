@@ -5,6 +5,7 @@ once, and no link is printed once a superuser exists."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
@@ -131,3 +132,28 @@ async def test_first_superuser_from_the_printed_link(
         assert "pbinstall" not in server.log() and "No superuser" not in server.log()
     finally:
         stop_server(server)
+
+
+async def test_links_used_at_once_create_one_superuser(
+    empty: tuple[Path, str],
+) -> None:
+    """Requests racing through several workers (and on PostgreSQL two instances, each with its
+    own link) create exactly one superuser."""
+    data, db_url = empty
+    servers = [start_server(data, db_url, 2)]
+    try:
+        if db_url:
+            servers.append(start_server(data, db_url, 1))
+        links = [(s.url, printed_link(s)[1]) for s in servers]
+
+        async def use(i: int) -> int:
+            url, token = links[i % len(links)]
+            async with httpx.AsyncClient(base_url=url, timeout=10) as c:
+                body = {"token": token, "email": f"race{i}@example.com", "password": PW, "passwordConfirm": PW}
+                return (await c.post("/api/hearth/installer", json=body)).status_code
+
+        codes = await asyncio.gather(*(use(i) for i in range(6)))
+        assert sorted(codes) == [204] + [400] * 5, codes
+    finally:
+        for s in servers:
+            stop_server(s)

@@ -17,6 +17,7 @@ from hearth.auth import tokens
 from hearth.errors import BadRequest
 from hearth.query.context import AuthState, RequestInfo
 from hearth.schema.collection import SUPERUSERS, Collection
+from hearth.sql import system
 
 if TYPE_CHECKING:
     from hearth.app import Hearth
@@ -59,9 +60,18 @@ async def install(h: Hearth, token: str, body: dict[str, Any]) -> dict[str, Any]
     claims = tokens.verify(token, _key(c)) if token else None
     if claims is None or claims.get("type") != INSTALL or claims.get("collectionId") != c.id:
         raise BadRequest(INVALID)
-    if await superuser_count(h) > 0:
-        raise BadRequest(INVALID)
     fields: dict[str, Any] = {k: body[k] for k in ("email", "password", "passwordConfirm") if k in body}
     # As `hearth superuser upsert` does: the record service validates, hashes and audits (the
     # caller names the actor: audit is a layer above).
-    return await h.records.create(c, fields, RequestInfo(auth=AuthState(c, {"id": "_installer"})))
+    db = h.db
+    assert db is not None
+    # The check and the insert in one transaction, under a lock: two instances handed links at
+    # the same moment cannot both see an empty table.
+    async with db.transaction() as tx:
+        lock = system.installer_lock(db.dialect)
+        if lock is not None:
+            await tx.fetch_one(lock)
+        row = await tx.fetch_one(h.records.reads.codec(c).sql.count(""), ())
+        if row is None or int(row[0]) > 0:
+            raise BadRequest(INVALID)
+        return await h.records.create(c, fields, RequestInfo(auth=AuthState(c, {"id": "_installer"})), tx)

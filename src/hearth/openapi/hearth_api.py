@@ -1,4 +1,5 @@
-"""Hearth's own endpoints (`/api/hearth/…`, superusers only): jobs, webhooks, API keys."""
+"""Hearth's own endpoints (`/api/hearth/…`): jobs, webhooks, API keys (superusers only); the
+first-run installer."""
 
 from __future__ import annotations
 
@@ -121,6 +122,19 @@ def paths() -> dict[str, dict[str, Any]]:
                                 "type": "string", "pattern": r"^(admin|(\*|[A-Za-z0-9_]+):(read|write))$"}},
                             "duration": {"type": "integer", "minimum": 0, "description": "Seconds; 0: never expires."},
                         }, required=["name", "scopes"]))),
+        },
+        "/api/hearth/installer": {
+            "post": {
+                "operationId": "installer.create",
+                "tags": ["system"],
+                "summary": "Create the first superuser with the installer token `hearth serve` printed",
+                "description": "No auth: the token in the body is the credential. Refused (400) when it is bad "
+                               "or expired, or once any superuser exists. See docs/dashboard.md.",
+                "responses": {**common.no_content("Created."), **common.errors(400, 413)},
+                "requestBody": common.body(closed({
+                    "token": STRING, "email": STRING, "password": STRING, "passwordConfirm": STRING,
+                }, required=["token", "email", "password", "passwordConfirm"])),
+            },
         },
         "/api/hearth/api-keys/{id}": {
             "delete": _op("apiKeys.delete", "api keys", "Revoke an API key",

@@ -275,3 +275,9 @@ def delete_stale_rt_clients(d: Dialect) -> str:
 
 def recount_realtime_clients(d: Dialect) -> str:
     return "UPDATE _hearth_state SET version = (SELECT COUNT(*) FROM _hearth_rt_clients) WHERE id = 3"
+
+
+def installer_lock(d: Dialect) -> str | None:
+    """Serialises first-superuser creation across instances (PostgreSQL; a SQLite write
+    transaction is BEGIN IMMEDIATE, serial already)."""
+    return "SELECT pg_advisory_xact_lock(80900003)" if d.name == "postgres" else None
