@@ -68,7 +68,7 @@ def components() -> dict[str, Schema]:
             {"id": {"type": "string", "pattern": "^[0-9]+$", "description": "Growing with time."},
              "created": _DATETIME, **audit_text,
              "action": {"type": "string", "enum": ["create", "update", "delete"]},
-             "actorType": {"type": "string", "enum": ["superuser", "record", "apiKey", "guest", "job", "cli", "system"]},
+             "actorType": {"type": "string", "enum": ["superuser", "record", "apiKey", "guest", "job", "cli", "installer", "system"]},
              "before": change, "after": change},
             examples=[_AUDIT_EXAMPLE],
         ),  # fmt: skip
