@@ -1,15 +1,7 @@
 // The pages the default auth mails link to, and the OAuth2 popup's last stop. They need no
 // sign-in: the token in the URL is the credential, and its payload names the collection.
 import { getTokenPayload } from "./pocketbase.es.mjs";
-import { apiError, field, h, mount, showFieldErrors } from "./dom.js";
-
-function card(title, ...body) {
-  return h("main", { class: "center" }, h("section", { class: "card" }, h("h1", {}, title), ...body));
-}
-
-function notice(kind, text) {
-  return h("p", { class: `notice notice-${kind}`, role: kind === "error" ? "alert" : "status" }, text);
-}
+import { apiError, apiForm, card, h, mount, notice } from "./dom.js";
 
 /** The collection a token was issued for, or "" when the token is not one of Hearth's. */
 function collectionOf(token) {
@@ -23,26 +15,9 @@ function invalidToken(title) {
 
 /** A form that calls `submit(values)`; `done` is shown in its place once it succeeds. */
 function tokenForm({ title, intro, fields, button, submit, done }) {
-  const byName = {};
-  for (const [name, label, attrs] of fields) byName[name] = field(label, { name, ...attrs });
-  const status = h("div", { class: "status" });
-  const btn = h("button", { type: "submit", class: "btn btn-primary" }, button);
-  const form = h("form", { novalidate: true }, ...Object.values(byName).map((f) => f.wrap), status, btn);
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const values = Object.fromEntries(Object.entries(byName).map(([n, f]) => [n, f.input.value]));
-    btn.disabled = true;
-    status.replaceChildren();
-    try {
-      await submit(values);
-      form.replaceWith(notice("success", done));
-    } catch (err) {
-      const e = apiError(err);
-      showFieldErrors(byName, e.fields);
-      status.append(notice("error", e.message));
-    } finally {
-      btn.disabled = false;
-    }
+  const form = apiForm(fields, button, async (values) => {
+    await submit(values);
+    form.replaceWith(notice("success", done));
   });
   return card(title, ...(intro ? [h("p", { class: "muted" }, intro)] : []), form);
 }

@@ -63,3 +63,41 @@ export function showFieldErrors(byName, fields) {
     else f.input.removeAttribute("aria-invalid");
   }
 }
+
+/** A status line: kind "error" is announced at once (role alert), others politely. */
+export function notice(kind, text) {
+  return h("p", { class: `notice notice-${kind}`, role: kind === "error" ? "alert" : "status" }, text);
+}
+
+/** A centred card with a title: the signed-out pages' frame. */
+export function card(title, ...body) {
+  return h("main", { class: "center" }, h("section", { class: "card" }, h("h1", {}, title), ...body));
+}
+
+/**
+ * A form of labelled `fields` ([name, label, input attributes]) whose submit calls
+ * `submit(values, status)`. An API error it throws is shown on its fields and under them, and the
+ * button is usable again; on success what happens next is `submit`'s (the button stays disabled).
+ */
+export function apiForm(fields, button, submit) {
+  const byName = {};
+  for (const [name, label, attrs] of fields) byName[name] = field(label, { name, ...attrs });
+  const status = h("div", { class: "status" });
+  const btn = h("button", { type: "submit", class: "btn btn-primary" }, button);
+  const form = h("form", { novalidate: true }, ...Object.values(byName).map((f) => f.wrap), status, btn);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const values = Object.fromEntries(Object.entries(byName).map(([n, f]) => [n, f.input.value]));
+    btn.disabled = true;
+    status.replaceChildren();
+    try {
+      await submit(values, status);
+    } catch (err) {
+      const e = apiError(err);
+      showFieldErrors(byName, e.fields);
+      status.append(notice("error", e.message));
+      btn.disabled = false;
+    }
+  });
+  return form;
+}

@@ -1,6 +1,6 @@
 // The superuser login page and the signed-in shell: a top bar, the collections sidebar (with
 // search) and the main area. Only the sidebar is built; other views say so.
-import { apiError, field, h, mount } from "./dom.js";
+import { apiError, field, h, mount, notice } from "./dom.js";
 
 export function loginPage(pb, onSignedIn) {
   const email = field("Email", { name: "identity", type: "email", autocomplete: "username", required: true, autofocus: true });
@@ -20,7 +20,7 @@ export function loginPage(pb, onSignedIn) {
     } catch (err) {
       const e = apiError(err);
       const message = e.status === 400 ? "Invalid login credentials." : e.message;
-      status.append(h("p", { class: "notice notice-error", role: "alert" }, message));
+      status.append(notice("error", message));
     } finally {
       btn.disabled = false;
     }
@@ -41,9 +41,9 @@ export function requestPasswordResetPage(pb) {
     try {
       await pb.collection("_superusers").requestPasswordReset(email.input.value);
       // The API answers the same whether or not the address has an account; so does the page.
-      form.replaceWith(h("p", { class: "notice notice-success", role: "status" }, `Check ${email.input.value} for the recovery link.`));
+      form.replaceWith(notice("success", `Check ${email.input.value} for the recovery link.`));
     } catch (err) {
-      status.append(h("p", { class: "notice notice-error", role: "alert" }, apiError(err).message));
+      status.append(notice("error", apiError(err).message));
     } finally {
       btn.disabled = false;
     }
