@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from hearth.auth import tokens
+from hearth.db.base import Executor
 from hearth.errors import BadRequest
 from hearth.query.context import AuthState, RequestInfo
 from hearth.schema.collection import SUPERUSERS, Collection
@@ -38,10 +39,11 @@ def _key(c: Collection) -> str:
     return c.token_secret("authToken") + ":installer"
 
 
-async def superuser_count(h: Hearth) -> int:
-    c = _superusers(h)
-    assert h.db is not None  # started
-    row = await h.db.fetch_one(h.records.reads.codec(c).sql.count(""), ())
+async def superuser_count(h: Hearth, ex: Executor | None = None) -> int:
+    """How many superusers exist (read through `ex`, a transaction, when given)."""
+    ex = ex if ex is not None else h.db
+    assert ex is not None  # started
+    row = await ex.fetch_one(h.records.reads.codec(_superusers(h)).sql.count(""), ())
     return int(row[0]) if row else 0
 
 
@@ -71,7 +73,6 @@ async def install(h: Hearth, token: str, body: dict[str, Any]) -> dict[str, Any]
         lock = system.installer_lock(db.dialect)
         if lock is not None:
             await tx.fetch_one(lock)
-        row = await tx.fetch_one(h.records.reads.codec(c).sql.count(""), ())
-        if row is None or int(row[0]) > 0:
+        if await superuser_count(h, tx) > 0:
             raise BadRequest(INVALID)
         return await h.records.create(c, fields, RequestInfo(auth=AuthState(c, {"id": "_installer"})), tx)
