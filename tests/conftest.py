@@ -21,7 +21,7 @@ import pytest
 from hearth.config import Config
 from hearth.http.server import build_app
 
-pytest_plugins = ["tests.support.mailbox", "tests.support.s3_server"]
+pytest_plugins = ["tests.support.mailbox", "tests.support.s3_server", "tests.support.dashboard"]
 PG_ADMIN_URL = os.environ.get("HEARTH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 # Every API rule public: the shape most API tests start from.
 OPEN = {"listRule": "", "viewRule": "", "createRule": "", "updateRule": "", "deleteRule": ""}

@@ -18,7 +18,8 @@ import pytest
 from playwright.async_api import expect
 
 from tests.e2e.conftest import Server, start_server, stop_server
-from tests.e2e.test_dashboard import Tab, b64, browser, chromium_path, tab  # noqa: F401
+from tests.e2e.test_dashboard import b64
+from tests.support.dashboard import Tab
 
 LINK = re.compile(r"No superuser yet: open (http://\S+/_/#/pbinstall/(\S+)) within 30 minutes")
 PW = "first-superuser-pass"

@@ -101,3 +101,8 @@ export function apiForm(fields, button, submit) {
   });
   return form;
 }
+
+/** A view that is not built yet says so (never a blank page). */
+export function notBuilt(title, text) {
+  return h("section", { class: "not-built" }, h("h1", {}, title), h("p", {}, text));
+}

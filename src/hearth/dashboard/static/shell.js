@@ -1,6 +1,10 @@
 // The superuser login page and the signed-in shell: a top bar, the collections sidebar (with
-// search) and the main area. Only the sidebar is built; other views say so.
-import { apiError, field, h, mount, notice } from "./dom.js";
+// search) and the main area, whose view comes from the page module that owns the route (VIEWS).
+import { collectionEditor } from "./collection-editor.js";
+import { apiError, field, h, mount, notBuilt, notice } from "./dom.js";
+import { logsPage } from "./logs-page.js";
+import { recordsPage } from "./records-page.js";
+import { settingsPage } from "./settings-pages.js";
 
 export function loginPage(pb, onSignedIn) {
   const email = field("Email", { name: "identity", type: "email", autocomplete: "username", required: true, autofocus: true });
@@ -61,7 +65,11 @@ export function shell(pb, route, onSignedOut) {
     onSignedOut();
   });
   const sidebar = collectionsSidebar(pb, route, onSignedOut);
-  const main = h("main", { class: "content", id: "content" }, view(route));
+  // What a page may need of the shell: the query of the hash, and a way to show the sidebar's
+  // collections again after one was created, renamed or deleted.
+  const query = new URLSearchParams(window.location.hash.split("?")[1] || "");
+  const ctx = { query, refreshCollections: () => sidebar.refresh() };
+  const main = h("main", { class: "content", id: "content" }, view(pb, route, ctx));
   return h(
     "div",
     { class: "shell" },
@@ -101,7 +109,7 @@ function collectionsSidebar(pb, route, onSignedOut) {
     empty.hidden = shown.length > 0;
   };
   search.input.addEventListener("input", render);
-  pb.collections
+  const load = () => pb.collections
     .getFullList({ fields: "id,name,type,system" })
     .then((items) => {
       // Own collections first, then the system ones, each by name (PocketBase's sidebar order).
@@ -118,7 +126,11 @@ function collectionsSidebar(pb, route, onSignedOut) {
       empty.hidden = false;
       empty.textContent = `Could not load the collections: ${e.message}`;
     });
-  return h("aside", { class: "sidebar" }, search.wrap, list, empty);
+  load();
+  const newLink = h("a", { class: "btn new-collection", href: "#/collections/new" }, "New collection");
+  const aside = h("aside", { class: "sidebar" }, search.wrap, list, empty, newLink);
+  aside.refresh = load;
+  return aside;
 }
 
 function decoded(text) {
@@ -129,17 +141,21 @@ function decoded(text) {
   }
 }
 
-function view(route) {
-  const name = route.startsWith("/collections/") ? decoded(route.slice("/collections/".length)) : "";
-  if (route === "/collections" || route === "/") {
-    return notBuilt("Collections", "Pick a collection on the left. Its records view is not built yet.");
-  }
-  if (name) {
-    return notBuilt(name, "The records view and the collection editor are not built yet. The REST API (/api/collections/…) and the API docs at /api/docs already work.");
+// The views inside the shell, by route; each page module owns its routes' content. `rest` is the
+// route after the prefix, `query` the hash's query string (`#/logs?filter=…`).
+const VIEWS = [
+  [/^\/collections\/?$/, () => notBuilt("Collections", "Pick a collection on the left.")],
+  [/^\/collections\/new$/, (pb, m, ctx) => collectionEditor(pb, "", ctx)],
+  [/^\/collections\/([^/]+)\/edit$/, (pb, m, ctx) => collectionEditor(pb, decoded(m[1]), ctx)],
+  [/^\/collections\/([^/]+)$/, (pb, m, ctx) => recordsPage(pb, decoded(m[1]), ctx)],
+  [/^\/logs$/, (pb, m, ctx) => logsPage(pb, ctx)],
+  [/^\/settings(?:\/(.*))?$/, (pb, m, ctx) => settingsPage(pb, m[1] || "", ctx)],
+];
+
+function view(pb, route, ctx) {
+  for (const [pattern, page] of VIEWS) {
+    const m = route.match(pattern);
+    if (m) return page(pb, m, ctx);
   }
   return notBuilt("Not built yet", `This page (#${decoded(route)}) is not part of the dashboard yet. See /api/docs for the API.`);
-}
-
-function notBuilt(title, text) {
-  return h("section", { class: "not-built" }, h("h1", {}, title), h("p", {}, text));
 }
