@@ -3,6 +3,7 @@
 import { collectionEditor } from "./collection-editor.js";
 import { apiError, field, h, mount, notBuilt, notice } from "./dom.js";
 import { logsPage } from "./logs-page.js";
+import { auditPage, jobsPage, playgroundPage, realtimePage, webhooksPage } from "./ops-pages.js";
 import { recordsPage } from "./records-page.js";
 import { settingsPage } from "./settings-pages.js";
 
@@ -77,7 +78,7 @@ export function shell(pb, route, onSignedOut) {
       "header",
       { class: "topbar" },
       h("a", { class: "brand", href: "#/collections" }, "Hearth"),
-      h("nav", { "aria-label": "Sections" }, navLink("#/collections", "Collections", route), navLink("#/logs", "Logs", route), navLink("#/settings", "Settings", route)),
+      h("nav", { "aria-label": "Sections" }, navLink("#/collections", "Collections", route), navLink("#/logs", "Logs", route), navLink("#/realtime", "Realtime", route), navLink("#/jobs", "Jobs", route), navLink("#/webhooks", "Webhooks", route), navLink("#/audit", "Audit", route), navLink("#/settings", "Settings", route)),
       h("span", { class: "who" }, who),
       logout,
     ),
@@ -147,9 +148,14 @@ const VIEWS = [
   [/^\/collections\/?$/, () => notBuilt("Collections", "Pick a collection on the left.")],
   [/^\/collections\/new$/, (pb, m, ctx) => collectionEditor(pb, "", ctx)],
   [/^\/collections\/([^/]+)\/edit$/, (pb, m, ctx) => collectionEditor(pb, decoded(m[1]), ctx)],
+  [/^\/collections\/([^/]+)\/playground$/, (pb, m, ctx) => playgroundPage(pb, decoded(m[1]), ctx)],
   [/^\/collections\/([^/]+)$/, (pb, m, ctx) => recordsPage(pb, decoded(m[1]), ctx)],
   [/^\/logs$/, (pb, m, ctx) => logsPage(pb, ctx)],
   [/^\/settings(?:\/(.*))?$/, (pb, m, ctx) => settingsPage(pb, m[1] || "", ctx)],
+  [/^\/realtime$/, (pb, m, ctx) => realtimePage(pb, ctx)],
+  [/^\/jobs$/, (pb, m, ctx) => jobsPage(pb, ctx)],
+  [/^\/webhooks$/, (pb, m, ctx) => webhooksPage(pb, ctx)],
+  [/^\/audit$/, (pb, m, ctx) => auditPage(pb, ctx)],
 ];
 
 function view(pb, route, ctx) {
