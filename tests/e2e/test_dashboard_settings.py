@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
+import boto3  # type: ignore[import-untyped]
 import httpx
 import pytest
 from playwright.async_api import Page, expect
@@ -110,6 +110,11 @@ async def test_application_settings(site: Site, tab: Tab, shoot: Any) -> None:
         await expect(page.get_by_text("This request reached the server from IP 127.0.0.1")).to_be_visible()
         await shoot(page, "settings-application")
         await expect(save).to_be_disabled()
+        # At phone width the page fits its column (the rules table becomes one card per rule).
+        await page.set_viewport_size({"width": 390, "height": 844})
+        sizes = await page.locator(".settings-page").evaluate("e => [e.scrollWidth, e.clientWidth]")
+        assert sizes[0] <= sizes[1], sizes
+        await page.set_viewport_size({"width": 1280, "height": 800})
 
         # A change enables Save (and Cancel); undoing it by hand disables Save again.
         await app_name.fill("Renamed")
@@ -295,6 +300,7 @@ async def test_files_storage_s3(site: Site, s3: S3, tab: Tab, shoot: Any) -> Non
         await expect(page.get_by_text("Saved the settings.")).to_be_visible()
         await test.click()
         await expect(page.get_by_role("alert")).to_contain_text("Failed to test the S3 filesystem.")
+        await expect(page.get_by_role("alert")).to_contain_text("SignatureDoesNotMatch")
         await shoot(page, "settings-storage-test-error")
     finally:
         patch(site, {"s3": {**before["s3"], "secret": ""}})

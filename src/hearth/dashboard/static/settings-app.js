@@ -44,8 +44,10 @@ const list = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
 /**
  * A settings page: loads /api/settings, builds its controls with `build(form)`, and saves the
  * `sections` it owns. `title` names the page (and the document's title, with the app name).
+ * `after(form)` builds what follows the form once (a test of the saved settings); it may watch
+ * `form.onChange` for unsaved changes.
  */
-function settingsPage(pb, title, sections, build, intro) {
+function settingsPage(pb, title, sections, build, after) {
   const root = h("section", { class: "settings-page" }, h("h1", {}, title), h("p", { class: "muted" }, "Loading…"));
   const form = {
     pb,
@@ -81,7 +83,6 @@ function settingsPage(pb, title, sections, build, intro) {
 
   const render = () => {
     form.bound = {};
-    form.onChange = [];
     mount(body, build(form));
     form.changed();
   };
@@ -143,7 +144,7 @@ function settingsPage(pb, title, sections, build, intro) {
       form.original = settings;
       form.draft = clone(settings);
       setTitle();
-      mount(root, h("h1", {}, title), intro ? intro(form) : null, status, el);
+      mount(root, h("h1", {}, title), status, el, after ? after(form) : null);
       render();
     })
     .catch((err) => {
@@ -423,9 +424,8 @@ export function mailPage(pb, ctx) {
         }),
         smtp,
       ),
-      testEmailSection(form),
     ];
-  });
+  }, testEmailSection);
 }
 
 function testEmailSection(form) {
@@ -441,14 +441,17 @@ function testEmailSection(form) {
     .then((items) => mount(coll, items.map((c) => h("option", { value: c.name, selected: c.name === "_superusers" }, c.name))))
     .catch(() => {}); // _superusers stays the only choice
   const to = field("To e-mail address", { type: "email", name: "email", autocomplete: "off", placeholder: "you@example.com" });
-  const send = h("button", { type: "button", class: "btn" }, "Send test e-mail");
+  const send = h("button", { type: "submit", class: "btn" }, "Send test e-mail");
   const unsaved = h("p", { class: "hint", hidden: true }, "Save or cancel your changes first: the test uses the saved settings.");
   const result = h("div", { class: "status", "aria-live": "polite" });
   form.onChange.push((dirty) => {
     send.disabled = dirty;
     unsaved.hidden = !dirty;
   });
-  send.addEventListener("click", async () => {
+  const el = h("form", { novalidate: true, "aria-label": "Send test e-mail" });
+  el.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (form.dirty()) return;
     result.replaceChildren();
     to.error.hidden = true;
     to.input.removeAttribute("aria-invalid");
@@ -469,7 +472,8 @@ function testEmailSection(form) {
       send.disabled = form.dirty();
     }
   });
-  return section("Send test e-mail", row(template.wrap, collection.wrap, to.wrap), unsaved, result, send);
+  el.append(section("Send test e-mail", row(template.wrap, collection.wrap, to.wrap), unsaved, result, send));
+  return el;
 }
 
 // ---- Files storage ----------------------------------------------------------------------------
@@ -493,9 +497,8 @@ export function storagePage(pb, ctx) {
         }),
         s3,
       ),
-      testS3Section(form),
     ];
-  });
+  }, testS3Section);
 }
 
 function testS3Section(form) {
