@@ -258,7 +258,8 @@ export function applicationPage(pb, ctx) {
       parts.push(
         section(
           "Superuser IPs",
-          h("p", { class: "hint" }, "When set, superusers can sign in and act only from these IPs or subnets. Leave empty to allow any."),
+          h("p", { class: "hint" }, "PocketBase lets superusers act only from these IPs or subnets (empty: any)."),
+          notice("info", "Hearth saves this list but does not enforce it yet: superusers can still act from any IP."),
           csv(form, "superuserIPs", "Allowed superuser IPs (comma separated)", { placeholder: "127.0.0.1, 10.0.0.0/8" }),
         ),
       );
