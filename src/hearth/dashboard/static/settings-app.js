@@ -419,7 +419,7 @@ export function mailPage(pb, ctx) {
       ),
       section(
         "SMTP",
-        h("p", { class: "hint" }, "Without SMTP, Hearth sends mail through the local sendmail command (as PocketBase does)."),
+        h("p", { class: "hint" }, "Without SMTP, Hearth sends no mail: it writes each message (recipient, subject, text with its links and codes) to its log. PocketBase would hand it to the local sendmail instead."),
         checkbox(form, "smtp.enabled", "Use an SMTP mail server (recommended)", (on) => {
           smtp.hidden = !on;
         }),
@@ -492,7 +492,7 @@ export function storagePage(pb, ctx) {
     return [
       section(
         "Where uploaded files are kept",
-        h("p", { class: "hint" }, "By default files are kept in the data directory (pb_data/storage). Existing files are not moved when this changes."),
+        h("p", { class: "hint" }, "By default files are kept on local disk, in the storage folder of the data directory. Files already stored are not copied when this changes."),
         checkbox(form, "s3.enabled", "Use S3 storage", (on) => {
           s3.hidden = !on;
         }),
