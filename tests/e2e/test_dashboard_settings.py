@@ -131,6 +131,7 @@ async def test_application_settings(site: Site, tab: Tab, shoot: Any) -> None:
         await app_name.fill(name)
         await page.get_by_label("Enable the batch API").check()
         await page.get_by_label("Max requests per batch").fill("7")
+        await page.get_by_label("Trusted proxy headers").fill("X-Forwarded-For,  X-Real-IP, ")
         await shoot(page, "settings-application-unsaved")
         await save.click()
         await expect(page.get_by_text("Saved the settings.")).to_be_visible()
@@ -138,6 +139,7 @@ async def test_application_settings(site: Site, tab: Tab, shoot: Any) -> None:
         now = settings(site)
         assert now["meta"]["appName"] == name
         assert now["batch"]["enabled"] is True and now["batch"]["maxRequests"] == 7
+        assert now["trustedProxy"] == {"headers": ["X-Forwarded-For", "X-Real-IP"], "useLeftmostIP": False}
         assert now["rateLimits"] == before["rateLimits"]  # untouched sections are sent as they were
         await expect(page).to_have_title(f"Application - {name}")
         await page.reload()
