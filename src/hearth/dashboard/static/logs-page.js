@@ -76,7 +76,7 @@ export function logsPage(pb, ctx) {
       ]);
       if (mine !== generation) return; // a newer load is on its way
       drawChart(chartBox, summary, stats);
-      mount(list, logsTable(result.items, (entry) => showEntry(entry)));
+      mount(list, logsTable(result.items, logDetail));
       drawPager(result);
     } catch (err) {
       if (mine !== generation) return;
@@ -103,25 +103,20 @@ export function logsPage(pb, ctx) {
     );
   }
 
-  function showEntry(entry) {
-    logDetail(entry);
-  }
-
-  // Redraw the chart to the new width when the window is resized (text stays legible).
+  // Redraw the chart at the box's new width when it changes (text stays legible on a phone).
   let lastStats = null;
   const drawChart = (box, text, stats) => {
     lastStats = stats;
     chart(box, text, stats);
   };
-  let resizeTimer = 0;
-  const onResize = () => {
-    clearTimeout(resizeTimer);
-    resizeTimer = setTimeout(() => {
-      if (!chartBox.isConnected) return window.removeEventListener("resize", onResize);
-      if (lastStats) chart(chartBox, summary, lastStats);
-    }, 150);
-  };
-  window.addEventListener("resize", onResize);
+  let drawnWidth = 0;
+  const observer = new ResizeObserver(() => {
+    if (!chartBox.isConnected) return observer.disconnect();
+    const w = Math.round(chartBox.clientWidth);
+    if (lastStats && w && w !== drawnWidth) chart(chartBox, summary, lastStats);
+    drawnWidth = w;
+  });
+  observer.observe(chartBox);
 
   load();
   return h(
@@ -198,12 +193,13 @@ function chart(box, text, stats) {
 
   const width = Math.max(300, Math.round(box.clientWidth || 800));
   const height = 180;
-  const m = { left: 44, right: 12, top: 10, bottom: 40 };
+  const m = { left: 52, right: 12, top: 10, bottom: 40 };
   const plotW = width - m.left - m.right;
   const plotH = height - m.top - m.bottom;
   const max = Math.max(...hours.map((x) => x.total));
   const yMax = niceMax(max);
   const slot = plotW / hours.length;
+  const barW = Math.max(1, Math.min(slot * 0.8, 48));
   const y = (v) => m.top + plotH - (v / yMax) * plotH;
 
   const grid = svg("g", { class: "chart-grid" });
@@ -219,9 +215,9 @@ function chart(box, text, stats) {
     const d = new Date(hr.t);
     const barH = (hr.total / yMax) * plotH;
     const rect = svg("rect", {
-      x: (m.left + i * slot + slot * 0.1).toFixed(2),
+      x: (m.left + i * slot + (slot - barW) / 2).toFixed(2),
       y: (m.top + plotH - barH).toFixed(2),
-      width: Math.max(1, slot * 0.8).toFixed(2),
+      width: barW.toFixed(2),
       height: barH.toFixed(2),
       "data-total": hr.total,
       "data-date": d.toISOString(),
@@ -259,7 +255,7 @@ function chart(box, text, stats) {
     grid,
     bars,
     xAxis,
-    svg("text", { x: 4, y: m.top + 4, class: "chart-unit", transform: `rotate(90 4 ${m.top + 4})` }, "requests"),
+    svg("text", { x: 12, y: m.top + plotH / 2, class: "chart-unit", "text-anchor": "middle", transform: `rotate(-90 12 ${m.top + plotH / 2})` }, "requests"),
   );
   mount(box, el);
 }
@@ -369,6 +365,10 @@ function numberField(label, value, hint, attrs = {}) {
   const id = `logs-set-${++fieldIds}`;
   const input = h("input", { id, type: "number", step: "1", value: String(value), "aria-describedby": `${id}-hint ${id}-error`, ...attrs });
   const error = h("p", { class: "field-error", id: `${id}-error`, hidden: true });
+  input.addEventListener("input", () => {
+    error.hidden = true;
+    input.removeAttribute("aria-invalid");
+  });
   const wrap = h("div", { class: "field" }, h("label", { for: id }, label), input, h("p", { class: "hint", id: `${id}-hint` }, hint), error);
   return { wrap, input, error };
 }
@@ -400,6 +400,7 @@ async function logsSettings(pb, pageStatus) {
   const save = h("button", { type: "submit", class: "btn btn-primary", form: "logs-settings-form" }, "Save changes");
   const dlg = openDialog("Logs settings", form, [cancel, save]);
   cancel.addEventListener("click", () => dlg.close());
+  form.addEventListener("input", () => status.replaceChildren());
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     status.replaceChildren();
