@@ -10,6 +10,7 @@ import asyncio
 import re
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 from playwright.async_api import Page, Request, expect
@@ -172,7 +173,7 @@ async def test_logs_page(site: Site, tab: Tab, shoot: Any) -> None:
     assert tab.dialogs == []
 
 
-async def test_backups_page(site: Site, tab: Tab, shoot: Any) -> None:
+async def test_backups_page(site: Site, tab: Tab, shoot: Any, tmp_path: Path) -> None:
     name = f"dash_{uuid.uuid4().hex[:8]}.zip"
     restores: list[str] = []
 
@@ -202,6 +203,15 @@ async def test_backups_page(site: Site, tab: Tab, shoot: Any) -> None:
     async with page.expect_download() as download:
         await page.get_by_role("button", name=f"Download {name}").click()
     assert (await download.value).suggested_filename == name
+    # ... and uploaded again under another name.
+    uploaded = tmp_path / f"up_{name}"
+    await (await download.value).save_as(uploaded)
+    assert uploaded.stat().st_size == listed[name]["size"]
+    await page.get_by_label("Upload backup").set_input_files(uploaded)
+    await expect(page.get_by_text(f"Uploaded {uploaded.name}.")).to_be_visible()
+    await expect(backups.locator(f'li[data-key="{uploaded.name}"]')).to_be_visible()
+    assert uploaded.name in {b["key"] for b in site.http.get("/api/backups", headers=site.su).json()}
+    assert site.http.delete(f"/api/backups/{uploaded.name}", headers=site.su).status_code == 204
 
     # Data written after the backup; a restore would lose it.
     r = site.http.post(
