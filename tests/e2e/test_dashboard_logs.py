@@ -211,7 +211,6 @@ async def test_backups_page(site: Site, tab: Tab, shoot: Any, tmp_path: Path) ->
     await expect(page.get_by_text(f"Uploaded {uploaded.name}.")).to_be_visible()
     await expect(backups.locator(f'li[data-key="{uploaded.name}"]')).to_be_visible()
     assert uploaded.name in {b["key"] for b in site.http.get("/api/backups", headers=site.su).json()}
-    assert site.http.delete(f"/api/backups/{uploaded.name}", headers=site.su).status_code == 204
 
     # Data written after the backup; a restore would lose it.
     r = site.http.post(
@@ -242,6 +241,19 @@ async def test_backups_page(site: Site, tab: Tab, shoot: Any, tmp_path: Path) ->
     await asyncio.sleep(0.5)
     assert restores == []
     assert site.http.get(f"/api/collections/{after}", headers=site.su).status_code == 200
+
+    # A confirmed restore (of the uploaded copy): the server restarts, the page reloads when it
+    # answers again, and what was created after the backup is gone.
+    await page.get_by_role("button", name=f"Restore {uploaded.name}").click()
+    dialog = page.get_by_role("dialog", name=f"Restore {uploaded.name}")
+    await dialog.get_by_label("Backup name").fill(uploaded.name)
+    async with page.expect_event("load", timeout=60_000):
+        await dialog.get_by_role("button", name="Restore backup").click()
+    assert restores and restores[-1].endswith(f"/api/backups/{uploaded.name}/restore")
+    restores.clear()
+    await expect(backups.locator(f'li[data-key="{name}"]')).to_be_visible()
+    assert site.http.get(f"/api/collections/{after}", headers=site.su).status_code == 404
+    assert site.http.delete(f"/api/backups/{uploaded.name}", headers=site.su).status_code == 204
 
     # Delete, confirmed.
     await page.get_by_role("button", name=f"Delete {name}").click()
