@@ -97,6 +97,12 @@ async def test_guest_and_author_see_what_the_records_api_lists(api: Api) -> None
     assert mine["title"] == "mine" and mine["author"] == author and mine["collectionName"] == coll
     assert hidden not in ids(as_author)
 
+    # Whether the rule admits each of a list of records (a missing one is not admitted).
+    checked = await play(api, coll, {"auth": None, "check": [public, draft, hidden, "missing0000000"]})
+    assert checked["checked"] == {public: True, draft: False, hidden: False, "missing0000000": False}
+    checked = await play(api, coll, {"auth": {"collection": owners, "id": author}, "check": [public, draft, hidden]})
+    assert checked["checked"] == {public: True, draft: True, hidden: False}
+
     # Paging goes through the same list.
     first = await play(api, coll, {"auth": {"collection": owners, "id": author}, "page": 1, "perPage": 1})
     second = await play(api, coll, {"auth": {"collection": owners, "id": author}, "page": 2, "perPage": 1})
@@ -209,6 +215,8 @@ async def test_bad_input(api: Api) -> None:
         ({"auth": None, "rule": "create"}, "rule"),
         ({"auth": None, "page": "2"}, "page"),
         ({"auth": None, "record": 12}, "record"),
+        ({"auth": None, "check": "abc"}, "check"),
+        ({"auth": None, "check": ["x"] * 101}, "check"),
     ]
     for body, name in cases:
         answer = await play(api, coll, body, 400)

@@ -66,6 +66,10 @@ async def test_playground_for_a_guest_and_a_user(site: Site, tab: Tab, shoot: An
     await expect(gets.get_by_text(public, exact=True)).to_be_visible()
     await expect(page.get_by_label("The rule")).to_have_text(RULE)
 
+    everything = page.get_by_role("table", name="All records")
+    for rid, answer in ((public, "yes"), (draft, "no"), (hidden, "no")):
+        await expect(everything.get_by_role("row").filter(has_text=rid).get_by_role("cell").nth(1)).to_have_text(answer)
+
     # A refused record: each top-level part of the rule, evaluated on it as the guest.
     await page.get_by_role("button", name=f"Explain record {hidden}").click()
     await expect(page.get_by_text(f"Record {hidden} is refused by the list rule.")).to_be_visible()
@@ -82,6 +86,8 @@ async def test_playground_for_a_guest_and_a_user(site: Site, tab: Tab, shoot: An
     await expect(gets.get_by_text(draft, exact=True)).to_be_visible()
     await expect(gets.get_by_text(public, exact=True)).to_be_visible()
     await expect(gets.get_by_text(hidden, exact=True)).to_have_count(0)
+    for rid, answer in ((public, "yes"), (draft, "yes"), (hidden, "no")):
+        await expect(everything.get_by_role("row").filter(has_text=rid).get_by_role("cell").nth(1)).to_have_text(answer)
     token = site.http.post("/api/collections/users/auth-with-password",
                            json={"identity": author_email, "password": PW}).json()["token"]  # fmt: skip
     r = site.http.get(f"/api/collections/{coll}/records", headers={"Authorization": token})

@@ -32,6 +32,7 @@ _PLAYGROUND["properties"] = {
     "auth": {"oneOf": [{"type": "null"}, closed({"collection": STRING, "id": STRING})]},
     "superuser": BOOLEAN,
     "access": {"type": "string", "enum": ["superusers", "everyone", "expression"]},
+    "checked": {"type": "object", "additionalProperties": BOOLEAN, "description": "Each id of `check`: admitted?"},
     "record": closed({
         "id": STRING, "allowed": BOOLEAN, "operator": {"type": "string", "enum": ["", "&&", "||"]},
         "parts": {"type": "array", "items": _PART}, "error": STRING,
@@ -145,6 +146,8 @@ def paths() -> dict[str, dict[str, Any]]:
                                      "oneOf": [{"type": "null"}, closed({"collection": STRING, "id": STRING})]},
                             "rule": {"type": "string", "enum": ["list", "view"], "default": "list"},
                             "record": {"type": "string", "description": "A record to explain (its rule's parts)."},
+                            "check": {"type": "array", "items": STRING, "maxItems": 100,
+                                      "description": "Record ids: whether the rule admits each."},
                             "page": {"type": "integer", "default": 1},
                             "perPage": {"type": "integer", "default": 30},
                         }, required=[]))),

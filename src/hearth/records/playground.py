@@ -24,6 +24,7 @@ from hearth.schema.repository import CollectionRepository
 RULES = {"list": "listRule", "view": "viewRule"}
 INVALID = "Failed to load the playground's request."
 MAX_ID_LENGTH = 255
+MAX_CHECKED = 100  # ids of `check` in one request
 
 
 def _invalid(name: str, message: str) -> BadRequest:
@@ -38,7 +39,8 @@ class RulesPlayground:
 
     async def run(self, c: Collection, body: dict[str, Any]) -> dict[str, Any]:
         """`body`: `auth` ({collection, id} or null: a guest), `rule` ("list" or "view"),
-        optionally `record` (an id to explain), `page` and `perPage`."""
+        optionally `record` (an id to explain), `check` (ids: whether the rule admits each),
+        `page` and `perPage`."""
         rule_kind = body.get("rule", "list")
         if rule_kind not in RULES:
             raise _invalid("rule", 'Must be "list" or "view".')
@@ -47,6 +49,10 @@ class RulesPlayground:
         rid = body.get("record", "")
         if not isinstance(rid, str) or len(rid) > MAX_ID_LENGTH:
             raise _invalid("record", "Must be a record id.")
+        check = body.get("check", [])
+        if (not isinstance(check, list) or len(check) > MAX_CHECKED
+                or not all(isinstance(x, str) and 0 < len(x) <= MAX_ID_LENGTH for x in check)):
+            raise _invalid("check", f"Must be a list of at most {MAX_CHECKED} record ids.")
         auth = await self._acting_as(body.get("auth"))
         info = RequestInfo(auth=auth)
         rule_name = RULES[rule_kind]
@@ -67,6 +73,8 @@ class RulesPlayground:
                        totalItems=listed.total_items, totalPages=listed.total_pages)  # fmt: skip
         except Forbidden:  # a null rule: superusers only
             out.update(items=[], page=page, perPage=per_page, totalItems=0, totalPages=0)
+        if check:  # a missing record is not admitted either
+            out["checked"] = {x: await self.reads.matches_rule(c, x, rule, info) for x in check}
         if rid:
             out["record"] = await self.explain(c, rid, rule, info)
         return out

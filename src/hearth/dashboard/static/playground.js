@@ -77,15 +77,21 @@ export function playgroundPage(pb, name) {
     }
   };
 
-  const loadEverything = async (page = 1) => {
+  let everythingPage = 1;
+  const loadEverything = async (page = everythingPage) => {
+    everythingPage = page;
     try {
       const res = await pb.collection(name).getList(page, PER_PAGE, { requestKey: null });
+      // Whether the rule admits each of these records, for the requester acting now.
+      const ids = res.items.map((r) => r.id);
+      const checked = ids.length ? (await pb.send(endpoint, { method: "POST", body: body({ check: ids, perPage: 1 }), requestKey: null })).checked : {};
       mount(
         everything,
         table(
           "All records",
           [
             ["Id", (r) => h("code", {}, r.id)],
+            [`Gets it (${ruleKind} rule)`, (r) => h("span", { class: checked[r.id] ? "ops-yes" : "ops-no" }, h("span", { class: "ops-mark" }, checked[r.id] ? "yes" : "no"))],
             ["Values", summary],
             ["Actions", (r) => h("button", { type: "button", class: "btn btn-small", "aria-label": `Explain record ${r.id}`, onclick: () => explain(r.id) }, "Explain")],
           ],
@@ -102,6 +108,7 @@ export function playgroundPage(pb, name) {
   const refresh = () => {
     showWho();
     loadVisible(1);
+    loadEverything();
     if (explained) explain(explained);
   };
 
@@ -165,7 +172,6 @@ export function playgroundPage(pb, name) {
     })
     .catch((err) => mount(found, h("li", {}, notice("error", apiError(err).message))));
   refresh();
-  loadEverything(1);
 
   return h(
     "section",
