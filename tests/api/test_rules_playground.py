@@ -215,6 +215,9 @@ async def test_bad_input(api: Api) -> None:
         ({"auth": None, "rule": "create"}, "rule"),
         ({"auth": None, "page": "2"}, "page"),
         ({"auth": None, "record": 12}, "record"),
+        ({"auth": None, "record": "a\x00b"}, "record"),
+        ({"auth": {"collection": owners, "id": "a\x00b"}}, "auth"),
+        ({"auth": None, "check": ["a\x00b"]}, "check"),
         ({"auth": None, "check": "abc"}, "check"),
         ({"auth": None, "check": ["x"] * 101}, "check"),
     ]

@@ -27,6 +27,11 @@ MAX_ID_LENGTH = 255
 MAX_CHECKED = 100  # ids of `check` in one request
 
 
+def _id_like(x: Any) -> bool:
+    """Text that can be a record id (the records API 404s the rest before any query)."""
+    return isinstance(x, str) and 0 < len(x) <= MAX_ID_LENGTH and "\x00" not in x
+
+
 def _invalid(name: str, message: str) -> BadRequest:
     return BadRequest(INVALID, {name: FieldError("validation_invalid_value", message)})
 
@@ -47,11 +52,11 @@ class RulesPlayground:
         page, per_page = _int(body, "page", 1), _int(body, "perPage", 30)
         page, per_page = max(page, 1), min(per_page if per_page > 0 else 30, MAX_PER_PAGE)
         rid = body.get("record", "")
-        if not isinstance(rid, str) or len(rid) > MAX_ID_LENGTH:
+        if not isinstance(rid, str) or (rid and not _id_like(rid)):
             raise _invalid("record", "Must be a record id.")
         check = body.get("check", [])
         if (not isinstance(check, list) or len(check) > MAX_CHECKED
-                or not all(isinstance(x, str) and 0 < len(x) <= MAX_ID_LENGTH for x in check)):
+                or not all(_id_like(x) for x in check)):
             raise _invalid("check", f"Must be a list of at most {MAX_CHECKED} record ids.")
         auth = await self._acting_as(body.get("auth"))
         info = RequestInfo(auth=auth)
@@ -115,7 +120,7 @@ class RulesPlayground:
         if ac is None or not ac.is_auth:
             raise _invalid("auth", "Not an auth collection.")
         rid = ref["id"]
-        row = await self.reads.find_row(ac, rid) if rid and len(rid) <= MAX_ID_LENGTH else None
+        row = await self.reads.find_row(ac, rid) if _id_like(rid) else None
         if row is None:
             raise _invalid("auth", "The auth record does not exist.")
         codec = self.reads.codec(ac)
