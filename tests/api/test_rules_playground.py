@@ -143,6 +143,29 @@ async def test_a_refused_record_reports_each_part(api: Api) -> None:
     assert ids(await play(api, coll, {"auth": None, "rule": "view"})) == set()
 
 
+async def test_parts_made_of_parts(api: Api) -> None:
+    owners = await people(api)
+    author = await person(api, owners)
+    rule = 'published = true || (@request.auth.id = author && title = "keep") && title != ""'
+    coll = await posts(api, owners, list_rule=rule)
+    draft = await post(api, coll, "draft", False, author)
+    keep = await post(api, coll, "keep", False, author)
+    as_author = {"collection": owners, "id": author}
+    explained = (await play(api, coll, {"auth": as_author, "record": draft}))["record"]
+    assert explained["allowed"] is False and explained["operator"] == "||"
+    assert explained["parts"] == [
+        {"expression": "published = true", "result": False},
+        {"expression": '(@request.auth.id = author && title = "keep") && title != ""', "result": False,
+         "operator": "&&", "parts": [
+             {"expression": '(@request.auth.id = author && title = "keep")', "result": False,
+              "operator": "&&", "parts": [
+                  {"expression": "@request.auth.id = author", "result": True},
+                  {"expression": 'title = "keep"', "result": False}]},
+             {"expression": 'title != ""', "result": True}]},
+    ]  # fmt: skip
+    assert ids(await play(api, coll, {"auth": as_author})) == {keep}
+
+
 async def test_null_and_empty_rules_and_a_superuser(api: Api) -> None:
     owners = await people(api)
     someone = await person(api, owners)

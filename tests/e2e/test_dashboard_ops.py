@@ -104,6 +104,18 @@ async def test_playground_for_a_guest_and_a_user(site: Site, tab: Tab, shoot: An
     await page.get_by_role("button", name="Act as a guest").click()
     await expect(page.get_by_text("1 record(s) can be viewed.")).to_be_visible()
     await expect(page.get_by_text(f"Record {draft} is refused by the view rule.")).to_be_visible()
+
+    # A part made of parts has its own list.
+    nested = '(@request.auth.id = author && title = "Author draft")'
+    r = site.http.patch(f"/api/collections/{coll}", json={"viewRule": f"published = true || {nested}"}, headers=site.su)
+    assert r.status_code == 200, r.text
+    await page.get_by_label("Search auth records").fill(author_email)
+    await page.get_by_role("button", name=f"Act as {author_email}").click()
+    await page.get_by_role("button", name=f"Explain record {draft}").click()
+    await expect(page.get_by_text(f"Record {draft} is admitted by the view rule.")).to_be_visible()
+    inner = page.get_by_role("list", name=f"Parts of {nested} (every one)").get_by_role("listitem")
+    await expect(inner).to_have_text(["true @request.auth.id = author", 'true title = "Author draft"'])
+    await shoot(page, "ops-playground-nested")
     await no_markup(page, tab)
 
 

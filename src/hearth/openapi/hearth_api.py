@@ -16,11 +16,7 @@ _PER_PAGE = common.query("perPage", {"type": "integer", "minimum": 1, "default":
                          "Items per page (capped: 1000 jobs, 500 webhooks or deliveries).")  # fmt: skip
 
 
-_PART = closed({
-    "expression": STRING,
-    "result": {"type": ["boolean", "null"], "description": "null when the part cannot be evaluated."},
-    "error": STRING,
-}, required=["expression", "result"])  # fmt: skip
+_JOIN = {"type": "string", "enum": ["", "&&", "||"]}
 _PLAYGROUND: Schema = {
     **common.page_of({"type": "object", "description": "A record as that requester would see it."}),
     "description": "The records the rule admits (a page), and the explained record when one was asked for.",
@@ -34,8 +30,8 @@ _PLAYGROUND["properties"] = {
     "access": {"type": "string", "enum": ["superusers", "everyone", "expression"]},
     "checked": {"type": "object", "additionalProperties": BOOLEAN, "description": "Each id of `check`: admitted?"},
     "record": closed({
-        "id": STRING, "allowed": BOOLEAN, "operator": {"type": "string", "enum": ["", "&&", "||"]},
-        "parts": {"type": "array", "items": _PART}, "error": STRING,
+        "id": STRING, "allowed": BOOLEAN, "operator": _JOIN,
+        "parts": {"type": "array", "items": ref("RulePart")}, "error": STRING,
     }, required=["id", "allowed", "operator", "parts"]),
 }  # fmt: skip
 _PLAYGROUND["required"] = [*_PLAYGROUND["required"], "rule", "expression", "auth", "superuser", "access"]
@@ -67,6 +63,13 @@ def components() -> dict[str, Schema]:
             "status": INTEGER, "latency": {"type": "integer", "description": "Milliseconds."},
             "response": STRING, "error": STRING, "created": _WHEN,
         }),
+        "RulePart": closed({
+            "expression": STRING,
+            "result": {"type": ["boolean", "null"], "description": "null when the part cannot be evaluated."},
+            "error": STRING,
+            "operator": _JOIN,
+            "parts": {"type": "array", "items": ref("RulePart"), "description": "A part made of parts."},
+        }, required=["expression", "result"]),
         "ApiKey": closed(api_key),
         "NewApiKey": closed({**api_key, "key": {"type": "string", "description": "The key, shown this once."}}),
     }  # fmt: skip

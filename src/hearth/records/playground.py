@@ -25,6 +25,8 @@ RULES = {"list": "listRule", "view": "viewRule"}
 INVALID = "Failed to load the playground's request."
 MAX_ID_LENGTH = 255
 MAX_CHECKED = 100  # ids of `check` in one request
+MAX_DEPTH = 4  # levels of parts explained (top-level parts are level 1)
+MAX_PARTS = 50  # parts checked for one record
 
 
 def _id_like(x: Any) -> bool:
@@ -98,17 +100,29 @@ class RulesPlayground:
             out["error"] = f"The rule is not valid: {exc}"
             return out
         out["operator"] = split.operator
+        budget = [MAX_PARTS]
         for part in split.parts:
-            out["parts"].append(await self._part(c, rid, part, info))
+            out["parts"].append(await self._part(c, rid, part, info, 1, budget))
         return out
 
-    async def _part(self, c: Collection, rid: str, part: str, info: RequestInfo) -> dict[str, Any]:
+    async def _part(
+        self, c: Collection, rid: str, part: str, info: RequestInfo, depth: int, budget: list[int]
+    ) -> dict[str, Any]:
+        """One part's answer on the record; a part that is itself a `&&`/`||` of parts (in
+        parentheses, or the `&&` run of an `||`) has its own parts too, MAX_DEPTH levels and
+        MAX_PARTS checks at most."""
+        budget[0] -= 1
         try:
             compile_filter(self.reads.db.dialect, c, part, rule=True, auth_collection=info.auth.collection)
         except (FilterError, Unsupported) as exc:
             # The whole rule then admits nobody (never more access than PocketBase would give).
             return {"expression": part, "result": None, "error": str(exc) or "The expression cannot be evaluated."}
-        return {"expression": part, "result": await self.reads.matches_rule(c, rid, part, info)}
+        node: dict[str, Any] = {"expression": part, "result": await self.reads.matches_rule(c, rid, part, info)}
+        split = top_level_parts(part)  # valid: a slice of a valid rule at a join
+        if split.operator and depth < MAX_DEPTH and budget[0] >= len(split.parts):
+            node["operator"] = split.operator
+            node["parts"] = [await self._part(c, rid, sub, info, depth + 1, budget) for sub in split.parts]
+        return node
 
     async def _acting_as(self, ref: Any) -> AuthState:
         """The auth record `ref` names ({collection, id}), or a guest for null."""

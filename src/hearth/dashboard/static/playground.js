@@ -202,19 +202,25 @@ function explanationOf(res) {
     verdict,
     rec.error ? notice("error", rec.error) : null,
     h("p", {}, how),
-    h(
-      "ul",
-      { class: "ops-parts", "aria-label": "Rule parts" },
-      rec.parts.map((p) =>
-        h(
-          "li",
-          { class: p.result === true ? "ops-yes" : "ops-no" },
-          h("span", { class: "ops-mark" }, p.result === true ? "true" : p.result === false ? "false" : "error"),
-          " ",
-          h("code", {}, p.expression),
-          p.error ? h("span", { class: "muted" }, ` (${p.error})`) : null,
-        ),
+    partsList(rec.parts, "Rule parts"),
+  ];
+}
+
+/** The parts as a list; a part made of parts (`&&`/`||` in parentheses) has its own list. */
+function partsList(parts, label) {
+  return h(
+    "ul",
+    { class: "ops-parts", "aria-label": label },
+    parts.map((p) =>
+      h(
+        "li",
+        { class: p.result === true ? "ops-yes" : "ops-no" },
+        h("span", { class: "ops-mark" }, p.result === true ? "true" : p.result === false ? "false" : "error"),
+        " ",
+        h("code", {}, p.expression),
+        p.error ? h("span", { class: "muted" }, ` (${p.error})`) : null,
+        p.parts ? partsList(p.parts, `Parts of ${p.expression} (${p.operator === "||" ? "any one" : "every one"})`) : null,
       ),
     ),
-  ];
+  );
 }
