@@ -55,16 +55,18 @@ function header(title, intro, ...actions) {
 function pagedArea(fetchPage, render) {
   const area = h("div", { class: "ops-area", "aria-live": "polite" });
   let current = 1;
+  let latest = 0; // only the latest request's answer is shown (an older one may arrive last)
   const load = async (page = current) => {
     current = page;
+    const n = ++latest;
     area.setAttribute("aria-busy", "true");
     try {
       const result = await fetchPage(page);
-      mount(area, render(result, load), pager(result, load));
+      if (n === latest) mount(area, render(result, load), pager(result, load));
     } catch (err) {
-      mount(area, notice("error", apiError(err).message));
+      if (n === latest) mount(area, notice("error", apiError(err).message));
     } finally {
-      area.removeAttribute("aria-busy");
+      if (n === latest) area.removeAttribute("aria-busy");
     }
   };
   area.load = load;
@@ -77,7 +79,7 @@ const JOB_STATES = ["", "pending", "running", "done", "failed", "cancelled"];
 
 export function jobsPage(pb) {
   const state = h("select", { name: "state" }, JOB_STATES.map((s) => h("option", { value: s }, s || "Any state")));
-  const name = h("input", { type: "search", name: "name", autocomplete: "off", placeholder: "e.g. hearth.webhook" });
+  const name = h("input", { type: "search", name: "name", autocomplete: "off", placeholder: "e.g. hearth:webhook" });
   const status = h("div", { class: "status" });
   const act = async (job, action) => {
     status.replaceChildren();

@@ -6,6 +6,7 @@ import { apiError, field, h, mount, notice } from "./dom.js";
 import { jsonText, pager, table } from "./ops-pages.js";
 
 const PER_PAGE = 20;
+const STALE = new Error("stale answer"); // thrown past an answer a newer request replaced
 
 /** How an auth record is named on the page: its e-mail, username or name, else its id. */
 function recordLabel(r) {
@@ -47,10 +48,20 @@ export function playgroundPage(pb, name) {
     guestBtn.disabled = actor === null;
   };
 
+  // Each area shows only the answer to its latest request: an answer for the previous requester
+  // or rule may arrive after the one for the current one.
+  const latest = { visible: 0, explain: 0, everything: 0 };
+  const ask = async (area, extra) => {
+    const n = ++latest[area];
+    const res = await pb.send(endpoint, { method: "POST", body: body(extra), requestKey: null });
+    if (n !== latest[area]) throw STALE;
+    return res;
+  };
+
   const loadVisible = async (page = 1) => {
     visible.setAttribute("aria-busy", "true");
     try {
-      const res = await pb.send(endpoint, { method: "POST", body: body({ page, perPage: PER_PAGE }), requestKey: null });
+      const res = await ask("visible", { page, perPage: PER_PAGE });
       mount(ruleText, ruleLine(res));
       mount(
         visible,
@@ -59,7 +70,7 @@ export function playgroundPage(pb, name) {
         pager(res, loadVisible),
       );
     } catch (err) {
-      mount(visible, notice("error", apiError(err).message));
+      if (err !== STALE) mount(visible, notice("error", apiError(err).message));
     } finally {
       visible.removeAttribute("aria-busy");
     }
@@ -70,21 +81,23 @@ export function playgroundPage(pb, name) {
     recordId.input.value = rid;
     mount(explanation, h("p", { class: "muted" }, "Checking…"));
     try {
-      const res = await pb.send(endpoint, { method: "POST", body: body({ record: rid, perPage: 1 }), requestKey: null });
+      const res = await ask("explain", { record: rid, perPage: 1 });
       mount(explanation, explanationOf(res));
     } catch (err) {
-      mount(explanation, notice("error", apiError(err).message));
+      if (err !== STALE) mount(explanation, notice("error", apiError(err).message));
     }
   };
 
   let everythingPage = 1;
   const loadEverything = async (page = everythingPage) => {
     everythingPage = page;
+    const n = ++latest.everything;
     try {
       const res = await pb.collection(name).getList(page, PER_PAGE, { requestKey: null });
       // Whether the rule admits each of these records, for the requester acting now.
       const ids = res.items.map((r) => r.id);
       const checked = ids.length ? (await pb.send(endpoint, { method: "POST", body: body({ check: ids, perPage: 1 }), requestKey: null })).checked : {};
+      if (n !== latest.everything) return;
       mount(
         everything,
         table(
@@ -101,7 +114,7 @@ export function playgroundPage(pb, name) {
         pager(res, loadEverything),
       );
     } catch (err) {
-      mount(everything, notice("error", apiError(err).message));
+      if (n === latest.everything) mount(everything, notice("error", apiError(err).message));
     }
   };
 
