@@ -34,6 +34,7 @@ from hearth.openapi.document import OpenAPIDocument
 from hearth.realtime.hub import Hub
 from hearth.realtime.local_channel import LocalChannel
 from hearth.records.downloads import RecordDownloads
+from hearth.records.playground import RulesPlayground
 from hearth.records.present import RecordPresenter
 from hearth.records.reads import RecordReader
 from hearth.records.service import RecordService
@@ -86,6 +87,7 @@ class Hearth:
         reads = RecordReader(self.db)
         self.records = RecordService(self.db, self.collections, self.hooks, reads, self.storage)
         self.presenter = RecordPresenter(reads, self.collections, self.hooks)
+        self.playground = RulesPlayground(reads, self.presenter, self.collections)
         self.downloads = RecordDownloads(reads, self.hooks)
         self.thumbs = Thumbnailer()
         self.auth = AuthService(self.collections, self.records, self.presenter, self.hooks)
