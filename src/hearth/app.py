@@ -41,6 +41,7 @@ from hearth.records.service import RecordService
 from hearth.schema.bootstrap import bootstrap
 from hearth.schema.repository import CollectionRepository
 from hearth.settings.store import SettingsStore
+from hearth.sqlconsole.service import SqlConsole
 from hearth.webhooks.service import Webhooks
 
 log = logging.getLogger("hearth")
@@ -88,6 +89,7 @@ class Hearth:
         self.records = RecordService(self.db, self.collections, self.hooks, reads, self.storage)
         self.presenter = RecordPresenter(reads, self.collections, self.hooks)
         self.playground = RulesPlayground(reads, self.presenter, self.collections)
+        self.sql_console = SqlConsole(self.db)
         self.downloads = RecordDownloads(reads, self.hooks)
         self.thumbs = Thumbnailer()
         self.auth = AuthService(self.collections, self.records, self.presenter, self.hooks)

@@ -30,6 +30,7 @@ from hearth.http.routes import (
     realtime,
     records,
     settings,
+    sql_console,
     webhooks,
 )
 
@@ -55,6 +56,7 @@ def all_routes() -> list[Route]:
         *metrics.routes,
         *audit.routes,
         *playground.routes,
+        *sql_console.routes,
         *openapi.routes,
         *dashboard.routes,
         *installer.routes,
