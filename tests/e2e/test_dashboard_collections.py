@@ -209,6 +209,31 @@ async def test_a_rule_edited_in_the_page_is_enforced(site: Site, tab: Tab, shoot
     r = site.http.post(f"/api/collections/{name}/records", json={"body": "x"}, headers={"Authorization": user_token})
     assert r.status_code in (400, 403)
 
+    # A view collection: its SELECT query is checked by the API on save.
+    view = unique("notes_view")
+    await page.goto(site.url + "/_/#/collections/new")
+    await page.get_by_label("Name", exact=True).fill(view)
+    await page.get_by_label("Type").select_option("view")
+    query = page.get_by_label("Select query")
+    await query.fill("SELECT nope FROM nowhere")
+    await page.get_by_role("button", name="Create", exact=True).click()
+    await expect(query).to_have_attribute("aria-invalid", "true")
+    await expect(page.locator(".field", has=query).locator(".field-error")).not_to_be_empty()
+    assert site.http.get(f"/api/collections/{view}", headers=site.su).status_code == 404
+    await page.get_by_label("Select query").fill(f"SELECT id, body FROM {name}")
+    await page.get_by_role("button", name="Create", exact=True).click()
+    await expect(page).to_have_url(re.compile(rf"#/collections/{view}$"))
+    v = collection(site, view)
+    assert v["type"] == "view" and [f["name"] for f in v["fields"]] == ["id", "body"]
+
+    # An auth collection has the Authentication and Manage rules, and auth endpoints in the preview.
+    await page.goto(site.url + "/_/#/collections/users/edit")
+    await page.get_by_role("tab", name="API rules").click()
+    await expect(page.get_by_label("Authentication rule", exact=True)).to_be_visible()
+    await expect(page.get_by_label("Manage rule", exact=True)).to_be_visible()
+    await page.get_by_role("tab", name="API preview").click()
+    await expect(page.get_by_role("article", name="API Auth with password")).to_contain_text('pb.collection("users").authWithPassword(')
+
 
 async def test_rename_and_delete_fields_with_a_confirmation(site: Site, tab: Tab, shoot: Any) -> None:
     name = unique("items")
@@ -309,7 +334,7 @@ async def test_export_then_import_round_trip(site: Site, tab: Tab, shoot: Any) -
     await expect(changes).to_contain_text(f"Changed: {name} (listRule; new fields: pages)")
 
     # The API's error is shown as it answers, and nothing is imported.
-    exported[0]["fields"].append({"name": "bad", "type": "nosuchtype"})
+    exported[0]["fields"].append({"name": "bad field", "type": "text"})
     await box.fill(json.dumps(exported))
     await page.get_by_role("button", name="Review and import").click()
     await expect(page.get_by_role("alert")).to_be_visible()

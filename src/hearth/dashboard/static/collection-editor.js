@@ -341,7 +341,9 @@ class Editor {
     if (!this.model.indexes.length) list.append(h("li", { class: "muted" }, "No indexes."));
     const add = h("button", { type: "button", class: "btn btn-small" }, "New index");
     add.addEventListener("click", () => this.indexEditor(-1));
-    box.append(list, this.err("indexes") ? h("p", { class: "field-error" }, this.err("indexes")) : null, add);
+    box.append(list);
+    if (this.err("indexes")) box.append(h("p", { class: "field-error" }, this.err("indexes")));
+    box.append(add);
     this.indexBox = h("div", { class: "index-editor" });
     box.append(this.indexBox);
     return box;
