@@ -233,6 +233,12 @@ async def test_a_rule_edited_in_the_page_is_enforced(site: Site, tab: Tab, shoot
     await expect(page.get_by_label("Manage rule", exact=True)).to_be_visible()
     await page.get_by_role("tab", name="API preview").click()
     await expect(page.get_by_role("article", name="API Auth with password")).to_contain_text('pb.collection("users").authWithPassword(')
+    # Saving it untouched changes nothing (its auth options go back as they came).
+    before = collection(site, "users")
+    await page.get_by_role("button", name="Save changes").click()
+    await expect(page).to_have_url(re.compile(r"#/collections/users$"))
+    after = collection(site, "users")
+    assert {k: v for k, v in after.items() if k != "updated"} == {k: v for k, v in before.items() if k != "updated"}
 
 
 async def test_rename_and_delete_fields_with_a_confirmation(site: Site, tab: Tab, shoot: Any) -> None:
@@ -311,7 +317,7 @@ async def test_export_then_import_round_trip(site: Site, tab: Tab, shoot: Any) -
     box = page.get_by_label("Collections JSON")
     await box.fill("[not json")
     await expect(page.get_by_text("Invalid JSON")).to_be_visible()
-    await expect(page.get_by_role("button", name="Review and import")).to_be_disabled()
+    await expect(page.get_by_role("button", name="Import", exact=True)).to_be_disabled()
     await box.fill(json.dumps(exported))
     changes = page.get_by_role("list", name="Detected changes")
     await expect(changes).to_contain_text(f"New: {name}")
@@ -321,7 +327,7 @@ async def test_export_then_import_round_trip(site: Site, tab: Tab, shoot: Any) -
     await page.get_by_label(re.compile("Delete missing")).uncheck()
     await expect(changes).not_to_contain_text("Deleted: ")
     await shoot(page, "collections-import-changes")
-    await page.get_by_role("button", name="Review and import").click()
+    await page.get_by_role("button", name="Import", exact=True).click()
     await expect(page.get_by_text("Imported 1 collection.")).to_be_visible()
     back = collection(site, name)
     assert back["id"] == made["id"] and back["fields"] == made["fields"] and back["indexes"] == made["indexes"]
@@ -336,7 +342,7 @@ async def test_export_then_import_round_trip(site: Site, tab: Tab, shoot: Any) -
     # The API's error is shown as it answers, and nothing is imported.
     exported[0]["fields"].append({"name": "bad field", "type": "text"})
     await box.fill(json.dumps(exported))
-    await page.get_by_role("button", name="Review and import").click()
+    await page.get_by_role("button", name="Import", exact=True).click()
     await expect(page.get_by_role("alert")).to_be_visible()
     await expect(page.get_by_role("list", name="Import errors")).to_be_visible()
     assert "pages" not in [f["name"] for f in collection(site, name)["fields"]]

@@ -90,7 +90,7 @@ export function importCollectionsPage(pb, ctx) {
   const delMissing = h("input", { type: "checkbox" });
   const changes = h("div", { class: "changes-box", "aria-live": "polite" });
   const status = h("div", { class: "status", "aria-live": "polite" });
-  const importBtn = h("button", { type: "button", class: "btn btn-primary btn-inline", disabled: true }, "Review and import");
+  const importBtn = h("button", { type: "button", class: "btn btn-primary btn-inline", disabled: true }, "Import");
   let parsed = null;
   let diff = null;
 
