@@ -151,9 +151,16 @@ async def test_markup_in_a_collection_name_is_refused(site: Site, tab: Tab) -> N
     page = await sign_in(tab, site)
     await page.goto(site.url + "/_/#/collections/new")
     await page.get_by_label("Name", exact=True).fill(XSS)
+    # A select without choices: the API's error lands under the option, whose panel is opened.
+    status = await add_field(page, "select", "status")
+    await status.get_by_role("button", name="Options").click()
+    await expect(status.get_by_label("Choices (one per line)")).to_have_count(0)
     await page.get_by_role("button", name="Create", exact=True).click()
     await expect(page.get_by_role("alert")).to_be_visible()
     await expect(page.locator(".head-fields .field-error").first).to_be_visible()
+    choices = status.get_by_label("Choices (one per line)")
+    await expect(choices).to_have_attribute("aria-invalid", "true")
+    await expect(status.locator(".field", has=page.get_by_label("Choices (one per line)")).locator(".field-error")).not_to_be_empty()
     r = site.http.get("/api/collections", params={"filter": 'name ~ "onerror"'}, headers=site.su)
     assert r.json()["totalItems"] == 0
     assert await page.locator("#content img").count() == 0
@@ -173,7 +180,9 @@ async def test_a_rule_edited_in_the_page_is_enforced(site: Site, tab: Tab, shoot
 
     page = await sign_in(tab, site)
     await page.goto(site.url + f"/_/#/collections/{name}/edit")
-    await page.get_by_role("tab", name="API rules").click()
+    await page.get_by_role("tab", name="Fields").focus()
+    await page.keyboard.press("ArrowRight")  # the tabs work with the keyboard
+    await expect(page.get_by_role("tab", name="API rules")).to_be_focused()
 
     # An invalid rule: the API's error is shown under it, and nothing is saved.
     lst = rule(page, "List/Search rule")
@@ -196,7 +205,7 @@ async def test_a_rule_edited_in_the_page_is_enforced(site: Site, tab: Tab, shoot
     await box.press("Enter")
     await expect(box).to_have_value("@request.auth.id")
     await box.press_sequentially(' != ""')
-    await page.get_by_role("button", name="Save changes").click()
+    await box.press("Control+s")  # saves, as the button does
     await expect(page).to_have_url(re.compile(rf"#/collections/{name}$"))
     assert collection(site, name)["listRule"] == '@request.auth.id != ""'
 

@@ -80,6 +80,13 @@ class Editor {
     this.tab = "fields";
     this.errors = {}; // API error path ("listRule", "fields.2.pattern", …) → message
     this.open = new Set(); // keys of fields whose options are shown
+    // Ctrl/Cmd+S saves, as in PocketBase's editor.
+    root.addEventListener("keydown", (event) => {
+      if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "s") {
+        event.preventDefault();
+        if (this.saveButton && !this.saveButton.disabled) this.save(this.saveButton);
+      }
+    });
     if (original) {
       this.model = clone(original);
     } else {
@@ -119,7 +126,7 @@ class Editor {
       { class: "tabs", role: "tablist", "aria-label": "Collection editor" },
       tabs.map(([key, label]) => {
         const hasError = Object.keys(this.errors).some((p) => tabOf(p) === key);
-        const b = h("button", { type: "button", role: "tab", id: `tab-${key}`, "aria-selected": String(this.tab === key), "aria-controls": "tabpanel", class: hasError ? "tab has-error" : "tab" }, label, hasError ? h("span", { class: "error-dot", title: "has errors" }, " •") : null);
+        const b = h("button", { type: "button", role: "tab", id: `tab-${key}`, "aria-selected": String(this.tab === key), tabindex: this.tab === key ? "0" : "-1", "aria-controls": "tabpanel", class: hasError ? "tab has-error" : "tab" }, label, hasError ? h("span", { class: "error-dot", title: "has errors" }, " •") : null);
         b.addEventListener("click", () => {
           this.tab = key;
           this.render();
@@ -128,6 +135,16 @@ class Editor {
         return b;
       }),
     );
+    // The tabs pattern: ←/→ move between tabs.
+    tablist.addEventListener("keydown", (event) => {
+      if (event.key !== "ArrowLeft" && event.key !== "ArrowRight") return;
+      const at = tabs.findIndex(([key]) => key === this.tab);
+      const next = tabs[(at + (event.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length][0];
+      event.preventDefault();
+      this.tab = next;
+      this.render();
+      this.root.querySelector(`#tab-${next}`).focus();
+    });
     const panel = h("div", { role: "tabpanel", id: "tabpanel", "aria-labelledby": `tab-${this.tab}`, class: "tabpanel" });
     if (this.tab === "fields") mount(panel, this.model.type === "view" ? this.queryPanel() : [this.fieldsPanel(), this.indexesPanel()]);
     else if (this.tab === "rules") mount(panel, this.rulesPanel());
@@ -135,6 +152,7 @@ class Editor {
 
     const save = h("button", { type: "button", class: "btn btn-primary btn-inline" }, this.creating ? "Create" : "Save changes");
     save.addEventListener("click", () => this.save(save));
+    this.saveButton = save;
     const cancel = h("a", { class: "btn", href: this.creating ? "#/collections" : `#/collections/${encodeURIComponent(this.original.name)}` }, "Cancel");
     const general = Object.entries(this.errors).filter(([p]) => tabOf(p) === null);
     mount(
@@ -177,7 +195,6 @@ class Editor {
     if (type !== "view") this.addDefaultDates();
     for (const f of this.model.fields) f._key = f._key || nextId("k");
     if (type === "view") this.model.viewQuery = this.model.viewQuery || "";
-    if (this.tab === "fields" && type === "view") this.tab = "fields";
     this.render();
   }
 
@@ -198,9 +215,10 @@ class Editor {
   }
 
   fieldsPanel() {
-    const list = h("div", { class: "field-rows" });
+    const whole = Object.entries(this.errors).filter(([path]) => /^fields(\.\d+)?$/.test(path));
+    const list = h("div", { class: "field-rows" }, whole.map(([path, m]) => h("p", { class: "field-error" }, `${path}: ${m}`)));
     this.model.fields.forEach((f) => list.append(this.fieldRow(f)));
-    const types = this.model.type === "auth" ? FIELD_TYPES : FIELD_TYPES;
+    const types = FIELD_TYPES;
     const adders = h(
       "div",
       { class: "add-field", role: "group", "aria-label": "New field" },
@@ -365,7 +383,7 @@ class Editor {
       "div",
       { class: "columns", role: "group", "aria-label": "Columns" },
       h("span", { class: "label" }, "Columns:"),
-      this.liveFields().filter((f) => f.type !== "geoPoint" || true).map((f) => checkbox(f.name, existing.includes(`\`${f.name}\``), (v) => {
+      this.liveFields().map((f) => checkbox(f.name, existing.includes(`\`${f.name}\``), (v) => {
         if (v) chosen.add(f.name);
         else chosen.delete(f.name);
         rebuild();
@@ -579,6 +597,12 @@ class Editor {
     } catch (err) {
       const e = apiError(err);
       this.errors = flattenErrors((err && err.response && err.response.data) || {});
+      // Open the options of the fields the API names, so their messages are seen.
+      const live = this.liveFields();
+      for (const path of Object.keys(this.errors)) {
+        const m = path.match(/^fields\.(\d+)\./);
+        if (m && live[Number(m[1])]) this.open.add(live[Number(m[1])]._key);
+      }
       const first = Object.keys(this.errors).map(tabOf).find((t) => t === "fields" || t === "rules");
       if (first) this.tab = first;
       this.pendingNotice = notice("error", e.message);
