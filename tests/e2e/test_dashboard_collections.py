@@ -266,6 +266,13 @@ async def test_rename_and_delete_fields_with_a_confirmation(site: Site, tab: Tab
     await page.get_by_role("button", name="Restore field gone").click()
     await expect(gone).not_to_contain_text("removed on save")
     await page.get_by_role("button", name="Remove field gone").click()
+    # Duplicate (the copy comes right after) and reorder: `new` goes below its copy.
+    fresh = page.get_by_role("group", name="Field new", exact=True)
+    await fresh.get_by_role("button", name="Options").click()
+    await fresh.get_by_role("button", name="Duplicate").click()
+    await expect(page.get_by_role("group", name="Field new_copy", exact=True)).to_be_visible()
+    await fresh.get_by_role("button", name="Move down").click()
+    await expect(fresh.get_by_role("button", name="Move down")).to_be_focused()
 
     await page.get_by_role("button", name="Save changes").click()
     dialog = page.get_by_role("dialog")
@@ -280,6 +287,7 @@ async def test_rename_and_delete_fields_with_a_confirmation(site: Site, tab: Tab
     await page.get_by_role("dialog").get_by_role("button", name="Save").click()
     await expect(page).to_have_url(re.compile(rf"#/collections/{name}$"))
 
+    assert [f["name"] for f in collection(site, name)["fields"]] == ["id", "new_copy", "new"]
     rec = site.http.get(f"/api/collections/{name}/records/{rec_id}", headers=site.su).json()
     assert rec["new"] == "kept" and "old" not in rec and "gone" not in rec
 

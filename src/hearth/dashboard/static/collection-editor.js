@@ -317,6 +317,37 @@ class Editor {
       box.append(help.wrap);
     }
     if (!box.childNodes.length) box.append(h("p", { class: "muted" }, "No options for this type."));
+    // Order and copies (a keyboard alternative to PocketBase's drag handle).
+    const at = this.model.fields.indexOf(f);
+    const move = (delta) => {
+      const to = at + delta;
+      if (to < 0 || to >= this.model.fields.length) return;
+      this.model.fields.splice(at, 1);
+      this.model.fields.splice(to, 0, f);
+      this.render();
+      const again = this.root.querySelector(`[data-key="${f._key}"] [data-move="${delta}"]`);
+      if (again && !again.disabled) again.focus();
+    };
+    const up = h("button", { type: "button", class: "btn btn-small", "data-move": "-1", disabled: at === 0 }, "Move up");
+    const down = h("button", { type: "button", class: "btn btn-small", "data-move": "1", disabled: at === this.model.fields.length - 1 }, "Move down");
+    up.addEventListener("click", () => move(-1));
+    down.addEventListener("click", () => move(1));
+    let dup = null;
+    if (!f.system) {
+      dup = h("button", { type: "button", class: "btn btn-small" }, "Duplicate");
+      dup.addEventListener("click", () => {
+        const names = new Set(this.model.fields.map((x) => x.name));
+        let name = `${f.name}_copy`;
+        for (let i = 2; names.has(name); i++) name = `${f.name}_copy${i}`;
+        const copy = { ...clone(f), name, _key: nextId("k"), _new: true };
+        delete copy.id;
+        delete copy._removed;
+        this.model.fields.splice(at + 1, 0, copy);
+        this.open.add(copy._key);
+        this.render();
+      });
+    }
+    box.append(h("div", { class: "row-actions field-actions" }, up, down, dup));
     return box;
   }
 
