@@ -163,6 +163,18 @@ async def test_markup_in_a_collection_name_is_refused(site: Site, tab: Tab) -> N
     await expect(status.locator(".field", has=page.get_by_label("Choices (one per line)")).locator(".field-error")).not_to_be_empty()
     r = site.http.get("/api/collections", params={"filter": 'name ~ "onerror"'}, headers=site.su)
     assert r.json()["totalItems"] == 0
+
+    # Fixed up as an auth collection: it starts with the auth system fields and saves.
+    name = unique("members")
+    await page.get_by_role("button", name="Remove field status").click()
+    await page.get_by_label("Name", exact=True).fill(name)
+    await page.get_by_label("Type").select_option("auth")
+    await expect(page.get_by_role("group", name="Field email", exact=True)).to_be_visible()
+    await page.get_by_role("button", name="Create", exact=True).click()
+    await expect(page).to_have_url(re.compile(rf"#/collections/{name}$"))
+    made = collection(site, name)
+    assert made["type"] == "auth"
+    assert {"email", "password", "tokenKey", "verified", "created", "updated"} <= {f["name"] for f in made["fields"]}
     assert await page.locator("#content img").count() == 0
     assert tab.dialogs == []
 
