@@ -8,9 +8,10 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Locator, Page, expect
+from playwright.async_api import FilePayload, Locator, Page, expect
 
 from tests.support.dashboard import PW, Site, Tab
 from tests.support.dashboard import sign_in as shell_sign_in
@@ -338,6 +339,13 @@ async def test_export_then_import_round_trip(site: Site, tab: Tab, shoot: Any) -
     assert {k: v for k, v in exported[0].items() if k not in ("created", "updated")} == {
         k: v for k, v in made.items() if k not in ("created", "updated")
     }
+    async with page.expect_download() as info:
+        await page.get_by_role("button", name="Download JSON").click()
+    download = await info.value
+    assert download.suggested_filename == "pb_schema.json"
+    assert json.loads(Path(await download.path()).read_text(encoding="utf-8")) == exported
+    await page.get_by_role("button", name="Copy", exact=True).click()
+    await expect(page.get_by_text("Copied to the clipboard.")).to_be_visible()
     await shoot(page, "collections-export")
 
     # Delete it, then import the export: it comes back with the same id, fields and index.
@@ -347,7 +355,10 @@ async def test_export_then_import_round_trip(site: Site, tab: Tab, shoot: Any) -
     await box.fill("[not json")
     await expect(page.get_by_text("Invalid JSON")).to_be_visible()
     await expect(page.get_by_role("button", name="Import", exact=True)).to_be_disabled()
-    await box.fill(json.dumps(exported))
+    # Loaded from a file, as pasted.
+    upload = FilePayload(name="schema.json", mimeType="application/json", buffer=json.dumps(exported).encode())
+    await page.get_by_label("Load from a JSON file").set_input_files(files=[upload])
+    await expect(box).to_have_value(json.dumps(exported))
     changes = page.get_by_role("list", name="Detected changes")
     await expect(changes).to_contain_text(f"New: {name}")
     # "Delete missing" would delete the other collections: the page says so before anything.
