@@ -201,6 +201,7 @@ async def test_a_rule_edited_in_the_page_is_enforced(site: Site, tab: Tab, shoot
     lst = rule(page, "List/Search rule")
     await lst.get_by_label("Superusers only").uncheck()
     box = page.get_by_label("List/Search rule", exact=True)
+    await expect(box).to_be_focused()  # unlocking puts the keyboard in the rule
     await box.fill("nosuchfield = 1")
     await page.get_by_role("button", name="Save changes").click()
     await expect(lst.locator(".field-error")).to_be_visible()
@@ -275,6 +276,7 @@ async def test_rename_and_delete_fields_with_a_confirmation(site: Site, tab: Tab
     await page.get_by_role("button", name="Remove field gone").click()
     gone = page.get_by_role("group", name="Field gone")
     await expect(gone).to_contain_text("removed on save")
+    await expect(page.get_by_role("button", name="Restore field gone")).to_be_focused()
     # Restorable until saved.
     await page.get_by_role("button", name="Restore field gone").click()
     await expect(gone).not_to_contain_text("removed on save")

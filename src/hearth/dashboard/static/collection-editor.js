@@ -117,7 +117,14 @@ class Editor {
 
   // ---- rendering ------------------------------------------------------------------------
 
-  render() {
+  /** Rebuild the page from the model; `focus` (a selector) keeps the keyboard where it was. */
+  render(focus) {
+    this.renderNow();
+    const el = focus && this.root.querySelector(focus);
+    if (el) el.focus();
+  }
+
+  renderNow() {
     const title = this.creating ? "New collection" : `Edit collection ${this.original.name}`;
     this.status = h("div", { class: "status", "aria-live": "polite" });
     const tabs = [["fields", this.model.type === "view" ? "Query" : "Fields"], ["rules", "API rules"], ["preview", "API preview"]];
@@ -174,7 +181,10 @@ class Editor {
   headFields() {
     const name = labelled("Name", h("input", { type: "text", value: this.model.name, required: true, autocomplete: "off", spellcheck: "false" }), this.err("name"));
     name.input.addEventListener("input", () => (this.model.name = name.input.value));
-    if (this.creating && !this.model.name) setTimeout(() => name.input.focus(), 0);
+    if (this.creating && !this.focusedName) {
+      this.focusedName = true;
+      setTimeout(() => name.input.focus(), 0);
+    }
     let type;
     if (this.creating) {
       const select = h("select", {}, TYPES.map((t) => h("option", { value: t, selected: this.model.type === t }, typeLabel(t))));
@@ -195,7 +205,7 @@ class Editor {
     if (type !== "view") this.addDefaultDates();
     for (const f of this.model.fields) f._key = f._key || nextId("k");
     if (type === "view") this.model.viewQuery = this.model.viewQuery || "";
-    this.render();
+    this.render(".head-fields select");
   }
 
   err(path) {
@@ -272,16 +282,20 @@ class Editor {
     optBtn.addEventListener("click", () => {
       if (this.open.has(f._key)) this.open.delete(f._key);
       else this.open.add(f._key);
-      this.render();
+      this.render(`[data-key="${f._key}"] button[aria-expanded]`);
     });
     let rm = null;
     if (!f.system) {
-      rm = h("button", { type: "button", class: "btn btn-small" }, removed ? "Restore" : "Remove");
+      rm = h("button", { type: "button", class: "btn btn-small", "data-remove": "" }, removed ? "Restore" : "Remove");
       rm.setAttribute("aria-label", `${removed ? "Restore" : "Remove"} field ${f.name}`);
       rm.addEventListener("click", () => {
-        if (f._new) this.model.fields.splice(this.model.fields.indexOf(f), 1);
-        else f._removed = !f._removed;
-        this.render();
+        if (f._new) {
+          this.model.fields.splice(this.model.fields.indexOf(f), 1);
+          this.render(".add-field button");
+        } else {
+          f._removed = !f._removed;
+          this.render(`[data-key="${f._key}"] button[data-remove]`);
+        }
       });
     }
     const head = h(
@@ -344,7 +358,7 @@ class Editor {
         delete copy._removed;
         this.model.fields.splice(at + 1, 0, copy);
         this.open.add(copy._key);
-        this.render();
+        this.render(`[data-key="${copy._key}"] input.field-name`);
       });
     }
     box.append(h("div", { class: "row-actions field-actions" }, up, down, dup));
@@ -383,7 +397,7 @@ class Editor {
       edit.addEventListener("click", () => this.indexEditor(i));
       rm.addEventListener("click", () => {
         this.model.indexes.splice(i, 1);
-        this.render();
+        this.render(".indexes > button");
       });
       list.append(h("li", {}, h("code", {}, sql), edit, rm, this.err(`indexes.${i}`) ? h("p", { class: "field-error" }, this.err(`indexes.${i}`)) : null));
     });
@@ -429,7 +443,7 @@ class Editor {
       if (!v) return;
       if (i >= 0) this.model.indexes[i] = v;
       else this.model.indexes.push(v);
-      this.render();
+      this.render(".indexes > button");
     });
     cancel.addEventListener("click", () => this.indexBox.replaceChildren());
     mount(this.indexBox, h("fieldset", {}, h("legend", {}, i >= 0 ? "Edit index" : "New index"), unique, columns, stmt.wrap, h("p", { class: "muted" }, "Pick columns to write the statement, or edit it as SQL (the API checks it on save)."), h("div", { class: "row-actions" }, ok, cancel)));
@@ -476,7 +490,7 @@ class Editor {
     const lock = checkbox("Superusers only", locked, (v) => {
       this.model[key] = v ? null : this.lastRule[key] || "";
       if (v) this.lastRule[key] = ta.value;
-      this.render();
+      this.render(v ? `[data-rule="${key}"] .check input` : `[data-rule="${key}"] textarea`);
     });
     this.lastRule = this.lastRule || {};
     const state = h("span", { class: "tag" }, locked ? "superusers only" : value === "" ? "public" : "expression");
@@ -484,7 +498,7 @@ class Editor {
     autocomplete(ta, list, words);
     return h(
       "div",
-      { class: "rule" },
+      { class: "rule", "data-rule": key },
       h("div", { class: "rule-head" }, h("label", { for: id }, label), state, lock),
       h("div", { class: "suggest-wrap" }, ta, list),
       RULE_HINTS[key] ? h("p", { class: "muted small" }, RULE_HINTS[key]) : null,
