@@ -146,6 +146,13 @@ async def test_create_a_collection_with_fields_and_an_index(site: Site, tab: Tab
 
     # The sidebar was refreshed with the new collection.
     await expect(page.get_by_role("list", name="Collections").get_by_role("link", name=name)).to_be_visible()
+    # Discarding unsaved changes leaves, and saves nothing.
+    await page.get_by_role("tab", name="Fields").click()
+    await page.get_by_role("group", name="Field title", exact=True).get_by_label("Required").uncheck()
+    await page.get_by_role("list", name="Collections").get_by_role("link", name="users", exact=True).click()
+    await page.get_by_role("dialog").get_by_role("button", name="Discard").click()
+    await expect(page).to_have_url(re.compile(r"#/collections/users$"))
+    assert field_of(collection(site, name), "title")["required"] is True
 
 
 async def test_markup_in_a_collection_name_is_refused(site: Site, tab: Tab) -> None:
@@ -288,6 +295,13 @@ async def test_rename_and_delete_fields_with_a_confirmation(site: Site, tab: Tab
     await expect(page.get_by_role("group", name="Field new_copy", exact=True)).to_be_visible()
     await fresh.get_by_role("button", name="Move down").click()
     await expect(fresh.get_by_role("button", name="Move down")).to_be_focused()
+
+    # Leaving with unsaved changes asks first; Cancel stays with the changes.
+    await page.get_by_role("list", name="Collections").get_by_role("link", name="users", exact=True).click()
+    await expect(page.get_by_role("dialog")).to_contain_text("Discard unsaved changes?")
+    await page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
+    await expect(page).to_have_url(re.compile(rf"#/collections/{name}/edit$"))
+    await expect(page.get_by_role("group", name="Field new_copy", exact=True)).to_be_visible()
 
     await page.get_by_role("button", name="Save changes").click()
     dialog = page.get_by_role("dialog")

@@ -97,6 +97,38 @@ class Editor {
     // Each field carries a client key; removed ones stay (greyed, restorable) until saved.
     for (const f of this.model.fields) f._key = nextId("k");
     this.model.indexes = this.model.indexes || [];
+    this.initial = JSON.stringify(this.payload());
+    this.guardLeaving();
+  }
+
+  dirty() {
+    return !this.saved && JSON.stringify(this.payload()) !== this.initial;
+  }
+
+  /** Leaving with unsaved changes (a link elsewhere in the dashboard, or closing the tab) asks first. */
+  guardLeaving() {
+    const onClick = async (event) => {
+      if (!this.root.isConnected) return stop();
+      const a = event.target.closest && event.target.closest("a[href]");
+      if (!a || this.root.querySelector(".preview-nav")?.contains(a) || event.defaultPrevented || !this.dirty()) return;
+      if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+      event.preventDefault();
+      const ok = await confirmDialog({ title: "Discard unsaved changes?", body: ["The collection has changes that are not saved."], confirm: "Discard" });
+      if (ok) {
+        this.saved = true;
+        window.location.href = a.href;
+      }
+    };
+    const onUnload = (event) => {
+      if (!this.root.isConnected) return stop();
+      if (this.dirty()) event.preventDefault();
+    };
+    const stop = () => {
+      document.removeEventListener("click", onClick, true);
+      window.removeEventListener("beforeunload", onUnload);
+    };
+    document.addEventListener("click", onClick, true);
+    window.addEventListener("beforeunload", onUnload);
   }
 
   addDefaultDates() {
@@ -585,6 +617,7 @@ class Editor {
       if (!ok) return;
       try {
         await this.pb.collections.delete(this.original.id);
+        this.saved = true;
         this.ctx.refreshCollections();
         window.location.hash = "#/collections";
       } catch (err) {
@@ -637,6 +670,7 @@ class Editor {
     this.status.replaceChildren();
     try {
       const saved = this.creating ? await this.pb.collections.create(payload) : await this.pb.collections.update(this.original.id, payload);
+      this.saved = true;
       this.ctx.refreshCollections();
       window.location.hash = `#/collections/${encodeURIComponent(saved.name)}`;
     } catch (err) {
