@@ -139,6 +139,15 @@ def paths() -> dict[str, dict[str, Any]]:
                 requestBody=common.body(closed({"query": STRING})),
             ),
         },
+        "/api/settings/apple/generate-client-secret": {
+            "post": superuser_op(
+                "settings.appleClientSecret", "settings", "A Sign in with Apple client secret (an ES256 "
+                "JWT signed with the team's PKCS#8 key, valid `duration` seconds, at most six months)",
+                {**common.ok(closed({"secret": STRING})), **common.errors(400, 413)},
+                requestBody=common.body(closed({"clientId": STRING, "teamId": STRING, "keyId": STRING,
+                                                 "privateKey": STRING, "duration": INTEGER})),
+            ),
+        },
         "/api/sql": {
             "post": superuser_op(
                 "sql.run", "sql", "Run SQL as written (several statements: the last one's result); "
