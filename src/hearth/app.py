@@ -30,6 +30,8 @@ from hearth.logs.store import LogStore
 from hearth.mail.delivery import AuthMailDelivery
 from hearth.mail.sender import Mailer
 from hearth.metrics.service import Metrics
+from hearth.migrations.auto import AutoMigrate
+from hearth.migrations.runner import Migrations
 from hearth.openapi.document import OpenAPIDocument
 from hearth.realtime.hub import Hub
 from hearth.realtime.local_channel import LocalChannel
@@ -100,6 +102,9 @@ class Hearth:
         self.mailer = Mailer(self.settings)
         self.mail_delivery = AuthMailDelivery(self.hooks, self.mailer, self.settings, self.collections)
         self.collection_service = CollectionService(self.collections, self.records, self.hooks)
+        self.migrations = Migrations(self.db, self.collections, self.collection_service, self.config.migrations_path)
+        if self.config.dev:
+            AutoMigrate(self.migrations, self.hooks)  # collection changes written as migration files
         self.openapi = OpenAPIDocument(self.collections)
         await bootstrap(self.db, self.collections)
         watch = getattr(self.db, "watch_state", None)

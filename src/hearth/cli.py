@@ -30,6 +30,7 @@ from hearth.config import (
     DEFAULT_MAX_BODY_SIZE,
     DEFAULT_SHUTDOWN_TIMEOUT,
     HOOKS_DIR_NAME,
+    MIGRATIONS_DIR_NAME,
     MIN_HTTP_BUFFER_SIZE,
     Config,
     ConfigError,
@@ -205,6 +206,7 @@ def _config(args: argparse.Namespace) -> Config:
         hooks_dir=Path(raw_hooks).expanduser().absolute() if raw_hooks.strip() else None,
         hook_timeout=hook_timeout,
         dev=bool(getattr(args, "dev", False)),
+        migrations_dir=_migrations_dir(args),
         jobs=jobs,
         job_lease=_env("HEARTH_JOB_LEASE", parse_seconds, DEFAULT_JOB_LEASE),
         fetch_private=_env_flag("HEARTH_FETCH_PRIVATE"),
@@ -351,11 +353,19 @@ def serve(args: argparse.Namespace) -> int:
         h = Hearth(config)
         try:
             await h.start()
+            applied = await h.migrations.up()  # migration files not applied yet (docs/migrations.md)
+            if applied:
+                print(f"Applied {len(applied)} migration(s): {', '.join(applied)}", flush=True)
             return await installer_token(h)
         finally:
             await h.stop()
 
-    install_token = _run(config, prepare())
+    from hearth.migrations.files import MigrationError
+
+    try:
+        install_token = _run(config, prepare())
+    except MigrationError as exc:
+        raise Failure(f"migration {exc}") from None
     os.environ.update(config.to_env())
 
     from granian import Granian
@@ -449,6 +459,57 @@ def worker(args: argparse.Namespace) -> int:
         flush=True,
     )
     _run(config, app.work())
+    return 0
+
+
+def _migrations_dir(args: argparse.Namespace) -> Path | None:
+    raw = getattr(args, "migrations_dir", None) or os.environ.get("HEARTH_MIGRATIONS_DIR") or ""
+    return Path(raw).expanduser().absolute() if raw.strip() else None
+
+
+def migrate(args: argparse.Namespace) -> int:
+    """`hearth migrate up|down [N]|create NAME|history-sync|status` (docs/migrations.md)."""
+    from hearth.app import Hearth
+    from hearth.migrations.files import MigrationError
+
+    config = _config(args)
+    if args.action == "create":
+        from hearth.migrations.files import write_blank
+
+        try:
+            path = write_blank(config.migrations_path, args.name)
+        except (MigrationError, OSError) as exc:
+            raise Failure(f"cannot create the migration file: {exc}") from None
+        print(f"Created {path}")
+        return 0
+
+    async def run() -> list[str] | list[tuple[str, bool]]:
+        h = Hearth(config)
+        try:
+            await h.start()
+            if args.action == "up":
+                return await h.migrations.up()
+            if args.action == "down":
+                return await h.migrations.down(args.count)
+            if args.action == "history-sync":
+                return await h.migrations.history_sync()
+            return await h.migrations.status()
+        finally:
+            await h.stop()
+
+    try:
+        result = _run(config, run())
+    except MigrationError as exc:
+        raise Failure(f"migration {exc}") from None
+    if args.action == "status":
+        for item in result:
+            name, done = item if isinstance(item, tuple) else (item, False)
+            print(f"{'applied' if done else 'pending'}  {name}")
+        if not result:
+            print(f"No migration files in {config.migrations_path}")
+        return 0
+    verb = {"up": "Applied", "down": "Reverted", "history-sync": "Forgot"}[args.action]
+    print(f"{verb} {len(result)} migration(s)" + (": " + ", ".join(str(r) for r in result) if result else ""))
     return 0
 
 
@@ -553,7 +614,16 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help=f"cut off a hook handler or custom route after this long (default {DEFAULT_HOOK_TIMEOUT:g})",
     )
-    p_serve.add_argument("--dev", action="store_true", help="reload the hooks folder when its files change")
+    p_serve.add_argument("--dev", action="store_true",
+                         help="reload the hooks folder when its files change, and write a migration file for "
+                         "every collection change")  # fmt: skip
+    p_serve.add_argument(
+        "--migrations-dir",
+        default=None,
+        metavar="DIR",
+        help=f"migration files applied at start (default $HEARTH_MIGRATIONS_DIR or {MIGRATIONS_DIR_NAME} beside "
+        "--dir; none if it does not exist)",
+    )
     p_serve.add_argument(
         "--log-format",
         type=_flag_type(parse_log_format, "--log-format"),
@@ -632,6 +702,23 @@ def _parser() -> argparse.ArgumentParser:
     for p in (p_up, p_del):
         p.set_defaults(max_body_size=None)
     p_su.set_defaults(func=superuser)
+
+    p_mig = sub.add_parser("migrate", help="apply, revert or create migration files")
+    mig_sub = p_mig.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=_Parser)
+    m_up = mig_sub.add_parser("up", help="apply the migration files not applied yet, in order")
+    m_down = mig_sub.add_parser("down", help="revert the last applied migration files")
+    m_down.add_argument("count", nargs="?", default=1, type=_flag_type(parse_count, "COUNT"),
+                        help="how many (default 1)")  # fmt: skip
+    m_create = mig_sub.add_parser("create", help="write a blank migration file")
+    m_create.add_argument("name", help="a few words saying what it does (the file name)")
+    m_sync = mig_sub.add_parser("history-sync", help="forget applied migrations whose file is gone")
+    m_status = mig_sub.add_parser("status", help="list the migration files, applied or pending")
+    for p in (m_up, m_down, m_create, m_sync, m_status):
+        _add_storage_flags(p)
+        p.add_argument("--migrations-dir", default=None, metavar="DIR",
+                       help=f"the migration files (default $HEARTH_MIGRATIONS_DIR or {MIGRATIONS_DIR_NAME} beside --dir)")  # fmt: skip
+        p.set_defaults(max_body_size=None)
+    p_mig.set_defaults(func=migrate)
     return parser
 
 

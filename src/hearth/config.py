@@ -25,6 +25,7 @@ MAX_JOBS = 256
 DEFAULT_JOB_LEASE = 30.0
 LOG_FORMATS = ("text", "json")  # stdout: lines for people, or JSON lines for log shippers
 HOOKS_DIR_NAME = "hearth_hooks"  # beside the data directory unless --hooks-dir says otherwise
+MIGRATIONS_DIR_NAME = "hearth_migrations"  # beside the data directory unless --migrations-dir says otherwise
 MAX_SHUTDOWN_TIMEOUT = 3600.0
 POSTGRES_SCHEMES = ("postgres", "postgresql")
 DB_URL_HELP = (
@@ -45,7 +46,8 @@ class Config:
     shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT
     hooks_dir: Path | None = None  # None: HOOKS_DIR_NAME beside data_dir
     hook_timeout: float = DEFAULT_HOOK_TIMEOUT
-    dev: bool = False  # reload the hooks folder when a file in it changes
+    dev: bool = False  # reload the hooks folder when a file in it changes; write migration files
+    migrations_dir: Path | None = None  # None: MIGRATIONS_DIR_NAME beside data_dir
     # OAuth2 avatar downloads may reach loopback/private addresses (an intranet identity provider;
     # tests). Off by default: a provider's avatar URL must not make the server fetch internal URLs.
     fetch_private: bool = False
@@ -65,6 +67,10 @@ class Config:
     @property
     def hooks_path(self) -> Path:
         return self.hooks_dir if self.hooks_dir is not None else self.data_dir.parent / HOOKS_DIR_NAME
+
+    @property
+    def migrations_path(self) -> Path:
+        return self.migrations_dir if self.migrations_dir is not None else self.data_dir.parent / MIGRATIONS_DIR_NAME
 
     @property
     def is_postgres(self) -> bool:
@@ -94,6 +100,7 @@ class Config:
             "HEARTH_HOOKS_DIR": str(self.hooks_path),
             "HEARTH_HOOK_TIMEOUT": str(self.hook_timeout),
             "HEARTH_DEV": "1" if self.dev else "",
+            "HEARTH_MIGRATIONS_DIR": str(self.migrations_path),
             "HEARTH_FETCH_PRIVATE": "1" if self.fetch_private else "",
             "HEARTH_JOBS": str(self.jobs),
             "HEARTH_JOB_LEASE": str(self.job_lease),
@@ -121,6 +128,7 @@ class Config:
                 env("HEARTH_HOOK_TIMEOUT") or str(DEFAULT_HOOK_TIMEOUT), "HEARTH_HOOK_TIMEOUT"
             ),
             dev=(env("HEARTH_DEV") or "").lower() in ("1", "true", "yes"),
+            migrations_dir=Path(env("HEARTH_MIGRATIONS_DIR") or "") if env("HEARTH_MIGRATIONS_DIR") else None,
             fetch_private=(env("HEARTH_FETCH_PRIVATE") or "").lower() in ("1", "true", "yes"),
             webhooks_private=(env("HEARTH_WEBHOOKS_PRIVATE") or "").lower() in ("1", "true", "yes"),
             jobs=parse_jobs(env("HEARTH_JOBS") or str(DEFAULT_JOBS), "HEARTH_JOBS"),

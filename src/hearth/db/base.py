@@ -115,6 +115,11 @@ class Database(Executor, Protocol):
         """This process's connections: (open, in use now, most it may open); for metrics."""
         ...
 
+    def exclusive(self, key: int) -> AbstractAsyncContextManager[None]:
+        """Held by one process of every instance at a time (hearth.sql.locks names the keys),
+        for work longer than one transaction; waits for it without blocking the event loop."""
+        ...
+
     async def console(self, sql: str, max_rows: int, timeout: float) -> ConsoleResult:
         """Run a superuser's SQL as written (several statements: the last one's result), on a
         connection of its own, cut off after `timeout` seconds (ConsoleError)."""

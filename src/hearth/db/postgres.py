@@ -27,6 +27,7 @@ from hearth.db.after import AfterTransactionCallbacks
 from hearth.db.base import ConsoleError, ConsoleResult, DatabaseError, Row, UniqueViolation
 from hearth.db.lending import Lender
 from hearth.errors import BadRequest, DatabaseUnavailable
+from hearth.sql import locks
 from hearth.sql.dialect import POSTGRES
 
 log = logging.getLogger("hearth.db")
@@ -500,6 +501,23 @@ class PostgresDatabase:
     async def column_names(self, sql: str) -> list[str]:
         async with self.transaction() as tx:
             return await tx.column_names(sql)
+
+    @asynccontextmanager
+    async def exclusive(self, key: int) -> AsyncIterator[None]:
+        """db.base.Database.exclusive: a session advisory lock on a connection held meanwhile."""
+        conn = await self.acquire()
+        try:
+            try:
+                await conn.execute(locks.session_lock(int(key)))
+            except Exception as exc:
+                self.fail(exc, conn)
+            try:
+                yield
+            finally:
+                with contextlib.suppress(Exception):
+                    await conn.execute(locks.session_unlock(int(key)))
+        finally:
+            await self.release(conn)
 
     async def console(self, sql: str, max_rows: int, timeout: float) -> ConsoleResult:
         """db.base.Database.console: one statement is prepared (its result columns and their

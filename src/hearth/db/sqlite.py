@@ -31,7 +31,8 @@ import re
 import sqlite3
 import struct
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -375,6 +376,22 @@ class SQLiteDatabase:
         """A real transaction (db.base.Database.one_statement: BEGIN IMMEDIATE is free here, and
         the reads before the write must hold the write lock with it)."""
         return _Transaction(self)
+
+    @asynccontextmanager
+    async def exclusive(self, key: int) -> AsyncIterator[None]:
+        """db.base.Database.exclusive: an flock on a side file of the database, tried between
+        asyncio sleeps (a blocking flock would stop the event loop)."""
+        fd = os.open(f"{self.path}-hearth.{key}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    await asyncio.sleep(0.05)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
 
     async def console(self, sql: str, max_rows: int, timeout: float) -> ConsoleResult:
         """db.base.Database.console: see hearth.db.sqlite_console."""

@@ -11,7 +11,7 @@ from hearth.schema import migrate
 from hearth.schema.builtin import builtin_collections
 from hearth.schema.collection import Collection
 from hearth.schema.repository import CollectionRepository, collection_row
-from hearth.sql import audit, jobs, system, webhooks
+from hearth.sql import audit, jobs, migrations, system, webhooks
 from hearth.sql.dialect import Dialect
 
 log = logging.getLogger("hearth")
@@ -24,7 +24,7 @@ async def bootstrap(db: Database, collections: CollectionRepository) -> None:
         if lock:
             await tx.execute(lock)
         for stmt in [*system.bootstrap_statements(d), *jobs.bootstrap_statements(d), *webhooks.bootstrap_statements(d),
-                     *audit.bootstrap_statements(d)]:
+                     *audit.bootstrap_statements(d), *migrations.bootstrap_statements(d)]:
             await tx.execute(stmt)
         await tx.execute(system.init_state(d))
         if "data" in {str(r[0]) for r in await tx.fetch_all(system.collections_columns(d))}:

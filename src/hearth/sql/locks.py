@@ -13,3 +13,11 @@ BACKUP = (0x4845_4152, 0x0000_0B4B)  # a backup or restore under way (a two-key 
 
 def xact_lock(key: int) -> str:
     return f"SELECT pg_advisory_xact_lock({key})"
+
+
+def session_lock(key: int) -> str:
+    return f"SELECT pg_advisory_lock({key})"
+
+
+def session_unlock(key: int) -> str:
+    return f"SELECT pg_advisory_unlock({key})"
