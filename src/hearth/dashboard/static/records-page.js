@@ -293,5 +293,5 @@ function build(pb, collection, ctx) {
   });
 
   const tools = h("div", { class: "records-tools" }, filterForm, chooser);
-  return [head, tools, bulk, status, h("div", { class: "table-wrap" }, table), empty, foot];
+  return [head, tools, readOnly ? null : bulk, status, h("div", { class: "table-wrap" }, table), empty, foot];
 }
