@@ -11,7 +11,7 @@ import re
 import uuid
 from typing import Any
 
-from playwright.async_api import Page, expect
+from playwright.async_api import FilePayload, Page, expect
 
 from tests.support.dashboard import Site, Tab, sign_in
 
@@ -90,7 +90,7 @@ async def test_create_and_edit_records_with_files(site: Site, tab: Tab, shoot: A
     await meta.fill('{"a": 1, "tags": ["x"]}')
     await expect(drawer.get_by_text("Valid JSON")).to_be_visible()
     await drawer.get_by_label("Upload cover").set_input_files(
-        [{"name": "pic.png", "mimeType": "image/png", "buffer": PNG}]
+        [FilePayload(name="pic.png", mimeType="image/png", buffer=PNG)]
     )
     await expect(drawer.get_by_role("button", name="Remove pic.png")).to_be_visible()
     # The relation picker searches the related collection.
@@ -130,7 +130,7 @@ async def test_create_and_edit_records_with_files(site: Site, tab: Tab, shoot: A
     await drawer.get_by_label("published").uncheck()
     await drawer.get_by_role("button", name=f"Remove {rec['cover'][0]}").click()
     await drawer.get_by_label("Upload cover").set_input_files(
-        [{"name": "other.txt", "mimeType": "text/plain", "buffer": b"hello"}]
+        [FilePayload(name="other.txt", mimeType="text/plain", buffer=b"hello")]
     )
     await shoot(page, "records-editor-edit")
     await drawer.get_by_role("button", name="Save changes").click()
@@ -218,6 +218,23 @@ async def test_filter_sort_bulk_delete_and_markup(site: Site, tab: Tab, shoot: A
     await page.locator("tbody tr.row", has_text="onerror").click()
     await expect(page.locator("dialog.drawer").get_by_label("title")).to_have_value(EVIL)
     assert await page.locator("dialog.drawer img").count() == 0
+    # The open record is in the hash: a reload opens it again.
+    assert f"record={ids[EVIL]}" in page.url
+    await page.reload()
+    await expect(page.locator("dialog.drawer").get_by_label("title")).to_have_value(EVIL)
+    await page.locator("dialog.drawer").get_by_role("button", name="Close").click()
+    assert "record=" not in page.url
+
+    # 40 rows a page, then "Load more".
+    for i in range(40):
+        add(site, name, title=f"bulk {i:02d}", views=100 + i)
+    await page.get_by_role("button", name="Refresh").click()
+    await expect(page.locator("tbody tr.row")).to_have_count(40)
+    await expect(page.get_by_text("Total: 42")).to_be_visible()
+    await page.get_by_role("button", name="Load more").click()
+    await expect(page.locator("tbody tr.row")).to_have_count(42)
+    await expect(page.get_by_role("button", name="Load more")).to_be_hidden()
+    assert (await titles(page))[-2:] == [EVIL, "charlie"]  # still sorted by -views
     assert tab.dialogs == []
 
 
@@ -229,7 +246,10 @@ async def test_field_errors_views_and_auth_actions(site: Site, tab: Tab, shoot: 
     await drawer.get_by_label("views").fill("5")
     await drawer.get_by_role("button", name="Create").click()
     # The API's message for the required field shows under it, and nothing is created.
+    api = site.http.post(f"/api/collections/{name}/records", json={"views": 5}, headers=site.su)
+    assert api.status_code == 400
     await expect(drawer.locator(".field-error:visible")).to_have_count(1)
+    await expect(drawer.locator(".field-error:visible")).to_have_text(api.json()["data"]["title"]["message"])
     await expect(drawer.get_by_label("title")).to_have_attribute("aria-invalid", "true")
     await expect(drawer.get_by_role("alert")).to_be_visible()
     await shoot(page, "records-editor-errors")

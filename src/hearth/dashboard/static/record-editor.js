@@ -188,6 +188,12 @@ function jsonWidget(f, v) {
   return { ...fr, focus: input, collect, inputs: [input] };
 }
 
+/** A box with the file's extension, for files that are not images. */
+function fileIcon(name) {
+  const ext = (name.match(/\.([a-z0-9]{1,5})$/i) || [])[1] || "file";
+  return h("span", { class: "file-icon", "aria-hidden": "true" }, ext.toUpperCase());
+}
+
 function fileWidget(pb, rec, f, v) {
   const multiple = (f.maxSelect || 1) > 1;
   const existing = Array.isArray(v) ? v : v ? [v] : [];
@@ -201,12 +207,12 @@ function fileWidget(pb, rec, f, v) {
     const rows = existing.map((name) => {
       const gone = removed.has(name);
       const url = pb.files.getURL(rec, name, fileToken ? { token: fileToken } : {});
-      const pic = isImage(name) ? thumb(pb.files.getURL(rec, name, { thumb: "100x100", ...(fileToken ? { token: fileToken } : {}) }), "") : h("span", { class: "file-icon", "aria-hidden": "true" }, "📄");
+      const pic = isImage(name) ? thumb(pb.files.getURL(rec, name, { thumb: "100x100", ...(fileToken ? { token: fileToken } : {}) }), "") : fileIcon(name);
       const toggle = h("button", { type: "button", class: "btn btn-small", onclick: () => { gone ? removed.delete(name) : removed.add(name); render(); } }, gone ? `Restore ${name}` : `Remove ${name}`);
       return h("li", { class: gone ? "removed" : "" }, pic, h("a", { href: url, target: "_blank", rel: "noopener" }, name), toggle);
     });
     const news = pending.map((file, i) => {
-      const pic = isImage(file.name) ? thumb("data:,", "") : h("span", { class: "file-icon", "aria-hidden": "true" }, "📄");
+      const pic = isImage(file.name) ? thumb("data:,", "") : fileIcon(file.name);
       if (pic.tagName === "IMG") {
         const reader = new FileReader();
         reader.onload = () => { pic.src = String(reader.result); };
