@@ -7,6 +7,7 @@ effect is checked through the REST API."""
 from __future__ import annotations
 
 import base64
+import json
 import re
 import uuid
 from typing import Any
@@ -119,6 +120,7 @@ async def test_create_and_edit_records_with_files(site: Site, tab: Tab, shoot: A
     thumb = page.locator(f"td[data-col=cover] img[alt='{rec['cover'][0]}']")
     await expect(thumb).to_have_attribute("src", re.compile(r"thumb=100x100"))
     await expect(page.locator("td[data-col=published]")).to_have_text("True")
+    await expect(page.locator("td[data-col=author]")).to_have_text(user["email"])  # expanded
     await shoot(page, "records-table")
 
     # Edit with the keyboard: focus the row, Enter opens it.
@@ -207,6 +209,10 @@ async def test_filter_sort_bulk_delete_and_markup(site: Site, tab: Tab, shoot: A
     await page.get_by_label(f"Select {ids['bravo']}").check()
     await expect(page.get_by_text("2 selected")).to_be_visible()
     await shoot(page, "records-bulk")
+    async with page.expect_download() as dl:
+        await page.get_by_role("button", name="Download JSON").click()
+    path = await (await dl.value).path()
+    assert sorted(r["id"] for r in json.loads(path.read_text())) == sorted([ids["alpha"], ids["bravo"]])
     await page.get_by_role("button", name="Delete selected").click()
     confirm = page.locator("dialog.confirm-dialog")
     await expect(confirm).to_contain_text("Delete 2 selected records?")
@@ -254,7 +260,15 @@ async def test_field_errors_views_and_auth_actions(site: Site, tab: Tab, shoot: 
     await expect(drawer.get_by_role("alert")).to_be_visible()
     await shoot(page, "records-editor-errors")
     assert records(site, name) == []
+    # Closing with unsaved changes asks first (Esc too); Cancel keeps the drawer.
     await drawer.get_by_role("button", name="Close").click()
+    confirm = page.locator("dialog.confirm-dialog")
+    await expect(confirm).to_contain_text("unsaved changes")
+    await confirm.get_by_role("button", name="Cancel").click()
+    await expect(drawer.get_by_label("views")).to_have_value("5")
+    await page.keyboard.press("Escape")
+    await confirm.get_by_role("button", name="Discard").click()
+    await expect(drawer).to_have_count(0)
 
     # A view collection is read-only.
     add(site, name, title="seen")

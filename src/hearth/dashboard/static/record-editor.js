@@ -208,7 +208,7 @@ function fileWidget(pb, rec, f, v) {
       const gone = removed.has(name);
       const url = pb.files.getURL(rec, name, fileToken ? { token: fileToken } : {});
       const pic = isImage(name) ? thumb(pb.files.getURL(rec, name, { thumb: "100x100", ...(fileToken ? { token: fileToken } : {}) }), "") : fileIcon(name);
-      const toggle = h("button", { type: "button", class: "btn btn-small", onclick: () => { gone ? removed.delete(name) : removed.add(name); render(); } }, gone ? `Restore ${name}` : `Remove ${name}`);
+      const toggle = h("button", { type: "button", class: "btn btn-small", "aria-label": `${gone ? "Restore" : "Remove"} ${name}`, onclick: () => { gone ? removed.delete(name) : removed.add(name); render(); } }, gone ? "Restore" : "Remove");
       return h("li", { class: gone ? "removed" : "" }, pic, h("a", { href: url, target: "_blank", rel: "noopener" }, name), toggle);
     });
     const news = pending.map((file, i) => {
@@ -218,7 +218,7 @@ function fileWidget(pb, rec, f, v) {
         reader.onload = () => { pic.src = String(reader.result); };
         reader.readAsDataURL(file);
       }
-      const drop = h("button", { type: "button", class: "btn btn-small", onclick: () => { pending.splice(i, 1); render(); } }, `Remove ${file.name}`);
+      const drop = h("button", { type: "button", class: "btn btn-small", "aria-label": `Remove ${file.name}`, onclick: () => { pending.splice(i, 1); render(); } }, "Remove");
       return h("li", { class: "new" }, pic, h("span", {}, file.name, h("span", { class: "tag" }, " new")), drop);
     });
     mount(list, rows, news);
@@ -411,7 +411,7 @@ export function openRecordEditor(pb, collection, rec, { onSaved = () => {}, onDe
   }
 
   const save = h("button", { type: "submit", class: "btn btn-accent", hidden: readOnly }, creating ? "Create" : "Save changes");
-  const close = h("button", { type: "button", class: "btn", onclick: () => dlg.close() }, "Close");
+  const close = h("button", { type: "button", class: "btn", onclick: () => requestClose() }, "Close");
   const form = h("form", { class: "drawer-form", novalidate: true },
     h("header", { class: "drawer-head" },
       h("h2", { id: titleId }, readOnly ? "View " : creating ? "New " : "Edit ", h("strong", {}, collection.name), " record"),
@@ -500,6 +500,33 @@ export function openRecordEditor(pb, collection, rec, { onSaved = () => {}, onDe
     }));
     return h("details", { class: "menu" }, h("summary", { class: "btn btn-small", "aria-label": "More actions" }, "⋯"), h("div", { class: "menu-list" }, items));
   }
+
+  // Close or Esc with unsaved changes asks first (PocketBase's "discard changes" prompt).
+  const snapshot = () => {
+    const d = {};
+    try {
+      for (const w of Object.values(widgets)) w.collect(d, creating);
+    } catch {
+      return "(invalid)";
+    }
+    return JSON.stringify(d, (k, v) => (v instanceof File ? `file:${v.name}:${v.size}` : v));
+  };
+  const initial = snapshot();
+  let asking = false;
+  async function requestClose() {
+    if (asking) return;
+    if (!readOnly && snapshot() !== initial) {
+      asking = true;
+      const discard = await confirmDialog("You have unsaved changes. Discard them?", "Discard");
+      asking = false;
+      if (!discard) return;
+    }
+    dlg.close();
+  }
+  dlg.addEventListener("cancel", (e) => {
+    e.preventDefault();
+    requestClose();
+  });
 
   dlg.showModal();
   const first = Object.values(widgets).find((w) => w.inputs.length && !w.readOnly);

@@ -5,7 +5,7 @@
 // total. Filter and sort live in the hash's query (`?filter=…&sort=…`) so a view can be linked
 // and survives a reload; `&record=ID` opens that record. Rows open the editor (record-editor.js).
 import { apiError, h, mount, notBuilt, notice } from "./dom.js";
-import { confirmDialog, isImage, openRecordEditor, searchFilter } from "./record-editor.js";
+import { confirmDialog, isImage, openRecordEditor, recordLabel, searchFilter } from "./record-editor.js";
 
 const PER_PAGE = 40;
 
@@ -47,6 +47,7 @@ function build(pb, collection, ctx) {
   const selected = new Set();
   const hidden = loadHidden(collection);
   let fileToken = "";
+  const relations = collection.fields.filter((f) => f.type === "relation" && !f.hidden).map((f) => f.name).join(",");
 
   // Columns: id first, then the schema's fields (no passwords or token keys).
   const columns = [{ name: "id", type: "id" }, ...collection.fields.filter((f) => f.name !== "id" && f.type !== "password" && !(collection.type === "auth" && f.name === "tokenKey"))];
@@ -112,6 +113,7 @@ function build(pb, collection, ctx) {
   const bulk = h("div", { class: "bulk-bar", hidden: true, role: "region", "aria-label": "Selected records" },
     bulkCount,
     h("button", { type: "button", class: "btn", onclick: () => { selected.clear(); renderTable(); } }, "Reset"),
+    h("button", { type: "button", class: "btn", onclick: () => downloadSelected() }, "Download JSON"),
     h("button", { type: "button", class: "btn btn-danger", onclick: () => bulkDelete() }, "Delete selected"));
 
   const status = h("div", { class: "status", "aria-live": "polite" });
@@ -138,8 +140,12 @@ function build(pb, collection, ctx) {
       case "select":
         return (Array.isArray(v) ? v : [v]).map((x) => h("span", { class: "badge" }, x));
       case "relation": {
+        // Names from the expanded records where the API gave them, else the ids.
         const list = Array.isArray(v) ? v : [v];
-        return [...list.slice(0, 3).map((x) => h("code", { class: "id-chip" }, x)), list.length > 3 ? h("span", { class: "muted" }, ` (${list.length - 3} more)`) : null];
+        const ex = rec.expand && rec.expand[col.name];
+        const byId = new Map((Array.isArray(ex) ? ex : ex ? [ex] : []).map((r) => [r.id, recordLabel(r, null)]));
+        const chip = (x) => (byId.has(x) && byId.get(x) !== x ? h("span", { class: "badge", title: x }, truncate(byId.get(x), 30)) : h("code", { class: "id-chip" }, x));
+        return [...list.slice(0, 3).map(chip), list.length > 3 ? h("span", { class: "muted" }, ` (${list.length - 3} more)`) : null];
       }
       case "file": {
         const list = Array.isArray(v) ? v : [v];
@@ -222,6 +228,7 @@ function build(pb, collection, ctx) {
       const res = await pb.collection(collection.id).getList(page, PER_PAGE, {
         filter: searchFilter(pb, collection, state.filter),
         sort: state.sort || (readOnly ? "" : "-@rowid"),
+        expand: relations || undefined,
         requestKey: null,
       });
       if (seq !== loadSeq) return; // a newer load (sort, filter, refresh) started meanwhile
@@ -255,6 +262,16 @@ function build(pb, collection, ctx) {
     syncHash();
     selected.clear();
     return load(1);
+  }
+
+  function downloadSelected() {
+    const data = state.items.filter((r) => selected.has(r.id));
+    const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: "application/json" }));
+    const a = h("a", { href: url, download: `${collection.name}_${data.length}.json`, hidden: true });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
   }
 
   async function bulkDelete() {
