@@ -14,7 +14,7 @@ from typing import Any
 
 from playwright.async_api import FilePayload, Page, expect
 
-from tests.support.dashboard import Site, Tab, sign_in
+from tests.support.dashboard import PW, Site, Tab, sign_in
 
 # A 1x1 PNG.
 PNG = base64.b64decode(
@@ -305,6 +305,24 @@ async def test_field_errors_views_and_auth_actions(site: Site, tab: Tab, shoot: 
     await imp.get_by_label(re.compile("Token duration")).fill("600")
     await imp.get_by_role("button", name="Generate token").click()
     token = await imp.get_by_label("Impersonation token").input_value()
+    await shoot(page, "records-auth-impersonate")
     me = site.http.get(f"/api/collections/users/records/{user['id']}", headers={"Authorization": token})
     assert me.status_code == 200 and me.json()["email"] == email
+    assert tab.dialogs == []
+    await imp.get_by_role("button", name="Close").click()
+    await drawer.get_by_role("button", name="Close").click()
+    await expect(drawer).to_have_count(0)
+
+    # A new auth record: email, password and its confirmation; it can sign in.
+    new_email = f"new-{uuid.uuid4().hex[:8]}@example.com"
+    await page.get_by_role("button", name="New record").first.click()
+    await drawer.get_by_label("email", exact=True).fill(new_email)
+    await drawer.get_by_label("password", exact=True).fill(PW)
+    await drawer.get_by_label("passwordConfirm").fill(PW + "x")
+    await drawer.get_by_role("button", name="Create").click()
+    await expect(drawer.get_by_label("passwordConfirm")).to_have_attribute("aria-invalid", "true")
+    await drawer.get_by_label("passwordConfirm").fill(PW)
+    await drawer.get_by_role("button", name="Create").click()
+    await expect(drawer).to_have_count(0)
+    assert site.auth(new_email, PW) == 200
     assert tab.dialogs == []

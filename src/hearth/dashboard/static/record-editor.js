@@ -89,13 +89,13 @@ export function searchFilter(pb, collection, text) {
 function frame(f, labelText, control, { group = false, hint = null } = {}) {
   const error = h("p", { class: "field-error", id: nextId("err"), hidden: true });
   const req = f.required ? h("span", { class: "req", "aria-hidden": "true" }, " *") : null;
-  const type = h("span", { class: "field-type" }, f.type);
+  const type = h("span", { class: "field-type", "aria-hidden": "true" }, f.type);
   let wrap;
   if (group) {
     wrap = h("fieldset", { class: "field field-group", "aria-describedby": error.id }, h("legend", {}, labelText, req, type), control, hint, error);
   } else {
     control.setAttribute("aria-describedby", error.id);
-    wrap = h("div", { class: "field" }, h("label", { for: control.id }, labelText, req, type), control, hint, error);
+    wrap = h("div", { class: "field" }, h("div", { class: "field-head" }, h("label", { for: control.id }, labelText), req, type), control, hint, error);
   }
   return { wrap, error };
 }
@@ -388,7 +388,11 @@ export function openRecordEditor(pb, collection, rec, { onSaved = () => {}, onDe
   body.append(idFrame.wrap);
   if (rec && (rec.created || rec.updated)) idInput.title = `created ${rec.created || "-"}, updated ${rec.updated || "-"}`;
 
-  for (const f of collection.fields) {
+  // Auth fields first (as PocketBase's drawer), timestamps last.
+  const AUTH_FIRST = ["email", "emailVisibility", "verified", "password"];
+  const rank = (f) => (isAuth && AUTH_FIRST.includes(f.name) ? AUTH_FIRST.indexOf(f.name) - 10 : f.type === "autodate" ? 10 : 0);
+  const ordered = collection.fields.map((f, i) => [f, i]).sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1]).map(([f]) => f);
+  for (const f of ordered) {
     if (f.name === "id" || f.type === "password" && !isAuth) continue;
     if (isAuth && f.name === "tokenKey") continue;
     if (f.type === "password") {
