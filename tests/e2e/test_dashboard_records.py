@@ -35,6 +35,11 @@ def make_collection(site: Site) -> str:
         {"name": "meta", "type": "json"},
         {"name": "cover", "type": "file", "maxSelect": 2, "maxSize": 1000000},
         {"name": "author", "type": "relation", "collectionId": users, "maxSelect": 1},
+        {"name": "tags", "type": "select", "values": ["a", "b", "c"], "maxSelect": 3},
+        {"name": "readers", "type": "relation", "collectionId": users, "maxSelect": 5},
+        {"name": "body", "type": "editor"},
+        {"name": "link", "type": "url"},
+        {"name": "place", "type": "geoPoint"},
     ]
     r = site.http.post(
         "/api/collections", json={"name": name, "type": "base", "fields": fields}, headers=site.su
@@ -71,6 +76,7 @@ async def open_collection(tab: Tab, site: Site, name: str, query: str = "") -> P
 async def test_create_and_edit_records_with_files(site: Site, tab: Tab, shoot: Any) -> None:
     name = make_collection(site)
     user = site.user(f"author-{uuid.uuid4().hex[:8]}@example.com")
+    reader = site.user(f"reader-{uuid.uuid4().hex[:8]}@example.com")
     page = await open_collection(tab, site, name)
     await expect(page.get_by_text("No records yet.")).to_be_visible()
     await expect(page.get_by_role("link", name="Edit collection")).to_have_attribute(
@@ -101,6 +107,17 @@ async def test_create_and_edit_records_with_files(site: Site, tab: Tab, shoot: A
     await picker.get_by_label(user["email"]).check()
     await picker.get_by_role("button", name="Set selection").click()
     await expect(drawer.get_by_role("list", name="author: chosen records")).to_contain_text(user["email"])
+    await drawer.get_by_role("button", name="Choose readers records").click()
+    await picker.get_by_label(user["email"]).check()
+    await picker.get_by_label(reader["email"]).check()
+    await expect(picker.get_by_text("2 of max 5 selected")).to_be_visible()
+    await picker.get_by_role("button", name="Set selection").click()
+    await expect(drawer.get_by_role("list", name="readers: chosen records").get_by_role("listitem")).to_have_count(2)
+    await drawer.get_by_label("tags").select_option(["a", "c"])
+    await drawer.get_by_label("body").fill("<p>Hi <b>there</b></p>")
+    await drawer.get_by_label("link", exact=True).fill("https://example.com/x")
+    await drawer.get_by_label("Longitude").fill("13.5")
+    await drawer.get_by_label("Latitude").fill("-46.25")
     await shoot(page, "records-editor-new")
     await drawer.get_by_role("button", name="Create").click()
     await expect(drawer).to_have_count(0)
@@ -113,6 +130,10 @@ async def test_create_and_edit_records_with_files(site: Site, tab: Tab, shoot: A
     assert rec["due"] == "2024-05-06 07:08:09.000Z"
     assert rec["meta"] == {"a": 1, "tags": ["x"]}
     assert rec["author"] == user["id"]
+    assert sorted(rec["readers"]) == sorted([user["id"], reader["id"]])
+    assert rec["tags"] == ["a", "c"]
+    assert rec["body"] == "<p>Hi <b>there</b></p>" and rec["link"] == "https://example.com/x"
+    assert rec["place"] == {"lon": 13.5, "lat": -46.25}
     assert len(rec["cover"]) == 1 and rec["cover"][0].endswith(".png")
     f = site.http.get(f"/api/files/{name}/{rec['id']}/{rec['cover'][0]}")
     assert f.status_code == 200 and f.content == PNG
@@ -140,7 +161,8 @@ async def test_create_and_edit_records_with_files(site: Site, tab: Tab, shoot: A
     await expect(page.locator("td[data-col=title]")).to_have_text("Edited post")
     [rec2] = records(site, name)
     assert rec2["title"] == "Edited post" and rec2["published"] is False
-    assert rec2["views"] == 7 and rec2["author"] == user["id"]
+    assert rec2["views"] == 7 and rec2["author"] == user["id"] and rec2["tags"] == ["a", "c"]
+    assert rec2["place"] == {"lon": 13.5, "lat": -46.25} and len(rec2["readers"]) == 2
     assert len(rec2["cover"]) == 1 and rec2["cover"][0].startswith("other")
     f = site.http.get(f"/api/files/{name}/{rec['id']}/{rec2['cover'][0]}")
     assert f.content == b"hello"
