@@ -167,6 +167,21 @@ async def test_create_and_edit_records_with_files(site: Site, tab: Tab, shoot: A
     f = site.http.get(f"/api/files/{name}/{rec['id']}/{rec2['cover'][0]}")
     assert f.content == b"hello"
 
+    # Duplicate: a new record with the same values (not the files).
+    await page.locator("tbody tr.row").first.click()
+    await drawer.get_by_label("More actions").click()
+    await drawer.get_by_role("button", name="Duplicate").click()
+    await expect(drawer.get_by_role("heading", name=f"New {name} record")).to_be_visible()
+    await expect(drawer.get_by_label("title")).to_have_value("Edited post")
+    await drawer.get_by_label("title").fill("Copy")
+    await drawer.get_by_role("button", name="Create").click()
+    await expect(page.locator("tbody tr.row")).to_have_count(2)
+    [copy] = records(site, name, filter='title = "Copy"')
+    assert copy["id"] != rec["id"] and copy["views"] == 7 and copy["tags"] == ["a", "c"] and copy["cover"] == []
+    site.http.delete(f"/api/collections/{name}/records/{copy['id']}", headers=site.su)
+    await page.get_by_role("button", name="Refresh").click()
+    await expect(page.locator("tbody tr.row")).to_have_count(1)
+
     # Delete from the editor's menu, with a confirm.
     await page.locator("tbody tr.row").first.click()
     await drawer.get_by_label("More actions").click()

@@ -370,7 +370,8 @@ function geoWidget(f, v) {
  * Open the editor for `rec` of `collection` (null: a new record). `onSaved(record)` and
  * `onDeleted(id)` run after the API answered; `onClosed()` when the drawer closes.
  */
-export function openRecordEditor(pb, collection, rec, { onSaved = () => {}, onDeleted = () => {}, onClosed = () => {} } = {}) {
+export function openRecordEditor(pb, collection, rec, options = {}) {
+  const { onSaved = () => {}, onDeleted = () => {}, onClosed = () => {}, prefill = null } = options;
   const creating = !rec;
   const readOnly = collection.type === "view";
   const isAuth = collection.type === "auth";
@@ -406,7 +407,7 @@ export function openRecordEditor(pb, collection, rec, { onSaved = () => {}, onDe
       body.append(a.wrap, b.wrap);
       continue;
     }
-    const w = widgetFor(pb, collection, f, rec, creating);
+    const w = widgetFor(pb, collection, f, rec || prefill, creating);
     widgets[f.name] = w;
     body.append(w.wrap);
   }
@@ -481,6 +482,15 @@ export function openRecordEditor(pb, collection, rec, { onSaved = () => {}, onDe
       status.replaceChildren();
       try { await fn(); } catch (err) { status.append(notice("error", apiError(err).message)); }
     } }, label);
+    items.push(act("Duplicate", async () => {
+      // A new record with this one's values; files and the password are not copied.
+      const copy = {};
+      for (const f of collection.fields) {
+        if (f.name !== "id" && f.type !== "file" && f.type !== "password" && f.type !== "autodate") copy[f.name] = rec[f.name];
+      }
+      dlg.close();
+      openRecordEditor(pb, collection, null, { ...options, prefill: copy });
+    }));
     items.push(act("Copy JSON", async () => {
       await navigator.clipboard.writeText(JSON.stringify(rec, null, 2));
       status.append(notice("success", "Copied the record as JSON."));
