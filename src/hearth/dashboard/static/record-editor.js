@@ -35,6 +35,23 @@ export function confirmDialog(text, yes = "Yes") {
   });
 }
 
+/** A <details> menu that closes on a click elsewhere and on Esc (focus back on its summary). */
+export function autoClose(details) {
+  const outside = (e) => {
+    if (!details.isConnected) document.removeEventListener("click", outside, true);
+    else if (details.open && !details.contains(e.target)) details.open = false;
+  };
+  document.addEventListener("click", outside, true);
+  details.addEventListener("keydown", (e) => {
+    if (e.key !== "Escape" || !details.open) return;
+    e.preventDefault(); // not the drawer's Esc
+    e.stopPropagation();
+    details.open = false;
+    details.querySelector("summary").focus();
+  });
+  return details;
+}
+
 // --- values between the API and the inputs -------------------------------------------------
 
 /** "2024-01-02 03:04:05.000Z" → "2024-01-02T03:04:05" (datetime-local, read as UTC). */
@@ -288,7 +305,11 @@ function relationWidget(pb, f, v) {
       return;
     }
     const picked = await relationPicker(pb, related, selected, multiple, f.maxSelect || 1, labels);
-    if (picked) { selected = picked; render(); }
+    if (picked) {
+      selected = picked;
+      render();
+      chips.dispatchEvent(new Event("change", { bubbles: true })); // the drawer sees a change
+    }
   });
   render();
   const fr = frame(f, f.name, h("div", {}, chips, open), { group: true });
@@ -512,7 +533,7 @@ export function openRecordEditor(pb, collection, rec, options = {}) {
       onDeleted(rec.id);
       dlg.close();
     }));
-    return h("details", { class: "menu" }, h("summary", { class: "btn btn-small", "aria-label": "More actions" }, "⋯"), h("div", { class: "menu-list" }, items));
+    return autoClose(h("details", { class: "menu" }, h("summary", { class: "btn btn-small", "aria-label": "More actions" }, "⋯"), h("div", { class: "menu-list" }, items)));
   }
 
   // Close or Esc with unsaved changes asks first (PocketBase's "discard changes" prompt).
@@ -526,6 +547,12 @@ export function openRecordEditor(pb, collection, rec, options = {}) {
     return JSON.stringify(d, (k, v) => (v instanceof File ? `file:${v.name}:${v.size}` : v));
   };
   const initial = snapshot();
+  // "Save changes" waits for a change, as PocketBase's.
+  const refreshSave = () => {
+    if (!creating && !readOnly) save.disabled = snapshot() === initial;
+  };
+  for (const type of ["input", "change", "click"]) form.addEventListener(type, () => setTimeout(refreshSave, 0));
+  refreshSave();
   let asking = false;
   async function requestClose() {
     if (asking) return;

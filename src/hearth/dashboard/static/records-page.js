@@ -5,7 +5,7 @@
 // total. Filter and sort live in the hash's query (`?filter=…&sort=…`) so a view can be linked
 // and survives a reload; `&record=ID` opens that record. Rows open the editor (record-editor.js).
 import { apiError, h, mount, notBuilt, notice } from "./dom.js";
-import { confirmDialog, isImage, openRecordEditor, recordLabel, searchFilter } from "./record-editor.js";
+import { autoClose, confirmDialog, isImage, openRecordEditor, recordLabel, searchFilter } from "./record-editor.js";
 
 const PER_PAGE = 40;
 
@@ -93,7 +93,7 @@ function build(pb, collection, ctx) {
   });
 
   // --- column chooser ---
-  const chooser = h("details", { class: "menu columns-menu" },
+  const chooser = autoClose(h("details", { class: "menu columns-menu" },
     h("summary", { class: "btn" }, "Columns"),
     h("fieldset", { class: "menu-list" }, h("legend", {}, "Shown columns"),
       columns.map((c) => {
@@ -106,7 +106,7 @@ function build(pb, collection, ctx) {
           renderTable();
         });
         return h("div", { class: "check" }, box, h("label", { for: id }, c.name));
-      })));
+      }))));
 
   // --- bulk bar ---
   const bulkCount = h("span", {});
