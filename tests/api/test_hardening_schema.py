@@ -275,33 +275,42 @@ def test_a_quoting_failure_is_a_400() -> None:
 
 
 # ----- stored options ------------------------------------------------------------------------
-async def _store_raw(api: Api, name: str, mutate: Any) -> dict[str, Any]:
-    """Rewrite a collection's stored definition through the db layer, the way a PocketBase data
-    dir (or an older Hearth) would hold it, and make every process reload it. Returns the
-    original definition."""
-    import copy
-
+async def _store_raw(api: Api, name: str, mutate: Any) -> tuple[Any, ...]:
+    """Rewrite a collection's `_collections` row through the db layer, the way a PocketBase data
+    dir would hold it (`mutate` gets and returns the columns by name, the JSON ones parsed), and
+    make every process reload it. Returns the original row."""
+    from hearth.schema.repository import collection_row
     from hearth.sql import system
 
     h = api.app.state.hearth
     c = h.collections.get(name)
-    original = c.to_storage()
-    data = mutate(copy.deepcopy(original))
-    d = h.db.dialect
-    async with h.db.transaction() as tx:
-        await tx.execute(
-            system.update_collection(d),
-            (c.name, c.type, c.system, orjson.dumps(data).decode(), c.updated, c.id),
-        )
-        await tx.execute(system.bump_version(d))
-    h.db.bump_generation()
+    original = collection_row(c)
+    columns = dict(zip(system.COLLECTION_COLUMNS, original, strict=True))
+    for key in ("fields", "indexes", "options"):
+        columns[key] = orjson.loads(columns[key])
+    columns = mutate(columns)
+    for key in ("fields", "indexes", "options"):
+        columns[key] = orjson.dumps(columns[key]).decode()
+    await _write_row(api, tuple(columns[k] for k in system.COLLECTION_COLUMNS))
     return original
 
 
-def _pocketbase_forms(data: dict[str, Any]) -> dict[str, Any]:
+async def _write_row(api: Api, row: tuple[Any, ...]) -> None:
+    from hearth.sql import system
+
+    h = api.app.state.hearth
+    d = h.db.dialect
+    created = system.COLLECTION_COLUMNS.index("created")
+    async with h.db.transaction() as tx:
+        await tx.execute(system.update_collection(d), (*row[1:created], *row[created + 1 :], row[0]))
+        await tx.execute(system.bump_version(d))
+    h.db.bump_generation()
+
+
+def _pocketbase_forms(columns: dict[str, Any]) -> dict[str, Any]:
     """null for list and object options, missing keys, unknown keys: all forms PocketBase
     itself stores (e.g. `_superusers.options.oauth2.providers: null`)."""
-    auth = data["auth"]
+    auth = columns["options"]
     auth["oauth2"]["providers"] = None
     auth["oauth2"]["mappedFields"] = None
     auth["otp"]["emailTemplate"] = None
@@ -310,10 +319,10 @@ def _pocketbase_forms(data: dict[str, Any]) -> dict[str, Any]:
     del auth["verificationTemplate"]
     auth["futureOption"] = {"x": [1, {"y": None}]}
     auth["authToken"]["extraKey"] = True
-    data["oauth2"] = {"providers": None}  # the public copy beside it
-    data["indexes"] = None
-    data["rules"] = None
-    return data
+    columns["indexes"] = None
+    for rule in ("listRule", "viewRule", "createRule", "updateRule", "deleteRule"):
+        columns[rule] = None
+    return columns
 
 
 @pytest.mark.parametrize("name", ["_superusers", "users"])
@@ -350,7 +359,7 @@ async def test_pocketbase_stored_option_forms_are_tolerated(api: Api, name: str)
         got = await _ok(await api.client.patch(f"/api/collections/{name}", json=body, headers=su))
         assert got["oauth2"]["providers"] == []
     finally:
-        await _store_raw(api, name, lambda _: original)
+        await _write_row(api, original)
 
 
 async def test_auth_options_are_typed_as_pocketbase_types_them(api: Api) -> None:

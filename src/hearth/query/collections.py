@@ -6,8 +6,6 @@ collection whose fields are its columns.
 
 from __future__ import annotations
 
-import orjson
-
 from hearth.errors import BadRequest
 from hearth.filter import FilterSyntaxError, parse_sort
 from hearth.query.compile import FilterError, Unsupported, compile_filter
@@ -40,8 +38,8 @@ async def select_collections(
     sql = system.list_collections(d, where, order, d.placeholder(n + 1), d.placeholder(n + 2))
     rows = await repo.db.fetch_all(sql, (*params, per_page, (page - 1) * per_page))
     items = []
-    for (data,) in rows:
-        c = repo.get(orjson.loads(data)["id"])
+    for (collection_id,) in rows:
+        c = repo.get(str(collection_id))
         if c is not None:
             items.append(c)
     total = -1

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from hearth.db.base import Database
+import logging
+
+import orjson
+
+from hearth.db.base import Database, Executor
 from hearth.schema import migrate
 from hearth.schema.builtin import builtin_collections
-from hearth.schema.repository import CollectionRepository
+from hearth.schema.collection import Collection
+from hearth.schema.repository import CollectionRepository, collection_row
 from hearth.sql import audit, jobs, system, webhooks
+from hearth.sql.dialect import Dialect
+
+log = logging.getLogger("hearth")
 
 
 async def bootstrap(db: Database, collections: CollectionRepository) -> None:
@@ -19,6 +27,8 @@ async def bootstrap(db: Database, collections: CollectionRepository) -> None:
                      *audit.bootstrap_statements(d)]:
             await tx.execute(stmt)
         await tx.execute(system.init_state(d))
+        if "data" in {str(r[0]) for r in await tx.fetch_all(system.collections_columns(d))}:
+            await _rewrite_legacy_collections(tx, d)
         row = await tx.fetch_one(system.select_collections(d) + " LIMIT 1")
         if row is None:
             for c in builtin_collections():
@@ -31,3 +41,16 @@ async def bootstrap(db: Database, collections: CollectionRepository) -> None:
                 await migrate.watch_auth_table(tx, d, str(table), str(cid))
     db.bump_generation()
     await collections.refresh()
+
+
+async def _rewrite_legacy_collections(tx: Executor, d: Dialect) -> None:
+    """A data directory of an earlier Hearth kept each collection as one JSON `data` column; its
+    rows move into PocketBase's layout, in the bootstrap's transaction (all or nothing)."""
+    rows = await tx.fetch_all(system.select_legacy_collections(d))
+    await tx.execute(system.collections_table(d, system.LEGACY_NEW_TABLE))
+    insert = system.insert_collection(d, system.LEGACY_NEW_TABLE)
+    for (data,) in rows:
+        await tx.execute(insert, collection_row(Collection.from_storage(orjson.loads(data))))
+    for stmt in system.replace_legacy_collections(d):
+        await tx.execute(stmt)
+    log.info("_collections: %d collection(s) rewritten into PocketBase's layout", len(rows))

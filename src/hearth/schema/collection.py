@@ -120,7 +120,7 @@ class Collection:
         }
         if self.is_view:
             for key in ("createRule", "updateRule", "deleteRule"):
-                out.pop(key)
+                out[key] = None  # PocketBase 0.40.6 shows a view's write rules as null
             out["viewQuery"] = self.view_query
         if self.is_auth:
             out.update(public_options(self.auth))

@@ -39,7 +39,8 @@ from hearth.sql.dialect import identifier_key, is_identifier
 # Hearth's own tables and indexes (and the engines' namespaces) cannot be collection or index
 # names: tables and indexes share one namespace on both engines.
 RESERVED_TABLES = frozenset(
-    {"_collections", "_params", "_hearth_state", "idx__collections_name", "_collections_pkey", "_params_pkey"}
+    {"_collections", "_params", "_hearth_state", "idx__collections_name", "idx__collections_type",
+     "_collections_pkey", "_collections_name_key", "_params_pkey"}  # fmt: skip
 )
 RESERVED_PREFIXES = ("sqlite_", "pg_", "_hearth_", "__hearth")
 MAX_NAME_LENGTH = 255

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
@@ -18,7 +18,7 @@ from hearth._util.tasks import SharedRun
 from hearth.db.base import Database, DatabaseError, Executor
 from hearth.errors import FieldError, ValidationFailed
 from hearth.schema import migrate
-from hearth.schema.collection import Collection
+from hearth.schema.collection import RULE_NAMES, Collection
 from hearth.sql import system
 
 log = logging.getLogger("hearth")
@@ -66,7 +66,7 @@ class CollectionRepository:
 
     async def _load(self, ex: Executor, version: int) -> None:
         rows = await ex.fetch_all(system.select_collections(self.db.dialect))
-        ordered = [Collection.from_storage(orjson.loads(r[0])) for r in rows]
+        ordered = [collection_from_row(r) for r in rows]
         by_key: dict[str, Collection] = {}
         for c in ordered:
             by_key[c.id] = c
@@ -103,13 +103,12 @@ class CollectionRepository:
     # ----- writes -------------------------------------------------------------------------
     async def _save_row(self, tx: Executor, c: Collection, insert: bool) -> None:
         d = self.db.dialect
-        data = orjson.dumps(c.to_storage()).decode()
+        row = collection_row(c)
         if insert:
-            await tx.execute(
-                system.insert_collection(d), (c.id, c.name, c.type, c.system, data, c.created, c.updated)
-            )
+            await tx.execute(system.insert_collection(d), row)
         else:
-            await tx.execute(system.update_collection(d), (c.name, c.type, c.system, data, c.updated, c.id))
+            created = system.COLLECTION_COLUMNS.index("created")
+            await tx.execute(system.update_collection(d), (*row[1:created], *row[created + 1 :], c.id))
 
     async def _bump(self, tx: Executor) -> None:
         await tx.execute(system.bump_version(self.db.dialect))
@@ -183,3 +182,62 @@ class CollectionRepository:
 
     async def delete_row(self, tx: Executor, c: Collection) -> None:
         await tx.execute(system.delete_collection(self.db.dialect), (c.id,))
+
+
+# ----- the `_collections` row: PocketBase's columns ------------------------------------------------
+
+
+def collection_row(c: Collection) -> tuple[Any, ...]:
+    """`c` as a row of PocketBase's `_collections` (system.COLLECTION_COLUMNS' order): the five
+    rules in columns; `options` holds an auth collection's options (authRule, manageRule and the
+    token secrets among them) or a view's query."""
+    stored = c.to_storage()
+    if c.is_auth:
+        options: dict[str, Any] = dict(c.auth)
+    elif c.is_view:
+        options = {"viewQuery": c.view_query}
+    else:
+        options = {}
+    values = {
+        **stored,
+        **{name: c.rules.get(name) for name in RULE_NAMES},
+        "fields": _json(stored["fields"]),
+        "indexes": _json(stored["indexes"]),
+        "options": _json(options),
+    }
+    return tuple(values[name] for name in system.COLLECTION_COLUMNS)
+
+
+def collection_from_row(row: Sequence[Any]) -> Collection:
+    """A `_collections` row, as Hearth or PocketBase wrote it."""
+    values = dict(zip(system.COLLECTION_COLUMNS, row, strict=True))
+    options = _loaded(values["options"])
+    options = options if isinstance(options, dict) else {}
+    return Collection.from_storage(
+        {
+            "id": values["id"],
+            "name": values["name"],
+            "type": values["type"],
+            "system": bool(values["system"]),
+            "fields": _loaded(values["fields"]),
+            "indexes": _loaded(values["indexes"]),
+            "rules": {name: values[name] for name in RULE_NAMES},
+            "viewQuery": options.get("viewQuery"),
+            "auth": options,
+            "created": values["created"],
+            "updated": values["updated"],
+        }
+    )
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _loaded(text: Any) -> Any:
+    if text is None or text == "":
+        return None
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as exc:  # a hand-edited row: never read as "no fields"
+        raise ValueError(f"_collections holds a column that is not JSON: {str(text)[:80]!r}") from exc

@@ -9,11 +9,8 @@ def bootstrap_statements(d: Dialect) -> list[str]:
     json_type = d.column_type("json")
     return [
         "CREATE TABLE IF NOT EXISTS _hearth_state (id INTEGER PRIMARY KEY, version BIGINT NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS _collections ("
-        " id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL,"
-        " system BOOLEAN DEFAULT FALSE NOT NULL, data TEXT NOT NULL,"
-        " created TEXT NOT NULL, updated TEXT NOT NULL)",
-        "CREATE UNIQUE INDEX IF NOT EXISTS idx__collections_name ON _collections (LOWER(name))",
+        collections_table(d),
+        *collections_indexes(d),
         f"CREATE TABLE IF NOT EXISTS _params (id TEXT PRIMARY KEY NOT NULL, value {json_type},"
         " created TEXT NOT NULL, updated TEXT NOT NULL)",
         # Logged-out sessions, until the last token they could have issued has expired.
@@ -169,24 +166,91 @@ def bump_version(d: Dialect) -> str:
     return "UPDATE _hearth_state SET version = version + 1 WHERE id = 1"
 
 
-def select_collections(d: Dialect) -> str:
+# PocketBase's `_collections` columns, in its order: a PocketBase data directory is read and
+# written in place (docs/compatibility.md). JSON columns hold text on SQLite, jsonb on PostgreSQL.
+COLLECTION_COLUMNS = (
+    "id", "system", "type", "name", "fields", "indexes",
+    "listRule", "viewRule", "createRule", "updateRule", "deleteRule", "options", "created", "updated",
+)  # fmt: skip
+_JSON_COLUMNS = ("fields", "indexes", "options")
+
+
+def collections_table(d: Dialect, table: str = "_collections") -> str:
+    """The table as PocketBase creates it."""
+    json_type = d.column_type("json")
+    rules = "".join(f" {quote(r)} TEXT DEFAULT NULL," for r in COLLECTION_COLUMNS[6:11])
+    return (
+        f"CREATE TABLE IF NOT EXISTS {table} ("
+        " id TEXT PRIMARY KEY NOT NULL, system BOOLEAN DEFAULT FALSE NOT NULL,"
+        " type TEXT DEFAULT 'base' NOT NULL, name TEXT UNIQUE NOT NULL,"
+        f" fields {json_type} DEFAULT '[]' NOT NULL, indexes {json_type} DEFAULT '[]' NOT NULL,{rules}"
+        f" options {json_type} DEFAULT '{{}}' NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL)"
+    )
+
+
+def collections_indexes(d: Dialect) -> list[str]:
+    """PocketBase's `type` index, and Hearth's case-insensitive unique name (PocketBase ignores it)."""
+    return [
+        "CREATE INDEX IF NOT EXISTS idx__collections_type ON _collections (type)",
+        "CREATE UNIQUE INDEX IF NOT EXISTS idx__collections_name ON _collections (LOWER(name))",
+    ]
+
+
+def collections_columns(d: Dialect) -> str:
+    """The columns `_collections` has now (a data directory of an older Hearth has `data`)."""
+    if d.name == "sqlite":
+        return "SELECT name FROM pragma_table_info('_collections')"
+    return (
+        "SELECT column_name FROM information_schema.columns"
+        " WHERE table_schema = current_schema() AND table_name = '_collections'"
+    )
+
+
+# Hearth's first layout (one JSON `data` column) is rewritten into PocketBase's at start
+# (hearth.schema.bootstrap): a new table filled from the old rows takes the old one's place.
+LEGACY_NEW_TABLE = "_hearth_new_collections"
+
+
+def select_legacy_collections(d: Dialect) -> str:
     return "SELECT data FROM _collections ORDER BY created, id"
 
 
-def insert_collection(d: Dialect) -> str:
-    p = d.placeholder
-    return (
-        "INSERT INTO _collections (id, name, type, system, data, created, updated)"
-        f" VALUES ({p(1)}, {p(2)}, {p(3)}, {p(4)}, {p(5)}, {p(6)}, {p(7)})"
+def replace_legacy_collections(d: Dialect) -> list[str]:
+    return [
+        "DROP TABLE _collections",
+        f"ALTER TABLE {LEGACY_NEW_TABLE} RENAME TO _collections",
+        *collections_indexes(d),
+    ]
+
+
+def _columns() -> str:
+    return ", ".join(quote(c) for c in COLLECTION_COLUMNS)
+
+
+def select_collections(d: Dialect) -> str:
+    return f"SELECT {_columns()} FROM _collections ORDER BY created, id"
+
+
+def insert_collection(d: Dialect, table: str = "_collections") -> str:
+    """Bound in COLLECTION_COLUMNS' order, the JSON ones as text."""
+    values = ", ".join(
+        d.json_param(d.placeholder(i)) if c in _JSON_COLUMNS else d.placeholder(i)
+        for i, c in enumerate(COLLECTION_COLUMNS, 1)
     )
+    return f"INSERT INTO {table} ({_columns()}) VALUES ({values})"
 
 
 def update_collection(d: Dialect) -> str:
-    p = d.placeholder
-    return (
-        f"UPDATE _collections SET name = {p(1)}, type = {p(2)}, system = {p(3)}, data = {p(4)},"
-        f" updated = {p(5)} WHERE id = {p(6)}"
-    )
+    """Bound in COLLECTION_COLUMNS' order without `created` (the id last, as the key)."""
+    sets = []
+    n = 0
+    for c in COLLECTION_COLUMNS[1:]:
+        if c == "created":
+            continue
+        n += 1
+        ph = d.placeholder(n)
+        sets.append(f"{quote(c)} = {d.json_param(ph) if c in _JSON_COLUMNS else ph}")
+    return f"UPDATE _collections SET {', '.join(sets)} WHERE id = {d.placeholder(n + 1)}"
 
 
 def delete_collection(d: Dialect) -> str:
@@ -219,7 +283,7 @@ def records_referencing(d: Dialect, table: str, column: str, multi: bool) -> str
 def list_collections(
     d: Dialect, where: str, order: list[tuple[str, bool]], limit_ph: str, offset_ph: str
 ) -> str:
-    sql = 'SELECT data FROM "_collections"'
+    sql = 'SELECT id FROM "_collections"'
     if where:
         sql += f" WHERE {where}"
     terms = [f'"_collections".{quote(name)}{" DESC" if desc else ""}' for name, desc in order]

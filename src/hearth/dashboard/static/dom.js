@@ -106,3 +106,28 @@ export function apiForm(fields, button, submit) {
 export function notBuilt(title, text) {
   return h("section", { class: "not-built" }, h("h1", {}, title), h("p", {}, text));
 }
+
+/**
+ * A modal <dialog> (the browser keeps focus inside and Escape closes it): a title (text or
+ * nodes), body nodes and footer buttons. `kind` "drawer" slides it to the right edge. It leaves
+ * the page when closed, and closes when the route changes.
+ */
+export function openDialog(title, body, actions, kind = "dialog") {
+  const heading = h("h2", { id: `d${++ids}` }, title);
+  const dlg = h(
+    "dialog",
+    { class: `modal modal-${kind}`, "aria-labelledby": heading.id },
+    h("div", { class: "modal-head" }, heading),
+    h("div", { class: "modal-body" }, body),
+    h("div", { class: "modal-foot" }, actions),
+  );
+  const onRoute = () => dlg.open && dlg.close();
+  window.addEventListener("hashchange", onRoute);
+  dlg.addEventListener("close", () => {
+    window.removeEventListener("hashchange", onRoute);
+    dlg.remove();
+  });
+  document.body.append(dlg);
+  dlg.showModal();
+  return dlg;
+}

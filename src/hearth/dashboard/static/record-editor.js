@@ -3,7 +3,7 @@
 // through the SDK (which sends multipart with an @jsonPayload part when files are attached) and
 // shows the API's field errors under each field. Also the small dialogs it needs: a confirm, a
 // relation picker and the impersonation token.
-import { apiError, h, mount, notice } from "./dom.js";
+import { apiError, h, mount, notice, openDialog } from "./dom.js";
 
 let ids = 0;
 const nextId = (prefix) => `${prefix}${++ids}`;
@@ -14,23 +14,33 @@ export const isImage = (name) => IMAGE.test(name);
 /** A modal dialog appended to <body>; it removes itself when closed. */
 function modal(cls, labelledBy) {
   const dlg = h("dialog", { class: cls, "aria-labelledby": labelledBy });
-  dlg.addEventListener("close", () => dlg.remove());
+  const onRoute = () => dlg.open && dlg.close();
+  window.addEventListener("hashchange", onRoute);
+  dlg.addEventListener("close", () => {
+    window.removeEventListener("hashchange", onRoute);
+    dlg.remove();
+  });
   document.body.append(dlg);
   return dlg;
 }
 
-/** A confirm dialog in the page (never window.confirm): resolves true on the confirm button. */
+/** A confirm dialog in the page (never window.confirm), on dom.js's openDialog: resolves true
+ * when the confirm button is pressed, false on Cancel or Esc (at the click, not on close). */
 export function confirmDialog(text, yes = "Yes") {
   return new Promise((resolve) => {
-    const title = nextId("confirm");
-    const dlg = modal("confirm-dialog", title);
+    let done = false;
+    const finish = (answer) => {
+      if (!done) resolve(answer);
+      done = true;
+    };
+    const cancel = h("button", { type: "button", class: "btn" }, "Cancel");
+    const ok = h("button", { type: "button", class: "btn btn-danger btn-fill" }, yes);
+    const dlg = openDialog(text, null, [cancel, ok]);
+    dlg.classList.add("confirm-dialog");
     dlg.setAttribute("role", "alertdialog");
-    let answer = false;
-    const cancel = h("button", { type: "button", class: "btn", onclick: () => dlg.close() }, "Cancel");
-    const ok = h("button", { type: "button", class: "btn btn-danger", onclick: () => { answer = true; dlg.close(); } }, yes);
-    dlg.addEventListener("close", () => resolve(answer));
-    mount(dlg, h("p", { id: title }, text), h("div", { class: "dialog-actions" }, cancel, ok));
-    dlg.showModal();
+    cancel.addEventListener("click", () => { finish(false); dlg.close(); });
+    ok.addEventListener("click", () => { finish(true); dlg.close(); });
+    dlg.addEventListener("close", () => finish(false));
     cancel.focus();
   });
 }
@@ -135,7 +145,7 @@ function widgetFor(pb, collection, f, rec, creating) {
     case "url":
       return textInput(f, v, { type: "url" });
     case "bool": {
-      const input = h("input", { id: nextId("in"), name: f.name, type: "checkbox", class: "switch", checked: !!v });
+      const input = h("input", { id: nextId("in"), name: f.name, type: "checkbox", class: "bool-input", checked: !!v });
       const fr = frame(f, f.name, input);
       fr.wrap.classList.add("field-bool");
       return { ...fr, focus: input, collect: (body) => { body[f.name] = input.checked; }, inputs: [input] };
@@ -275,11 +285,11 @@ function relationWidget(pb, f, v) {
   let selected = Array.isArray(v) ? [...v] : v ? [v] : [];
   const labels = new Map();
   let related = null;
-  const chips = h("ul", { class: "chips", "aria-label": `${f.name}: chosen records` });
+  const chips = h("ul", { class: "rel-chips", "aria-label": `${f.name}: chosen records` });
   const render = () => {
     mount(
       chips,
-      selected.length ? selected.map((id) => h("li", { class: "chip" },
+      selected.length ? selected.map((id) => h("li", { class: "rel-chip" },
         h("span", {}, labels.get(id) || id),
         h("button", { type: "button", class: "chip-x", "aria-label": `Unlink ${labels.get(id) || id}`, onclick: () => { selected = selected.filter((x) => x !== id); render(); } }, "×"),
       )) : h("li", { class: "muted" }, "None"),
@@ -322,7 +332,7 @@ function relationWidget(pb, f, v) {
 function relationPicker(pb, collection, current, multiple, max, labels) {
   return new Promise((resolve) => {
     const title = nextId("pick");
-    const dlg = modal("picker-dialog", title);
+    let dlg = null;
     let chosen = [...current];
     let result = null;
     const search = h("input", { id: nextId("in"), type: "search", autocomplete: "off", placeholder: "Search term or filter" });
@@ -358,15 +368,12 @@ function relationPicker(pb, collection, current, multiple, max, labels) {
       if (multiple && chosen.length > max) { status.replaceChildren(notice("error", `Choose at most ${max}.`)); return; }
       result = chosen; dlg.close();
     } }, "Set selection");
-    dlg.addEventListener("close", () => resolve(result));
-    mount(dlg,
-      h("h2", { id: title }, `Select ${collection.name} records`),
+    dlg = openDialog(`Select ${collection.name} records`, [
       h("div", { class: "field" }, h("label", { for: search.id }, "Search records"), search),
       status, list, count,
-      h("div", { class: "dialog-actions" }, cancel, set),
-    );
+    ], [cancel, set]);
+    dlg.addEventListener("close", () => resolve(result));
     showCount();
-    dlg.showModal();
     search.focus();
     load();
   });
@@ -577,17 +584,15 @@ export function openRecordEditor(pb, collection, rec, options = {}) {
 
 /** Impersonate an auth record: pick a duration, get a token (PocketBase's ⋯ → Impersonate). */
 function impersonateDialog(pb, collection, rec) {
-  const title = nextId("imp");
-  const dlg = modal("picker-dialog", title);
+  const formId = nextId("imp");
   const duration = h("input", { id: nextId("in"), type: "number", min: 0, step: 1, value: 0 });
   const status = h("div", { class: "status" });
   const out = h("div", {});
-  const go = h("button", { type: "submit", class: "btn btn-accent" }, "Generate token");
-  const form = h("form", {},
-    h("h2", { id: title }, `Impersonate ${rec.email || rec.id}`),
+  const go = h("button", { type: "submit", form: formId, class: "btn btn-accent" }, "Generate token");
+  const close = h("button", { type: "button", class: "btn" }, "Close");
+  const form = h("form", { id: formId },
     h("div", { class: "field" }, h("label", { for: duration.id }, "Token duration in seconds (0: the collection's default)"), duration),
-    status, out,
-    h("div", { class: "dialog-actions" }, h("button", { type: "button", class: "btn", onclick: () => dlg.close() }, "Close"), go));
+    status, out);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     status.replaceChildren();
@@ -604,7 +609,7 @@ function impersonateDialog(pb, collection, rec) {
       go.disabled = false;
     }
   });
-  mount(dlg, form);
-  dlg.showModal();
+  const dlg = openDialog(`Impersonate ${rec.email || rec.id}`, form, [close, go]);
+  close.addEventListener("click", () => dlg.close());
   duration.focus();
 }

@@ -52,7 +52,11 @@ function build(pb, collection, ctx) {
   // Columns: id first, then the schema's fields (no passwords or token keys).
   const columns = [{ name: "id", type: "id" }, ...collection.fields.filter((f) => f.name !== "id" && f.type !== "password" && !(collection.type === "auth" && f.name === "tokenKey"))];
 
+  // The hash is rewritten in place (no hashchange, no re-render), and only while this view is shown.
+  const here = `#/collections/${encodeURIComponent(collection.name)}`;
+  const isShown = () => window.location.hash.split("?")[0] === here;
   const syncHash = () => {
+    if (!isShown()) return;
     const q = new URLSearchParams();
     if (state.filter) q.set("filter", state.filter);
     if (state.sort) q.set("sort", state.sort);
@@ -62,6 +66,7 @@ function build(pb, collection, ctx) {
     history.replaceState(null, "", `#/collections/${encodeURIComponent(collection.name)}${qs ? "?" + qs : ""}`);
   };
   const setOpenRecord = (id) => {
+    if (!isShown()) return;
     const q = new URLSearchParams(window.location.hash.split("?")[1] || "");
     if (id) q.set("record", id);
     else q.delete("record");
@@ -114,7 +119,7 @@ function build(pb, collection, ctx) {
     bulkCount,
     h("button", { type: "button", class: "btn", onclick: () => { selected.clear(); renderTable(); } }, "Reset"),
     h("button", { type: "button", class: "btn", onclick: () => downloadSelected() }, "Download JSON"),
-    h("button", { type: "button", class: "btn btn-danger", onclick: () => bulkDelete() }, "Delete selected"));
+    h("button", { type: "button", class: "btn btn-danger btn-fill", onclick: () => bulkDelete() }, "Delete selected"));
 
   const status = h("div", { class: "status", "aria-live": "polite" });
   const table = h("table", { class: "records-table" });
@@ -154,7 +159,7 @@ function build(pb, collection, ctx) {
           : h("span", { class: "badge", title: fn }, truncate(fn, 24)));
       }
       case "json":
-        return h("code", { class: "json" }, truncate(JSON.stringify(v), 50));
+        return h("code", { class: "json-cell" }, truncate(JSON.stringify(v), 50));
       case "geoPoint":
         return `${v.lon}, ${v.lat}`;
       case "date":
