@@ -331,6 +331,7 @@ async def test_field_errors_views_and_auth_actions(site: Site, tab: Tab, shoot: 
     # Auth records: verified toggle, impersonation token.
     email = f"imp-{uuid.uuid4().hex[:8]}@example.com"
     user = site.user(email)
+    users = site.http.get("/api/collections/users", headers=site.su).json()["id"]
     await page.goto(f"{site.url}/_/#/collections/users?filter={email}")
     await expect(page.locator("tbody tr.row")).to_have_count(1)
     await page.locator("tbody tr.row").click()
@@ -338,7 +339,20 @@ async def test_field_errors_views_and_auth_actions(site: Site, tab: Tab, shoot: 
     await drawer.get_by_role("button", name="Save changes").click()
     await expect(drawer).to_have_count(0)
     assert site.record(user["id"])["verified"] is True
+    # A linked OAuth2 account is listed and can be unlinked.
+    r = site.http.post(
+        "/api/collections/_externalAuths/records",
+        json={"collectionRef": users, "recordRef": user["id"], "provider": "github", "providerId": "gh-42"},
+        headers=site.su,
+    )
+    assert r.status_code == 200, r.text
     await page.locator("tbody tr.row").click()
+    providers = drawer.get_by_role("list", name="Linked OAuth2 providers")
+    await expect(providers).to_contain_text("github gh-42")
+    await drawer.get_by_role("button", name="Unlink github").click()
+    await page.locator("dialog.confirm-dialog").get_by_role("button", name="Unlink").click()
+    await expect(providers).to_contain_text("No linked OAuth2 providers.")
+    assert site.http.get(f"/api/collections/_externalAuths/records/{r.json()['id']}", headers=site.su).status_code == 404
     await drawer.get_by_label("More actions").click()
     await drawer.get_by_role("button", name="Impersonate").click()
     imp = page.get_by_role("dialog", name=f"Impersonate {email}")

@@ -439,6 +439,7 @@ export function openRecordEditor(pb, collection, rec, options = {}) {
     widgets[f.name] = w;
     body.append(w.wrap);
   }
+  if (isAuth && rec) body.append(linkedProviders(pb, collection, rec));
   if (readOnly) {
     for (const w of Object.values(widgets)) for (const el of w.inputs) el.disabled = true;
   }
@@ -580,6 +581,29 @@ export function openRecordEditor(pb, collection, rec, options = {}) {
   const first = Object.values(widgets).find((w) => w.inputs.length && !w.readOnly);
   if (first && !readOnly) first.focus.focus();
   return dlg;
+}
+
+/** The OAuth2 accounts linked to an auth record (`_externalAuths`), each with Unlink. */
+function linkedProviders(pb, collection, rec) {
+  const list = h("ul", { class: "files", "aria-label": "Linked OAuth2 providers" });
+  const status = h("div", { class: "status" });
+  const load = () => pb.collection("_externalAuths")
+    .getFullList({ filter: pb.filter("collectionRef = {:c} && recordRef = {:r}", { c: collection.id, r: rec.id }), requestKey: null })
+    .then((items) => mount(list, items.length ? items.map((x) => h("li", {},
+      h("span", {}, h("strong", {}, x.provider), ` ${x.providerId}`),
+      h("button", { type: "button", class: "btn btn-small", "aria-label": `Unlink ${x.provider}`, onclick: async () => {
+        if (!(await confirmDialog(`Unlink the ${x.provider} account from ${rec.email || rec.id}?`, "Unlink"))) return;
+        status.replaceChildren();
+        try {
+          await pb.collection("_externalAuths").delete(x.id, { requestKey: null });
+          load();
+        } catch (err) {
+          status.append(notice("error", apiError(err).message));
+        }
+      } }, "Unlink"))) : h("li", { class: "muted" }, "No linked OAuth2 providers.")))
+    .catch((err) => status.replaceChildren(notice("error", apiError(err).message)));
+  load();
+  return h("fieldset", { class: "field field-group" }, h("legend", {}, "OAuth2 providers"), list, status);
 }
 
 /** Impersonate an auth record: pick a duration, get a token (PocketBase's ⋯ → Impersonate). */
