@@ -336,6 +336,8 @@ async def test_field_errors_views_and_auth_actions(site: Site, tab: Tab, shoot: 
     await expect(page.locator("tbody tr.row")).to_have_count(1)
     await page.locator("tbody tr.row").click()
     await drawer.get_by_label("verified").check()
+    await page.locator("dialog.confirm-dialog").get_by_role("button", name="Yes").click()
+    await expect(drawer.get_by_label("verified")).to_be_checked()
     await drawer.get_by_role("button", name="Save changes").click()
     await expect(drawer).to_have_count(0)
     assert site.record(user["id"])["verified"] is True

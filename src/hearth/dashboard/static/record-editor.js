@@ -436,6 +436,16 @@ export function openRecordEditor(pb, collection, rec, options = {}) {
       continue;
     }
     const w = widgetFor(pb, collection, f, rec || prefill, creating);
+    if (isAuth && rec && f.name === "verified" && f.type === "bool") {
+      // Changing an account's verified state asks first, as PocketBase's drawer.
+      const box = w.focus;
+      box.addEventListener("change", async () => {
+        const to = box.checked;
+        const ok = await confirmDialog(to ? "Mark this account as verified?" : "Mark this account as not verified?", "Yes");
+        if (!ok) box.checked = !to;
+        box.dispatchEvent(new Event("input", { bubbles: true }));
+      });
+    }
     widgets[f.name] = w;
     body.append(w.wrap);
   }
