@@ -46,6 +46,7 @@ LAYERS: dict[str, int] = {
     # Domain services.
     "records": 8,
     "settings": 8,
+    "sqlconsole": 8,  # the superuser SQL console (POST /api/sql) over db
     "jobs": 8,  # durable jobs (queue, worker) and cron, in the application's database
     "logs": 8,  # request logs (_logs): the buffer, its writer, list/stats through the filter compiler
     "auth": 9,  # uses the record service

@@ -34,12 +34,14 @@ from hearth.openapi.document import OpenAPIDocument
 from hearth.realtime.hub import Hub
 from hearth.realtime.local_channel import LocalChannel
 from hearth.records.downloads import RecordDownloads
+from hearth.records.playground import RulesPlayground
 from hearth.records.present import RecordPresenter
 from hearth.records.reads import RecordReader
 from hearth.records.service import RecordService
 from hearth.schema.bootstrap import bootstrap
 from hearth.schema.repository import CollectionRepository
 from hearth.settings.store import SettingsStore
+from hearth.sqlconsole.service import SqlConsole
 from hearth.webhooks.service import Webhooks
 
 log = logging.getLogger("hearth")
@@ -86,6 +88,8 @@ class Hearth:
         reads = RecordReader(self.db)
         self.records = RecordService(self.db, self.collections, self.hooks, reads, self.storage)
         self.presenter = RecordPresenter(reads, self.collections, self.hooks)
+        self.playground = RulesPlayground(reads, self.presenter, self.collections)
+        self.sql_console = SqlConsole(self.db)
         self.downloads = RecordDownloads(reads, self.hooks)
         self.thumbs = Thumbnailer()
         self.auth = AuthService(self.collections, self.records, self.presenter, self.hooks)

@@ -144,6 +144,10 @@ async def test_superuser_login_and_collections_sidebar(site: Site, tab: Tab, sho
     await expect(sidebar.get_by_role("link", name=name)).to_be_visible()
     await expect(sidebar.get_by_role("link", name="users", exact=True)).to_be_visible()
     await shoot(page, "collections")
+    # At a phone's width nothing runs off the side (the top bar's sections wrap).
+    await page.set_viewport_size({"width": 390, "height": 844})
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+    await page.set_viewport_size({"width": 1280, "height": 800})
     # The token is kept where the SDK's LocalAuthStore keeps it.
     stored = await page.evaluate("JSON.parse(localStorage.getItem('pocketbase_auth')).token")
     assert site.http.get("/api/collections", headers={"Authorization": stored}).status_code == 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -98,6 +99,42 @@ class CollectionService:
             log.warning("collection %s not created: %s", c.name, exc)
             raise BadRequest(CREATE_FAILED) from exc
         return self.get(c.id)
+
+    async def dry_run_view(self, payload: Any) -> dict[str, Any]:
+        """`POST /api/collections/meta/dry-run-view`: the fields a view collection with this query
+        would get, and up to 10 of its records as a superuser sees them; the view is created in a
+        transaction that is rolled back, so nothing is stored."""
+        query = payload.get("query") if isinstance(payload, dict) else None
+        if query is None:
+            query = ""
+        if not isinstance(query, str):
+            raise BadRequest("An error occurred while loading the submitted data.")
+        if not query.strip():
+            raise BadRequest(
+                "An error occurred while validating the submitted data.",
+                {"query": FieldError("validation_required", "Cannot be blank.")},
+            )
+        name = f"temp_view_{secrets.token_hex(4)}"
+        try:
+            c = build_collection({"name": name, "type": "view", "viewQuery": query}, None, self.repo.get,
+                                 check_rule, self.repo.all, providers=PROVIDERS)  # fmt: skip
+            answer: dict[str, Any] = {}
+            try:
+                async with self.repo.db.transaction() as tx:
+                    await migrate.create_collection_table(tx, self.repo.db.dialect, c, self.repo.all)
+                    codec = self.records.reads.codec(c)
+                    rows = await tx.fetch_all(codec.sql.select("", "", "10", "0"))
+                    answer["fields"] = [f.to_dict() for f in c.fields]
+                    answer["sample"] = [codec.to_api(codec.values_from_row(r)) for r in rows]
+                    raise _DryRun
+            except _DryRun:
+                return answer
+        except ValidationFailed as exc:
+            error = exc.errors.get("viewQuery")
+            reason = error.message if isinstance(error, FieldError) else "the query cannot make a view."
+            raise BadRequest(f"Invalid view query. Raw error: \n{reason}") from exc
+        except DatabaseError as exc:
+            raise BadRequest(f"Invalid view query. Raw error: \n{exc}") from exc
 
     async def update(self, c: Collection, payload: Any) -> Collection:
         try:
@@ -320,3 +357,7 @@ def _describe(errors: dict[str, Any]) -> str:
         return node
 
     return orjson.dumps(messages(data), option=orjson.OPT_INDENT_2).decode()
+
+
+class _DryRun(Exception):
+    """Rolls back the transaction of a view's dry run."""

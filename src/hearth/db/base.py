@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from hearth.sql.dialect import Dialect
@@ -22,6 +23,21 @@ class UniqueViolation(Exception):
 
 class DatabaseError(Exception):
     """Any other engine error, with the engine's text kept for logs only."""
+
+
+@dataclass
+class ConsoleResult:
+    """What a superuser's SQL statement gave (`POST /api/sql`): its result columns (name, type as
+    the engine names it, "" when it cannot tell) and at most the asked number of rows, or, for a
+    statement without a result, the rows it changed."""
+
+    columns: list[tuple[str, str]]
+    rows: list[Sequence[Any]]
+    affected: int
+
+
+class ConsoleError(Exception):
+    """The engine refused a console statement; the message is the engine's own text."""
 
 
 class Executor(Protocol):
@@ -97,6 +113,11 @@ class Database(Executor, Protocol):
 
     def usage(self) -> tuple[int, int, int]:
         """This process's connections: (open, in use now, most it may open); for metrics."""
+        ...
+
+    async def console(self, sql: str, max_rows: int, timeout: float) -> ConsoleResult:
+        """Run a superuser's SQL as written (several statements: the last one's result), on a
+        connection of its own, cut off after `timeout` seconds (ConsoleError)."""
         ...
 
     async def close(self) -> None: ...

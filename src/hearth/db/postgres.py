@@ -24,7 +24,7 @@ import asyncpg
 
 from hearth.db import faults
 from hearth.db.after import AfterTransactionCallbacks
-from hearth.db.base import DatabaseError, Row, UniqueViolation
+from hearth.db.base import ConsoleError, ConsoleResult, DatabaseError, Row, UniqueViolation
 from hearth.db.lending import Lender
 from hearth.errors import BadRequest, DatabaseUnavailable
 from hearth.sql.dialect import POSTGRES
@@ -500,6 +500,39 @@ class PostgresDatabase:
     async def column_names(self, sql: str) -> list[str]:
         async with self.transaction() as tx:
             return await tx.column_names(sql)
+
+    async def console(self, sql: str, max_rows: int, timeout: float) -> ConsoleResult:
+        """db.base.Database.console: one statement is prepared (its result columns and their
+        types), read through a cursor up to `max_rows`; several go as one simple query, which
+        answers no rows. `statement_timeout` cuts it off; the transaction commits when it ends."""
+        conn = await self.acquire()
+        try:
+            async with conn.transaction():
+                await conn.execute(f"SET LOCAL statement_timeout = {max(1, round(timeout * 1000))}")
+                try:
+                    stmt = await conn.prepare(sql)
+                except asyncpg.PostgresSyntaxError as exc:
+                    if "multiple commands" not in str(exc):
+                        raise
+                    return ConsoleResult([], [], _rowcount(await conn.execute(sql)))
+                attributes = stmt.get_attributes()
+                if not attributes:
+                    await stmt.fetch()
+                    return ConsoleResult([], [], _rowcount(stmt.get_statusmsg()))
+                rows = await (await stmt.cursor()).fetch(max_rows) if max_rows else []
+                columns = [(a.name, a.type.name.upper()) for a in attributes]
+                return ConsoleResult(columns, [tuple(r) for r in rows], 0)
+        except asyncpg.PostgresError as exc:
+            if unavailable_reason(exc, conn) is not None:
+                self.fail(exc, conn)
+            raise ConsoleError(str(exc)) from exc
+        except Exception as exc:
+            self.fail(exc, conn)
+        finally:
+            # Closed, not handed on: the statement may have changed the session (SET, LISTEN,
+            # temporary tables), which Hearth's pooled connections never reset.
+            _terminate(conn)
+            await self.release(conn)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_Tx]:

@@ -35,9 +35,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from hearth.db import faults
+from hearth.db import faults, sqlite_console
 from hearth.db.after import AfterTransactionCallbacks
-from hearth.db.base import DatabaseError, Row, UniqueViolation
+from hearth.db.base import ConsoleResult, DatabaseError, Row, UniqueViolation
 from hearth.errors import BadRequest, DatabaseUnavailable
 from hearth.sql.dialect import SQLITE
 
@@ -375,6 +375,10 @@ class SQLiteDatabase:
         """A real transaction (db.base.Database.one_statement: BEGIN IMMEDIATE is free here, and
         the reads before the write must hold the write lock with it)."""
         return _Transaction(self)
+
+    async def console(self, sql: str, max_rows: int, timeout: float) -> ConsoleResult:
+        """db.base.Database.console: see hearth.db.sqlite_console."""
+        return await asyncio.to_thread(sqlite_console.run, self.path, sql, max_rows, timeout)
 
     async def close(self) -> None:
         self._writer_conn.close()

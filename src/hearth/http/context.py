@@ -11,7 +11,8 @@ from hearth.audit import actor
 from hearth.auth.api_keys import required_scope
 from hearth.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from hearth.query.context import AuthState, RequestInfo
-from hearth.schema.collection import Collection
+from hearth.ratelimit.ips import in_list, real_ip
+from hearth.schema.collection import SUPERUSERS, SUPERUSERS_ID, Collection
 
 if TYPE_CHECKING:
     from hearth.app import Hearth
@@ -37,10 +38,31 @@ async def begin(request: Request) -> tuple[Hearth, AuthState]:
     if auth is None:
         auth = await h.auth.resolve(request.headers.get("authorization"))
         request.scope["hearth.auth"] = auth  # a request hook and its handler resolve it once
+    if auth.is_superuser or (auth.is_guest and request.url.path.startswith(_SUPERUSER_PATHS)):
+        await _superuser_ip_allowed(h, request)
     actor.from_request(auth, request.scope)  # who the audit trail names for this request's writes
     if auth.api_key is not None:
         check_api_key_scope(h, auth, request.method, request.url.path)
     return h, auth
+
+
+# `superuserIPs`: a superuser's requests, and signing in as one, only from these addresses.
+_SUPERUSER_PATHS = (f"/api/collections/{SUPERUSERS}/", f"/api/collections/{SUPERUSERS_ID}/")
+NOT_ALLOWED = "You are not allowed to perform this request."
+
+
+async def _superuser_ip_allowed(h: Hearth, request: Request) -> None:
+    """403 (PocketBase's answer) when `superuserIPs` is set and the client's IP, as the trusted
+    proxy settings give it, is in none of its addresses or subnets."""
+    settings = await h.settings.get(h.collections.version)
+    allowed = settings.get("superuserIPs") or ()
+    if not allowed:
+        return
+    proxy = settings.get("trustedProxy") or {}
+    ip = real_ip(request.scope["headers"], request.scope.get("client"), proxy.get("headers") or (),
+                 bool(proxy.get("useLeftmostIP")))  # fmt: skip
+    if not in_list(allowed, ip):
+        raise Forbidden(NOT_ALLOWED)
 
 
 def check_api_key_scope(h: Hearth, auth: AuthState, method: str, path: str) -> None:

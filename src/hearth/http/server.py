@@ -26,9 +26,11 @@ from hearth.http.routes import (
     metrics,
     oauth2,
     openapi,
+    playground,
     realtime,
     records,
     settings,
+    sql_console,
     webhooks,
 )
 
@@ -53,6 +55,8 @@ def all_routes() -> list[Route]:
         *webhooks.routes,
         *metrics.routes,
         *audit.routes,
+        *playground.routes,
+        *sql_console.routes,
         *openapi.routes,
         *dashboard.routes,
         *installer.routes,

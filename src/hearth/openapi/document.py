@@ -40,6 +40,7 @@ _TAGS = [
     {"name": "jobs", "description": "Hearth's durable jobs (superusers only)."},
     {"name": "webhooks", "description": "Hearth's outbound webhooks (superusers only)."},
     {"name": "api keys", "description": "Hearth's API keys (superusers only)."},
+    {"name": "rules playground", "description": "Hearth's rules playground (superusers only)."},
 ]
 
 

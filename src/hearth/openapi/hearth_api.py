@@ -1,5 +1,5 @@
-"""Hearth's own endpoints (`/api/hearth/…`): jobs, webhooks, API keys (superusers only); the
-first-run installer."""
+"""Hearth's own endpoints (`/api/hearth/…`): jobs, webhooks, API keys, the rules playground
+(superusers only); the first-run installer."""
 
 from __future__ import annotations
 
@@ -14,6 +14,27 @@ _STATES = ["pending", "running", "done", "failed", "cancelled"]
 _EVENTS = ["create", "update", "delete"]
 _PER_PAGE = common.query("perPage", {"type": "integer", "minimum": 1, "default": 30},
                          "Items per page (capped: 1000 jobs, 500 webhooks or deliveries).")  # fmt: skip
+
+
+_JOIN = {"type": "string", "enum": ["", "&&", "||"]}
+_PLAYGROUND: Schema = {
+    **common.page_of({"type": "object", "description": "A record as that requester would see it."}),
+    "description": "The records the rule admits (a page), and the explained record when one was asked for.",
+}
+_PLAYGROUND["properties"] = {
+    **_PLAYGROUND["properties"],
+    "rule": {"type": "string", "enum": ["list", "view"]},
+    "expression": {"type": ["string", "null"], "description": "The rule (null: superusers only)."},
+    "auth": {"oneOf": [{"type": "null"}, closed({"collection": STRING, "id": STRING})]},
+    "superuser": BOOLEAN,
+    "access": {"type": "string", "enum": ["superusers", "everyone", "expression"]},
+    "checked": {"type": "object", "additionalProperties": BOOLEAN, "description": "Each id of `check`: admitted?"},
+    "record": closed({
+        "id": STRING, "allowed": BOOLEAN, "operator": _JOIN,
+        "parts": {"type": "array", "items": ref("RulePart")}, "error": STRING,
+    }, required=["id", "allowed", "operator", "parts"]),
+}  # fmt: skip
+_PLAYGROUND["required"] = [*_PLAYGROUND["required"], "rule", "expression", "auth", "superuser", "access"]
 
 
 def components() -> dict[str, Schema]:
@@ -42,6 +63,13 @@ def components() -> dict[str, Schema]:
             "status": INTEGER, "latency": {"type": "integer", "description": "Milliseconds."},
             "response": STRING, "error": STRING, "created": _WHEN,
         }),
+        "RulePart": closed({
+            "expression": STRING,
+            "result": {"type": ["boolean", "null"], "description": "null when the part cannot be evaluated."},
+            "error": STRING,
+            "operator": _JOIN,
+            "parts": {"type": "array", "items": ref("RulePart"), "description": "A part made of parts."},
+        }, required=["expression", "result"]),
         "ApiKey": closed(api_key),
         "NewApiKey": closed({**api_key, "key": {"type": "string", "description": "The key, shown this once."}}),
     }  # fmt: skip
@@ -110,6 +138,22 @@ def paths() -> dict[str, dict[str, Any]]:
             "get": _op("webhooks.deliveries", "webhooks", "The delivery log of a webhook, newest first",
                        {**common.ok(common.page_of(ref("WebhookDelivery"))), **common.errors(400, 404)},
                        parameters=[wid, PAGE, _PER_PAGE]),
+        },
+        "/api/hearth/collections/{collection}/rules-playground": {
+            "post": _op("rulesPlayground", "rules playground",
+                        "Which records an auth record or a guest may list or view, and why one is refused",
+                        {**common.ok(_PLAYGROUND), **common.errors(400, 404, 413)},
+                        parameters=[common.path("collection", "The collection's id or name.")],
+                        requestBody=common.body(closed({
+                            "auth": {"description": "null for a guest, or the auth record to act as.",
+                                     "oneOf": [{"type": "null"}, closed({"collection": STRING, "id": STRING})]},
+                            "rule": {"type": "string", "enum": ["list", "view"], "default": "list"},
+                            "record": {"type": "string", "description": "A record to explain (its rule's parts)."},
+                            "check": {"type": "array", "items": STRING, "maxItems": 100,
+                                      "description": "Record ids: whether the rule admits each."},
+                            "page": {"type": "integer", "default": 1},
+                            "perPage": {"type": "integer", "default": 30},
+                        }, required=[]))),
         },
         "/api/hearth/api-keys": {
             "get": _op("apiKeys.list", "api keys", "List API keys (never the keys themselves)",

@@ -129,6 +129,38 @@ def paths() -> dict[str, dict[str, Any]]:
                 common.ok(closed({"auth": coll, "base": coll, "view": coll})),
             ),
         },
+        "/api/collections/meta/dry-run-view": {
+            "post": superuser_op(
+                "collections.dryRunView", "collections", "The fields and up to 10 sample records a view "
+                "collection with this query would have (nothing is stored)",
+                {**common.ok(closed({"fields": {"type": "array", "items": ref("CollectionField")},
+                                     "sample": {"type": "array", "items": {"type": "object"}}})),
+                 **common.errors(400, 413)},
+                requestBody=common.body(closed({"query": STRING})),
+            ),
+        },
+        "/api/settings/apple/generate-client-secret": {
+            "post": superuser_op(
+                "settings.appleClientSecret", "settings", "A Sign in with Apple client secret (an ES256 "
+                "JWT signed with the team's PKCS#8 key, valid `duration` seconds, at most six months)",
+                {**common.ok(closed({"secret": STRING})), **common.errors(400, 413)},
+                requestBody=common.body(closed({"clientId": STRING, "teamId": STRING, "keyId": STRING,
+                                                 "privateKey": STRING, "duration": INTEGER})),
+            ),
+        },
+        "/api/sql": {
+            "post": superuser_op(
+                "sql.run", "sql", "Run SQL as written (several statements: the last one's result); "
+                "at most 1000 rows, 5000 characters, 3 minutes; no rule, hook or realtime event sees "
+                "its writes",
+                {**common.ok(closed({
+                    "execTime": INTEGER, "affectedRows": INTEGER,
+                    "columns": {"type": "array", "items": closed({"name": STRING, "type": STRING, "nullable": BOOLEAN})},
+                    "rows": {"type": "array", "items": {"type": "array", "items": {"type": ["string", "null"]}}},
+                 })), **common.errors(400, 413)},
+                requestBody=common.body(closed({"query": STRING})),
+            ),
+        },
         "/api/collections/meta/oauth2-providers": {
             "get": superuser_op(
                 "collections.oauth2Providers", "collections", "The OAuth2 providers Hearth knows",

@@ -179,9 +179,12 @@ class RecordReader:
         sort: str = "",
         filter_text: str = "",
         skip_total: bool = False,
+        rule: str = "listRule",
     ) -> Page:
+        """A page of the records `rule` (the listRule; the rules playground also lists by the
+        viewRule) and the client's filter admit for this requester."""
         auth = info.auth
-        con = enforce.constraint(self.db.dialect, c, c.rules.get("listRule"), info)
+        con = enforce.constraint(self.db.dialect, c, c.rules.get(rule), info)
         codec = self.codec(c)
         page = page if page > 0 else 1
         per_page = per_page if per_page > 0 else DEFAULT_PER_PAGE

@@ -240,6 +240,9 @@ def validate(s: dict[str, Any]) -> None:
     rl_errors = rate_limits.errors(s["rateLimits"])
     if rl_errors:
         errors["rateLimits"] = rl_errors
+    ip_errors = rate_limits.ip_list_errors(s["superuserIPs"])
+    if ip_errors:
+        errors["superuserIPs"] = ip_errors
 
     if errors:
         raise ValidationFailed(errors)

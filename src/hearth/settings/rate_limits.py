@@ -119,13 +119,7 @@ def errors(rl: dict[str, Any]) -> dict[str, Any]:
         if per_rule or conflict:
             out["rules"] = per_rule or conflict
 
-    ip_errors: dict[str, Any] = {}
-    for i, ip in enumerate(rl.get("excludedIPs") or ()):
-        if not ip:
-            ip_errors[str(i)] = _required()
-        elif parse_ip_or_subnet(ip) is None:
-            # (sic) PocketBase's code has this spelling.
-            ip_errors[str(i)] = FieldError("validation_invlaid_ip_or_subnet", "Invalid IP or CIDR subnet.")
+    ip_errors = ip_list_errors(rl.get("excludedIPs") or ())
     if ip_errors:
         out["excludedIPs"] = ip_errors
 
@@ -138,3 +132,15 @@ def errors(rl: dict[str, Any]) -> dict[str, Any]:
     if id_errors:
         out["identity"] = id_errors
     return out
+
+
+def ip_list_errors(items: Any) -> dict[str, Any]:
+    """Errors by position of a list of IPs or CIDR subnets (`excludedIPs`, `superuserIPs`)."""
+    errors: dict[str, Any] = {}
+    for i, ip in enumerate(items):
+        if not ip:
+            errors[str(i)] = _required()
+        elif parse_ip_or_subnet(ip) is None:
+            # (sic) PocketBase's code has this spelling.
+            errors[str(i)] = FieldError("validation_invlaid_ip_or_subnet", "Invalid IP or CIDR subnet.")
+    return errors

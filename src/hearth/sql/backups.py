@@ -8,11 +8,11 @@ numbers that processes follow never go back and queued work is not lost or repla
 
 from __future__ import annotations
 
+from hearth.sql import locks
 from hearth.sql.dialect import Dialect, quote
 
 RUNTIME_TABLES = ("_hearth_rt_clients", "_hearth_rt_events", "_hearth_jobs", "_hearth_webhook_outbox")
-# The two-key advisory lock a backup or restore holds on PostgreSQL (any instance).
-LOCK_KEYS = (0x4845_4152, 0x0000_0B4B)
+LOCK_KEYS = locks.BACKUP
 
 
 def table_exists(d: Dialect, schema: str = "main") -> str:

@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from hearth.errors import BadRequest
+from hearth.sql import locks
 
 # Column kinds ("storage") a field declares; each dialect maps them to its column types.
 TEXT = "text"
@@ -255,7 +256,7 @@ class PostgresDialect(Dialect):
 
     def bootstrap_lock(self) -> str | None:
         # BEGIN IMMEDIATE serialises SQLite; PostgreSQL needs an explicit lock.
-        return "SELECT pg_advisory_xact_lock(80900001)"
+        return locks.xact_lock(locks.BOOTSTRAP)
 
     lateral = "LATERAL "
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hearth.sql import locks
 from hearth.sql.dialect import Dialect, quote
 
 
@@ -324,7 +325,7 @@ def delete_owned(d: Dialect, table: str) -> str:
 
 def rt_publish_lock(d: Dialect) -> str | None:
     """Serialises realtime publishers (PostgreSQL; SQLite writes are serial already)."""
-    return "SELECT pg_advisory_xact_lock(80900002)" if d.name == "postgres" else None
+    return locks.xact_lock(locks.RT_PUBLISH) if d.name == "postgres" else None
 
 
 def touch_rt_clients(d: Dialect, count: int) -> str:
@@ -344,4 +345,4 @@ def recount_realtime_clients(d: Dialect) -> str:
 def installer_lock(d: Dialect) -> str | None:
     """Serialises first-superuser creation across instances (PostgreSQL; a SQLite write
     transaction is BEGIN IMMEDIATE, serial already)."""
-    return "SELECT pg_advisory_xact_lock(80900003)" if d.name == "postgres" else None
+    return locks.xact_lock(locks.INSTALLER) if d.name == "postgres" else None

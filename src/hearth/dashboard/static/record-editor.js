@@ -122,7 +122,7 @@ function frame(f, labelText, control, { group = false, hint = null } = {}) {
     wrap = h("fieldset", { class: "field field-group", "aria-describedby": error.id }, h("legend", {}, labelText, req, type), control, hint, error);
   } else {
     control.setAttribute("aria-describedby", error.id);
-    wrap = h("div", { class: "field" }, h("div", { class: "field-head" }, h("label", { for: control.id }, labelText), req, type), control, hint, error);
+    wrap = h("div", { class: "field" }, h("div", { class: "rec-field-head" }, h("label", { for: control.id }, labelText), req, type), control, hint, error);
   }
   return { wrap, error };
 }
@@ -336,7 +336,7 @@ function relationPicker(pb, collection, current, multiple, max, labels) {
     let chosen = [...current];
     let result = null;
     const search = h("input", { id: nextId("in"), type: "search", autocomplete: "off", placeholder: "Search term or filter" });
-    const list = h("ul", { class: "pick-list", "aria-label": `${collection.name} records` });
+    const list = h("ul", { class: "rec-pick-list", "aria-label": `${collection.name} records` });
     const status = h("div", { class: "status" });
     const count = h("p", { class: "muted" });
     const showCount = () => { count.textContent = multiple ? `${chosen.length} of max ${max} selected` : chosen.length ? "1 selected" : "None selected"; };

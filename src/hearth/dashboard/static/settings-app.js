@@ -258,8 +258,8 @@ export function applicationPage(pb, ctx) {
       parts.push(
         section(
           "Superuser IPs",
-          h("p", { class: "hint" }, "PocketBase lets superusers act only from these IPs or subnets (empty: any)."),
-          notice("info", "Hearth saves this list but does not enforce it yet: superusers can still act from any IP."),
+          h("p", { class: "hint" }, "Superusers can act and sign in only from these IPs or subnets, as the server sees them (see the trusted proxy above); empty: from anywhere."),
+          notice("info", "Include the address you work from, or this session is refused (403) once you save."),
           csv(form, "superuserIPs", "Allowed superuser IPs (comma separated)", { placeholder: "127.0.0.1, 10.0.0.0/8" }),
         ),
       );

@@ -75,6 +75,13 @@ async def import_collections(request: Request) -> Response:
     return responses.no_content()
 
 
+async def dry_run_view(request: Request) -> Response:
+    h, auth = await begin(request)
+    require_superuser(auth)
+    body = await read_object(request, h.config.max_body_size)
+    return responses.json(await h.collection_service.dry_run_view(body))
+
+
 async def get_scaffolds(request: Request) -> Response:
     _, auth = await begin(request)
     require_superuser(auth)
@@ -86,6 +93,7 @@ routes = [
     route("POST", "/api/collections", create_collection, event="collection_create_request"),
     route("PUT", "/api/collections/import", import_collections, event="collections_import_request"),
     route("GET", "/api/collections/meta/scaffolds", get_scaffolds),
+    route("POST", "/api/collections/meta/dry-run-view", dry_run_view),
     route("GET", "/api/collections/{collection}", view_collection, event="collection_view_request"),
     route("PATCH", "/api/collections/{collection}", update_collection, event="collection_update_request"),
     route("DELETE", "/api/collections/{collection}", delete_collection, event="collection_delete_request"),

@@ -5,6 +5,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from hearth.auth.oauth2 import apple_secret
 from hearth.errors import BadRequest, FieldError
 from hearth.files.storage import StorageUnavailable
 from hearth.http import responses
@@ -125,9 +126,17 @@ async def test_s3(request: Request) -> Response:
     return responses.no_content()
 
 
+async def apple_client_secret(request: Request) -> Response:
+    h, auth = await begin(request)
+    require_superuser(auth)
+    body = await read_object(request, h.config.max_body_size)
+    return responses.json({"secret": apple_secret.generate(body)})
+
+
 routes = [
     route("GET", "/api/settings", get_settings, event="settings_list_request"),
     route("PATCH", "/api/settings", patch_settings, event="settings_update_request"),
     route("POST", "/api/settings/test/s3", test_s3),
     route("POST", "/api/settings/test/email", test_email),
+    route("POST", "/api/settings/apple/generate-client-secret", apple_client_secret),
 ]

@@ -1,0 +1,1 @@
+"""The superuser SQL console (`POST /api/sql`, PocketBase 0.40)."""
