@@ -10,6 +10,7 @@ import base64
 import json
 import re
 import uuid
+from pathlib import Path
 from typing import Any
 
 from playwright.async_api import FilePayload, Page, expect
@@ -21,6 +22,20 @@ PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 )
 EVIL = "<img src=x onerror=alert(1)>"
+STATIC = Path(__file__).resolve().parents[2] / "src" / "hearth" / "dashboard" / "static"
+
+
+def test_dashboard_css_blocks_are_closed() -> None:
+    """Every `{` in dashboard.css is closed before the next page's rules (a merge once dropped a
+    media query's `}`, so every later rule applied only on phones)."""
+    css = re.sub(r"/\*.*?\*/", "", (STATIC / "dashboard.css").read_text(), flags=re.S)
+    depth = 0
+    for n, line in enumerate(css.splitlines(), 1):
+        if line.startswith("@media"):
+            assert depth == 0, f"dashboard.css line {n}: @media inside an open block"
+        depth += line.count("{") - line.count("}")
+        assert depth >= 0, f"dashboard.css line {n}: a stray }}"
+    assert depth == 0
 
 
 def make_collection(site: Site) -> str:
@@ -79,6 +94,8 @@ async def test_create_and_edit_records_with_files(site: Site, tab: Tab, shoot: A
     reader = site.user(f"reader-{uuid.uuid4().hex[:8]}@example.com")
     page = await open_collection(tab, site, name)
     await expect(page.get_by_text("No records yet.")).to_be_visible()
+    # The view's styles apply (an unclosed block earlier in dashboard.css once swallowed them).
+    assert await page.locator(".records-tools").evaluate("e => getComputedStyle(e).display") == "flex"
     await expect(page.get_by_role("link", name="Edit collection")).to_have_attribute(
         "href", f"#/collections/{name}/edit"
     )
