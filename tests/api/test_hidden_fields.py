@@ -47,6 +47,8 @@ SWEPT = {
     "GET /api/realtime",  # GET /api/realtime streams verbatim after PB_CONNECT
     "GET /api/hearth/audit",  # the audit trail's entries hold values of the records written
     "GET /api/hearth/audit/{id}",
+    "POST /api/collections/meta/dry-run-view",  # a sample of the view's records
+    "POST /api/hearth/collections/{collection}/rules-playground",  # the records a user may list
 }
 # Routes that answer no record (status only, collections, settings, tokens, ids, providers…).
 RECORD_FREE = {
@@ -77,6 +79,10 @@ RECORD_FREE = {
     "PATCH /api/settings",
     "POST /api/settings/test/email",
     "POST /api/settings/test/s3",
+    "POST /api/settings/apple/generate-client-secret",  # a signed JWT from the key it is given
+    # The superuser's SQL console answers the rows a query selects as stored, secrets included
+    # (as PocketBase's does): it is the database itself, for those who hold its file anyway.
+    "POST /api/sql",
     "GET /api/collections/meta/oauth2-providers",
     "GET /api/oauth2-redirect",
     "POST /api/oauth2-redirect",
@@ -467,11 +473,31 @@ async def test_every_path_keeps_secret_columns(
         assert r.status_code == 400, (query, r.text)
         assert r.json()["data"]["viewQuery"]["code"] == "validation_invalid_view_query"
 
+    # A view's dry run answers a sample of its records; the playground the records a user may list.
+    # (Its `fields` name the view's columns, `tokenKey` among them; the sample must hold no value.)
+    r = await w.call(
+        "POST /api/collections/meta/dry-run-view", "POST", "/api/collections/meta/dry-run-view",
+        json={"query": f"SELECT * FROM {w.people}"}, headers=su,
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    sample = r.json()["sample"]
+    assert len(sample) >= 2
+    PLAY = "POST /api/hearth/collections/{collection}/rules-playground"
+    for who, ref in (("ann", {"collection": w.people, "id": w.ids["ann"]}),
+                     ("superuser", {"collection": "_superusers", "id": w.ids["admin"]}), ("guest", None)):  # fmt: skip
+        body = await check(
+            f"playground as {who}", PLAY, "POST", f"/api/hearth/collections/{w.people}/rules-playground",
+            json={"auth": ref, "rule": "list", "record": w.ids["ann"]}, headers=su,
+        )  # fmt: skip
+        assert body["items"], body
+        assert all(("secret" in item) == (who == "superuser") for item in body["items"]), body
+
     known = await w.secrets()
     for label, response in answers:
         assert_clean(label, response.text, known)
     for event in events:
         assert_clean("realtime", event, known)
+    assert_clean("dry-run view", json.dumps(sample, separators=(",", ":")), known)
     # The audit trail keeps that a secret changed, never its value (nor a hash of it).
     r = await w.call("GET /api/hearth/audit", "GET", "/api/hearth/audit", params={"perPage": 1000}, headers=su)
     entries = r.json()["items"]
