@@ -110,6 +110,7 @@ async def test_create_a_collection_with_fields_and_an_index(site: Site, tab: Tab
 
     await page.get_by_role("button", name="Create", exact=True).click()
     await expect(page).to_have_url(re.compile(rf"#/collections/{name}$"))
+    await expect(page.locator(".records .status").first).to_contain_text(f"Created the collection {name}.")  # said once, there
     coll = collection(site, name)
     users_id = collection(site, "users")["id"]
     f = field_of(coll, "title")
@@ -267,6 +268,9 @@ async def test_a_rule_edited_in_the_page_is_enforced(site: Site, tab: Tab, shoot
     before = collection(site, "users")
     await page.get_by_role("button", name="Save changes").click()
     await expect(page).to_have_url(re.compile(r"#/collections/users$"))
+    await expect(page.locator(".records .status").first).to_contain_text("Saved the collection users.")
+    await page.get_by_role("button", name="Refresh").click()
+    await expect(page.locator(".records .status").first).not_to_contain_text("Saved the collection")
     after = collection(site, "users")
     assert {k: v for k, v in after.items() if k != "updated"} == {k: v for k, v in before.items() if k != "updated"}
 

@@ -672,6 +672,7 @@ class Editor {
       const saved = this.creating ? await this.pb.collections.create(payload) : await this.pb.collections.update(this.original.id, payload);
       this.saved = true;
       this.ctx.refreshCollections();
+      this.ctx.noticeNext(`${this.creating ? "Created" : "Saved"} the collection ${saved.name}.`);
       window.location.hash = `#/collections/${encodeURIComponent(saved.name)}`;
     } catch (err) {
       const e = apiError(err);

@@ -122,6 +122,10 @@ function build(pb, collection, ctx) {
     h("button", { type: "button", class: "btn btn-danger btn-fill", onclick: () => bulkDelete() }, "Delete selected"));
 
   const status = h("div", { class: "status", "aria-live": "polite" });
+  // A notice brought from the page before (e.g. "Created the collection …"): its own box, which
+  // the table's loads leave alone, gone on the next load the user asks for.
+  const arrived = ctx.takeNotice();
+  const banner = h("div", { class: "status", "aria-live": "polite" }, arrived ? notice("success", arrived) : null);
   const table = h("table", { class: "records-table" });
   const empty = h("div", { class: "empty", hidden: true });
   const total = h("span", { class: "total", role: "status" });
@@ -264,6 +268,7 @@ function build(pb, collection, ctx) {
   }
 
   function reload() {
+    banner.replaceChildren();
     syncHash();
     selected.clear();
     return load(1);
@@ -315,5 +320,5 @@ function build(pb, collection, ctx) {
   });
 
   const tools = h("div", { class: "records-tools" }, filterForm, chooser);
-  return [head, tools, readOnly ? null : bulk, status, h("div", { class: "table-wrap" }, table), empty, foot];
+  return [head, tools, readOnly ? null : bulk, banner, status, h("div", { class: "table-wrap" }, table), empty, foot];
 }

@@ -57,6 +57,10 @@ export function requestPasswordResetPage(pb) {
   return h("main", { class: "center" }, h("section", { class: "card" }, h("h1", {}, "Forgotten superuser password"), form, back));
 }
 
+// A success message the next page shows once (a save that navigates away says so there); kept
+// here because the shell is built anew for every route.
+let pendingNotice = "";
+
 /** The shell around a view; `view` is the main area's content for the current route. */
 export function shell(pb, route, onSignedOut) {
   const who = (pb.authStore.record && pb.authStore.record.email) || "";
@@ -69,7 +73,12 @@ export function shell(pb, route, onSignedOut) {
   // What a page may need of the shell: the query of the hash, and a way to show the sidebar's
   // collections again after one was created, renamed or deleted.
   const query = new URLSearchParams(window.location.hash.split("?")[1] || "");
-  const ctx = { query, refreshCollections: () => sidebar.refresh() };
+  const ctx = {
+    query,
+    refreshCollections: () => sidebar.refresh(),
+    noticeNext: (text) => { pendingNotice = text; },
+    takeNotice: () => { const text = pendingNotice; pendingNotice = ""; return text; },
+  };
   const main = h("main", { class: "content", id: "content" }, view(pb, route, ctx));
   return h(
     "div",
@@ -145,7 +154,7 @@ function decoded(text) {
 // The views inside the shell, by route; each page module owns its routes' content. `rest` is the
 // route after the prefix, `query` the hash's query string (`#/logs?filter=…`).
 const VIEWS = [
-  [/^\/collections\/?$/, () => notBuilt("Collections", "Pick a collection on the left.")],
+  [/^\/collections\/?$/, () => notBuilt("Collections", "Pick a collection on the left, or make your own with New collection.")],
   [/^\/collections\/new$/, (pb, m, ctx) => collectionEditor(pb, "", ctx)],
   [/^\/collections\/([^/]+)\/edit$/, (pb, m, ctx) => collectionEditor(pb, decoded(m[1]), ctx)],
   [/^\/collections\/([^/]+)\/playground$/, (pb, m, ctx) => playgroundPage(pb, decoded(m[1]), ctx)],
