@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import bcrypt
-
+from hearth._util.passwords import hash_now, verify_now
 from hearth.errors import FieldError
 from hearth.schema.fields.base import Field, cast_str, opt_int
 from hearth.schema.fields.text import check_range, pattern_matches, regex_error, schema_pattern
@@ -41,17 +40,14 @@ class PasswordField(Field):
     # ----- hashing ------------------------------------------------------------------------------
     def hash(self, plain: str) -> str:
         """bcrypt hash with the field's cost (blocking: call it off the event loop)."""
-        return bcrypt.hashpw(plain.encode(), bcrypt.gensalt(self.cost)).decode()
+        return hash_now(plain, self.cost)
 
     @staticmethod
     def verify(plain: str, hashed: str) -> bool:
         """Whether `plain` matches a stored hash (False for an empty or malformed hash)."""
         if not hashed or not plain:
             return False
-        try:
-            return bcrypt.checkpw(plain.encode(), hashed.encode())
-        except ValueError:
-            return False
+        return verify_now(plain, hashed)
 
     # ----- storage ------------------------------------------------------------------------------
     def to_db(self, value: Any) -> Any:
