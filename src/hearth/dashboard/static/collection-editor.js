@@ -515,7 +515,7 @@ class Editor {
     const value = this.model[key];
     const locked = value === null || value === undefined;
     const id = nextId("rule");
-    const ta = h("textarea", { id, rows: 2, class: "code", spellcheck: "false", disabled: locked, placeholder: locked ? "Superusers only" : "Empty: public (anyone, guests included)", "aria-autocomplete": "list", "aria-expanded": "false", "aria-controls": `${id}-list`, "aria-describedby": `${id}-error` }, locked ? "" : value);
+    const ta = h("textarea", { id, rows: 2, class: "code", spellcheck: "false", disabled: locked, placeholder: locked ? "Superusers only" : "Empty: public (anyone, guests included)", "aria-autocomplete": "list", "aria-controls": `${id}-list`, "aria-describedby": `${id}-error` }, locked ? "" : value);
     const error = h("p", { class: "field-error", id: `${id}-error`, hidden: !this.err(key) }, this.err(key));
     if (this.err(key)) ta.setAttribute("aria-invalid", "true");
     ta.addEventListener("input", () => (this.model[key] = ta.value));
@@ -586,7 +586,8 @@ class Editor {
           h("h2", {}, title),
           h("p", {}, h("span", { class: "method" }, method), " ", h("code", {}, url)),
           h("p", {}, "Rule: ", rule ? ruleText(this.model[rule], rule) : "none (public endpoint)"),
-          h("pre", { class: "code" }, code),
+          // Focusable: a long line scrolls sideways, and the keyboard must reach it too.
+          h("pre", { class: "code", tabindex: "0", "aria-label": `${title}: code` }, code),
         ),
       ),
     ].flat();
@@ -771,7 +772,6 @@ function autocomplete(ta, list, words) {
     list.hidden = true;
     items = [];
     active = -1;
-    ta.setAttribute("aria-expanded", "false");
     ta.removeAttribute("aria-activedescendant");
   };
   const wordAt = () => {
@@ -810,8 +810,7 @@ function autocomplete(ta, list, words) {
         return li;
       }),
     );
-    list.hidden = false;
-    ta.setAttribute("aria-expanded", "true");
+    list.hidden = false; // (a textarea may not carry aria-expanded: the list's own visibility tells)
     paint();
   };
   ta.addEventListener("input", (event) => {

@@ -47,7 +47,7 @@ export function logsPage(pb, ctx) {
   const settingsBtn = h("button", { type: "button", class: "btn", onclick: () => logsSettings(pb, status) }, "Logs settings");
   const refreshBtn = h("button", { type: "button", class: "btn", onclick: () => load() }, "Refresh");
   const status = h("div", { class: "status" });
-  const list = h("div", { class: "table-wrap" });
+  const list = h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "Request logs" });
   const pager = h("nav", { class: "pager", "aria-label": "Pages" });
 
   function apply() {

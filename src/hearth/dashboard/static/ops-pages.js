@@ -12,7 +12,8 @@ export function table(label, columns, rows, empty = "Nothing yet.") {
   if (!rows.length) return h("p", { class: "muted ops-empty" }, empty);
   return h(
     "div",
-    { class: "ops-table-wrap" },
+    // A wide table scrolls sideways on a phone: focusable so the keyboard can scroll it.
+    { class: "ops-table-wrap", tabindex: "0", role: "region", "aria-label": label },
     h(
       "table",
       { class: "ops-table", "aria-label": label },

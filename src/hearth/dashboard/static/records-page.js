@@ -320,5 +320,5 @@ function build(pb, collection, ctx) {
   });
 
   const tools = h("div", { class: "records-tools" }, filterForm, chooser);
-  return [head, tools, readOnly ? null : bulk, banner, status, h("div", { class: "table-wrap" }, table), empty, foot];
+  return [head, tools, readOnly ? null : bulk, banner, status, h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": `${collection.name} records` }, table), empty, foot];
 }

@@ -381,7 +381,7 @@ function rateLimitsSection(form) {
       { class: "hint" },
       "Labels: a tag such as *:list, users:auth or *:create; a path prefix such as /api/ or GET /api/health. Max requests are per client IP within the interval.",
     ),
-    h("div", { class: "table-wrap" }, table),
+    h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "Rate limit rules" }, table),
     empty,
     add,
     rl.excludedIPs ? csv(form, "rateLimits.excludedIPs", "IPs never rate limited (comma separated)") : null,
