@@ -16,7 +16,13 @@ from typing import Any
 from hearth._util import passwords
 from hearth._util.tasks import BackgroundTasks
 from hearth.auth import tokens
-from hearth.auth.service import LOAD_FAILED, VALIDATION_FAILED, AuthService
+from hearth.auth.service import (
+    LOAD_FAILED,
+    PASSWORD_AUTH_DISABLED,
+    TOKEN_REQUIRED,
+    VALIDATION_FAILED,
+    AuthService,
+)
 from hearth.errors import BadRequest, FieldError, Unauthorized
 from hearth.query.context import AuthState, RequestInfo
 from hearth.schema.collection import Collection
@@ -39,10 +45,13 @@ def invalid_token() -> FieldError:
 
 
 def text_fields(body: dict[str, Any], *names: str) -> dict[str, str]:
-    """The named string fields of a body (missing = ""); any other type is a 400."""
+    """The named string fields of a body (missing or null = "", as Go decodes JSON null into a
+    string); any other type is a 400."""
     out: dict[str, str] = {}
     for name in names:
-        value = body.get(name, "")
+        value = body.get(name)
+        if value is None:
+            value = ""
         if not isinstance(value, str):
             raise BadRequest(LOAD_FAILED)
         out[name] = value
@@ -177,7 +186,14 @@ class AccountFlows:
         self._sent.pop(("verification", c.id, state.id), None)
 
     # ----- password reset ---------------------------------------------------------------------
+    @staticmethod
+    def require_password_reset(c: Collection) -> None:
+        """A reset needs password auth on (PocketBase: 400, before the body is read)."""
+        if not c.auth.get("passwordAuth", {}).get("enabled"):
+            raise BadRequest(PASSWORD_AUTH_DISABLED)
+
     async def request_password_reset(self, c: Collection, body: dict[str, Any]) -> None:
+        self.require_password_reset(c)
         await self._mail_link(c, body, "password-reset", tokens.PASSWORD_RESET)
 
     async def confirm_password_reset(self, c: Collection, body: dict[str, Any]) -> None:
@@ -216,11 +232,11 @@ class AccountFlows:
         if c.is_superusers:
             raise BadRequest(SUPERUSERS_EMAIL)
         if auth.record is None or auth.collection is None or auth.collection.id != c.id:
-            raise Unauthorized("The request requires valid auth record.")
+            raise Unauthorized(TOKEN_REQUIRED)
         new_email = text_fields(body, "newEmail")["newEmail"]
         err = email_error(new_email)
         if err is None and new_email == auth.record.get("email"):
-            err = FieldError("validation_not_in_invalid", "Must be a valid value.")
+            err = FieldError("validation_not_in_invalid", "Must not be in list.")
         if err is None:
             found = await self._row_by_email(c, new_email)
             if found is not None and self.records.reads.codec(c).raw_value(found, "id") != auth.id:

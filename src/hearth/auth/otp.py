@@ -49,10 +49,15 @@ class OTPFlows:
         assert c is not None
         return c
 
-    async def request(self, c: Collection, body: dict[str, Any]) -> str:
-        otp = c.auth.get("otp", {})
-        if not otp.get("enabled"):
+    @staticmethod
+    def require_enabled(c: Collection) -> None:
+        """Before the body is read, as PocketBase checks it (a broken body still gets this 403)."""
+        if not c.auth.get("otp", {}).get("enabled"):
             raise Forbidden(OTP_DISABLED)
+
+    async def request(self, c: Collection, body: dict[str, Any]) -> str:
+        self.require_enabled(c)
+        otp = c.auth.get("otp", {})
         email = text_fields(body, "email")["email"]
         if (err := email_error(email)) is not None:
             raise BadRequest(VALIDATION_FAILED, {"email": err})
@@ -104,9 +109,8 @@ class OTPFlows:
 
     async def authenticate(self, c: Collection, body: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         """The record's row for a valid (otpId, code); the OTP is used up. Raises 400/403/429."""
+        self.require_enabled(c)
         otp_options = c.auth.get("otp", {})
-        if not otp_options.get("enabled"):
-            raise Forbidden(OTP_DISABLED)
         form = text_fields(body, "otpId", "password")
         errors: dict[str, Any] = {}
         if not form["otpId"]:

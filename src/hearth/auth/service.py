@@ -26,6 +26,7 @@ AUTH_FAILED = "Failed to authenticate."
 LOAD_FAILED = "An error occurred while loading the submitted data."
 VALIDATION_FAILED = "An error occurred while validating the submitted data."
 NOT_AUTH_COLLECTION = "Missing or invalid auth collection context."
+NO_COLLECTION = "Missing or invalid collection context."
 AUTH_RULE_FAILED = "The request doesn't satisfy the collection requirements to authenticate."
 PASSWORD_AUTH_DISABLED = "The collection is not configured to allow password authentication."
 TOKEN_REQUIRED = "The request requires valid record authorization token."
@@ -55,10 +56,33 @@ class AuthService:
         return AuthState(superusers, {"id": ""})
 
     def auth_collection(self, id_or_name: str) -> Collection:
+        """The auth collection of a route (PocketBase: 404, its message telling a missing
+        collection from one that is not an auth collection)."""
         c = self.collections.get(id_or_name)
-        if c is None or not c.is_auth:
+        if c is None:
+            raise NotFound(NO_COLLECTION)
+        if not c.is_auth:
             raise NotFound(NOT_AUTH_COLLECTION)
         return c
+
+    def own_collection(self, id_or_name: str, auth: AuthState) -> Collection:
+        """The collection of a route that acts on the requester's own record (auth-refresh,
+        request-email-change, logout), checked in PocketBase's order: the collection exists, a
+        token is given, and it is of that collection — the 403 names the requester's collection,
+        as PocketBase's does."""
+        c = self.collections.get(id_or_name)
+        if c is None:
+            raise NotFound(NO_COLLECTION)
+        if auth.record is None or auth.collection is None:
+            raise Unauthorized(TOKEN_REQUIRED)
+        if auth.collection.id != c.id:  # a base collection too: no token is of it
+            raise Forbidden(f"The request requires auth record from {auth.collection.name} collection.")
+        return c
+
+    def require_password_auth(self, c: Collection) -> None:
+        """Before the body is read, as PocketBase checks it (a broken body still gets this 403)."""
+        if not c.auth.get("passwordAuth", {}).get("enabled"):
+            raise Forbidden(PASSWORD_AUTH_DISABLED)
 
     # ----- tokens -------------------------------------------------------------------------
     async def resolve(self, header: str | None) -> AuthState:
@@ -149,7 +173,7 @@ class AuthService:
         if auth.record is None or auth.collection is None:
             raise Unauthorized(TOKEN_REQUIRED)
         if auth.collection.id != c.id:
-            raise Forbidden(f"The request requires auth record from {c.name} collection.")
+            raise Forbidden(f"The request requires auth record from {auth.collection.name} collection.")
         db = self.records.db
         if not everywhere and not auth.session:
             # An impersonation token (or one older than sessions): ending "its session" would
@@ -204,8 +228,10 @@ class AuthService:
         pw = c.auth.get("passwordAuth", {})
         if not pw.get("enabled"):
             raise Forbidden(PASSWORD_AUTH_DISABLED)
-        identity, password = body.get("identity", ""), body.get("password", "")
-        identity_field = body.get("identityField", "")
+        # JSON null is "" (Go decodes it into a string's zero value): "Cannot be blank." below.
+        identity, password, identity_field = (
+            "" if body.get(k) is None else body[k] for k in ("identity", "password", "identityField")
+        )
         if not all(isinstance(v, str) for v in (identity, password, identity_field)):
             raise BadRequest(LOAD_FAILED)
         errors: dict[str, Any] = {}
@@ -299,11 +325,13 @@ class AuthService:
         if not await self.records.reads.matches_rule(c, values["id"], c.auth.get("authRule"), info):
             raise Forbidden(AUTH_RULE_FAILED)
 
-    async def refresh(self, c: Collection, auth: AuthState) -> tuple[str, dict[str, Any]]:
-        if auth.record is None or not auth.refreshable:
+    async def refresh(self, c: Collection, auth: AuthState, token: str) -> tuple[str, dict[str, Any]]:
+        """A new token for the requester, or, for a token that is not refreshable (an
+        impersonation), the same `token` again with the record, as PocketBase answers."""
+        if auth.record is None:
             raise Unauthorized(TOKEN_REQUIRED)
         if auth.collection is None or auth.collection.id != c.id:
-            raise Forbidden(f"The request requires auth record from {c.name} collection.")
+            raise Forbidden(f"The request requires auth record from {auth.collection.name if auth.collection else c.name} collection.")
         row = await self.records.reads.find_row(c, auth.id)
         codec = self.records.reads.codec(c)
         # The token was checked against a record kept in memory (records.auth_cache): one
@@ -312,6 +340,8 @@ class AuthService:
             raise Unauthorized(TOKEN_REQUIRED)
         values = codec.values_from_row(row)
         await self._check_auth_rule(c, values)
+        if not auth.refreshable:
+            return token, values
         return self.issue_auth_token(c, values, str(codec.raw_value(row, "tokenKey")), auth.session), values
 
     async def auth_response(

@@ -121,7 +121,7 @@ def paths(c: Collection) -> dict[str, dict[str, Any]]:
             "A new token for the record of the current one",
             None,
             {**logged_in, **common.errors(400, 401, 403, 404)},
-            description="Needs a valid (refreshable) token of this collection.",
+            description="Needs a valid token of this collection; an impersonation token (not refreshable) comes back unchanged, as PocketBase answers.",
             params=[EXPAND, FIELDS],
         ),
         f"{base}/auth-logout": post(

@@ -16,7 +16,7 @@ class AuthState:
 
     collection: Collection | None = None
     record: dict[str, Any] | None = None
-    # False for tokens that auth-refresh must refuse (impersonation tokens).
+    # False for tokens auth-refresh gives back unchanged (impersonation tokens, as PocketBase).
     refreshable: bool = False
     # The login session the token belongs to (kept across refreshes; auth-logout revokes it).
     session: str = ""

@@ -14,6 +14,7 @@ from hearth.rules import enforce
 from hearth.schema.collection import Collection
 from hearth.schema.fields.base import Field
 from hearth.schema.secrets import PASSWORD, TOKEN_KEY, new_token_key
+from hearth.sql.dialect import Dialect
 
 
 def may_write(c: Collection, f: Field, auth: AuthState) -> bool:
@@ -33,19 +34,31 @@ def _check_password_confirm(body: dict[str, Any], errors: dict[str, Any]) -> Non
         errors["passwordConfirm"] = FieldError("validation_values_mismatch", "Values don't match.")
 
 
+NOT_MANAGER = FieldError("validation_values_mismatch", "Values don't match.")
+
+
 def check_create(
+    d: Dialect,
     c: Collection,
     body: dict[str, Any],
     values: dict[str, Any],
-    auth: AuthState,
+    info: RequestInfo,
     errors: dict[str, Any],
-) -> None:
+) -> enforce.Constraint | None:
     """A new auth record: errors for what its writer may not set or did not confirm; its
-    tokenKey (unless a superuser gave one)."""
+    tokenKey (unless a superuser gave one). A `verified` set by someone the manageRule may admit
+    gives back that rule's condition, to be met by the new row inside the transaction (as the
+    create rule is): PocketBase lets a manager create verified records."""
     _check_password_confirm(body, errors)
-    if values.get("verified") and not enforce.allows_value(c.auth.get("manageRule"), RequestInfo(auth=auth)):
-        errors["verified"] = FieldError("validation_values_mismatch", "Values don't match.")
+    manage: enforce.Constraint | None = None
+    if values.get("verified") and not info.auth.is_superuser:
+        rule = c.auth.get("manageRule")
+        manage = enforce.DENY if rule is None else enforce.constraint(d, c, rule, info)
+        if manage.deny:
+            errors["verified"] = NOT_MANAGER
+        manage = manage if manage.condition is not None else None
     values["tokenKey"] = values.get("tokenKey") or new_token_key(c)
+    return manage
 
 
 async def check_update(

@@ -133,8 +133,7 @@ class RecordService:
                 generated = f.generate()  # type: ignore[attr-defined]
                 if generated:
                     values[f.name] = generated
-        if c.is_auth:
-            auth_policy.check_create(c, body, values, auth, errors)
+        manage = auth_policy.check_create(self.db.dialect, c, body, values, info, errors) if c.is_auth else None
         if c.is_superusers:
             values["verified"] = True  # superusers are always verified, as in PocketBase
         validate(c, values, errors, changed=None, uploads=uploads)
@@ -175,10 +174,16 @@ class RecordService:
                 sql = codec.sql.exists_where(con.condition.render(self.db.dialect, 2))
                 if await e.tx.fetch_one(sql, (e.record["id"], *con.params(info))) is None:
                     raise BadRequest(CREATE_FAILED)
+            if manage is not None and manage.condition is not None:
+                # `verified` set by a writer the manageRule must admit, on the new row.
+                sql = codec.sql.exists_where(manage.condition.render(self.db.dialect, 2))
+                if await e.tx.fetch_one(sql, (e.record["id"], *manage.params(info))) is None:
+                    raise BadRequest(CREATE_FAILED, {"verified": auth_policy.NOT_MANAGER})
             blank_passwords(c, e.record)
 
-        # A create rule that needs SQL is checked after the INSERT and may roll it back.
-        chain = self._quiet_chain(ex, self.hooks.record_create, c) if con.condition is None else None
+        # A create or manage rule that needs SQL is checked after the INSERT and may roll it back.
+        quiet = con.condition is None and manage is None
+        chain = self._quiet_chain(ex, self.hooks.record_create, c) if quiet else None
 
         async def run(tx: Transaction) -> dict[str, Any]:
             event = RecordWrite(c, values, tx)

@@ -57,10 +57,3 @@ def constraint(d: Dialect, c: Collection, rule: str | None, info: RequestInfo, a
         # Only request values are compared (`@request.auth.id != ""`): same answer for every row.
         return OPEN if compiled.decide(info) else DENY
     return Constraint(compiled)
-
-
-def allows_value(rule: str | None, info: RequestInfo) -> bool:
-    """Rules checked without a row (e.g. none); expressions need the record and the database."""
-    if info.auth.is_superuser:
-        return True
-    return rule is not None and not rule.strip()

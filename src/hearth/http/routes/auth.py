@@ -11,6 +11,8 @@ from starlette.responses import Response
 from hearth._util.projection import project
 from hearth.app import Hearth
 from hearth.auth.logins import LoginContext
+from hearth.auth.service import TOKEN_REQUIRED
+from hearth.errors import Unauthorized
 from hearth.http import responses
 from hearth.http.body import read_object
 from hearth.http.context import RECORD_KEY, begin, projection
@@ -45,8 +47,14 @@ async def auth_methods(request: Request) -> Response:
     return responses.json(project(h.auth.methods(c), projection(request)))
 
 
+async def _own_collection(request: Request) -> tuple[Hearth, Any, Collection]:
+    h, auth = await begin(request)
+    return h, auth, h.auth.own_collection(request.path_params["collection"], auth)
+
+
 async def auth_with_password(request: Request) -> Response:
     h, _, c = await _auth_collection(request)
+    h.auth.require_password_auth(c)
     body = await read_object(request, h.config.max_body_size)
     token, values = await h.auth.with_password(c, body, login_context(request, body))
     return await _respond(request, h, c, token, values)
@@ -54,12 +62,14 @@ async def auth_with_password(request: Request) -> Response:
 
 async def request_otp(request: Request) -> Response:
     h, _, c = await _auth_collection(request)
+    h.otp.require_enabled(c)
     body = await read_object(request, h.config.max_body_size)
     return responses.json({"otpId": await h.otp.request(c, body)})
 
 
 async def auth_with_otp(request: Request) -> Response:
     h, _, c = await _auth_collection(request)
+    h.otp.require_enabled(c)
     body = await read_object(request, h.config.max_body_size)
     row, _ = await h.otp.authenticate(c, body)
     token, values = await h.auth.finish_login(c, row, "otp", login_context(request, body))
@@ -67,14 +77,16 @@ async def auth_with_otp(request: Request) -> Response:
 
 
 async def auth_refresh(request: Request) -> Response:
-    h, auth, c = await _auth_collection(request)
-    token, values = await h.auth.refresh(c, auth)
+    h, auth, c = await _own_collection(request)
+    given = request.headers.get("authorization", "")
+    given = (given[7:] if given[:7].lower() == "bearer " else given).strip()
+    token, values = await h.auth.refresh(c, auth, given)
     return await _respond(request, h, c, token, values)
 
 
 async def auth_logout(request: Request) -> Response:
     """Beyond PocketBase: end this session (`?all=1`: every session of the record). 204."""
-    h, auth, c = await _auth_collection(request)
+    h, auth, c = await _own_collection(request)
     everywhere = request.query_params.get("all", "") in ("1", "true")
     await h.auth.logout(c, auth, everywhere)
     return responses.no_content()
@@ -91,7 +103,10 @@ async def file_token(request: Request) -> Response:
 
 
 async def impersonate(request: Request) -> Response:
-    h, auth, c = await _auth_collection(request)
+    h, auth = await begin(request)
+    if h.collections.get(request.path_params["collection"]) is not None and auth.is_guest:
+        raise Unauthorized(TOKEN_REQUIRED)  # PocketBase asks a guest for a token before anything else
+    c = h.auth.auth_collection(request.path_params["collection"])
     body = await read_object(request, h.config.max_body_size)
     token, values = await h.auth.impersonate(c, auth, request.path_params["id"], body)
     return await _respond(request, h, c, token, values)
@@ -111,6 +126,7 @@ async def confirm_verification(request: Request) -> Response:
 
 async def request_password_reset(request: Request) -> Response:
     h, _, c = await _auth_collection(request)
+    h.account.require_password_reset(c)
     await h.account.request_password_reset(c, await read_object(request, h.config.max_body_size))
     return responses.no_content()
 
@@ -122,7 +138,7 @@ async def confirm_password_reset(request: Request) -> Response:
 
 
 async def request_email_change(request: Request) -> Response:
-    h, auth, c = await _auth_collection(request)
+    h, auth, c = await _own_collection(request)
     await h.account.request_email_change(c, auth, await read_object(request, h.config.max_body_size))
     return responses.no_content()
 
