@@ -34,24 +34,42 @@ async def connect(request: Request) -> Response:
 async def subscribe(request: Request) -> Response:
     h, auth = await begin(request)
     body = await read_object(request, h.config.max_body_size)
-    client_id, subs = body.get("clientId", ""), body.get("subscriptions", [])
+    client_id, subs = body.get("clientId"), body.get("subscriptions", [])
+    client_id = "" if client_id is None else client_id  # Go decodes null into ""
     if not isinstance(client_id, str) or not isinstance(subs, list | None):
         raise BadRequest()
-    subs = subs or []
+    # As Go decodes the list: null is an empty topic, any other non-string a plain 400.
+    subs = ["" if t is None else t for t in subs or []]
+    if not all(isinstance(t, str) for t in subs):
+        raise BadRequest()
     errors: dict[str, Any] = {}
     if not client_id:
         errors["clientId"] = FieldError("validation_required", "Cannot be blank.")
-    elif len(client_id) > 255:
+    elif len(client_id.encode()) > 255:  # lengths in bytes, as PocketBase counts them
         errors["clientId"] = FieldError(
-            "validation_length_out_of_range", "The length must be between 1 and 255."
+            "validation_length_out_of_range", "The length must be between 1 and 255.", {"max": 255, "min": 1}
         )
-    if len(subs) > MAX_SUBSCRIPTIONS or not all(
-        isinstance(s, str) and 0 < len(s) <= MAX_LENGTH for s in subs
-    ):
-        errors["subscriptions"] = FieldError("validation_invalid_subscriptions", "Invalid subscriptions.")
+    if len(subs) > MAX_SUBSCRIPTIONS:
+        errors["subscriptions"] = FieldError(
+            "validation_length_too_long",
+            f"The length must be no more than {MAX_SUBSCRIPTIONS}.",
+            {"max": MAX_SUBSCRIPTIONS, "min": 0},
+        )
+    else:
+        too_long = {
+            str(i): FieldError(
+                "validation_length_too_long", f"The length must be no more than {MAX_LENGTH}.",
+                {"max": MAX_LENGTH, "min": 0},
+            )
+            for i, t in enumerate(subs)
+            if len(t.encode()) > MAX_LENGTH
+        }  # fmt: skip
+        if too_long:
+            errors["subscriptions"] = too_long
     if errors:
         raise BadRequest("", errors)
-    await h.realtime.subscribe(client_id, subs, auth, _ip(request))
+    # An empty topic is accepted and matches nothing (PocketBase keeps it; no event has it).
+    await h.realtime.subscribe(client_id, [t for t in subs if t], auth, _ip(request))
     return responses.no_content()
 
 
