@@ -17,7 +17,7 @@ from referencing.jsonschema import DRAFT202012
 from hearth.backups import archive
 from hearth.config import Config
 from hearth.schema.fields.registry import FIELD_TYPES
-from tests.conftest import Api, start_api
+from tests.conftest import Api, start_api, unique
 from tests.support.openapi_fixture import MEMBERS_LIST_RULE, POST, members_body, posts_body, stats_body
 
 
@@ -145,8 +145,12 @@ async def test_real_responses_match_the_description(api: Api, described: dict[st
 async def test_superusers_only_and_cached_per_schema_version(api: Api, described: dict[str, Any]) -> None:
     r = await api.client.get("/api/openapi.json")
     assert r.status_code == 401 and set(r.json()) == {"status", "message", "data"}
+    email = f"{unique('m')}@example.com"  # its own member: the test runs alone too
+    member = await api.client.post("/api/collections/oa_members/records", headers=api.su(),
+                                   json={"email": email, "password": "12345678", "passwordConfirm": "12345678"})  # fmt: skip
+    assert member.status_code == 200, member.text
     login = await api.client.post("/api/collections/oa_members/auth-with-password",
-                                  json={"identity": "m@example.com", "password": "12345678"})  # fmt: skip
+                                  json={"identity": email, "password": "12345678"})  # fmt: skip
     assert login.status_code == 200, login.text
     r = await api.client.get("/api/openapi.json", headers={"Authorization": login.json()["token"]})
     assert r.status_code == 403

@@ -21,6 +21,7 @@ from hearth.records.service import RecordService
 from hearth.schema import migrate
 from hearth.schema.collection import Collection
 from hearth.schema.form import build_collection
+from hearth.schema.indexes import IndexSyntaxError, parse_index
 from hearth.schema.repository import CollectionRepository
 
 CREATE_FAILED = "Failed to create collection."
@@ -146,15 +147,7 @@ class CollectionService:
         except ValidationFailed as exc:
             raise BadRequest(UPDATE_FAILED, exc.errors) from exc
         except UniqueViolation as exc:
-            raise BadRequest(
-                UPDATE_FAILED,
-                {
-                    "indexes": FieldError(
-                        "validation_invalid_index_expression",
-                        "An index could not be created: existing records hold duplicate values.",
-                    )
-                },
-            ) from exc
+            raise BadRequest(UPDATE_FAILED, {"indexes": _duplicates_error(c, new, exc)}) from exc
         return self.get(new.id)
 
     async def delete(self, c: Collection) -> None:
@@ -361,3 +354,26 @@ def _describe(errors: dict[str, Any]) -> str:
 
 class _DryRun(Exception):
     """Rolls back the transaction of a view's dry run."""
+
+
+def _duplicates_error(old: Collection, new: Collection, exc: UniqueViolation) -> dict[str, FieldError]:
+    """A new UNIQUE index the stored records break, at its position, in PocketBase's words (its
+    SQLite error text, on either database). The index is the new unique one over the columns the
+    engine names, else the first new unique one."""
+    candidates = []
+    for i, sql in enumerate(new.indexes):
+        if sql in old.indexes:
+            continue
+        try:
+            idx = parse_index(sql)
+        except IndexSyntaxError:
+            continue
+        if idx.unique:
+            candidates.append((i, idx))
+    if not candidates:
+        return {"0": FieldError("validation_invalid_index_expression", "Invalid CREATE INDEX expression.")}
+    wanted = set(exc.columns)
+    i, idx = next(((i, x) for i, x in candidates if {col.name for col in x.columns} == wanted), candidates[0])
+    cols = ", ".join(f"{new.name}.{col.name}" for col in idx.columns)
+    message = f"Failed to create index {idx.name} - constraint failed: UNIQUE constraint failed: {cols} (2067)."
+    return {str(i): FieldError("validation_invalid_index_expression", message)}

@@ -224,9 +224,13 @@ def build_collection(
     name_ok = "name" not in errors
     if new.type == AUTH and name_ok:
         _ensure_auth_indexes(new)
-    index_errors = _check_indexes(new, others)
+    index_errors, missing_columns = _check_indexes(new, others)
     if index_errors:
         errors["indexes"] = index_errors
+    if new.type == AUTH and not index_errors and not errors.get("fields") and "passwordAuth" not in errors:
+        identity_error = _check_identity_fields(new)
+        if identity_error is not None:
+            errors["passwordAuth"] = {"identityFields": identity_error}
 
     # rules syntax (after fields, so identifiers resolve against the new schema)
     if not errors.get("fields") and name_ok:
@@ -238,6 +242,9 @@ def build_collection(
                 if err is not None:
                     errors[key] = err
 
+    if not errors and missing_columns:
+        # PocketBase finds these when it creates the index, so only once all else is valid.
+        errors["indexes"] = missing_columns
     if errors:
         raise ValidationFailed(errors)
     return new
@@ -261,15 +268,25 @@ def _build_fields(
         data = dict(raw)
         if not data.get("id"):
             # A field without id replaces the one with the same name (PocketBase's merge rule).
+            # A system field keeps its id whatever type is given (it is made the system type).
             old = old_by_name.get(str(data.get("name", "")))
-            if old is not None and old.type == data.get("type"):
+            if old is not None and (old.type == data.get("type") or old.system):
                 data["id"] = old.id
         parsed.append((len(parsed), data))
+
+    if any(d.get("primaryKey") is True and d.get("name") != "id" for _, d in parsed):
+        # The primary key renamed (or a second one): PocketBase answers for the whole list.
+        errors["fields"] = FieldError("validation_missing_primary_key", 'Missing or invalid "id" PK field.')
+        return list(existing.fields) if existing else []
+
+    # A field given under a system field's name becomes that system field, as PocketBase makes
+    # it: of the system type, its own options kept (its id too) when the type is the system's.
+    parsed = [(i, _as_system_field(d, ctype)) for i, d in parsed]
 
     # The id field comes first, auth system fields last, as PocketBase orders them.
     names = {str(d.get("name", "")) for _, d in parsed}
     ordered: list[dict[str, Any]] = []
-    if not any(d.get("name") == "id" and d.get("type") == "text" and d.get("primaryKey") for _, d in parsed):
+    if not any(d.get("name") == "id" and d.get("type") == "text" for _, d in parsed):
         ordered.append(dict(ID_FIELD))
     ordered.extend(d for _, d in parsed)
     if ctype == AUTH:
@@ -279,7 +296,12 @@ def _build_fields(
 
     for i, data in enumerate(ordered):
         name = str(data.get("name", ""))
-        if name == "id" and not (data.get("type") == "text" and data.get("primaryKey")):
+        if ctype == AUTH and name in RESERVED_AUTH_NAMES:
+            field_errors[str(i)] = {
+                "name": FieldError("validation_reserved_field_name", "The field name is reserved and cannot be used.")
+            }
+            continue
+        if name == "id" and data.get("type") != "text":
             field_errors[str(i)] = {
                 "name": FieldError(
                     "validation_duplicated_field_name",
@@ -332,6 +354,33 @@ def _build_fields(
     if field_errors and "fields" not in errors:
         errors["fields"] = {k: v for k, v in field_errors.items() if v}
     return fields
+
+
+_AUTH_SYSTEM = {f["name"]: f for f in AUTH_FIELDS}
+RESERVED_AUTH_NAMES = frozenset({"passwordConfirm", "oldPassword"})  # the auth forms' own keys
+
+
+def _as_system_field(data: dict[str, Any], ctype: str) -> dict[str, Any]:
+    """`data` as the system field of its name: the primary key `id` (text) is always one; in an
+    auth collection so are password, tokenKey, email, emailVisibility and verified. Another type
+    is replaced by the system definition (keeping the id the given field would have); the same
+    type keeps its options, with what the system needs forced."""
+    name = data.get("name")
+    if name == "id" and data.get("type") == "text":
+        forced = {**data, "primaryKey": True, "system": True, "required": True}
+        forced["pattern"] = data.get("pattern") or ID_FIELD["pattern"]
+        return forced
+    system = _AUTH_SYSTEM.get(name) if ctype == AUTH and isinstance(name, str) else None
+    if system is None:
+        return data
+    if data.get("type") != system["type"]:
+        given_type = data.get("type")
+        own_id = data.get("id") or (checksum_id(given_type, str(name)) if isinstance(given_type, str) else "")
+        return {**system, "id": own_id or system["id"]}
+    forced = {**data, "system": True}
+    if name in ("password", "tokenKey"):
+        forced.update(required=True, hidden=True)  # secrets: always set, never shown
+    return forced
 
 
 def _seeing(new: Collection, lookup: Lookup) -> Lookup:
@@ -411,8 +460,39 @@ def _index_owner(collections: list[Collection], key: str, skip_id: str) -> str |
     return None
 
 
-def _check_indexes(c: Collection, others: Callable[[], list[Collection]]) -> dict[str, FieldError]:
+def _check_identity_fields(c: Collection) -> FieldError | None:
+    """Each identity field exists and has a single-column UNIQUE index, as PocketBase demands
+    (a sign-in by it must find one record)."""
+    unique: set[str] = set()
+    for sql in c.indexes:
+        try:
+            idx = parse_index(sql)
+        except IndexSyntaxError:
+            continue
+        if idx.unique and len(idx.columns) == 1:
+            unique.add(idx.columns[0].name)
+    password_auth = c.auth.get("passwordAuth", {})
+    if not password_auth.get("enabled"):
+        return None  # PocketBase checks them only when password sign-in is on
+    for name in password_auth.get("identityFields") or []:
+        if not isinstance(name, str) or name not in c.field_map:
+            return FieldError("validation_missing_field", f"Invalid or missing field {name}.", {"fieldName": name})
+        if name not in unique:
+            return FieldError(
+                "validation_missing_unique_constraint",
+                f"The field {name} doesn't have a UNIQUE constraint.",
+                {"fieldName": name},
+            )
+    return None
+
+
+def _check_indexes(
+    c: Collection, others: Callable[[], list[Collection]]
+) -> tuple[dict[str, FieldError], dict[str, FieldError]]:
+    """The indexes' validation errors, and apart from them those of indexes naming a column the
+    collection lacks (in PocketBase's words for the failed CREATE INDEX)."""
     errors: dict[str, FieldError] = {}
+    missing: dict[str, FieldError] = {}
     seen: set[str] = set()
     invalid = FieldError("validation_invalid_index_expression", "Invalid CREATE INDEX expression.")
     for i, sql in enumerate(c.indexes):
@@ -423,8 +503,18 @@ def _check_indexes(c: Collection, others: Callable[[], list[Collection]]) -> dic
             continue
         cols = [col.name for col in idx.columns] + [p.column for p in idx.where]
         key = identifier_key(idx.name)
-        if idx.table != c.name or any(col not in c.field_map for col in cols) or key in seen:
+        if idx.table != c.name:
             errors[str(i)] = invalid
+            continue
+        absent = next((col for col in cols if col not in c.field_map), None)
+        if absent is not None:
+            missing[str(i)] = FieldError(
+                "validation_invalid_index_expression",
+                f"Failed to create index {idx.name} - SQL logic error: no such column: {absent} (1).",
+            )
+            continue
+        if key in seen:
+            errors[str(i)] = FieldError("validation_duplicated_index_name", "The index name already exists.")
             continue
         seen.add(key)
         # Index names share one namespace with tables, across the whole database.
@@ -444,7 +534,7 @@ def _check_indexes(c: Collection, others: Callable[[], list[Collection]]) -> dic
             errors[str(i)] = FieldError(
                 "validation_invalid_index_expression", "The index name is already used by a table."
             )
-    return errors
+    return errors, missing
 
 
 def make_collection(

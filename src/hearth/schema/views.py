@@ -39,7 +39,8 @@ def infer_fields(
     defs = []
     for name in columns:
         if name == "id":
-            defs.append(dict(ID_FIELD))
+            # A view's ids are read, never generated: no length or generator (as PocketBase).
+            defs.append({**ID_FIELD, "autogeneratePattern": "", "min": 0, "max": 0})
             continue
         if name in INTERNAL_COLUMNS:
             continue  # `SELECT *` on PostgreSQL also reads the insertion-order column
