@@ -66,6 +66,13 @@ class RequestInfo:
         self._query_src = query if callable(query) else None
         self._headers_src = headers if callable(headers) else None
 
+    def with_body(self, body: dict[str, Any]) -> RequestInfo:
+        """The same request with another body (rules read modifiers' results, not their keys)."""
+        other = RequestInfo(self.auth, self.method, None, None, body, self.context)
+        other._query, other._headers = self._query, self._headers
+        other._query_src, other._headers_src = self._query_src, self._headers_src
+        return other
+
     @property
     def query(self) -> dict[str, str]:
         if self._query is None:

@@ -50,6 +50,8 @@ def check_create(
     gives back that rule's condition, to be met by the new row inside the transaction (as the
     create rule is): PocketBase lets a manager create verified records."""
     _check_password_confirm(body, errors)
+    if not body.get("password"):
+        errors.setdefault("password", FieldError("validation_required", "Cannot be blank."))
     manage: enforce.Constraint | None = None
     if values.get("verified") and not info.auth.is_superuser:
         rule = c.auth.get("manageRule")

@@ -40,3 +40,11 @@ def assignments(c: Collection, body: dict[str, Any]) -> list[Assignment]:
         if f is not None and modifier is not None and modifier in f.modifiers:
             mods.append(Assignment(f, modifier, raw))
     return plain + mods
+
+
+def resolved_body(body: dict[str, Any], results: dict[str, Any]) -> dict[str, Any]:
+    """`body` as rules see it: each field a modifier changed (`n+`, `+tags`, `tags-`) under its
+    own name with the value it ends up with, the modifier keys gone."""
+    out = {k: v for k, v in body.items() if k.rstrip("+-").lstrip("+") not in results}
+    out.update(results)
+    return out

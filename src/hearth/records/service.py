@@ -22,7 +22,7 @@ from hearth.hooks.events import RecordCommitted, RecordFailed, RecordValidate, R
 from hearth.query.context import RequestInfo
 from hearth.records import auth_policy
 from hearth.records.auth_cache import AuthRecords
-from hearth.records.body import assignments
+from hearth.records.body import assignments, resolved_body
 from hearth.records.files import RecordFiles, StorageSource, held_names, uploads_in
 from hearth.records.passwords import Prehashed, blank_passwords, hash_passwords
 from hearth.records.reads import RecordReader
@@ -93,6 +93,16 @@ class RecordService:
         connected meanwhile), it writes after commit instead (db.base.Transaction.autocommit)."""
         return None if ex is not None else hook.quiet_chain((c.id, c.name))
 
+    async def _check_auth_id(self, tx: Transaction, c: Collection, rid: str) -> None:
+        """A chosen id must be free in every auth collection (PocketBase: the system tables
+        that refer to auth records — OTPs, MFAs, external auths — know them by id)."""
+        for other in self.collections.all():
+            if other.is_auth and other.id != c.id and await self.reads.find_row(other, rid, tx) is not None:
+                raise BadRequest(
+                    CREATE_FAILED,
+                    {"id": FieldError("validation_invalid_auth_id", "Invalid or duplicated auth record id.")},
+                )
+
     def _check_writable(self, c: Collection) -> None:
         if c.is_view:
             raise BadRequest(UNSUPPORTED_TYPE)
@@ -109,22 +119,26 @@ class RecordService:
         insert inside the `record_create` hook chain, in `ex` or a transaction of its own."""
         self._check_writable(c)
         auth = info.auth
-        con = enforce.constraint(self.db.dialect, c, c.rules.get("createRule"), info)
-        if con.deny:
-            raise BadRequest(CREATE_FAILED)
-        codec = self.reads.codec(c)
         values = {f.name: f.zero() for f in c.fields}
-        errors: dict[str, Any] = {}
-        uploads = uploads_in(body)
+        modified: set[str] = set()
         for a in assignments(c, body):
             if a.field.type == "autodate" or not auth_policy.may_write(c, a.field, auth):
                 continue
             name = a.field.name
-            values[name] = (
-                a.field.apply_modifier(values[name], a.modifier, a.raw)
-                if a.modifier
-                else a.field.prepare(a.raw)
-            )
+            if a.modifier:
+                values[name] = a.field.apply_modifier(values[name], a.modifier, a.raw)
+                modified.add(name)
+            else:
+                values[name] = a.field.prepare(a.raw)
+        if modified:
+            # A rule reads `@request.body.n` of `{"n+": 5}` as the value it gives (PocketBase).
+            info = info.with_body(resolved_body(body, {name: values[name] for name in modified}))
+        con = enforce.constraint(self.db.dialect, c, c.rules.get("createRule"), info)
+        if con.deny:
+            raise BadRequest(CREATE_FAILED)
+        codec = self.reads.codec(c)
+        errors: dict[str, Any] = {}
+        uploads = uploads_in(body)
         now = times.now()
         for f in c.fields:
             if f.type == "autodate" and f.options.get("onCreate"):
@@ -136,7 +150,10 @@ class RecordService:
         manage = auth_policy.check_create(self.db.dialect, c, body, values, info, errors) if c.is_auth else None
         if c.is_superusers:
             values["verified"] = True  # superusers are always verified, as in PocketBase
-        validate(c, values, errors, changed=None, uploads=uploads)
+        # An auth record's form (password, its confirmation, who may set `verified`) is checked
+        # first: when it fails, PocketBase answers its errors alone, without the fields'.
+        if not (c.is_auth and errors):
+            validate(c, values, errors, changed=None, uploads=uploads)
         # Invalid values still go through the validate hook (it sees every error) but are never
         # hashed nor written: `refused` fails the write whatever a handler does to `errors`.
         refused = bool(errors)
@@ -157,6 +174,8 @@ class RecordService:
                 self.hooks.record_create.may_change(),
                 uploads,
             )
+            if c.is_auth and "id" in body and not refused:
+                await self._check_auth_id(e.tx, c, str(e.record["id"]))
             params = codec.params(e.record, codec.sql.columns)
             sql = codec.sql.insert
             if guard is not None:
