@@ -53,10 +53,12 @@ class ApiError(Exception):
 
 
 def _serialize_data(data: Any) -> Any:
+    """Field errors as PocketBase writes them: Go encodes a map with its keys sorted, so an
+    error's fields come in name order (a FieldError's own keys keep its struct's order)."""
     if isinstance(data, FieldError):
         return data.to_dict()
     if isinstance(data, dict):
-        return {k: _serialize_data(v) for k, v in data.items()}
+        return {k: _serialize_data(data[k]) for k in sorted(data, key=str)}
     return data
 
 

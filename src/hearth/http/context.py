@@ -82,10 +82,13 @@ def check_api_key_scope(h: Hearth, auth: AuthState, method: str, path: str) -> N
         raise Forbidden(f"The API key is not allowed to perform this action (needs the {scope} scope).")
 
 
-def collection_or_404(h: Hearth, id_or_name: str) -> Collection:
+MISSING_WRITE_COLLECTION = "Missing or invalid collection context."  # PocketBase's, on create/update
+
+
+def collection_or_404(h: Hearth, id_or_name: str, message: str = MISSING_COLLECTION) -> Collection:
     c = h.collections.get(id_or_name)
     if c is None:
-        raise NotFound(MISSING_COLLECTION)
+        raise NotFound(message)
     return c
 
 

@@ -12,6 +12,7 @@ from hearth.errors import NotFound
 from hearth.http import responses
 from hearth.http.body import read_object, uploads_of
 from hearth.http.context import (
+    MISSING_WRITE_COLLECTION,
     RECORD_KEY,
     begin,
     collection_or_404,
@@ -86,7 +87,7 @@ async def _record_body(request: Request, h: Hearth, c: Collection) -> tuple[dict
 
 async def create_record(request: Request) -> Response:
     h, auth = await begin(request)
-    c = collection_or_404(h, request.path_params["collection"])
+    c = collection_or_404(h, request.path_params["collection"], MISSING_WRITE_COLLECTION)
     body, data = await _record_body(request, h, c)
     info = request_info(request, auth, body)
     values = await h.records.create(c, data, info)
@@ -95,7 +96,7 @@ async def create_record(request: Request) -> Response:
 
 async def update_record(request: Request) -> Response:
     h, auth = await begin(request)
-    c = collection_or_404(h, request.path_params["collection"])
+    c = collection_or_404(h, request.path_params["collection"], MISSING_WRITE_COLLECTION)
     rid = _record_id(request)
     body, data = await _record_body(request, h, c)
     info = request_info(request, auth, body)
