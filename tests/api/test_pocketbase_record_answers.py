@@ -70,3 +70,18 @@ async def test_a_create_rule_reads_a_modifiers_result(api: Api) -> None:
     assert r.status_code == 200, r.text
     r = await api.client.post(f"/api/collections/{c2['name']}/records", json={"tags+": "a"})
     assert r.status_code == 400, r.text
+
+
+async def test_an_update_rule_reads_a_modifiers_result(api: Api) -> None:
+    c = await api.create_collection({
+        "name": unique("u"), "type": "base", "listRule": "", "viewRule": "", "createRule": "",
+        "updateRule": "@request.body.n < 10", "fields": [{"name": "n", "type": "number"}],
+    })  # fmt: skip
+    url = f"/api/collections/{c['name']}/records"
+    rid = (await api.client.post(url, json={"n": 3})).json()["id"]
+    r = await api.client.patch(f"{url}/{rid}", json={"n+": 4})  # 7
+    assert r.status_code == 200 and r.json()["n"] == 7, r.text
+    r = await api.client.patch(f"{url}/{rid}", json={"n+": 4})  # 11: refused, as if missing
+    assert r.status_code == 404, r.text
+    r = await api.client.patch(f"{url}/{rid}", json={"n-": 1})  # 6
+    assert r.status_code == 200 and r.json()["n"] == 6, r.text

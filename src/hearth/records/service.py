@@ -19,7 +19,7 @@ from hearth.errors import BadRequest, FieldError, NotFound
 from hearth.hooks.catalog import Hooks
 from hearth.hooks.chain import Binding, Hook
 from hearth.hooks.events import RecordCommitted, RecordFailed, RecordValidate, RecordWrite
-from hearth.query.context import RequestInfo
+from hearth.query.context import AuthState, RequestInfo
 from hearth.records import auth_policy
 from hearth.records.auth_cache import AuthRecords
 from hearth.records.body import assignments, resolved_body
@@ -120,16 +120,7 @@ class RecordService:
         self._check_writable(c)
         auth = info.auth
         values = {f.name: f.zero() for f in c.fields}
-        modified: set[str] = set()
-        for a in assignments(c, body):
-            if a.field.type == "autodate" or not auth_policy.may_write(c, a.field, auth):
-                continue
-            name = a.field.name
-            if a.modifier:
-                values[name] = a.field.apply_modifier(values[name], a.modifier, a.raw)
-                modified.add(name)
-            else:
-                values[name] = a.field.prepare(a.raw)
+        modified = _assign(c, body, values, auth)
         if modified:
             # A rule reads `@request.body.n` of `{"n+": 5}` as the value it gives (PocketBase).
             info = info.with_body(resolved_body(body, {name: values[name] for name in modified}))
@@ -253,7 +244,15 @@ class RecordService:
         self._check_writable(c)
         auth = info.auth
         codec = self.reads.codec(c)
-        rule = enforce.constraint(self.db.dialect, c, c.rules.get("updateRule"), info)
+        update_rule = c.rules.get("updateRule")
+        if update_rule and "@request.body" in update_rule and any(a.modifier for a in assignments(c, body)):
+            # The rule reads a modifier's result, which needs the stored values: one read more.
+            current = await self.reads.find_row(c, rid, ex)
+            if current is not None:
+                preview = codec.values_from_row(current)
+                modified = _assign(c, body, preview, auth)
+                info = info.with_body(resolved_body(body, {name: preview[name] for name in modified}))
+        rule = enforce.constraint(self.db.dialect, c, update_rule, info)
         row = await self.reads.row_meeting(c, rid, rule, info, ex)
         if row is None:
             raise NotFound()
@@ -261,13 +260,7 @@ class RecordService:
         values = dict(old)
         errors: dict[str, Any] = {}
         uploads = uploads_in(body)
-        for a in assignments(c, body):
-            f = a.field
-            if f.type == "autodate" or not auth_policy.may_write(c, f, auth):
-                continue
-            values[f.name] = (
-                f.apply_modifier(values[f.name], a.modifier, a.raw) if a.modifier else f.prepare(a.raw)
-            )
+        _assign(c, body, values, auth)
         if values.get("id") != old.get("id"):
             errors["id"] = FieldError("validation_pk_change", "The record primary key cannot be changed.")
             values["id"] = old["id"]
@@ -529,3 +522,19 @@ class RecordService:
             tx.after_commit(success)
         if len(failed):
             tx.after_rollback(failure)
+
+
+def _assign(c: Collection, body: dict[str, Any], values: dict[str, Any], auth: AuthState) -> set[str]:
+    """Apply the body to `values` (plain keys, then modifiers; autodates and fields the writer may
+    not set are skipped); the names a modifier changed."""
+    modified: set[str] = set()
+    for a in assignments(c, body):
+        f = a.field
+        if f.type == "autodate" or not auth_policy.may_write(c, f, auth):
+            continue
+        if a.modifier:
+            values[f.name] = f.apply_modifier(values[f.name], a.modifier, a.raw)
+            modified.add(f.name)
+        else:
+            values[f.name] = f.prepare(a.raw)
+    return modified
