@@ -87,4 +87,8 @@ async def test_no_serious_accessibility_violations(site: Site, tab: Tab) -> None
             await page.get_by_role("row").filter(has_text=rid).click()
             await expect(page.locator("dialog.drawer")).to_be_visible()
             problems += await audit(page, "record editor")
+    await page.goto(site.url + "/_/#/collections/users/edit")
+    await page.get_by_role("tab", name="Options").click()
+    await expect(page.get_by_label("Auth token")).to_be_visible()
+    problems += await audit(page, "auth collection editor, Options")
     assert problems == [], "\n".join(problems)

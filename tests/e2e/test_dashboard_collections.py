@@ -408,3 +408,38 @@ async def test_export_then_import_round_trip(site: Site, tab: Tab, shoot: Any) -
     assert "pages" not in [f["name"] for f in collection(site, name)["fields"]]
     assert await page.locator("#content img").count() == 0
     assert tab.dialogs == []
+
+
+async def test_auth_options_tab(site: Site, tab: Tab, shoot: Any) -> None:
+    name = unique("members")
+    r = site.http.post("/api/collections", json={"name": name, "type": "auth"}, headers=site.su)
+    assert r.status_code == 200, r.text
+    page = await sign_in(tab, site)
+    await page.goto(site.url + f"/_/#/collections/{name}/edit")
+    await page.get_by_role("tab", name="Options").click()
+    await expect(page.get_by_label("Enable sign-in with a password")).to_be_checked()
+    await expect(page.get_by_label("Auth token")).to_have_value("432000")
+    await shoot(page, "collection-editor-auth-options")
+    # A value the API refuses: its message under the input, the tab kept, nothing saved.
+    await page.get_by_label("Enable sign-in with a one-time password sent by mail").check()
+    await page.get_by_label("Length (digits)").fill("2")
+    await page.get_by_role("button", name="Save changes").click()
+    length = page.get_by_label("Length (digits)")
+    await expect(length).to_have_attribute("aria-invalid", "true")
+    await expect(page.get_by_role("tab", name="Options")).to_have_attribute("aria-selected", "true")
+    assert collection(site, name)["otp"]["enabled"] is False
+    # Valid values are saved with the collection.
+    await length.fill("6")
+    await page.get_by_label("Enable sign-in with a password").uncheck()
+    await page.get_by_label("Mail the record when it signs in from a new location").uncheck()
+    await page.get_by_label("Auth token").fill("3600")
+    await page.get_by_label("Protected file token").fill("60")
+    await page.get_by_role("button", name="Save changes").click()
+    await expect(page).to_have_url(re.compile(rf"#/collections/{name}$"))
+    c = collection(site, name)
+    assert (c["otp"]["enabled"], c["otp"]["length"], c["passwordAuth"]["enabled"], c["authAlert"]["enabled"]) == (True, 6, False, False)
+    assert (c["authToken"]["duration"], c["fileToken"]["duration"]) == (3600, 60)
+    # A base collection has no Options tab.
+    await page.goto(site.url + "/_/#/collections/new")
+    await expect(page.get_by_role("tab", name="API rules")).to_be_visible()
+    await expect(page.get_by_role("tab", name="Options")).to_have_count(0)

@@ -3,7 +3,12 @@
 // (with field-name suggestions) and an API preview generated here from the unsaved model. Saving
 // sends the whole collection to POST/PATCH /api/collections; the API's errors are shown where
 // they belong (a rule's under the rule, a field's under the field's option).
+import { authOptionsPanel } from "./auth-options.js";
 import { apiError, h, mount, notice } from "./dom.js";
+
+// Error paths the auth Options tab shows (the collection's auth option groups).
+const AUTH_OPTION_KEYS = ["passwordAuth", "otp", "mfa", "oauth2", "authAlert", "authToken", "passwordResetToken",
+  "emailChangeToken", "verificationToken", "fileToken"];
 
 const TYPES = ["base", "auth", "view"];
 const FIELD_TYPES = ["text", "editor", "number", "bool", "email", "url", "date", "autodate", "select", "file", "relation", "json", "geoPoint"];
@@ -159,7 +164,8 @@ class Editor {
   renderNow() {
     const title = this.creating ? "New collection" : `Edit collection ${this.original.name}`;
     this.status = h("div", { class: "status", "aria-live": "polite" });
-    const tabs = [["fields", this.model.type === "view" ? "Query" : "Fields"], ["rules", "API rules"], ["preview", "API preview"]];
+    const tabs = [["fields", this.model.type === "view" ? "Query" : "Fields"], ["rules", "API rules"],
+      ...(this.model.type === "auth" ? [["options", "Options"]] : []), ["preview", "API preview"]];
     const tablist = h(
       "div",
       { class: "tabs", role: "tablist", "aria-label": "Collection editor" },
@@ -187,6 +193,7 @@ class Editor {
     const panel = h("div", { role: "tabpanel", id: "tabpanel", "aria-labelledby": `tab-${this.tab}`, class: "tabpanel" });
     if (this.tab === "fields") mount(panel, this.model.type === "view" ? this.queryPanel() : [this.fieldsPanel(), this.indexesPanel()]);
     else if (this.tab === "rules") mount(panel, this.rulesPanel());
+    else if (this.tab === "options") mount(panel, authOptionsPanel(this.model, (path) => this.err(path)));
     else mount(panel, this.previewPanel());
 
     const save = h("button", { type: "button", class: "btn btn-primary btn-inline" }, this.creating ? "Create" : "Save changes");
@@ -684,7 +691,7 @@ class Editor {
         const m = path.match(/^fields\.(\d+)\./);
         if (m && live[Number(m[1])]) this.open.add(live[Number(m[1])]._key);
       }
-      const first = Object.keys(this.errors).map(tabOf).find((t) => t === "fields" || t === "rules");
+      const first = Object.keys(this.errors).map(tabOf).find((t) => t === "fields" || t === "rules" || t === "options");
       if (first) this.tab = first;
       this.pendingNotice = notice("error", e.message);
       this.render();
@@ -709,6 +716,7 @@ function tabOf(path) {
   const top = path.split(".")[0];
   if (["fields", "indexes", "viewQuery"].includes(top)) return "fields";
   if ([...RULES, ...AUTH_RULES].some(([k]) => k === top)) return "rules";
+  if (AUTH_OPTION_KEYS.includes(top)) return "options";
   if (top === "name" || top === "type") return "head";
   return null;
 }
