@@ -60,6 +60,8 @@ COLLECTIONS: list[dict[str, Any]] = [
         "deleteRule": None,
         "otp": {"enabled": True},
         "passwordAuth": {"enabled": True, "identityFields": ["email", "username"]},
+        # An identity field needs a UNIQUE index (PocketBase refuses the collection otherwise).
+        "indexes": ["CREATE UNIQUE INDEX idx_members_username ON members (username) WHERE username != ''"],
         "fields": [
             {"name": "username", "type": "text", "max": 40},
             {"name": "bio", "type": "editor"},
