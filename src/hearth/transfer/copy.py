@@ -1,0 +1,293 @@
+"""Copy collections, records, settings and logs from one database to another, in one transaction
+of the target: an interrupted run leaves the target as it was.
+
+Collections keep their ids and `_collections` rows (field ids, token secrets in the options);
+their tables are created through the schema code Hearth serves with (hearth.schema.migrate), so
+columns, indexes and PostgreSQL's auth triggers are what Hearth would have made. Records are read
+in insertion order in batches and appended in bulk (COPY on PostgreSQL), each value converted to
+the target's column type by the field's storage kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import orjson
+
+from hearth.db.base import DatabaseError, Row, Transaction
+from hearth.errors import ApiError
+from hearth.schema import migrate
+from hearth.schema.builtin import builtin_collections
+from hearth.schema.collection import Collection
+from hearth.schema.indexes import IndexSyntaxError
+from hearth.schema.repository import collection_from_row
+from hearth.sql import logs as logs_sql
+from hearth.sql import system, transfer
+from hearth.sql.dialect import BOOL, JSON, NUMBER, Dialect
+from hearth.transfer.source import TransferError
+
+BATCH = 5000  # rows per read and per COPY
+PROGRESS_EVERY = 50_000  # a progress line per this many rows of one table
+_START = -(2**63)  # before any rowid
+
+Progress = Callable[[str], None]
+
+
+class Reader(Protocol):
+    """What a source must answer: a Hearth Database, or a read-only PocketBase file."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
+
+
+@dataclass
+class Counted:
+    name: str
+    source: int
+    target: int = 0
+    note: str = ""  # why it was not copied (a view PostgreSQL refused)
+
+
+@dataclass
+class Copied:
+    collections: list[Counted] = field(default_factory=list)
+    params: int = 0
+    logs: Counted | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+# ----- values ------------------------------------------------------------------------------------
+def _compact_json(value: Any) -> str | None:
+    """JSON text in its compact form; text that is not JSON is kept as a JSON string (SQLite
+    lets a JSON column hold anything)."""
+    if value is None:
+        return None
+    if isinstance(value, bytes | bytearray):
+        value = bytes(value).decode("utf-8", "replace")
+    if isinstance(value, str):
+        try:
+            return orjson.dumps(orjson.loads(value)).decode()
+        except orjson.JSONDecodeError:
+            return orjson.dumps(value).decode()
+    return orjson.dumps(value).decode()
+
+
+def _number(value: Any) -> float | int:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int | float):
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def converter(storage: str, zero: Any, target: Dialect) -> Callable[[Any], Any]:
+    """Source value → the value the target's column takes."""
+    pg = target.name == "postgres"
+    if storage == NUMBER:
+        if pg:
+            return lambda v: 0.0 if v is None else float(_number(v))
+        return lambda v: 0 if v is None else _number(v)
+    if storage == BOOL:
+        return lambda v: (str(v).lower() in ("1", "true")) if isinstance(v, str) else bool(v)
+    if storage == JSON:
+        blank = None if zero is None else orjson.dumps(zero).decode()
+        return lambda v: blank if v is None else _compact_json(v)
+    return lambda v: "" if v is None else v if isinstance(v, str) else str(v)
+
+
+# ----- collections -------------------------------------------------------------------------------
+async def read_collections(source: Reader) -> list[tuple[Row, Collection]]:
+    rows = await source.fetch_all(system.select_collections(source.dialect))
+    out = []
+    for row in rows:
+        try:
+            out.append((row, collection_from_row(row)))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise TransferError(f"_collections row {row[0]!r} cannot be read: {exc}") from None
+    return out
+
+
+def _collection_values(row: Row) -> tuple[Any, ...]:
+    """A source `_collections` row as the target takes it: JSON columns as compact text."""
+    values = dict(zip(system.COLLECTION_COLUMNS, row, strict=True))
+    values["system"] = bool(values["system"])
+    for name in ("fields", "indexes", "options"):
+        values[name] = _compact_json(values[name]) or ("[]" if name != "options" else "{}")
+    return tuple(values[name] for name in system.COLLECTION_COLUMNS)
+
+
+_BUILTIN = {(c.name, c.id) for c in builtin_collections()}
+
+
+async def target_holds_data(target: Reader) -> list[str]:
+    """What the target holds besides a freshly bootstrapped Hearth: collections of its own, or
+    rows in the built-in ones. Empty when it may be imported into without --force."""
+    held = []
+    for _row, c in await read_collections(target):
+        if (c.name, c.id) not in _BUILTIN:
+            held.append(f"collection {c.name}")
+        elif not c.is_view and (n := await _count(target, c.name)):
+            held.append(f"{n} record(s) in {c.name}")
+    return held
+
+
+async def _count(db: Reader, table: str) -> int:
+    row = await db.fetch_one(transfer.count_rows(table))
+    return int(row[0]) if row else 0
+
+
+async def clear_target(tx: Transaction, d: Dialect) -> None:
+    """Drop every collection's table or view and row (a fresh bootstrap's built-ins, or what
+    --force replaces), and empty the tables whose rows belong to the replaced data."""
+    for _row, c in reversed(await read_collections(_TxReader(tx, d))):
+        await tx.execute(transfer.drop_any(d, c.name, c.is_view))
+        await tx.execute(system.delete_collection(d), (c.id,))
+    for table in transfer.CLEARED_BY_FORCE:
+        if await tx.fetch_one(transfer.table_exists(d), (table,)):
+            await tx.execute(transfer.delete_all(table))
+
+
+class _TxReader:
+    def __init__(self, tx: Transaction, d: Dialect) -> None:
+        self.tx, self.dialect = tx, d
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return await self.tx.fetch_all(sql, params)
+
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        return await self.tx.fetch_one(sql, params)
+
+
+async def create_collections(
+    tx: Transaction, d: Dialect, collections: list[tuple[Row, Collection]], copied: Copied, progress: Progress
+) -> list[Collection]:
+    """Tables first, views after (they read the tables), each in a savepoint: a view whose
+    SQLite query the target refuses is left out with a warning; a table that cannot be made
+    ends the transfer."""
+    made: list[Collection] = []
+    ordered = [x for x in collections if not x[1].is_view] + [x for x in collections if x[1].is_view]
+    for row, c in ordered:
+        await tx.execute(transfer.savepoint("hearth_transfer"))
+        try:
+            await migrate.create_collection_table(tx, d, c, lambda: made)
+            await tx.execute(system.insert_collection(d), _collection_values(row))
+        except (DatabaseError, ApiError, IndexSyntaxError) as exc:
+            await tx.execute(transfer.rollback_to("hearth_transfer"))
+            reason = _reason(exc)
+            if not c.is_view:
+                raise TransferError(f"collection {c.name}: its table cannot be created here: {reason}") from None
+            note = f"view query refused by {d.name}: {reason}"
+            copied.collections.append(Counted(c.name, 0, 0, note))
+            copied.warnings.append(
+                f"view collection {c.name} was not imported ({note}); its query, written for SQLite, "
+                f"must be rewritten: {c.view_query}"
+            )
+            progress(f"  {c.name}: skipped (view query refused)")
+            continue
+        await tx.execute(transfer.release("hearth_transfer"))
+        made.append(c)
+    return made
+
+
+def _reason(exc: BaseException) -> str:
+    errors = getattr(exc, "errors", None)
+    if isinstance(errors, dict):
+        parts = []
+        for name, error in errors.items():
+            parts.append(f"{name}: {getattr(error, 'message', error)}")
+        if parts:
+            return "; ".join(parts)
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+# ----- rows --------------------------------------------------------------------------------------
+async def copy_rows(
+    source: Reader,
+    tx: Transaction,
+    d: Dialect,
+    table: str,
+    columns: Sequence[str],
+    convert: Sequence[Callable[[Any], Any]],
+    insert_sql: str,
+    progress: Progress,
+    total: int,
+) -> None:
+    """Every row of `table`, in the source's insertion order, appended to the target's table."""
+    select = transfer.select_batch(source.dialect, table, columns, BATCH)
+    last: Any = _START
+    done = 0
+    reported = 0
+    while True:
+        batch = await source.fetch_all(select, (last,))
+        if not batch:
+            break
+        last = batch[-1][0]
+        rows = [tuple(conv(v) for conv, v in zip(convert, r[1:], strict=True)) for r in batch]
+        await tx.append_rows(insert_sql, table, columns, rows)
+        done += len(rows)
+        if done - reported >= PROGRESS_EVERY and done < total:
+            reported = done
+            progress(f"  {table}: {done:,} / {total:,} rows")
+
+
+async def copy_records(
+    source: Reader, tx: Transaction, d: Dialect, made: list[Collection], copied: Copied, progress: Progress
+) -> None:
+    for c in made:
+        if c.is_view:
+            copied.collections.append(Counted(c.name, await _count(source, c.name), await _count(_TxReader(tx, d), c.name)))
+            continue
+        columns = [f.name for f in c.fields]
+        json_columns = [f.name for f in c.fields if f.storage == JSON]
+        convert = [converter(f.storage, f.zero(), d) for f in c.fields]
+        total = await _count(source, c.name)
+        try:
+            await copy_rows(source, tx, d, c.name, columns, convert, transfer.insert_row(d, c.name, columns, json_columns),
+                            progress, total)  # fmt: skip
+        except DatabaseError as exc:
+            raise TransferError(f"collection {c.name}: its records cannot be copied: {_reason(exc)}") from None
+        counted = Counted(c.name, total, await _count(_TxReader(tx, d), c.name))
+        copied.collections.append(counted)
+        progress(f"  {c.name}: {counted.target:,} record(s)")
+
+
+async def copy_params(source: Reader, tx: Transaction, d: Dialect, copied: Copied) -> None:
+    """`_params` rows (the settings): PocketBase encrypts them with PB_ENCRYPTION, which Hearth
+    cannot read; such a directory is refused rather than imported without its settings."""
+    await tx.execute(transfer.delete_all("_params"))
+    for pid, value, created, updated in await source.fetch_all(transfer.select_params(source.dialect)):
+        text = value.decode() if isinstance(value, bytes) else value
+        if isinstance(text, str):
+            try:
+                orjson.loads(text)
+            except orjson.JSONDecodeError:
+                raise TransferError(
+                    f"_params {pid!r} is not JSON (PocketBase encrypts its settings when started with "
+                    "--encryptionEnv): start PocketBase once without it and save the settings, then import again"
+                ) from None
+        await tx.execute(system.upsert_param(d), (pid, _compact_json(text), created, updated))
+        copied.params += 1
+
+
+async def copy_logs(source: Reader, tx: Transaction, d: Dialect, progress: Progress) -> Counted:
+    """Request logs (`_logs`): auxiliary.db on SQLite, a table of the database on PostgreSQL."""
+    for stmt in logs_sql.bootstrap_statements(d):
+        await tx.execute(stmt)
+    total = await _count(source, logs_sql.TABLE)
+    convert = [converter("text", "", d), converter(NUMBER, 0, d), converter("text", "", d),
+               converter(JSON, {}, d), converter("text", "", d)]  # fmt: skip
+    if d.name == "postgres":
+        convert[1] = lambda v: int(_number(v or 0))  # an INTEGER column
+    await copy_rows(source, tx, d, logs_sql.TABLE, logs_sql.COLUMN_NAMES, convert, logs_sql.insert(d), progress, total)
+    counted = Counted(logs_sql.TABLE, total, await _count(_TxReader(tx, d), logs_sql.TABLE))
+    progress(f"  {logs_sql.TABLE}: {counted.target:,} request log entries")
+    return counted
