@@ -10,6 +10,7 @@ the target's column type by the field's storage kind.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -63,19 +64,24 @@ class Copied:
 
 
 # ----- values ------------------------------------------------------------------------------------
-def _compact_json(value: Any) -> str | None:
-    """JSON text in its compact form; text that is not JSON is kept as a JSON string (SQLite
-    lets a JSON column hold anything)."""
+def _json_text(value: Any, compact: bool) -> str | None:
+    """JSON text (compacted when `compact`: PostgreSQL's jsonb text has spaces); text that is not
+    JSON is kept as a JSON string (SQLite lets a JSON column hold anything)."""
     if value is None:
         return None
     if isinstance(value, bytes | bytearray):
         value = bytes(value).decode("utf-8", "replace")
     if isinstance(value, str):
         try:
-            return orjson.dumps(orjson.loads(value)).decode()
+            loaded = orjson.loads(value)
         except orjson.JSONDecodeError:
             return orjson.dumps(value).decode()
+        return orjson.dumps(loaded).decode() if compact else value
     return orjson.dumps(value).decode()
+
+
+def _compact_json(value: Any) -> str | None:
+    return _json_text(value, compact=True)
 
 
 def _number(value: Any) -> float | int:
@@ -89,7 +95,7 @@ def _number(value: Any) -> float | int:
         return 0
 
 
-def converter(storage: str, zero: Any, target: Dialect) -> Callable[[Any], Any]:
+def converter(storage: str, zero: Any, target: Dialect, compact: bool = True) -> Callable[[Any], Any]:
     """Source value → the value the target's column takes."""
     pg = target.name == "postgres"
     if storage == NUMBER:
@@ -100,8 +106,26 @@ def converter(storage: str, zero: Any, target: Dialect) -> Callable[[Any], Any]:
         return lambda v: (str(v).lower() in ("1", "true")) if isinstance(v, str) else bool(v)
     if storage == JSON:
         blank = None if zero is None else orjson.dumps(zero).decode()
-        return lambda v: blank if v is None else _compact_json(v)
+        return lambda v: blank if v is None else _json_text(v, compact)
     return lambda v: "" if v is None else v if isinstance(v, str) else str(v)
+
+
+Column = Callable[[Sequence[Any]], list[Any]]
+
+
+def column_converter(storage: str, zero: Any, target: Dialect, source: Dialect) -> Column:
+    """A whole column of a batch converted at once, the common values without a call each (the
+    per-value work is most of an import's own time)."""
+    one = converter(storage, zero, target, compact=source.name != "sqlite")
+    if storage == NUMBER and target.name == "postgres":
+        return lambda col: [v if type(v) is float else one(v) for v in col]
+    if storage == NUMBER:
+        return lambda col: [v if type(v) is int or type(v) is float else one(v) for v in col]
+    if storage == BOOL:
+        return lambda col: [v if type(v) is bool else v != 0 if type(v) is int else one(v) for v in col]
+    if storage == JSON:
+        return lambda col: [one(v) for v in col]
+    return lambda col: [v if type(v) is str else one(v) for v in col]
 
 
 # ----- collections -------------------------------------------------------------------------------
@@ -216,27 +240,38 @@ async def copy_rows(
     d: Dialect,
     table: str,
     columns: Sequence[str],
-    convert: Sequence[Callable[[Any], Any]],
+    convert: Sequence[Column],
     insert_sql: str,
     progress: Progress,
     total: int,
 ) -> None:
-    """Every row of `table`, in the source's insertion order, appended to the target's table."""
+    """Every row of `table`, in the source's insertion order, appended to the target's table.
+    The next batch is read and converted while the target stores the previous one."""
     select = transfer.select_batch(source.dialect, table, columns, BATCH)
     last: Any = _START
     done = 0
     reported = 0
-    while True:
-        batch = await source.fetch_all(select, (last,))
-        if not batch:
-            break
-        last = batch[-1][0]
-        rows = [tuple(conv(v) for conv, v in zip(convert, r[1:], strict=True)) for r in batch]
-        await tx.append_rows(insert_sql, table, columns, rows)
-        done += len(rows)
-        if done - reported >= PROGRESS_EVERY and done < total:
-            reported = done
-            progress(f"  {table}: {done:,} / {total:,} rows")
+    writing: asyncio.Task[None] | None = None
+    try:
+        while True:
+            batch = await source.fetch_all(select, (last,))
+            if not batch:
+                break
+            last = batch[-1][0]
+            by_column = list(zip(*batch, strict=True))[1:]
+            rows = list(zip(*(conv(col) for conv, col in zip(convert, by_column, strict=True)), strict=True))
+            if writing is not None:
+                await writing
+            writing = asyncio.ensure_future(tx.append_rows(insert_sql, table, columns, rows))
+            done += len(rows)
+            if done - reported >= PROGRESS_EVERY and done < total:
+                reported = done
+                progress(f"  {table}: {done:,} / {total:,} rows")
+        if writing is not None:
+            await writing
+    finally:
+        if writing is not None and not writing.done():
+            writing.cancel()
 
 
 async def copy_records(
@@ -248,7 +283,7 @@ async def copy_records(
             continue
         columns = [f.name for f in c.fields]
         json_columns = [f.name for f in c.fields if f.storage == JSON]
-        convert = [converter(f.storage, f.zero(), d) for f in c.fields]
+        convert = [column_converter(f.storage, f.zero(), d, source.dialect) for f in c.fields]
         total = await _count(source, c.name)
         try:
             await copy_rows(source, tx, d, c.name, columns, convert, transfer.insert_row(d, c.name, columns, json_columns),
@@ -283,10 +318,9 @@ async def copy_logs(source: Reader, tx: Transaction, d: Dialect, progress: Progr
     for stmt in logs_sql.bootstrap_statements(d):
         await tx.execute(stmt)
     total = await _count(source, logs_sql.TABLE)
-    convert = [converter("text", "", d), converter(NUMBER, 0, d), converter("text", "", d),
-               converter(JSON, {}, d), converter("text", "", d)]  # fmt: skip
-    if d.name == "postgres":
-        convert[1] = lambda v: int(_number(v or 0))  # an INTEGER column
+    text = column_converter("text", "", d, source.dialect)
+    convert = [text, lambda col: [int(_number(v or 0)) for v in col],  # an INTEGER column
+               text, column_converter(JSON, {}, d, source.dialect), text]  # fmt: skip
     await copy_rows(source, tx, d, logs_sql.TABLE, logs_sql.COLUMN_NAMES, convert, logs_sql.insert(d), progress, total)
     counted = Counted(logs_sql.TABLE, total, await _count(_TxReader(tx, d), logs_sql.TABLE))
     progress(f"  {logs_sql.TABLE}: {counted.target:,} request log entries")
