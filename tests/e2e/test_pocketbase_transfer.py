@@ -10,12 +10,16 @@ database is exported into a new pb_data directory and the real PocketBase answer
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -273,3 +277,38 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, own_pg: str) -> None:
         lines = r.stderr.strip().splitlines()
         assert r.returncode == 1 and len(lines) == 1 and lines[0].startswith("Error: "), (args, r.stderr)
         assert expected in lines[0], (args, lines[0])
+
+
+def test_an_interrupted_import_leaves_the_target_as_it_was_and_runs_again(tmp_path: Path, own_pg: str) -> None:
+    """SIGKILL in the middle of a table's records: the import is one transaction of the target,
+    so nothing of it stays, and the same command, run again, imports everything."""
+    pb_data = tmp_path / "pb_data"
+    with pocketbase(pb_data) as pb:
+        _ok(pb.post("/api/collections", json={"name": "big", "type": "base", "fields": [{"name": "t", "type": "text"}]}))
+    with sqlite3.connect(pb_data / "data.db") as db:
+        db.executemany("INSERT INTO big (id, t) VALUES (?, ?)", ((f"r{i:014d}", f"row {i}") for i in range(150_000)))
+    cmd = [sys.executable, "-m", "hearth", "import", "pocketbase", str(pb_data), "--db", own_pg,
+           "--dir", str(tmp_path / "h")]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if line.startswith("  big: 50,000 / 150,000 rows"):
+            proc.kill()  # mid-table, the transaction open
+            break
+    else:
+        pytest.fail("no progress line for the table")
+    proc.wait(timeout=30)
+
+    async def tables() -> set[str]:
+        conn = await asyncpg.connect(own_pg)
+        try:
+            names = {r[0] for r in await conn.fetch("SELECT name FROM _collections")}
+            names |= {r[0] for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+            return names
+        finally:
+            await conn.close()
+
+    assert "big" not in asyncio.run(tables())
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert any(line.split()[:3] == ["big", "150,000", "150,000"] for line in again.stdout.splitlines()), again.stdout
