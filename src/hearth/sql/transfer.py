@@ -75,3 +75,94 @@ def release(name: str) -> str:
 def sqlite_tables() -> str:
     """The tables of a SQLite file (a PocketBase directory's databases are checked with it)."""
     return "SELECT name FROM sqlite_master WHERE type = 'table'"
+
+
+# ----- view queries: SQLite's spellings PostgreSQL has under another name -------------------------
+_WORD = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
+
+
+def _skip_quoted(sql: str, i: int) -> int:
+    """The index after the literal or quoted name starting at sql[i] ('…', "…", doubled quotes
+    inside)."""
+    quote_char = sql[i]
+    j = i + 1
+    while j < len(sql):
+        if sql[j] == quote_char:
+            if j + 1 < len(sql) and sql[j + 1] == quote_char:
+                j += 2
+                continue
+            return j + 1
+        j += 1
+    return j
+
+
+def _call_args(sql: str, open_at: int) -> tuple[list[str], int] | None:
+    """The top-level arguments of the call whose "(" is at `open_at`, and the index after ")"."""
+    depth, start, args, i = 0, open_at + 1, [], open_at
+    while i < len(sql):
+        ch = sql[i]
+        if ch in "'\"`":
+            i = _skip_quoted(sql, i)
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                args.append(sql[start:i])
+                return args, i + 1
+        elif ch == "," and depth == 1:
+            args.append(sql[start:i])
+            start = i + 1
+        i += 1
+    return None
+
+
+def view_query_for_postgres(query: str) -> str:
+    """A view query written for SQLite with the spellings PostgreSQL has under another name
+    rewritten, outside string literals: `name` quoting, IFNULL → COALESCE, GROUP_CONCAT →
+    string_agg. Anything else is left as written (PostgreSQL then says what it refuses)."""
+    out: list[str] = []
+    i = 0
+    while i < len(query):
+        ch = query[i]
+        if ch in "'\"":
+            end = _skip_quoted(query, i)
+            out.append(query[i:end])
+            i = end
+            continue
+        if ch == "`":
+            end = _skip_quoted(query, i)
+            out.append('"' + query[i + 1 : end - 1].replace("``", "`").replace('"', '""') + '"')
+            i = end
+            continue
+        if ch.isalpha() and (i == 0 or query[i - 1] not in _WORD):
+            j = i
+            while j < len(query) and query[j] in _WORD:
+                j += 1
+            word = query[i:j]
+            k = j
+            while k < len(query) and query[k].isspace():
+                k += 1
+            if word.lower() == "ifnull" and k < len(query) and query[k] == "(":
+                out.append("COALESCE")
+                i = j
+                continue
+            if word.lower() == "group_concat" and k < len(query) and query[k] == "(":
+                call = _call_args(query, k)
+                if call is not None and 1 <= len(call[0]) <= 2:
+                    args, after = call
+                    value = view_query_for_postgres(args[0].strip())
+                    distinct = ""
+                    if value[:9].lower() == "distinct ":
+                        distinct, value = "DISTINCT ", value[9:].strip()
+                    sep = view_query_for_postgres(args[1].strip()) if len(args) == 2 else "','"
+                    out.append(f"string_agg({distinct}({value})::text, {sep})")
+                    i = after
+                    continue
+            out.append(word)
+            i = j
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)

@@ -191,15 +191,33 @@ class _TxReader:
         return await self.tx.fetch_one(sql, params)
 
 
+def _translated_view(row: Row, c: Collection, source: Dialect, target: Dialect) -> tuple[Row, str | None]:
+    """A SQLite view query with PostgreSQL's spellings (hearth.sql.transfer), in the collection
+    and its row alike; the new query, or None when nothing changed."""
+    if not (c.is_view and source.name == "sqlite" and target.name == "postgres"):
+        return row, None
+    query = transfer.view_query_for_postgres(c.view_query)
+    if query == c.view_query:
+        return row, None
+    c.view_query = query
+    values = dict(zip(system.COLLECTION_COLUMNS, row, strict=True))
+    options = orjson.loads(_compact_json(values["options"]) or "{}")
+    values["options"] = orjson.dumps({**(options if isinstance(options, dict) else {}), "viewQuery": query}).decode()
+    return tuple(values[name] for name in system.COLLECTION_COLUMNS), query
+
+
 async def create_collections(
-    tx: Transaction, d: Dialect, collections: list[tuple[Row, Collection]], copied: Copied, progress: Progress
-) -> list[Collection]:
+    tx: Transaction, d: Dialect, collections: list[tuple[Row, Collection]], copied: Copied, progress: Progress,
+    source: Dialect,
+) -> list[Collection]:  # fmt: skip
     """Tables first, views after (they read the tables), each in a savepoint: a view whose
     SQLite query the target refuses is left out with a warning; a table that cannot be made
     ends the transfer."""
     made: list[Collection] = []
     ordered = [x for x in collections if not x[1].is_view] + [x for x in collections if x[1].is_view]
     for row, c in ordered:
+        original = c.view_query
+        row, rewritten = _translated_view(row, c, source, d)
         await tx.execute(transfer.savepoint("hearth_transfer"))
         try:
             await migrate.create_collection_table(tx, d, c, lambda: made)
@@ -213,11 +231,13 @@ async def create_collections(
             copied.collections.append(Counted(c.name, 0, 0, note))
             copied.warnings.append(
                 f"view collection {c.name} was not imported ({note}); its query, written for SQLite, "
-                f"must be rewritten: {c.view_query}"
+                f"must be rewritten: {original}"
             )
             progress(f"  {c.name}: skipped (view query refused)")
             continue
         await tx.execute(transfer.release("hearth_transfer"))
+        if rewritten is not None:
+            copied.warnings.append(f"view collection {c.name}: its query was rewritten for {d.name}: {rewritten}")
         made.append(c)
     return made
 

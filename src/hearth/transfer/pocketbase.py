@@ -131,7 +131,7 @@ async def _import(data: ReadOnlySQLite, aux: ReadOnlySQLite | None, pb_dir: Path
     copied = Copied()
     async with target.transaction() as tx:
         await clear_target(tx, d)
-        made = await create_collections(tx, d, collections, copied, progress)
+        made = await create_collections(tx, d, collections, copied, progress, data.dialect)
         await copy_records(data, tx, d, made, copied, progress)
         await copy_params(data, tx, d, copied)
         await copy_migrations(data, tx, d, leave_out=POCKETBASE_SYSTEM_MIGRATIONS)
@@ -185,7 +185,7 @@ async def _export(source: Database, config: Config, target: Database, out: Path,
     copied = Copied()
     async with target.transaction() as tx:
         await clear_target(tx, d)
-        made = await create_collections(tx, d, collections, copied, progress)
+        made = await create_collections(tx, d, collections, copied, progress, source.dialect)
         await copy_records(source, tx, d, made, copied, progress)
         await copy_params(source, tx, d, copied)
         now = int(time.time() * 1_000_000)  # PocketBase records microseconds
