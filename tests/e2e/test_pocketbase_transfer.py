@@ -190,6 +190,7 @@ def test_a_pocketbase_directory_moves_to_postgresql_and_back(tmp_path: Path, own
     assert logged > 0
 
     hearth_dir = tmp_path / "hearth"
+    files_before = sorted(p.name for p in pb_data.iterdir())
     result = hearth_cli("import", "pocketbase", str(pb_data), "--db", own_pg, "--dir", str(hearth_dir))
     assert result.returncode == 0, result.stderr + result.stdout
     report = result.stdout
@@ -199,6 +200,7 @@ def test_a_pocketbase_directory_moves_to_postgresql_and_back(tmp_path: Path, own
     assert any(line.split()[:3] == ["everything", "26", "26"] for line in report.splitlines()), report
     assert any(line.split()[:3] == ["_logs", f"{logged:,}", f"{logged:,}"] for line in report.splitlines()), report
     assert "everything: 26 record(s)" in result.stderr  # progress, a line per table
+    assert sorted(p.name for p in pb_data.iterdir()) == files_before  # the source is only read
 
     with running_server(hearth_dir, own_pg) as url:
         # The token PocketBase issued: auth-refresh, and a read the rules allow only to its user.
@@ -325,3 +327,24 @@ def test_an_interrupted_import_leaves_the_target_as_it_was_and_runs_again(tmp_pa
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
     assert any(line.split()[:3] == ["big", "150,000", "150,000"] for line in again.stdout.splitlines()), again.stdout
+
+
+def test_a_hearth_database_on_sqlite_exports_to_a_directory_pocketbase_serves(tmp_path: Path) -> None:
+    """The SQLite side of `hearth export`: Hearth's SQLite data (here the directory PocketBase
+    wrote, which Hearth serves in place) into a new directory; PocketBase answers the same, views
+    included (their SQLite queries run as they are)."""
+    pb_data = tmp_path / "pb_data"
+    before = _make_pocketbase_dir(pb_data)
+    out = tmp_path / "exported"
+    files_before = sorted(p.name for p in pb_data.iterdir())
+    result = hearth_cli("export", "pocketbase", str(out), "--dir", str(pb_data))
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert sorted(p.name for p in pb_data.iterdir()) == files_before  # the source is only read
+    assert "verified: every count matches" in result.stdout and "warning" not in result.stdout, result.stdout
+    with pocketbase(out) as pb:
+        again = _answers(pb)
+        assert _ok(pb.post("/api/collections/users/auth-refresh", headers={"Authorization": before["token"]}))
+    _same_records(before["records"], again["records"], upserted=True)
+    assert again["files"] == before["files"] and again["settings"] == before["settings"]
+    names = ("users", "everything", "titles", "labels", "by_year", "members")
+    _same_collections(before["collections"], again["collections"], names)

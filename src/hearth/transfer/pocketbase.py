@@ -159,22 +159,25 @@ async def export_pocketbase(config: Config, out: Path, progress: Progress) -> Re
             for side in out.glob("*.db-hearth.*"):  # Hearth's cross-process lock files: not PocketBase's
                 side.unlink(missing_ok=True)
     finally:
-        await source.close()
+        if isinstance(source, ReadOnlySQLite):
+            source.close()
+        else:
+            await source.close()
 
 
-async def _open_source(config: Config) -> Database:
+async def _open_source(config: Config) -> Database | ReadOnlySQLite:
+    """PostgreSQL through Hearth's pool; SQLite read-only, so that exporting writes nothing
+    beside the source (Hearth's own connections keep lock files there)."""
     if config.is_postgres:
         from hearth.db.postgres import PostgresDatabase
 
         return await PostgresDatabase.connect(config.db_url, min_size=1, max_size=2)
     if not config.sqlite_path.is_file():
         raise TransferError(f"{config.data_dir} holds no Hearth database ({DATA_FILE}): give its --dir, or --db")
-    from hearth.db.sqlite import SQLiteDatabase
-
-    return SQLiteDatabase(config.sqlite_path)
+    return ReadOnlySQLite(config.sqlite_path)
 
 
-async def _export(source: Database, config: Config, target: Database, out: Path, progress: Progress,
+async def _export(source: Reader, config: Config, target: Database, out: Path, progress: Progress,
                   started: float) -> Report:  # fmt: skip
     d = target.dialect
     collections = await read_collections(source)
@@ -198,7 +201,7 @@ async def _export(source: Database, config: Config, target: Database, out: Path,
     return Report(copied, files, time.monotonic() - started)
 
 
-async def _export_logs(source: Database, config: Config, out: Path, progress: Progress) -> Any:
+async def _export_logs(source: Reader, config: Config, out: Path, progress: Progress) -> Any:
     from hearth.db.sqlite import SQLiteDatabase
 
     logs_source: Reader | None = source if config.is_postgres else None

@@ -28,6 +28,9 @@ class ReadOnlySQLite:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        # SQLite makes a WAL database's -shm (and an empty -wal) even for a read-only reader:
+        # those it made are removed on close, so the directory is left as it was found.
+        self._sides = [p for p in (Path(f"{path}-shm"), Path(f"{path}-wal")) if not p.exists()]
         try:
             self._conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, check_same_thread=False)
             self.tables = {str(r[0]) for r in self._conn.execute(transfer.sqlite_tables())}
@@ -43,6 +46,11 @@ class ReadOnlySQLite:
 
     def close(self) -> None:
         self._conn.close()
+        wal = Path(f"{self.path}-wal")
+        if wal in self._sides and wal.exists() and wal.stat().st_size > 0:
+            return  # written meanwhile by another process: not ours to remove
+        for side in self._sides:
+            side.unlink(missing_ok=True)
 
 
 def open_pocketbase_dir(path: Path) -> tuple[ReadOnlySQLite, ReadOnlySQLite | None]:
