@@ -22,12 +22,15 @@ def table_exists(d: Dialect) -> str:
     )
 
 
-def select_batch(d: Dialect, table: str, columns: Sequence[str], limit: int) -> str:
-    """Up to `limit` rows after the insertion position bound as p1, in insertion order (SQLite's
+def select_batch(d: Dialect, table: str, columns: Sequence[str]) -> str:
+    """Up to p2 rows after the insertion position bound as p1, in insertion order (SQLite's
     rowid, Hearth's `_rowid` on PostgreSQL); the position comes first in each row."""
     order = d.order_by_insertion()
     cols = ", ".join(quote(c) for c in columns)
-    return f"SELECT {order}, {cols} FROM {quote(table)} WHERE {order} > {d.placeholder(1)} ORDER BY {order} LIMIT {int(limit)}"
+    return (
+        f"SELECT {order}, {cols} FROM {quote(table)} WHERE {order} > {d.placeholder(1)}"
+        f" ORDER BY {order} LIMIT {d.placeholder(2)}"
+    )
 
 
 def insert_row(d: Dialect, table: str, columns: Sequence[str], json_columns: Sequence[str] = ()) -> str:

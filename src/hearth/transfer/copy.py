@@ -29,7 +29,9 @@ from hearth.sql import migrations, system, transfer
 from hearth.sql.dialect import BOOL, JSON, NUMBER, Dialect
 from hearth.transfer.source import TransferError
 
-BATCH = 5000  # rows per read and per COPY
+BATCH = 5000  # rows per read and per COPY, at most
+BATCH_BYTES = 32 * 1024 * 1024  # …and about this much text: rows of large editor/JSON values come fewer at a time
+FIRST_BATCH = 200  # rows read first, to measure a table's row size
 PROGRESS_EVERY = 50_000  # a progress line per this many rows of one table
 _START = -(2**63)  # before any rowid
 
@@ -267,18 +269,21 @@ async def copy_rows(
 ) -> None:
     """Every row of `table`, in the source's insertion order, appended to the target's table.
     The next batch is read and converted while the target stores the previous one."""
-    select = transfer.select_batch(source.dialect, table, columns, BATCH)
+    select = transfer.select_batch(source.dialect, table, columns)
     last: Any = _START
     done = 0
     reported = 0
+    limit = FIRST_BATCH
     writing: asyncio.Task[None] | None = None
     try:
         while True:
-            batch = await source.fetch_all(select, (last,))
+            batch = await source.fetch_all(select, (last, limit))
             if not batch:
                 break
             last = batch[-1][0]
             by_column = list(zip(*batch, strict=True))[1:]
+            if done == 0:
+                limit = _batch_rows(by_column, len(batch))
             rows = list(zip(*(conv(col) for conv, col in zip(convert, by_column, strict=True)), strict=True))
             if writing is not None:
                 await writing
@@ -292,6 +297,13 @@ async def copy_rows(
     finally:
         if writing is not None and not writing.done():
             writing.cancel()
+
+
+def _batch_rows(by_column: Sequence[Sequence[Any]], rows: int) -> int:
+    """Rows per batch for a table, from the size of its first rows' text."""
+    size = sum(len(v) for col in by_column for v in col if isinstance(v, str | bytes))
+    per_row = max(1, size // max(1, rows))
+    return max(10, min(BATCH, BATCH_BYTES // per_row))
 
 
 async def copy_records(
