@@ -289,6 +289,14 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, own_pg: str) -> None:
     pb_data = tmp_path / "pb_data"
     with pocketbase(pb_data):
         pass
+    # Rows that break a unique index (written past PocketBase, with its index dropped).
+    dupes = tmp_path / "dupes"
+    with pocketbase(dupes) as pb:
+        _ok(pb.post("/api/collections", json={"name": "codes", "type": "base", "fields": [{"name": "code", "type": "text"}],
+                                              "indexes": ["CREATE UNIQUE INDEX idx_codes_code ON codes (code)"]}))  # fmt: skip
+    with sqlite3.connect(dupes / "data.db") as db:
+        db.execute("DROP INDEX idx_codes_code")
+        db.executemany("INSERT INTO codes (id, code) VALUES (?, 'same')", [("a" * 15,), ("b" * 15,)])
     closed = f"postgresql://postgres@127.0.0.1:{free_port()}/nothing"
     cases = [
         (("import", "pocketbase", str(tmp_path / "missing"), "--db", own_pg), "does not exist"),
@@ -297,12 +305,15 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, own_pg: str) -> None:
         (("import", "pocketbase", str(other_db), "--db", own_pg), "is not in PocketBase's layout"),
         (("import", "pocketbase", str(pb_data), "--db", closed), "connection refused"),
         (("import", "pocketbase", str(pb_data), "--dir", str(tmp_path / "x")), "copies into PostgreSQL"),
+        (("import", "pocketbase", str(dupes), "--db", own_pg), "collection codes: its records break the unique index"),
         (("export", "pocketbase", str(other_db), "--db", own_pg), "already exists"),
         (("export", "pocketbase", str(tmp_path / "out"), "--dir", str(tmp_path / "empty")), "holds no Hearth database"),
     ]
     for args, expected in cases:
         r = hearth_cli(*args)
         lines = r.stderr.strip().splitlines()
+        if args[2] == str(dupes):  # found while copying: after the progress lines, as the last line
+            lines = lines[-1:]
         assert r.returncode == 1 and len(lines) == 1 and lines[0].startswith("Error: "), (args, r.stderr)
         assert expected in lines[0], (args, lines[0])
 

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from hearth.db.base import DatabaseError, Row, Transaction
+from hearth.db.base import DatabaseError, Row, Transaction, UniqueViolation
 from hearth.errors import BadRequest, ValidationFailed
 from hearth.schema import migrate
 from hearth.schema.builtin import builtin_collections
@@ -320,6 +320,11 @@ async def copy_records(
         try:
             await copy_rows(source, tx, d, c.name, columns, convert, transfer.insert_row(d, c.name, columns, json_columns),
                             progress, total)  # fmt: skip
+        except UniqueViolation as exc:
+            raise TransferError(
+                f"collection {c.name}: its records break the unique index {exc.index or exc.columns} on {d.name} "
+                "(it compares differently from SQLite): fix the records or the index in PocketBase, then import again"
+            ) from None
         except DatabaseError as exc:
             raise TransferError(f"collection {c.name}: its records cannot be copied: {_reason(exc)}") from None
         counted = Counted(c.name, total, await _count(_TxReader(tx, d), c.name))
