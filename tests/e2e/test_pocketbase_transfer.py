@@ -206,7 +206,7 @@ def test_a_pocketbase_directory_moves_to_postgresql_and_back(tmp_path: Path, own
     assert result.returncode == 0, result.stderr + result.stdout
     report = result.stdout
     assert "verified: every count matches" in report, report
-    assert "view collection by_year was not imported" in report and "strftime" in report, report
+    assert "view collection by_year was not copied" in report and "strftime" in report, report
     assert "view collection labels: its query was rewritten for postgres" in report, report
     assert "pb_hooks holds 1 file(s) of JS hooks that Hearth does not run (main.pb.js)" in report, report
     assert "pb_migrations holds" in report and "_created_everything.js" in report, report
@@ -248,7 +248,7 @@ def test_a_pocketbase_directory_moves_to_postgresql_and_back(tmp_path: Path, own
     assert result.returncode == 0, result.stderr + result.stdout
     assert "verified: every count matches" in result.stdout, result.stdout
     # The view rewritten for PostgreSQL (string_agg) is one SQLite refuses: left out, named.
-    assert "view collection labels was not imported" in result.stdout, result.stdout
+    assert "view collection labels was not copied" in result.stdout, result.stdout
     assert sorted(p.name for p in exported.iterdir()) == ["auxiliary.db", "data.db", "storage"]
     with pocketbase(exported) as pb:
         again = _answers(pb, leave_out=("labels",))

@@ -232,8 +232,8 @@ async def create_collections(
             note = f"view query refused by {d.name}: {reason}"
             copied.collections.append(Counted(c.name, 0, 0, note))
             copied.warnings.append(
-                f"view collection {c.name} was not imported ({note}); its query, written for SQLite, "
-                f"must be rewritten: {original}"
+                f"view collection {c.name} was not copied ({note}); rewrite its query for {d.name} and "
+                f"create it again: {original}"
             )
             progress(f"  {c.name}: skipped (view query refused)")
             continue
