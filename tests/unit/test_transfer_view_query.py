@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from hearth.sql.transfer import view_query_for_postgres
+from hearth.sql.transfer import view_query_for_postgres, view_query_for_sqlite
 
 
 @pytest.mark.parametrize(
@@ -34,3 +34,21 @@ from hearth.sql.transfer import view_query_for_postgres
 )
 def test_sqlite_spellings_become_postgresqls(sqlite: str, postgres: str) -> None:
     assert view_query_for_postgres(sqlite) == postgres
+
+
+@pytest.mark.parametrize(
+    ("postgres", "sqlite"),
+    [
+        ("SELECT string_agg((name)::text, ', ') FROM p", "SELECT GROUP_CONCAT((name), ', ') FROM p"),
+        ("SELECT string_agg(DISTINCT (tag)::text, ',') FROM p", "SELECT GROUP_CONCAT(DISTINCT (tag)) FROM p"),
+        ("SELECT 'string_agg(a, b)', \"x\" FROM p", "SELECT 'string_agg(a, b)', \"x\" FROM p"),
+    ],
+)
+def test_the_way_back_to_sqlite(postgres: str, sqlite: str) -> None:
+    assert view_query_for_sqlite(postgres) == sqlite
+
+
+def test_a_rewritten_query_comes_back_equivalent() -> None:
+    query = "SELECT `id`, IFNULL(a, 'x') AS a, GROUP_CONCAT(DISTINCT b) AS b, GROUP_CONCAT(c, '|') AS c FROM t"
+    back = view_query_for_sqlite(view_query_for_postgres(query))
+    assert back == """SELECT "id", COALESCE(a, 'x') AS a, GROUP_CONCAT(DISTINCT (b)) AS b, GROUP_CONCAT((c), '|') AS c FROM t"""

@@ -169,3 +169,48 @@ def view_query_for_postgres(query: str) -> str:
         out.append(ch)
         i += 1
     return "".join(out)
+
+
+def view_query_for_sqlite(query: str) -> str:
+    """The way back for an exported view (`hearth export pocketbase`): `string_agg(x::text, sep)`,
+    as view_query_for_postgres writes GROUP_CONCAT, becomes GROUP_CONCAT again; PostgreSQL's
+    double-quoted names and COALESCE are SQLite's too. Anything else is left as written."""
+    out: list[str] = []
+    i = 0
+    while i < len(query):
+        ch = query[i]
+        if ch in "'\"`":
+            end = _skip_quoted(query, i)
+            out.append(query[i:end])
+            i = end
+            continue
+        if ch.isalpha() and (i == 0 or query[i - 1] not in _WORD):
+            j = i
+            while j < len(query) and query[j] in _WORD:
+                j += 1
+            word = query[i:j]
+            k = j
+            while k < len(query) and query[k].isspace():
+                k += 1
+            if word.lower() == "string_agg" and k < len(query) and query[k] == "(":
+                call = _call_args(query, k)
+                if call is not None and len(call[0]) == 2:
+                    (value, sep), after = call
+                    value = value.strip()
+                    distinct = ""
+                    if value[:9].lower() == "distinct ":
+                        distinct, value = "DISTINCT ", value[9:].strip()
+                    if value.lower().endswith("::text"):
+                        value = value[:-6].strip()
+                    sep = view_query_for_sqlite(sep.strip())
+                    # SQLite's DISTINCT aggregates take one argument: its default separator is ','.
+                    tail = "" if distinct and sep == "','" else f", {sep}"
+                    out.append(f"GROUP_CONCAT({distinct}{view_query_for_sqlite(value)}{tail})")
+                    i = after
+                    continue
+            out.append(word)
+            i = j
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)

@@ -194,11 +194,12 @@ class _TxReader:
 
 
 def _translated_view(row: Row, c: Collection, source: Dialect, target: Dialect) -> tuple[Row, str | None]:
-    """A SQLite view query with PostgreSQL's spellings (hearth.sql.transfer), in the collection
+    """A view query with the target engine's spellings (hearth.sql.transfer), in the collection
     and its row alike; the new query, or None when nothing changed."""
-    if not (c.is_view and source.name == "sqlite" and target.name == "postgres"):
+    if not c.is_view or source.name == target.name:
         return row, None
-    query = transfer.view_query_for_postgres(c.view_query)
+    rewrite = transfer.view_query_for_postgres if target.name == "postgres" else transfer.view_query_for_sqlite
+    query = rewrite(c.view_query)
     if query == c.view_query:
         return row, None
     c.view_query = query
