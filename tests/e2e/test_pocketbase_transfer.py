@@ -297,22 +297,29 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, own_pg: str) -> None:
     with sqlite3.connect(dupes / "data.db") as db:
         db.execute("DROP INDEX idx_codes_code")
         db.executemany("INSERT INTO codes (id, code) VALUES (?, 'same')", [("a" * 15,), ("b" * 15,)])
+    # Text PostgreSQL cannot hold (SQLite keeps a NUL character).
+    with sqlite3.connect(pb_data / "data.db") as db:
+        db.execute("INSERT INTO users (id, email, password, tokenKey, name) VALUES (?, ?, ?, ?, ?)",
+                   ("n" * 15, "nul@example.com", "x", "t" * 30, "a\x00b"))  # fmt: skip
     closed = f"postgresql://postgres@127.0.0.1:{free_port()}/nothing"
     cases = [
-        (("import", "pocketbase", str(tmp_path / "missing"), "--db", own_pg), "does not exist"),
-        (("import", "pocketbase", str(a_file), "--db", own_pg), "is a file, not a directory"),
-        (("import", "pocketbase", str(not_pb), "--db", own_pg), "is not a PocketBase data directory"),
-        (("import", "pocketbase", str(other_db), "--db", own_pg), "is not in PocketBase's layout"),
-        (("import", "pocketbase", str(pb_data), "--db", closed), "connection refused"),
-        (("import", "pocketbase", str(pb_data), "--dir", str(tmp_path / "x")), "copies into PostgreSQL"),
-        (("import", "pocketbase", str(dupes), "--db", own_pg), "collection codes: its records break the unique index"),
-        (("export", "pocketbase", str(other_db), "--db", own_pg), "already exists"),
-        (("export", "pocketbase", str(tmp_path / "out"), "--dir", str(tmp_path / "empty")), "holds no Hearth database"),
+        (("import", "pocketbase", str(tmp_path / "missing"), "--db", own_pg), "does not exist", False),
+        (("import", "pocketbase", str(a_file), "--db", own_pg), "is a file, not a directory", False),
+        (("import", "pocketbase", str(not_pb), "--db", own_pg), "is not a PocketBase data directory", False),
+        (("import", "pocketbase", str(other_db), "--db", own_pg), "is not in PocketBase's layout", False),
+        (("import", "pocketbase", str(pb_data), "--db", closed), "connection refused", False),
+        (("import", "pocketbase", str(pb_data), "--dir", str(tmp_path / "x")), "copies into PostgreSQL", False),
+        (("import", "pocketbase", str(dupes), "--db", own_pg), "collection codes: its records break the unique index",
+         True),
+        (("import", "pocketbase", str(pb_data), "--db", own_pg),
+         'collection users: its records cannot be copied: invalid byte sequence for encoding "UTF8": 0x00', True),
+        (("export", "pocketbase", str(other_db), "--db", own_pg), "already exists", False),
+        (("export", "pocketbase", str(tmp_path / "out"), "--dir", str(tmp_path / "empty")), "holds no Hearth database", False),
     ]
-    for args, expected in cases:
+    for args, expected, while_copying in cases:
         r = hearth_cli(*args)
         lines = r.stderr.strip().splitlines()
-        if args[2] == str(dupes):  # found while copying: after the progress lines, as the last line
+        if while_copying:  # after the progress lines, as the last line
             lines = lines[-1:]
         assert r.returncode == 1 and len(lines) == 1 and lines[0].startswith("Error: "), (args, r.stderr)
         assert expected in lines[0], (args, lines[0])

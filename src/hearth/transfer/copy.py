@@ -326,8 +326,12 @@ async def copy_records(
                 f"collection {c.name}: its records break the unique index {exc.index or exc.columns} on {d.name} "
                 "(it compares differently from SQLite): fix the records or the index in PocketBase, then import again"
             ) from None
-        except DatabaseError as exc:
-            raise TransferError(f"collection {c.name}: its records cannot be copied: {_reason(exc)}") from None
+        except (DatabaseError, BadRequest) as exc:
+            # BadRequest: a value the target cannot hold (PostgreSQL: a NUL character in text, a
+            # number out of range); the driver's own error says which.
+            raise TransferError(
+                f"collection {c.name}: its records cannot be copied: {_reason(exc.__cause__ or exc)}"
+            ) from None
         counted = Counted(c.name, total, await _count(_TxReader(tx, d), c.name))
         copied.collections.append(counted)
         progress(f"  {c.name}: {counted.target:,} record(s)")
@@ -359,7 +363,10 @@ async def copy_logs(source: Reader, tx: Transaction, d: Dialect, progress: Progr
     text = column_converter("text", "", d, source.dialect)
     convert = [text, lambda col: [int(_number(v or 0)) for v in col],  # an INTEGER column
                text, column_converter(JSON, {}, d, source.dialect), text]  # fmt: skip
-    await copy_rows(source, tx, d, logs_sql.TABLE, logs_sql.COLUMN_NAMES, convert, logs_sql.insert(d), progress, total)
+    try:
+        await copy_rows(source, tx, d, logs_sql.TABLE, logs_sql.COLUMN_NAMES, convert, logs_sql.insert(d), progress, total)
+    except (DatabaseError, BadRequest) as exc:
+        raise TransferError(f"the request logs cannot be copied: {_reason(exc.__cause__ or exc)}") from None
     counted = Counted(logs_sql.TABLE, total, await _count(_TxReader(tx, d), logs_sql.TABLE))
     progress(f"  {logs_sql.TABLE}: {counted.target:,} request log entries")
     return counted
