@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from hearth.config import Config
+from hearth.config import Config, redact
 from hearth.db.base import Database
 from hearth.files.local import LocalStorage
 from hearth.files.provider import StorageProvider
@@ -120,7 +120,7 @@ async def _import(data: ReadOnlySQLite, aux: ReadOnlySQLite | None, pb_dir: Path
         )
     collections = await read_collections(data)
     settings = await _settings(data)
-    progress(f"Importing {pb_dir} ({len(collections)} collections) into PostgreSQL")
+    progress(f"Importing {pb_dir} ({len(collections)} collections) into PostgreSQL {redact(config.db_url)}")
     target_storage = StorageProvider(config.data_dir)
     try:
         files = await _files(settings, LocalStorage(pb_dir), pb_dir, target_storage.for_settings(settings), progress)
@@ -182,7 +182,7 @@ async def _export(source: Reader, config: Config, target: Database, out: Path, p
     d = target.dialect
     collections = await read_collections(source)
     settings = await _settings(source)
-    where = f"PostgreSQL {config.db_url.rpartition('@')[2]}" if config.is_postgres else str(config.sqlite_path)
+    where = f"PostgreSQL {redact(config.db_url)}" if config.is_postgres else str(config.sqlite_path)
     progress(f"Exporting {where} ({len(collections)} collections) into {out}")
     await bootstrap(target, CollectionRepository(target))
     copied = Copied()
