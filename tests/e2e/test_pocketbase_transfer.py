@@ -28,6 +28,7 @@ from tests.support.mailbox import Mailbox
 from tests.support.own_database import own_databases
 from tests.support.own_servers import free_port
 from tests.support.pocketbase import pocketbase
+from tests.support.s3_server import make_bucket
 
 PASSWORD = "user-pass-123"
 PNG = bytes.fromhex(
@@ -379,3 +380,29 @@ def test_a_hearth_database_on_sqlite_exports_to_a_directory_pocketbase_serves(tm
     assert again["files"] == before["files"] and again["settings"] == before["settings"]
     names = ("users", "everything", "titles", "labels", "by_year", "members")
     _same_collections(before["collections"], again["collections"], names)
+
+
+def test_files_kept_in_s3_stay_there_and_hearth_serves_them(tmp_path: Path, own_pg: str, moto_endpoint: str) -> None:
+    """PocketBase's settings keep files in an S3 bucket: the import copies the settings, not the
+    files, and Hearth on PostgreSQL serves every file from that bucket with the same bytes."""
+    bucket = make_bucket(moto_endpoint)
+    pb_data = tmp_path / "pb_data"
+    with pocketbase(pb_data) as pb:
+        _ok(pb.patch("/api/settings", json={"s3": {
+            "enabled": True, "bucket": bucket, "region": "us-east-1", "endpoint": moto_endpoint,
+            "accessKey": "test-key", "secret": "test-secret", "forcePathStyle": True}}))  # fmt: skip
+        _ok(pb.post("/api/collections", json={"name": "docs", "type": "base", "listRule": "", "viewRule": "",
+                                              "fields": [{"name": "f", "type": "file", "maxSelect": 2}]}))  # fmt: skip
+        made = [_ok(pb.post("/api/collections/docs/records", files=[("f", (f"d{i}.txt", f"in s3 {i}".encode() * 50, "text/plain"))]))
+                for i in range(3)]  # fmt: skip
+        theirs = {r["id"]: pb.get(f"/api/files/docs/{r['id']}/{r['f'][0]}").content for r in made}
+    assert not (pb_data / "storage").exists() or not any((pb_data / "storage").rglob("*.txt"))
+    result = hearth_cli("import", "pocketbase", str(pb_data), "--db", own_pg, "--dir", str(tmp_path / "h"))
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "the settings keep files in S3: they stay in that bucket" in result.stdout, result.stdout
+    assert not (tmp_path / "h").exists()  # nothing copied to local storage
+    (tmp_path / "h").mkdir()  # for the server's log
+    with running_server(tmp_path / "h", own_pg) as url:
+        for r in made:
+            got = httpx.get(f"{url}/api/files/docs/{r['id']}/{r['f'][0]}")
+            assert got.status_code == 200 and got.content == theirs[r["id"]] == f"in s3 {made.index(r)}".encode() * 50
