@@ -57,6 +57,7 @@ LAYERS: dict[str, int] = {
     "backups": 10,  # backups: engines per database over db and sql, archives in files' storage
     "openapi": 10,  # the OpenAPI description, generated from the live collections
     "webhooks": 10,  # outbound webhooks: record hooks enqueue durable jobs that POST signed payloads
+    "transfer": 10,  # hearth import|export pocketbase: whole databases between PocketBase's layout and Hearth
     "migrations": 10,  # migration files: applied through the collection service (duck-typed), written in --dev
     "metrics": 10,  # Prometheus metrics: hooks observed, the pool, jobs by state (realtime's figures passed in)
     # Composition and entry points.

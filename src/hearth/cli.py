@@ -1,4 +1,4 @@
-"""`hearth serve`, `hearth superuser upsert|delete`, `hearth --version`.
+"""`hearth serve`, `hearth superuser upsert|delete`, `hearth import|export pocketbase`, `hearth --version`.
 
 A mistake (a bad flag or environment value, a port in use, an unreachable or refusing database, a
 data directory that cannot be used) ends the command with one line on stderr that says what is
@@ -540,6 +540,47 @@ def superuser(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def import_data(args: argparse.Namespace) -> int:
+    """`hearth import pocketbase PB_DATA --db postgresql://…` (docs/migration-from-pocketbase.md)."""
+    config = _config(args)
+    if not config.is_postgres:
+        raise Failure(
+            "hearth import pocketbase copies into PostgreSQL: give --db postgresql://USER@HOST/DATABASE "
+            "(on SQLite, `hearth serve --dir PB_DATA` serves a PocketBase directory in place)"
+        )
+    from hearth.transfer.pocketbase import import_pocketbase
+    from hearth.transfer.source import TransferError
+
+    source = Path(args.pb_data).expanduser().absolute()
+    try:
+        report = _run(config, import_pocketbase(source, config, args.force, _progress))
+    except TransferError as exc:
+        raise Failure(str(exc)) from None
+    for line in report.lines():
+        print(line)
+    return 0 if report.ok else 1
+
+
+def export_data(args: argparse.Namespace) -> int:
+    """`hearth export pocketbase OUT [--dir DIR | --db URL]` (docs/migration-from-pocketbase.md)."""
+    config = _config(args)
+    from hearth.transfer.pocketbase import export_pocketbase
+    from hearth.transfer.source import TransferError
+
+    out = Path(args.out).expanduser().absolute()
+    try:
+        report = _run(config, export_pocketbase(config, out, _progress))
+    except TransferError as exc:
+        raise Failure(str(exc)) from None
+    for line in report.lines():
+        print(line)
+    return 0 if report.ok else 1
+
+
 def describe_api_error(exc: Any) -> str:
     """`email: Must be a valid email address; password: …`, or the error's message."""
     fields = []
@@ -719,6 +760,22 @@ def _parser() -> argparse.ArgumentParser:
                        help=f"the migration files (default $HEARTH_MIGRATIONS_DIR or {MIGRATIONS_DIR_NAME} beside --dir)")  # fmt: skip
         p.set_defaults(max_body_size=None)
     p_mig.set_defaults(func=migrate)
+
+    p_imp = sub.add_parser("import", help="copy another backend's data into Hearth")
+    imp_sub = p_imp.add_subparsers(dest="kind", required=True, metavar="SOURCE", parser_class=_Parser)
+    i_pb = imp_sub.add_parser("pocketbase", help="copy a PocketBase data directory (pb_data) into PostgreSQL")
+    i_pb.add_argument("pb_data", metavar="PB_DATA", help="the PocketBase data directory (read only)")
+    _add_storage_flags(i_pb)
+    i_pb.add_argument("--force", action="store_true",
+                      help="replace the collections, records, settings and logs the target database already holds")  # fmt: skip
+    i_pb.set_defaults(func=import_data, max_body_size=None)
+
+    p_exp = sub.add_parser("export", help="write Hearth's data in another backend's format")
+    exp_sub = p_exp.add_subparsers(dest="kind", required=True, metavar="FORMAT", parser_class=_Parser)
+    e_pb = exp_sub.add_parser("pocketbase", help="write a pb_data directory that PocketBase opens")
+    e_pb.add_argument("out", metavar="OUT", help="a new (or empty) directory to write data.db, auxiliary.db and storage/ into")
+    _add_storage_flags(e_pb)
+    e_pb.set_defaults(func=export_data, max_body_size=None)
     return parser
 
 
