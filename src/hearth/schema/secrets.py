@@ -29,11 +29,11 @@ def secret_columns(c: Collection) -> frozenset[str]:
 
     - an auth collection's `tokenKey` (with the collection's token secret it signs the record's
       tokens) and `password` (a bcrypt hash);
-    - other system password fields (`_otps.password`);
     - in a view, a column named `password` or `tokenKey` that is not a password field (a copy of
       one of the above whose type the view could not infer).
     """
-    out = {f.name for f in c.fields if is_password(f) and f.system}
+    # Other password fields (`_otps.password` included) are answered as "", as PocketBase does.
+    out: set[str] = set()
     if c.is_auth:
         out.update(name for name in (TOKEN_KEY, PASSWORD) if name in c.field_map)
     if c.is_view:
