@@ -38,11 +38,11 @@ async def begin(request: Request) -> tuple[Hearth, AuthState]:
     if auth is None:
         auth = await h.auth.resolve(request.headers.get("authorization"))
         request.scope["hearth.auth"] = auth  # a request hook and its handler resolve it once
-    if auth.is_superuser or (auth.is_guest and request.url.path.startswith(_SUPERUSER_PATHS)):
+    if auth.is_superuser or (auth.is_guest and request.scope["path"].startswith(_SUPERUSER_PATHS)):
         await _superuser_ip_allowed(h, request)
     actor.from_request(auth, request.scope)  # who the audit trail names for this request's writes
     if auth.api_key is not None:
-        check_api_key_scope(h, auth, request.method, request.url.path)
+        check_api_key_scope(h, auth, request.method, request.scope["path"])
     return h, auth
 
 
