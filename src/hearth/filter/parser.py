@@ -212,7 +212,8 @@ _SORT_SPECIAL_RE = re.compile(r"""['"(),]""")
 
 def parse_sort(text: str) -> list[SortField]:
     """Parse `?sort=`: comma-separated identifiers or function calls, each optionally prefixed by
-    "-" (descending) or "+" (ascending). Empty items are skipped.
+    "-" (descending) or "+" (ascending). An empty text sorts by nothing; an empty item (a
+    trailing or doubled comma, only spaces) is an error, as in PocketBase.
 
     Raises FilterSyntaxError on an invalid item or when a limit is exceeded.
     """
@@ -249,6 +250,8 @@ def _split_sort(text: str) -> list[tuple[int, int]]:
 
 def _parse_sort_uncached(text: str) -> tuple[SortField, ...]:
     fields: list[SortField] = []
+    if not text:
+        return ()
     for start, end in _split_sort(text):
         # Trim the way PocketBase does (strings.TrimSpace), then strip the direction prefix.
         while start < end and text[start].isspace():
@@ -256,7 +259,7 @@ def _parse_sort_uncached(text: str) -> tuple[SortField, ...]:
         while end > start and text[end - 1].isspace():
             end -= 1
         if start == end:
-            continue
+            raise FilterSyntaxError("empty sort field", start)
         item_pos = start
         descending = text[start] == "-"
         if text[start] in "-+":

@@ -12,7 +12,7 @@ from hearth._util.projection import project
 from hearth.app import Hearth
 from hearth.auth.logins import LoginContext
 from hearth.http import responses
-from hearth.http.body import read_object
+from hearth.http.body import FORM_LOAD_FAILED, read_object
 from hearth.http.context import RECORD_KEY, begin, projection
 from hearth.http.router import route
 from hearth.schema.collection import Collection
@@ -47,20 +47,20 @@ async def auth_methods(request: Request) -> Response:
 
 async def auth_with_password(request: Request) -> Response:
     h, _, c = await _auth_collection(request)
-    body = await read_object(request, h.config.max_body_size)
+    body = await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED)
     token, values = await h.auth.with_password(c, body, login_context(request, body))
     return await _respond(request, h, c, token, values)
 
 
 async def request_otp(request: Request) -> Response:
     h, _, c = await _auth_collection(request)
-    body = await read_object(request, h.config.max_body_size)
+    body = await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED)
     return responses.json({"otpId": await h.otp.request(c, body)})
 
 
 async def auth_with_otp(request: Request) -> Response:
     h, _, c = await _auth_collection(request)
-    body = await read_object(request, h.config.max_body_size)
+    body = await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED)
     row, _ = await h.otp.authenticate(c, body)
     token, values = await h.auth.finish_login(c, row, "otp", login_context(request, body))
     return await _respond(request, h, c, token, values)
@@ -92,44 +92,44 @@ async def file_token(request: Request) -> Response:
 
 async def impersonate(request: Request) -> Response:
     h, auth, c = await _auth_collection(request)
-    body = await read_object(request, h.config.max_body_size)
+    body = await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED)
     token, values = await h.auth.impersonate(c, auth, request.path_params["id"], body)
     return await _respond(request, h, c, token, values)
 
 
 async def request_verification(request: Request) -> Response:
     h, _, c = await _auth_collection(request)
-    await h.account.request_verification(c, await read_object(request, h.config.max_body_size))
+    await h.account.request_verification(c, await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED))
     return responses.no_content()
 
 
 async def confirm_verification(request: Request) -> Response:
     h, _, c = await _auth_collection(request)
-    await h.account.confirm_verification(c, await read_object(request, h.config.max_body_size))
+    await h.account.confirm_verification(c, await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED))
     return responses.no_content()
 
 
 async def request_password_reset(request: Request) -> Response:
     h, _, c = await _auth_collection(request)
-    await h.account.request_password_reset(c, await read_object(request, h.config.max_body_size))
+    await h.account.request_password_reset(c, await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED))
     return responses.no_content()
 
 
 async def confirm_password_reset(request: Request) -> Response:
     h, _, c = await _auth_collection(request)
-    await h.account.confirm_password_reset(c, await read_object(request, h.config.max_body_size))
+    await h.account.confirm_password_reset(c, await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED))
     return responses.no_content()
 
 
 async def request_email_change(request: Request) -> Response:
     h, auth, c = await _auth_collection(request)
-    await h.account.request_email_change(c, auth, await read_object(request, h.config.max_body_size))
+    await h.account.request_email_change(c, auth, await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED))
     return responses.no_content()
 
 
 async def confirm_email_change(request: Request) -> Response:
     h, _, c = await _auth_collection(request)
-    await h.account.confirm_email_change(c, await read_object(request, h.config.max_body_size))
+    await h.account.confirm_email_change(c, await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED))
     return responses.no_content()
 
 

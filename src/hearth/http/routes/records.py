@@ -10,7 +10,7 @@ from starlette.responses import Response
 from hearth._util.projection import project
 from hearth.errors import NotFound
 from hearth.http import responses
-from hearth.http.body import read_object, uploads_of
+from hearth.http.body import RECORD_LOAD_FAILED, read_object, uploads_of
 from hearth.http.context import (
     RECORD_KEY,
     begin,
@@ -80,7 +80,7 @@ async def view_record(request: Request) -> Response:
 
 async def _record_body(request: Request, h: Hearth, c: Collection) -> tuple[dict[str, Any], dict[str, Any]]:
     """(the body as rules see it, the body with the uploaded files joined in)."""
-    body = await read_object(request, body_limit(c, h.config.max_body_size), uploads=True)
+    body = await read_object(request, body_limit(c, h.config.max_body_size), uploads=True, message=RECORD_LOAD_FAILED)
     return body, merge_uploads(c, body, uploads_of(request))
 
 
