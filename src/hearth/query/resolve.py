@@ -355,8 +355,13 @@ class Resolver:
                 hops = [*hops, J.Hop(kind, f"{kind}:{f.name}", target.name, f.name, None, multi, target)]
                 current = target
                 continue
-            if f.type in ("json", "geoPoint") and modifier is None:
-                return self._json_path(hops, f.name, segments[i + 1 :])
+            if f.type in ("json", "geoPoint"):
+                path = segments[i + 1 :]
+                if modifier is not None:
+                    # PocketBase reads `data.x:length` as the key "x:length" inside the JSON
+                    # value (NULL unless such a key exists), not as a modifier.
+                    path = [*path[:-1], f"{path[-1]}:{modifier}"]
+                return self._json_path(hops, f.name, path)
             raise UnknownIdentifier(whole)
         raise UnknownIdentifier(whole)
 
@@ -390,6 +395,13 @@ class Resolver:
         multi_field = f.storage == JSON and valuer
         if modifier in ("each", "length") and not valuer:
             modifier = None  # PocketBase ignores them on fields that hold one value
+        if modifier in ("isset", "changed"):
+            # Only meaningful on @request.body; on a record's field PocketBase reads the field
+            # (a multi-value one as its stored JSON, without any-of/all-of matching).
+            if multi_field:
+                d = self._d()
+                return self._value(hops, lambda a: d.json_as_text(col(a)), TEXT, None)
+            modifier = None
         if modifier == "each":
             if not multi_field:
                 # One element: the value itself, read from a JSON array (so without affinity).
@@ -458,7 +470,7 @@ class Resolver:
         last, sep, modifier = parts[-1].partition(":")
         if any(":" in p for p in parts[:-1]):
             raise Unsupported(name)
-        auth_path = parts[1] == "auth" and (sep or len(parts) > 3) and modifier != "isset"
+        auth_path = parts[1] == "auth" and bool(sep or len(parts) > 3)
         if auth_path and len(parts) <= MAX_PATH_HOPS + 3:
             return self._auth_path(name, [*parts[2:-1], last], modifier if sep else None)
         if sep:
