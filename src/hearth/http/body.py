@@ -124,7 +124,7 @@ def load_json(raw: bytes | str) -> Any:
     # Each key is followed by a colon outside any string, so a body with no more colons than
     # parsed keys has no duplicate; only otherwise is it decoded again, counting pairs.
     if isinstance(data, (dict, list)):
-        colons = raw.count(b":" if isinstance(raw, bytes) else ":")
+        colons = raw.count(b":") if isinstance(raw, bytes) else raw.count(":")
         if colons > _count_keys(data) and _has_duplicate_key(raw):
             raise _Unloadable()
     return data
