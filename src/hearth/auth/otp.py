@@ -49,6 +49,12 @@ class OTPFlows:
         assert c is not None
         return c
 
+    @staticmethod
+    def require_enabled(c: Collection) -> None:
+        """403 unless the collection allows OTP (checked before the body is read, as PocketBase)."""
+        if not c.auth.get("otp", {}).get("enabled"):
+            raise Forbidden(OTP_DISABLED)
+
     async def request(self, c: Collection, body: dict[str, Any]) -> str:
         otp = c.auth.get("otp", {})
         if not otp.get("enabled"):

@@ -54,12 +54,14 @@ async def auth_with_password(request: Request) -> Response:
 
 async def request_otp(request: Request) -> Response:
     h, _, c = await _auth_collection(request)
+    h.otp.require_enabled(c)
     body = await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED)
     return responses.json({"otpId": await h.otp.request(c, body)})
 
 
 async def auth_with_otp(request: Request) -> Response:
     h, _, c = await _auth_collection(request)
+    h.otp.require_enabled(c)
     body = await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED)
     row, _ = await h.otp.authenticate(c, body)
     token, values = await h.auth.finish_login(c, row, "otp", login_context(request, body))
@@ -99,12 +101,14 @@ async def impersonate(request: Request) -> Response:
 
 async def request_verification(request: Request) -> Response:
     h, _, c = await _auth_collection(request)
+    h.account.check_verification(c)
     await h.account.request_verification(c, await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED))
     return responses.no_content()
 
 
 async def confirm_verification(request: Request) -> Response:
     h, _, c = await _auth_collection(request)
+    h.account.check_verification(c)
     await h.account.confirm_verification(c, await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED))
     return responses.no_content()
 
@@ -123,12 +127,14 @@ async def confirm_password_reset(request: Request) -> Response:
 
 async def request_email_change(request: Request) -> Response:
     h, auth, c = await _auth_collection(request)
+    h.account.check_email_change(c)
     await h.account.request_email_change(c, auth, await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED))
     return responses.no_content()
 
 
 async def confirm_email_change(request: Request) -> Response:
     h, _, c = await _auth_collection(request)
+    h.account.check_email_change(c)
     await h.account.confirm_email_change(c, await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED))
     return responses.no_content()
 

@@ -24,6 +24,7 @@ async def list_providers(request: Request) -> Response:
 async def auth_with_oauth2(request: Request) -> Response:
     h, auth = await begin(request)
     c = h.auth.auth_collection(request.path_params["collection"])
+    OAuth2Flow.require_enabled(c)
     body = await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED)
     flow = OAuth2Flow(h.auth, h.records, h.config.fetch_private)
     out = await flow.authenticate(
