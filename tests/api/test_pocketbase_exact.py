@@ -364,3 +364,27 @@ async def test_a_parameter_given_twice_means_its_first_value(api: Api, world: di
     assert await _ids(api, world, "", extra=second) == [P1, P2]
     assert await _ids(api, world, "bad(((", extra=second) == (400, GENERIC)
     assert await _ids(api, world, f"id='{P1}'", extra="&filter=bad((") == [P1]
+
+
+async def test_collection_checks_come_before_the_body(api: Api, world: dict[str, Any]) -> None:
+    # PocketBase answers these from the collection alone, whatever the body holds.
+    bad = b'{"email":"a@b.co","email":"a@b.co"}'
+    su = "/api/collections/_superusers"
+    verified = {"data": {}, "message": "All superusers are verified by default.", "status": 400}
+    direct = {"data": {}, "message": "All superusers can change their emails directly.", "status": 400}
+    cases = [
+        ("request-verification", 400, verified),
+        ("confirm-verification", 400, verified),
+        ("request-email-change", 400, direct),
+        ("confirm-email-change", 400, direct),
+        ("request-otp", 403,
+         {"data": {}, "message": "The collection is not configured to allow OTP authentication.", "status": 403}),
+        ("auth-with-otp", 403,
+         {"data": {}, "message": "The collection is not configured to allow OTP authentication.", "status": 403}),
+        ("auth-with-oauth2", 403,
+         {"data": {}, "message": "The collection is not configured to allow OAuth2 authentication.", "status": 403}),
+    ]  # fmt: skip
+    for action, status, expected in cases:
+        for body in (bad, b"{bad"):
+            r = await api.client.post(f"{su}/{action}", content=body, headers={**JSON, **api.su()})
+            assert (r.status_code, r.json()) == (status, expected), action
