@@ -91,6 +91,19 @@ async def read_object(
     return cached
 
 
+async def rules_body(request: Request, limit: int) -> dict[str, Any] | None:
+    """The body a record read or delete carries, which rules see as `@request.body`. PocketBase
+    parses it (a malformed one is a 400 even on GET); a urlencoded one only on POST, PUT and
+    PATCH, as Go's ParseForm reads it. None when there is none (the common case: nothing read)."""
+    headers = request.headers
+    if headers.get("content-length", "0") in ("", "0") and "transfer-encoding" not in headers:
+        return None
+    urlencoded = headers.get("content-type", "").startswith("application/x-www-form-urlencoded")
+    if urlencoded and request.method not in ("POST", "PUT", "PATCH"):
+        return None
+    return await read_object(request, limit, message=RECORD_LOAD_FAILED)
+
+
 class _Unloadable(Exception):
     """The body is malformed; `read_object` answers with the route's message."""
 

@@ -12,7 +12,7 @@ from hearth._util.projection import project
 from hearth.app import Hearth
 from hearth.auth.logins import LoginContext
 from hearth.http import responses
-from hearth.http.body import FORM_LOAD_FAILED, read_object
+from hearth.http.body import FORM_LOAD_FAILED, read_object, rules_body
 from hearth.http.context import RECORD_KEY, begin, projection
 from hearth.http.router import route
 from hearth.schema.collection import Collection
@@ -70,6 +70,9 @@ async def auth_with_otp(request: Request) -> Response:
 
 async def auth_refresh(request: Request) -> Response:
     h, auth, c = await _auth_collection(request)
+    if auth.collection is not None and auth.collection.id == c.id:
+        # PocketBase reads the body here once the token is known to fit (a malformed one: 400).
+        await rules_body(request, h.config.max_body_size)
     token, values = await h.auth.refresh(c, auth)
     return await _respond(request, h, c, token, values)
 
