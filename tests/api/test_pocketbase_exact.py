@@ -388,6 +388,11 @@ async def test_collection_checks_come_before_the_body(api: Api, world: dict[str,
         for body in (bad, b"{bad"):
             r = await api.client.post(f"{su}/{action}", content=body, headers={**JSON, **api.su()})
             assert (r.status_code, r.json()) == (status, expected), action
+    # impersonation looks the record up first
+    not_found = {"data": {}, "message": "The requested resource wasn't found.", "status": 404}
+    for body in (bad, b"{bad"):
+        r = await api.client.post(f"{su}/impersonate/nope", content=body, headers={**JSON, **api.su()})
+        assert (r.status_code, r.json()) == (404, not_found)
 
 
 @pytest.mark.parametrize(

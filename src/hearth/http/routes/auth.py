@@ -97,8 +97,12 @@ async def file_token(request: Request) -> Response:
 
 async def impersonate(request: Request) -> Response:
     h, auth, c = await _auth_collection(request)
-    body = await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED)
-    token, values = await h.auth.impersonate(c, auth, request.path_params["id"], body)
+    token, values = await h.auth.impersonate(
+        c,
+        auth,
+        request.path_params["id"],
+        lambda: read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED),
+    )
     return await _respond(request, h, c, token, values)
 
 
