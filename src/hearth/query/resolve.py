@@ -21,6 +21,7 @@ from hearth.query.context import RequestInfo
 from hearth.schema.collection import Collection
 from hearth.schema.fields.base import BOOL, JSON, NUMBER, TEXT, Field
 from hearth.schema.indexes import IndexSyntaxError, parse_index
+from hearth.schema.system_fields import PLAIN_TABLE
 from hearth.sql import joins as J
 from hearth.sql.dialect import Dialect, quote
 from hearth.sql.filter import MARK as MARK_TEXT
@@ -390,6 +391,8 @@ class Resolver:
         self, hops: list[J.Hop], c: Collection, name: str, modifier: str | None, whole: str
     ) -> ColumnRef:
         f = self._field(c, name, whole)
+        if modifier is not None and c.__dict__.get(PLAIN_TABLE):
+            raise Unsupported(whole)
         col = _column(name)
         valuer = f.type in ("select", "relation", "file")
         multi_field = f.storage == JSON and valuer
