@@ -473,3 +473,31 @@ async def test_table_lists_take_no_modifiers(api: Api, path: str, flt: str, stat
     assert r.status_code == status, r.text
     if status == 400:
         assert r.json() == GENERIC
+
+
+@pytest.mark.parametrize(
+    ("rule", "ok"),
+    [
+        # `@request.body.X:length` needs a select/relation/file field (any maxSelect)
+        ("@request.body.tags:length > 0", True),
+        ("@request.body.kind:length > 0", True),
+        ("@request.body.data:length > 2", False),  # json: "doesn't support multivalue operations"
+        ("@request.body.title:length > 2", False),
+        ("@request.body.n:length > 0", False),
+        ("@request.body.id:length > 0", False),
+        ("@request.body.nope:length > 0", False),  # "invalid modifier sequence"
+        ("@request.body.data.x:length > 0", False),
+        ("@request.body.data.x:isset = true", True),
+        ("@request.body.data:isset = true", True),
+    ],
+)
+async def test_body_length_in_rules(api: Api, rule: str, ok: bool) -> None:
+    body = {"name": unique("lengths"), "type": "base", "createRule": rule, "fields": [
+        {"name": "data", "type": "json"}, {"name": "title", "type": "text"}, {"name": "n", "type": "number"},
+        {"name": "kind", "type": "select", "values": ["a", "b"], "maxSelect": 1},
+        {"name": "tags", "type": "select", "values": ["a", "b", "c"], "maxSelect": 3},
+    ]}  # fmt: skip
+    r = await api.client.post("/api/collections", json=body, headers=api.su())
+    assert r.status_code == (200 if ok else 400), r.text
+    if not ok:
+        assert r.json()["data"]["createRule"]["code"] == "validation_invalid_rule"

@@ -497,6 +497,8 @@ class Resolver:
 
     def _request_modifier(self, whole: str, parts: list[str], modifier: str) -> ColumnRef | ValueRef:
         """`@request.body.x:isset`, `:length`, `:changed` (and `@request.query.x:isset`)."""
+        if parts[1] == "body" and len(parts) > 3 and modifier == "length":
+            raise UnknownIdentifier(whole)  # `@request.body.data.x:length`: PocketBase refuses it
         if len(parts) != 3 or parts[1] not in ("body", "query", "headers"):
             raise Unsupported(whole)
         head, key = parts[1], parts[2]
@@ -505,6 +507,12 @@ class Resolver:
         if head != "body":
             raise Unsupported(whole)
         if modifier == "length":
+            # Only a select/relation/file field has a length (PocketBase: "doesn't support
+            # multivalue operations" for json, text, number, … and an invalid sequence for
+            # names that are no field).
+            f = self.collection.field_map.get(key)
+            if f is None or f.type not in ("select", "relation", "file"):
+                raise UnknownIdentifier(whole)
 
             def length(i: RequestInfo) -> int:
                 v = i.body.get(key)
