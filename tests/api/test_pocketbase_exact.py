@@ -186,6 +186,10 @@ async def test_sort_terms_are_trimmed(api: Api, world: dict[str, Any]) -> None:
         "title:bogus",
         "title:",
         "title:excerpt(2):excerpt(3)",
+        # split on ( ) , and spaces: a third argument is one too many
+        "title:excerpt(2,true)x",
+        "title:excerpt(2)x(y)",
+        "title:excerpt(2\ttrue)",  # a tab is no separator
     ],
 )
 async def test_fields_bad_modifier_is_400(api: Api, world: dict[str, Any], fields: str) -> None:
@@ -203,6 +207,13 @@ async def test_fields_bad_modifier_is_400(api: Api, world: dict[str, Any], field
         ("title:excerpt(2,T)", {"title": "he..."}),
         ("title: excerpt (2)", {"title": "he"}),
         ("title :excerpt(2)", {}),  # the name is not trimmed
+        ("title:excerpt 2 true", {"title": "he..."}),
+        ("title:excerpt(2)x", {"title": "he"}),  # `x`: not a true spelling
+        ("title:excerpt((2))", {"title": "he"}),
+        ("title:excerpt(2,true,)", {"title": "he..."}),
+        ("title:excerpt(0x10)", {"title": "hello world long"}),  # a Go integer literal: 16
+        ("title:excerpt(010)", {"title": "hello wo"}),  # octal: 8
+        ("title:excerpt(2))", {"title": "he"}),  # an extra `)` is harmless, an unclosed `(` is not
         ("*.*", {}),  # `*` is a wildcard only as a path's last segment
         ("*.title", {}),
         ("id,*.*", {"id": P1}),

@@ -12,7 +12,6 @@ import re
 from functools import lru_cache
 from typing import Any
 
-_INT_RE = re.compile(r"[+-]?[0-9]+")
 _MAX_INT64 = (1 << 63) - 1
 _GO_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
 # The key a wildcard `*` is kept under: only a last segment is one (`data.*`); elsewhere
@@ -69,19 +68,36 @@ def parse_fields_lenient(text: str) -> Tree | None:
 
 
 def _modifier(text: str) -> tuple[str, int, bool]:
-    """`excerpt(max[, ellipsis])`, read as PocketBase does: the name is case-sensitive, `max` a
-    base-10 int64 above 0, `ellipsis` true only for Go's true spellings (anything else: false)."""
-    name, paren, rest = text.strip().partition("(")
-    close = rest.find(")")
-    if name.strip() != "excerpt" or not paren or close < 0 or ":" in rest[close:]:
+    """`excerpt(max[, ellipsis])`, read as PocketBase 0.40.6 does: the text is split on `(`, `)`,
+    `,` and spaces (so `excerpt 2`, `excerpt(2)x` and `excerpt((2))` all work, and a third
+    piece is too many); the name is case-sensitive; `max` is a Go integer literal (base prefixes,
+    a leading 0 is octal) above 0; `ellipsis` is true only for Go's true spellings."""
+    tokens = [t for t in _MODIFIER_SPLIT_RE.split(text) if t]
+    if not tokens or tokens[0] != "excerpt" or not 2 <= len(tokens) <= 3:
         raise FieldsError(text)
-    args = [a.strip() for a in rest[:close].split(",")]
-    if len(args) > 2 or not _INT_RE.fullmatch(args[0]):
+    max_len = _go_int(tokens[1])
+    if max_len is None or not 0 < max_len <= _MAX_INT64:
         raise FieldsError(text)
-    max_len = int(args[0])
-    if not 0 < max_len <= _MAX_INT64:
-        raise FieldsError(text)
-    return ("excerpt", max_len, len(args) == 2 and args[1] in _GO_TRUE)
+    return ("excerpt", max_len, len(tokens) == 3 and tokens[2] in _GO_TRUE)
+
+
+_MODIFIER_SPLIT_RE = re.compile(r"[(), ]")
+
+
+def _go_int(text: str) -> int | None:
+    """strconv.ParseInt(text, 0, 64)'s value, or None."""
+    digits = text.lstrip("+-")
+    if len(text) - len(digits) > 1 or not digits:
+        return None
+    sign = -1 if text.startswith("-") else 1
+    try:
+        if len(digits) > 1 and digits[0] == "0" and (digits[1].isdigit() or digits[1] == "_"):
+            value = int(digits[1:].lstrip("_") if digits[1] == "_" else digits[1:], 8)  # 010 → 8
+        else:
+            value = int(digits, 0)
+    except ValueError:
+        return None
+    return sign * value
 
 
 def _split_top_level(text: str) -> list[str]:
@@ -95,6 +111,8 @@ def _split_top_level(text: str) -> list[str]:
         elif ch == "," and depth == 0:
             parts.append(text[start:i])
             start = i + 1
+    if depth:
+        raise FieldsError(text)  # an unclosed parenthesis (`a:excerpt(2`)
     parts.append(text[start:])
     return parts
 
