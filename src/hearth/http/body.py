@@ -196,6 +196,18 @@ def parse_urlencoded(raw: bytes) -> list[tuple[str, str]]:
     return out
 
 
+def query_pairs(raw: bytes) -> list[tuple[str, str]]:
+    """A URL's query as Go's URL.Query() reads it for PocketBase: a pair with a malformed
+    percent-escape or a `;` is left out (the others kept), never taken as literal text."""
+    out: list[tuple[str, str]] = []
+    for part in raw.decode("latin-1").split("&"):
+        if not part or ";" in part or _BAD_ESCAPE.search(part):
+            continue
+        key, _, value = part.partition("=")
+        out.append((_unquote(key), _unquote(value)))
+    return out
+
+
 def _unquote(text: str) -> str:
     return unquote_to_bytes(text.replace("+", " ")).decode("utf-8", "replace")
 

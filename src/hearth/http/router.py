@@ -26,7 +26,7 @@ from hearth.errors import ApiError, DatabaseUnavailable, NotFound, PayloadTooLar
 from hearth.hooks.chain import Hook
 from hearth.hooks.events import RequestDone
 from hearth.http import responses
-from hearth.http.body import FORM_KEY, close_form
+from hearth.http.body import FORM_KEY, close_form, query_pairs
 from hearth.http.drain import Drain
 from hearth.http.headers import ALLOW_METHODS, SECURITY_HEADERS
 from hearth.http.rate_limit import RateLimitGate
@@ -42,11 +42,11 @@ ERROR_KEY = "hearth.error"
 
 
 class _FirstValueQuery(QueryParams):
-    """Query parameters where a name given twice means its first value, as Go's
-    url.Values.Get reads them in PocketBase (`?filter=a&filter=b` filters by `a`)."""
+    """Query parameters as PocketBase reads them: a name given twice means its first value (Go's
+    url.Values.Get: `?filter=a&filter=b` filters by `a`); a pair with a bad escape is dropped."""
 
     def __init__(self, query_string: bytes) -> None:
-        super().__init__(query_string)
+        super().__init__(query_pairs(query_string))
         first: dict[str, str] = {}
         for key, value in self._list:
             first.setdefault(key, value)
