@@ -146,13 +146,14 @@ def load_json(raw: bytes | str) -> Any:
 def _count_keys(value: Any) -> int:
     n = 0
     stack = [value]
+    pop, push = stack.pop, stack.extend
     while stack:
-        v = stack.pop()
-        if isinstance(v, dict):
+        v = pop()  # only dicts and lists are ever pushed
+        if type(v) is dict:
             n += len(v)
-            stack.extend(x for x in v.values() if isinstance(x, (dict, list)))
-        elif isinstance(v, list):
-            stack.extend(x for x in v if isinstance(x, (dict, list)))
+            push([x for x in v.values() if type(x) is dict or type(x) is list])
+        else:
+            push([x for x in v if type(x) is dict or type(x) is list])
     return n
 
 
