@@ -155,6 +155,17 @@ class AccountFlows:
         return state, claims
 
     # ----- verification -----------------------------------------------------------------------
+    @staticmethod
+    def check_verification(c: Collection) -> None:
+        """Superusers are verified already (checked before the body is read, as PocketBase)."""
+        if c.is_superusers:
+            raise BadRequest(SUPERUSERS_VERIFIED)
+
+    @staticmethod
+    def check_email_change(c: Collection) -> None:
+        if c.is_superusers:
+            raise BadRequest(SUPERUSERS_EMAIL)
+
     async def request_verification(self, c: Collection, body: dict[str, Any]) -> None:
         if c.is_superusers:
             raise BadRequest(SUPERUSERS_VERIFIED)

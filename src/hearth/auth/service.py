@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from hearth._util import passwords
@@ -290,14 +291,16 @@ class AuthService:
         return self.issue_auth_token(c, values, str(codec.raw_value(row, "tokenKey"))), values
 
     async def impersonate(
-        self, c: Collection, auth: AuthState, rid: str, body: dict[str, Any]
+        self, c: Collection, auth: AuthState, rid: str, load_body: Callable[[], Awaitable[dict[str, Any]]]
     ) -> tuple[str, dict[str, Any]]:
-        """A superuser acting as a record: a token auth-refresh will not renew."""
+        """A superuser acting as a record: a token auth-refresh gives back as it is. The body is read
+        once the record is found (PocketBase answers an unknown id 404 whatever the body)."""
         if not auth.is_superuser:
             raise Forbidden("The authorized record is not allowed to perform this action.")
         row = await self.records.reads.find_row(c, rid)
         if row is None:
             raise NotFound()
+        body = await load_body()
         duration = body.get("duration", 0)
         if isinstance(duration, bool) or not isinstance(duration, int | float):
             raise BadRequest(LOAD_FAILED)

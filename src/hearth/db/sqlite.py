@@ -87,9 +87,16 @@ def _connect(path: str) -> sqlite3.Connection:
     return conn
 
 
+_TOO_DEEP = frozenset({"parser stack overflow", "Expression tree is too large (maximum depth 1000)"})
+
+
 def _translate(exc: Exception) -> Exception:
     if isinstance(exc, OverflowError):
         return BadRequest()  # an integer beyond SQLite's 64 bits: bad input
+    if isinstance(exc, sqlite3.OperationalError) and str(exc) in _TOO_DEEP:
+        # A client filter nesting `||` and `&&` groups deeper than this SQLite's parser takes
+        # (its stack is a fixed 100 entries before 3.46): the filter's fault, not the server's.
+        return BadRequest()
     if isinstance(exc, sqlite3.IntegrityError):
         m = _UNIQUE_RE.search(str(exc))
         if m:

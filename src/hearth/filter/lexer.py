@@ -41,7 +41,7 @@ _IDENT_RE = re.compile(r"[A-Za-z_@#][A-Za-z0-9_.:]*")
 _NUMBER_RE = re.compile(r"-?[0-9]*(?:\.[0-9]*)?")
 _SIGN_RE = re.compile(r"[=?!<>~]+")
 _JOIN_RE = re.compile(r"[&|]+")
-_COMMENT_RE = re.compile(r"//[^\n]*")
+_COMMENT_RE = re.compile(r"//[^\n\0]*")
 
 
 class Token(NamedTuple):
@@ -74,6 +74,8 @@ def scan_text(source: str, pos: int, end: int) -> tuple[str, int]:
             continue
         if ch == quote:
             return "".join(out), i + 1
+        if ch == "\0":  # fexpr reads a NUL as the end of input: the literal never closes
+            break
         out.append(ch)
         i += 1
     raise FilterSyntaxError("unterminated text literal", pos)
@@ -83,14 +85,25 @@ def tokenize(source: str, start: int = 0, end: int | None = None, *, comments: b
     """Split `source[start:end]` into tokens, dropping whitespace and (if allowed) `//` comments.
 
     The list always ends with an EOF token. Positions are offsets into `source`.
+
+    A NUL byte is what fexpr's scanner takes for the end of input, and PocketBase 0.40.6 answers
+    accordingly: where a token would start, it ends the filter (the rest is ignored); right after
+    a run-scanned token (name, number, operator, join, spaces, comment) it only ends that token
+    and is skipped; inside a text literal or parentheses it is an error (unterminated).
     """
     if end is None:
         end = len(source)
     tokens: list[Token] = []
     append = tokens.append
     pos = start
+    depth = 0
     while pos < end:
         ch = source[pos]
+        if ch == "\0":
+            if depth:
+                raise FilterSyntaxError("unterminated parentheses", pos)
+            end = pos
+            break
         if ch in _WS_CHARS:
             pos = _WS_RE.match(source, pos, end).end()  # type: ignore[union-attr]
         elif ch in _IDENT_START:
@@ -103,9 +116,10 @@ def tokenize(source: str, start: int = 0, end: int | None = None, *, comments: b
             if is_call:
                 append(Token(FUNC, name, pos, stop + 1))
                 pos = stop + 1
-            else:
-                append(Token(IDENT, name, pos, stop))
-                pos = stop
+                depth += 1
+                continue
+            append(Token(IDENT, name, pos, stop))
+            pos = stop
         elif ch in _NUMBER_START:
             stop = _NUMBER_RE.match(source, pos, end).end()  # type: ignore[union-attr]
             raw = source[pos:stop]
@@ -117,6 +131,7 @@ def tokenize(source: str, start: int = 0, end: int | None = None, *, comments: b
             value, stop = scan_text(source, pos, end)
             append(Token(TEXT, value, pos, stop))
             pos = stop
+            continue  # a closing quote ends the token by itself
         elif ch in _SIGN_CHARS:
             # Read the whole run, as fexpr does, so "==" or "=!" is an error rather than two tokens.
             stop = _SIGN_RE.match(source, pos, end).end()  # type: ignore[union-attr]
@@ -135,6 +150,8 @@ def tokenize(source: str, start: int = 0, end: int | None = None, *, comments: b
         elif ch == "(" or ch == ")" or ch == ",":
             append(Token(ch, ch, pos, pos + 1))
             pos += 1
+            depth += 1 if ch == "(" else -1 if ch == ")" and depth else 0
+            continue
         elif ch == "/" and comments:
             m = _COMMENT_RE.match(source, pos, end)
             if m is None:
@@ -142,5 +159,9 @@ def tokenize(source: str, start: int = 0, end: int | None = None, *, comments: b
             pos = m.end()
         else:
             raise FilterSyntaxError(f"unexpected character {ch!r}", pos)
+        if pos < end and source[pos] == "\0":  # ends the run just scanned, and is skipped
+            if depth:
+                raise FilterSyntaxError("unterminated parentheses", pos)
+            pos += 1
     append(Token(EOF, "", end, end))
     return tokens

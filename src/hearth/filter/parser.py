@@ -8,8 +8,8 @@ Grammar (PocketBase's fexpr):
     operand    = identifier | number | text | function
     function   = identifier "(" [ operand { "," operand } [ "," ] ] ")"
 
-Recursion is bounded by MAX_NESTING (parentheses) and MAX_FUNCTION_DEPTH, so hostile input cannot
-exhaust the Python stack.
+Parentheses are parsed with an explicit stack and function nesting is bounded by
+MAX_FUNCTION_DEPTH, so hostile input cannot exhaust the Python stack.
 """
 
 from __future__ import annotations
@@ -36,11 +36,10 @@ from .lexer import (
     tokenize,
 )
 
-# PocketBase's limits (tools/search); MAX_NESTING is ours, fexpr has no bound on parentheses.
+# PocketBase's limits (tools/search); fexpr has no bound on parentheses, nor has this parser.
 MAX_FILTER_LENGTH = 3500
 MAX_EXPRESSIONS = 200
 MAX_FUNCTION_DEPTH = 3
-MAX_NESTING = 50
 MAX_SORT_FIELDS = 8
 MAX_SORT_FIELD_LENGTH = 255
 
@@ -77,43 +76,50 @@ class _Parser:
             self.index += 1
         return tok
 
-    def expr_list(self, depth: int) -> Expr:
-        # Collect "&&"-runs, closing one each time an "||" appears: that gives && precedence over ||.
+    def expr_list(self) -> Expr:
+        """Parentheses are handled with an explicit stack, not recursion: PocketBase has no bound
+        on their nesting (a filter is only limited in length), and neither has this parser."""
+        # Per open group: its "||"-items so far, its current "&&"-run, and its "(" token.
+        outer: list[tuple[list[Expr], list[Expr], Token | None]] = []
         or_items: list[Expr] = []
-        and_items: list[Expr] = [self.term(depth)]
-        while self.peek().kind == JOIN:
-            join = self.advance()
-            nxt = self.peek()
-            if nxt.kind in (EOF, RPAREN):
-                raise FilterSyntaxError(
-                    f"expected an expression after {join.value!r}, got {_describe(nxt)}", nxt.pos
-                )
-            item = self.term(depth)
-            if join.value == "&&":
+        and_items: list[Expr] = []
+        opened: Token | None = None
+        while True:
+            tok = self.advance()
+            if tok.kind == LPAREN:
+                if self.peek().kind == RPAREN:
+                    raise FilterSyntaxError("empty parentheses", tok.pos)
+                outer.append((or_items, and_items, opened))
+                or_items, and_items, opened = [], [], tok
+                continue
+            item: Expr = self.comparison(tok)
+            while True:  # attach the item; close every group that ends right after it
                 and_items.append(item)
-            else:
+                nxt = self.peek()
+                if nxt.kind == JOIN:
+                    join = self.advance()
+                    after = self.peek()
+                    if after.kind in (EOF, RPAREN):
+                        raise FilterSyntaxError(
+                            f"expected an expression after {join.value!r}, got {_describe(after)}", after.pos
+                        )
+                    if join.value == "||":  # "&&" binds tighter: close the run
+                        or_items.append(and_items[0] if len(and_items) == 1 else And(tuple(and_items)))
+                        and_items = []
+                    break
                 or_items.append(and_items[0] if len(and_items) == 1 else And(tuple(and_items)))
-                and_items = [item]
-        or_items.append(and_items[0] if len(and_items) == 1 else And(tuple(and_items)))
-        return or_items[0] if len(or_items) == 1 else Or(tuple(or_items))
+                expr = or_items[0] if len(or_items) == 1 else Or(tuple(or_items))
+                if opened is None:
+                    return expr
+                close = self.advance()
+                if close.kind != RPAREN:
+                    if close.kind == EOF:
+                        raise FilterSyntaxError("missing ')' to close '('", opened.pos)
+                    raise FilterSyntaxError(f"expected '&&', '||' or ')', got {_describe(close)}", close.pos)
+                or_items, and_items, opened = outer.pop()
+                item = expr
 
-    def term(self, depth: int) -> Expr:
-        tok = self.advance()
-        if tok.kind == LPAREN:
-            if depth >= MAX_NESTING:
-                raise FilterSyntaxError(
-                    f"parentheses nested too deeply (MAX_NESTING is {MAX_NESTING})", tok.pos
-                )
-            if self.peek().kind == RPAREN:
-                raise FilterSyntaxError("empty parentheses", tok.pos)
-            expr = self.expr_list(depth + 1)
-            close = self.advance()
-            if close.kind != RPAREN:
-                if close.kind == EOF:
-                    raise FilterSyntaxError("missing ')' to close '('", tok.pos)
-                raise FilterSyntaxError(f"expected '&&', '||' or ')', got {_describe(close)}", close.pos)
-            return expr
-
+    def comparison(self, tok: Token) -> Comparison:
         left = self.operand(tok, 1)
         if left is None:
             raise FilterSyntaxError(f"expected an expression, got {_describe(tok)}", tok.pos)
@@ -194,7 +200,7 @@ def _parse_filter_uncached(text: str) -> Expr | None:
     if len(tokens) == 1:
         return None
     parser = _Parser(text, tokens)
-    expr = parser.expr_list(0)
+    expr = parser.expr_list()
     tok = parser.peek()
     if tok.kind != EOF:
         if tok.kind == RPAREN:
@@ -212,7 +218,8 @@ _SORT_SPECIAL_RE = re.compile(r"""['"(),]""")
 
 def parse_sort(text: str) -> list[SortField]:
     """Parse `?sort=`: comma-separated identifiers or function calls, each optionally prefixed by
-    "-" (descending) or "+" (ascending). Empty items are skipped.
+    "-" (descending) or "+" (ascending). An empty text sorts by nothing; an empty item (a
+    trailing or doubled comma, only spaces) is an error, as in PocketBase.
 
     Raises FilterSyntaxError on an invalid item or when a limit is exceeded.
     """
@@ -249,6 +256,8 @@ def _split_sort(text: str) -> list[tuple[int, int]]:
 
 def _parse_sort_uncached(text: str) -> tuple[SortField, ...]:
     fields: list[SortField] = []
+    if not text:
+        return ()
     for start, end in _split_sort(text):
         # Trim the way PocketBase does (strings.TrimSpace), then strip the direction prefix.
         while start < end and text[start].isspace():
@@ -256,7 +265,7 @@ def _parse_sort_uncached(text: str) -> tuple[SortField, ...]:
         while end > start and text[end - 1].isspace():
             end -= 1
         if start == end:
-            continue
+            raise FilterSyntaxError("empty sort field", start)
         item_pos = start
         descending = text[start] == "-"
         if text[start] in "-+":

@@ -12,8 +12,10 @@ upload and is ignored.
 
 from __future__ import annotations
 
+import re
 from collections.abc import MutableMapping
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import orjson
 from python_multipart.multipart import parse_options_header
@@ -41,8 +43,16 @@ def uploads_refused(parts: list[str]) -> BadRequest:
     )
 
 
-def _invalid() -> BadRequest:
-    return BadRequest("Failed to load the submitted data due to invalid formatting.")
+LOAD_FAILED = "Failed to load the submitted data due to invalid formatting."
+# PocketBase's message for a body it cannot load depends on the endpoint (each binds into its
+# own form); routes pass theirs to `read_object`.
+RECORD_LOAD_FAILED = "Something went wrong while processing your request."
+FORM_LOAD_FAILED = "An error occurred while loading the submitted data."
+COLLECTION_LOAD_FAILED = "Failed to load the collection type data due to invalid formatting."
+
+
+def _invalid(message: str = LOAD_FAILED) -> BadRequest:
+    return BadRequest(message)
 
 
 async def read_raw(request: Request, limit: int) -> bytes:
@@ -64,16 +74,38 @@ async def read_raw(request: Request, limit: int) -> bytes:
 
 
 async def read_object(
-    request: Request, limit: int = DEFAULT_MAX_BODY_SIZE, *, uploads: bool = False
+    request: Request, limit: int = DEFAULT_MAX_BODY_SIZE, *, uploads: bool = False, message: str = LOAD_FAILED
 ) -> dict[str, Any]:
     """The body as a dict. An empty body is `{}` whatever its type; otherwise the type must be
     JSON, multipart or urlencoded (matched case-sensitively, as PocketBase does). Uploaded files
     are refused with 400, unless `uploads`: then `request.state.uploads` maps each file part's
-    name to its `Upload`s."""
+    name to its `Upload`s. A body that cannot be loaded (bad JSON, a JSON object with a key
+    twice, a bad percent-escape) answers 400 with `message`."""
     cached: dict[str, Any] | None = request.scope.get(BODY_KEY)
     if cached is None:
-        cached = request.scope[BODY_KEY] = await _read_object(request, limit, uploads)
+        try:
+            cached = await _read_object(request, limit, uploads)
+        except _Unloadable:
+            raise _invalid(message) from None
+        request.scope[BODY_KEY] = cached
     return cached
+
+
+async def rules_body(request: Request, limit: int) -> dict[str, Any] | None:
+    """The body a record read or delete carries, which rules see as `@request.body`. PocketBase
+    parses it (a malformed one is a 400 even on GET); a urlencoded one only on POST, PUT and
+    PATCH, as Go's ParseForm reads it. None when there is none (the common case: nothing read)."""
+    headers = request.headers
+    if headers.get("content-length", "0") in ("", "0") and "transfer-encoding" not in headers:
+        return None
+    urlencoded = headers.get("content-type", "").startswith("application/x-www-form-urlencoded")
+    if urlencoded and request.method not in ("POST", "PUT", "PATCH"):
+        return None
+    return await read_object(request, limit, message=RECORD_LOAD_FAILED)
+
+
+class _Unloadable(Exception):
+    """The body is malformed; `read_object` answers with the route's message."""
 
 
 async def _read_object(request: Request, limit: int, uploads: bool) -> dict[str, Any]:
@@ -84,27 +116,101 @@ async def _read_object(request: Request, limit: int, uploads: bool) -> dict[str,
     if not raw:
         return {}
     if ctype.startswith("application/x-www-form-urlencoded"):
-        return _form_to_dict(_parse_urlencoded(raw))
+        return _form_to_dict(parse_urlencoded(raw))
     if not ctype.startswith("application/json"):
         raise BadRequest("Unsupported Content-Type.")
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise _invalid() from None
+    data = load_json(raw)
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise _invalid()
+        raise _Unloadable()
     return data
 
 
-def _parse_urlencoded(raw: bytes) -> list[tuple[str, str]]:
-    from urllib.parse import parse_qsl
+def load_json(raw: bytes | str) -> Any:
+    """JSON as PocketBase's decoder takes it: an object naming a key twice is refused (Go's
+    json.Unmarshal would keep the last, but PocketBase answers 400), at any depth."""
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise _Unloadable() from None
+    # Each key is followed by a colon outside any string, so a body with no more colons than
+    # parsed keys has no duplicate; only otherwise is it decoded again, counting pairs.
+    if isinstance(data, (dict, list)):
+        colons = raw.count(b":") if isinstance(raw, bytes) else raw.count(":")
+        if colons > _count_keys(data) and _has_duplicate_key(raw):
+            raise _Unloadable()
+    return data
+
+
+def _count_keys(value: Any) -> int:
+    n = 0
+    stack = [value]
+    pop, push = stack.pop, stack.extend
+    while stack:
+        v = pop()  # only dicts and lists are ever pushed
+        if type(v) is dict:
+            n += len(v)
+            push([x for x in v.values() if type(x) is dict or type(x) is list])
+        else:
+            push([x for x in v if type(x) is dict or type(x) is list])
+    return n
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> None:
+    if len({k for k, _ in pairs}) != len(pairs):
+        raise _DuplicateKey()
+
+
+def _has_duplicate_key(raw: bytes | str) -> bool:
+    import json
 
     try:
-        return parse_qsl(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
-    except (UnicodeDecodeError, ValueError):
-        raise _invalid() from None
+        json.loads(raw, object_pairs_hook=_pairs)
+    except _DuplicateKey:
+        return True
+    return False
+
+
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def parse_urlencoded(raw: bytes) -> list[tuple[str, str]]:
+    """Pairs of a urlencoded body, decoded as Go's url.ParseQuery does: a malformed
+    percent-escape or a `;` separator makes the whole body unloadable (Python's parse_qsl would
+    keep the escape as text); bytes that are not UTF-8 become U+FFFD."""
+    text = raw.decode("latin-1")
+    out: list[tuple[str, str]] = []
+    for part in text.split("&"):
+        if not part:
+            continue
+        if ";" in part or _BAD_ESCAPE.search(part):
+            raise _Unloadable()
+        key, _, value = part.partition("=")
+        out.append((_unquote(key), _unquote(value)))
+        if len(out) > MAX_FORM_FIELDS:
+            raise _Unloadable()
+    return out
+
+
+def query_pairs(raw: bytes) -> list[tuple[str, str]]:
+    """A URL's query as Go's URL.Query() reads it for PocketBase: a pair with a malformed
+    percent-escape or a `;` is left out (the others kept), never taken as literal text."""
+    out: list[tuple[str, str]] = []
+    for part in raw.decode("latin-1").split("&"):
+        if not part or ";" in part or _BAD_ESCAPE.search(part):
+            continue
+        key, _, value = part.partition("=")
+        out.append((_unquote(key), _unquote(value)))
+    return out
+
+
+def _unquote(text: str) -> str:
+    return unquote_to_bytes(text.replace("+", " ")).decode("utf-8", "replace")
 
 
 def _form_to_dict(items: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -186,12 +292,9 @@ async def _read_multipart(request: Request, limit: int, uploads: bool) -> dict[s
                 files.setdefault(key, []).append(Upload.from_file(name, value.size or 0, value.file))
             continue
         if key == JSON_PAYLOAD:
-            try:
-                data = orjson.loads(value)
-            except orjson.JSONDecodeError:
-                raise _invalid() from None
+            data = load_json(value)
             if not isinstance(data, dict):
-                raise _invalid()
+                raise _Unloadable()
             payloads.append(data)
             continue
         items.append((key, value))

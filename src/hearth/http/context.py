@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
-from hearth._util.projection import Tree, parse_fields
+from hearth._util.projection import FieldsError, Tree, parse_fields
 from hearth.audit import actor
 from hearth.auth.api_keys import required_scope
 from hearth.errors import BadRequest, Forbidden, NotFound, Unauthorized
@@ -135,7 +135,10 @@ def query_bool(request: Request, name: str) -> bool:
 
 
 def projection(request: Request) -> Tree | None:
-    return parse_fields(request.query_params.get("fields", ""))
+    try:
+        return parse_fields(request.query_params.get("fields", ""))
+    except FieldsError:
+        raise BadRequest() from None
 
 
 def page_envelope(

@@ -16,7 +16,7 @@ from hearth._util.gate import RequestGate
 from hearth.hooks.catalog import Hooks
 from hearth.hooks.events import RequestEvent
 from hearth.http import responses
-from hearth.http.body import read_object
+from hearth.http.body import RECORD_LOAD_FAILED, read_object
 from hearth.http.context import RECORD_KEY, begin
 from hearth.http.router import Handler, Route
 from hearth.records.files import body_limit
@@ -64,7 +64,7 @@ def evented(h: Hearth, hook: Any, handler: Handler, uploads: bool = False) -> Ha
         if uploads:
             c = h.collections.get(request.path_params.get("collection", ""))
             limit = h.config.max_body_size if c is None else body_limit(c, h.config.max_body_size)
-            return await read_object(request, limit, uploads=True)
+            return await read_object(request, limit, uploads=True, message=RECORD_LOAD_FAILED)
         return await read_object(request, h.config.max_body_size)
 
     async def run(request: Request) -> Response:

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -25,7 +26,7 @@ from hearth.errors import ApiError, DatabaseUnavailable, NotFound, PayloadTooLar
 from hearth.hooks.chain import Hook
 from hearth.hooks.events import RequestDone
 from hearth.http import responses
-from hearth.http.body import FORM_KEY, close_form
+from hearth.http.body import FORM_KEY, close_form, query_pairs
 from hearth.http.drain import Drain
 from hearth.http.headers import ALLOW_METHODS, SECURITY_HEADERS
 from hearth.http.rate_limit import RateLimitGate
@@ -38,6 +39,26 @@ Handler = Callable[[Request], Awaitable[Response]]
 ROUTE_KEY = "hearth.route"
 ERROR_KEY = "hearth.error"
 
+
+
+class _FirstValueQuery(QueryParams):
+    """Query parameters as PocketBase reads them: a name given twice means its first value (Go's
+    url.Values.Get: `?filter=a&filter=b` filters by `a`); a pair with a bad escape is dropped."""
+
+    def __init__(self, query_string: bytes) -> None:
+        super().__init__(query_pairs(query_string))
+        first: dict[str, str] = {}
+        for key, value in self._list:
+            first.setdefault(key, value)
+        self._dict = first
+
+
+class GoRequest(Request):
+    @property
+    def query_params(self) -> QueryParams:
+        if not hasattr(self, "_query_params"):
+            self._query_params = _FirstValueQuery(self.scope["query_string"])
+        return self._query_params
 
 @dataclass(frozen=True, slots=True)
 class Route:
@@ -278,7 +299,7 @@ class App:
             try:
                 # The Request is not kept: a realtime stream is awaited below for as long as it
                 # lasts, and 10,000 idle streams each holding theirs (and its parsed headers) add up.
-                response = await handler(Request(scope, receive, send))
+                response = await handler(GoRequest(scope, receive, send))
             except ApiError as exc:
                 # DatabaseUnavailable too: a 503 the db layer has already logged (once per
                 # interval, never a traceback).

@@ -128,10 +128,18 @@ class _Compiler:
 
     def node(self, n: Any) -> str:
         kind = type(n).__name__
-        if kind == "And":
-            return fsql.join("AND", [self.node(x) for x in n.items])
-        if kind == "Or":
-            return fsql.join("OR", [self.node(x) for x in n.items])
+        if kind == "And" or kind == "Or":
+            # `a && (b && (c && …))` as one flat list: every SQL parenthesis costs SQLite's parser
+            # stack (a fixed 100 entries before 3.46), and PocketBase takes such filters 150 deep.
+            items: list[Any] = []
+            stack = list(reversed(n.items))
+            while stack:
+                x = stack.pop()
+                if type(x).__name__ == kind:
+                    stack.extend(reversed(x.items))
+                else:
+                    items.append(x)
+            return fsql.join("AND" if kind == "And" else "OR", [self.node(x) for x in items])
         if kind == "Comparison":
             return self.place(self.comparison(n))
         raise FilterError("invalid expression")

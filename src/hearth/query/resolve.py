@@ -21,6 +21,7 @@ from hearth.query.context import RequestInfo
 from hearth.schema.collection import Collection
 from hearth.schema.fields.base import BOOL, JSON, NUMBER, TEXT, Field
 from hearth.schema.indexes import IndexSyntaxError, parse_index
+from hearth.schema.system_fields import PLAIN_TABLE
 from hearth.sql import joins as J
 from hearth.sql.dialect import Dialect, quote
 from hearth.sql.filter import MARK as MARK_TEXT
@@ -355,8 +356,13 @@ class Resolver:
                 hops = [*hops, J.Hop(kind, f"{kind}:{f.name}", target.name, f.name, None, multi, target)]
                 current = target
                 continue
-            if f.type in ("json", "geoPoint") and modifier is None:
-                return self._json_path(hops, f.name, segments[i + 1 :])
+            if f.type in ("json", "geoPoint"):
+                path = segments[i + 1 :]
+                if modifier is not None:
+                    # PocketBase reads `data.x:length` as the key "x:length" inside the JSON
+                    # value (NULL unless such a key exists), not as a modifier.
+                    path = [*path[:-1], f"{path[-1]}:{modifier}"]
+                return self._json_path(hops, f.name, path)
             raise UnknownIdentifier(whole)
         raise UnknownIdentifier(whole)
 
@@ -385,11 +391,20 @@ class Resolver:
         self, hops: list[J.Hop], c: Collection, name: str, modifier: str | None, whole: str
     ) -> ColumnRef:
         f = self._field(c, name, whole)
+        if modifier is not None and c.__dict__.get(PLAIN_TABLE):
+            raise Unsupported(whole)
         col = _column(name)
         valuer = f.type in ("select", "relation", "file")
         multi_field = f.storage == JSON and valuer
         if modifier in ("each", "length") and not valuer:
             modifier = None  # PocketBase ignores them on fields that hold one value
+        if modifier in ("isset", "changed"):
+            # Only meaningful on @request.body; on a record's field PocketBase reads the field
+            # (a multi-value one as its stored JSON, without any-of/all-of matching).
+            if multi_field:
+                d = self._d()
+                return self._value(hops, lambda a: d.json_as_text(col(a)), TEXT, None)
+            modifier = None
         if modifier == "each":
             if not multi_field:
                 # One element: the value itself, read from a JSON array (so without affinity).
@@ -458,7 +473,7 @@ class Resolver:
         last, sep, modifier = parts[-1].partition(":")
         if any(":" in p for p in parts[:-1]):
             raise Unsupported(name)
-        auth_path = parts[1] == "auth" and (sep or len(parts) > 3) and modifier != "isset"
+        auth_path = parts[1] == "auth" and bool(sep or len(parts) > 3)
         if auth_path and len(parts) <= MAX_PATH_HOPS + 3:
             return self._auth_path(name, [*parts[2:-1], last], modifier if sep else None)
         if sep:
@@ -482,6 +497,8 @@ class Resolver:
 
     def _request_modifier(self, whole: str, parts: list[str], modifier: str) -> ColumnRef | ValueRef:
         """`@request.body.x:isset`, `:length`, `:changed` (and `@request.query.x:isset`)."""
+        if parts[1] == "body" and len(parts) > 3 and modifier == "length":
+            raise UnknownIdentifier(whole)  # `@request.body.data.x:length`: PocketBase refuses it
         if len(parts) != 3 or parts[1] not in ("body", "query", "headers"):
             raise Unsupported(whole)
         head, key = parts[1], parts[2]
@@ -490,6 +507,12 @@ class Resolver:
         if head != "body":
             raise Unsupported(whole)
         if modifier == "length":
+            # Only a select/relation/file field has a length (PocketBase: "doesn't support
+            # multivalue operations" for json, text, number, … and an invalid sequence for
+            # names that are no field).
+            f = self.collection.field_map.get(key)
+            if f is None or f.type not in ("select", "relation", "file"):
+                raise UnknownIdentifier(whole)
 
             def length(i: RequestInfo) -> int:
                 v = i.body.get(key)

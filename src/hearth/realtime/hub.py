@@ -31,7 +31,7 @@ import orjson
 
 from hearth._util import deepjson
 from hearth._util.ids import random_string
-from hearth._util.projection import parse_fields, project
+from hearth._util.projection import parse_fields_lenient, project
 from hearth._util.tasks import BackgroundTasks, SharedRun, cancel
 from hearth.errors import ApiError, BadRequest, DatabaseUnavailable, Forbidden, NotFound
 from hearth.hooks.catalog import Hooks
@@ -613,7 +613,7 @@ class Hub:
         if not await self.records.reads.snapshot_meets(c, values, rule, info, sub.query.get("filter", "")):
             return None
         (record,) = await self.presenter.serialize(c, [values], info, sub.query.get("expand", ""))
-        record = project(record, parse_fields(sub.query.get("fields", "")))
+        record = project(record, parse_fields_lenient(sub.query.get("fields", "")))
         return deepjson.dumps({"action": action, "record": record})  # records may nest deep
 
     async def _through_hooks(

@@ -106,7 +106,13 @@ AUTODATE_FIELDS: list[dict[str, Any]] = [
 def table_model(name: str, columns: Iterable[tuple[str, str]]) -> Collection:
     """A system table described to the filter compiler as a collection whose fields are its
     columns (name, field type), so listing it takes the filter and sort languages."""
-    return Collection(id=name, name=name, fields=make_fields([{"name": n, "type": t} for n, t in columns]))
+    c = Collection(id=name, name=name, fields=make_fields([{"name": n, "type": t} for n, t in columns]))
+    # PocketBase lists these tables with its simple field resolver: no `:modifier` on a column.
+    c.__dict__[PLAIN_TABLE] = True
+    return c
+
+
+PLAIN_TABLE = "plain_table"
 
 
 def make_fields(defs: list[dict[str, Any]]) -> list[Field]:

@@ -44,6 +44,12 @@ class OAuth2Flow:
         self.records = records
         self.collections = records.collections
 
+    @staticmethod
+    def require_enabled(c: Collection) -> None:
+        """403 unless the collection allows OAuth2 (checked before the body is read)."""
+        if not c.auth.get("oauth2", {}).get("enabled"):
+            raise Forbidden(OAUTH2_DISABLED)
+
     async def authenticate(
         self,
         c: Collection,

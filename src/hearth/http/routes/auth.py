@@ -14,7 +14,7 @@ from hearth.auth.logins import LoginContext
 from hearth.auth.service import TOKEN_REQUIRED
 from hearth.errors import Unauthorized
 from hearth.http import responses
-from hearth.http.body import read_object
+from hearth.http.body import FORM_LOAD_FAILED, read_object, rules_body
 from hearth.http.context import RECORD_KEY, begin, projection
 from hearth.http.router import route
 from hearth.schema.collection import Collection
@@ -55,7 +55,7 @@ async def _own_collection(request: Request) -> tuple[Hearth, Any, Collection]:
 async def auth_with_password(request: Request) -> Response:
     h, _, c = await _auth_collection(request)
     h.auth.require_password_auth(c)
-    body = await read_object(request, h.config.max_body_size)
+    body = await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED)
     token, values = await h.auth.with_password(c, body, login_context(request, body))
     return await _respond(request, h, c, token, values)
 
@@ -63,14 +63,14 @@ async def auth_with_password(request: Request) -> Response:
 async def request_otp(request: Request) -> Response:
     h, _, c = await _auth_collection(request)
     h.otp.require_enabled(c)
-    body = await read_object(request, h.config.max_body_size)
+    body = await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED)
     return responses.json({"otpId": await h.otp.request(c, body)})
 
 
 async def auth_with_otp(request: Request) -> Response:
     h, _, c = await _auth_collection(request)
     h.otp.require_enabled(c)
-    body = await read_object(request, h.config.max_body_size)
+    body = await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED)
     row, _ = await h.otp.authenticate(c, body)
     token, values = await h.auth.finish_login(c, row, "otp", login_context(request, body))
     return await _respond(request, h, c, token, values)
@@ -78,6 +78,8 @@ async def auth_with_otp(request: Request) -> Response:
 
 async def auth_refresh(request: Request) -> Response:
     h, auth, c = await _own_collection(request)
+    # PocketBase reads the body here once the token is known to fit (a malformed one: 400).
+    await rules_body(request, h.config.max_body_size)
     given = request.headers.get("authorization", "")
     given = (given[7:] if given[:7].lower() == "bearer " else given).strip()
     token, values = await h.auth.refresh(c, auth, given)
@@ -107,45 +109,53 @@ async def impersonate(request: Request) -> Response:
     if h.collections.get(request.path_params["collection"]) is not None and auth.is_guest:
         raise Unauthorized(TOKEN_REQUIRED)  # PocketBase asks a guest for a token before anything else
     c = h.auth.auth_collection(request.path_params["collection"])
-    body = await read_object(request, h.config.max_body_size)
-    token, values = await h.auth.impersonate(c, auth, request.path_params["id"], body)
+    token, values = await h.auth.impersonate(
+        c,
+        auth,
+        request.path_params["id"],
+        lambda: read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED),
+    )
     return await _respond(request, h, c, token, values)
 
 
 async def request_verification(request: Request) -> Response:
     h, _, c = await _auth_collection(request)
-    await h.account.request_verification(c, await read_object(request, h.config.max_body_size))
+    h.account.check_verification(c)
+    await h.account.request_verification(c, await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED))
     return responses.no_content()
 
 
 async def confirm_verification(request: Request) -> Response:
     h, _, c = await _auth_collection(request)
-    await h.account.confirm_verification(c, await read_object(request, h.config.max_body_size))
+    h.account.check_verification(c)
+    await h.account.confirm_verification(c, await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED))
     return responses.no_content()
 
 
 async def request_password_reset(request: Request) -> Response:
     h, _, c = await _auth_collection(request)
     h.account.require_password_reset(c)
-    await h.account.request_password_reset(c, await read_object(request, h.config.max_body_size))
+    await h.account.request_password_reset(c, await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED))
     return responses.no_content()
 
 
 async def confirm_password_reset(request: Request) -> Response:
     h, _, c = await _auth_collection(request)
-    await h.account.confirm_password_reset(c, await read_object(request, h.config.max_body_size))
+    await h.account.confirm_password_reset(c, await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED))
     return responses.no_content()
 
 
 async def request_email_change(request: Request) -> Response:
     h, auth, c = await _own_collection(request)
-    await h.account.request_email_change(c, auth, await read_object(request, h.config.max_body_size))
+    h.account.check_email_change(c)
+    await h.account.request_email_change(c, auth, await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED))
     return responses.no_content()
 
 
 async def confirm_email_change(request: Request) -> Response:
     h, _, c = await _auth_collection(request)
-    await h.account.confirm_email_change(c, await read_object(request, h.config.max_body_size))
+    h.account.check_email_change(c)
+    await h.account.confirm_email_change(c, await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED))
     return responses.no_content()
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hearth._util.projection import parse_fields, project
+from hearth._util.projection import parse_fields_lenient, project
 from hearth.errors import BadRequest, PayloadTooLarge
 from hearth.http import responses
 from hearth.http.body import read_object
@@ -38,7 +38,7 @@ async def batch(request: Request) -> Response:
             results.append({"body": None, "status": o.status})
             continue
         (api,) = await h.presenter.serialize(o.collection, [o.values], o.info, o.query.get("expand", ""))
-        results.append({"body": project(api, parse_fields(o.query.get("fields", ""))), "status": o.status})
+        results.append({"body": project(api, parse_fields_lenient(o.query.get("fields", ""))), "status": o.status})
     return responses.json(results)
 
 

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from hearth._util.projection import project
 from hearth.http import responses
-from hearth.http.body import read_object
+from hearth.http.body import COLLECTION_LOAD_FAILED, FORM_LOAD_FAILED, read_object
 from hearth.http.context import begin, page_envelope, projection, query_bool, query_int, require_superuser
 from hearth.http.router import route
 from hearth.schema.scaffolds import scaffolds
@@ -33,7 +33,7 @@ async def list_collections(request: Request) -> Response:
 async def create_collection(request: Request) -> Response:
     h, auth = await begin(request)
     require_superuser(auth)
-    body = await read_object(request, h.config.max_body_size)
+    body = await read_object(request, h.config.max_body_size, message=COLLECTION_LOAD_FAILED)
     c = await h.collection_service.create(body)
     return responses.json(c.to_api())
 
@@ -70,7 +70,7 @@ async def truncate_collection(request: Request) -> Response:
 async def import_collections(request: Request) -> Response:
     h, auth = await begin(request)
     require_superuser(auth)
-    body: Any = await read_object(request, h.config.max_body_size)
+    body: Any = await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED)
     await h.collection_service.import_collections(body)
     return responses.no_content()
 
@@ -78,7 +78,7 @@ async def import_collections(request: Request) -> Response:
 async def dry_run_view(request: Request) -> Response:
     h, auth = await begin(request)
     require_superuser(auth)
-    body = await read_object(request, h.config.max_body_size)
+    body = await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED)
     return responses.json(await h.collection_service.dry_run_view(body))
 
 

@@ -9,7 +9,7 @@ from starlette.responses import RedirectResponse, Response
 
 from hearth.errors import BadRequest, FieldError
 from hearth.http import responses
-from hearth.http.body import read_object
+from hearth.http.body import RECORD_LOAD_FAILED, read_object
 from hearth.http.context import begin
 from hearth.http.router import route
 from hearth.http.sse import EventStream
@@ -33,7 +33,7 @@ async def connect(request: Request) -> Response:
 
 async def subscribe(request: Request) -> Response:
     h, auth = await begin(request)
-    body = await read_object(request, h.config.max_body_size)
+    body = await read_object(request, h.config.max_body_size, message=RECORD_LOAD_FAILED)
     client_id, subs = body.get("clientId"), body.get("subscriptions", [])
     client_id = "" if client_id is None else client_id  # Go decodes null into ""
     if not isinstance(client_id, str) or not isinstance(subs, list | None):

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from hearth._util.projection import project
 from hearth.errors import NotFound
 from hearth.http import responses
-from hearth.http.body import read_object, uploads_of
+from hearth.http.body import RECORD_LOAD_FAILED, read_object, rules_body, uploads_of
 from hearth.http.context import (
     MISSING_WRITE_COLLECTION,
     RECORD_KEY,
@@ -56,9 +56,10 @@ def _record_id(request: Request) -> str:
 async def list_records(request: Request) -> Response:
     h, auth = await begin(request)
     c = collection_or_404(h, request.path_params["collection"])
+    body = await rules_body(request, body_limit(c, h.config.max_body_size))
     page = await h.records.reads.list(
         c,
-        request_info(request, auth),
+        request_info(request, auth, body),
         page=query_int(request, "page", 1),
         per_page=query_int(request, "perPage", DEFAULT_PER_PAGE),
         sort=request.query_params.get("sort", ""),
@@ -66,7 +67,7 @@ async def list_records(request: Request) -> Response:
         skip_total=query_bool(request, "skipTotal"),
     )
     tree = projection(request)
-    info = request_info(request, auth)
+    info = request_info(request, auth, body)
     items = [project(x, tree) for x in await h.presenter.serialize(c, page.items, info, _expand(request))]
     return responses.json(page_envelope(items, page.page, page.per_page, page.total_items, page.total_pages))
 
@@ -74,14 +75,14 @@ async def list_records(request: Request) -> Response:
 async def view_record(request: Request) -> Response:
     h, auth = await begin(request)
     c = collection_or_404(h, request.path_params["collection"])
-    info = request_info(request, auth)
+    info = request_info(request, auth, await rules_body(request, body_limit(c, h.config.max_body_size)))
     values = await h.records.reads.view(c, _record_id(request), info)
     return await _one(request, h, c, values, info)
 
 
 async def _record_body(request: Request, h: Hearth, c: Collection) -> tuple[dict[str, Any], dict[str, Any]]:
     """(the body as rules see it, the body with the uploaded files joined in)."""
-    body = await read_object(request, body_limit(c, h.config.max_body_size), uploads=True)
+    body = await read_object(request, body_limit(c, h.config.max_body_size), uploads=True, message=RECORD_LOAD_FAILED)
     return body, merge_uploads(c, body, uploads_of(request))
 
 
@@ -107,7 +108,8 @@ async def update_record(request: Request) -> Response:
 async def delete_record(request: Request) -> Response:
     h, auth = await begin(request)
     c = collection_or_404(h, request.path_params["collection"])
-    await h.records.delete(c, _record_id(request), request_info(request, auth))
+    body = await rules_body(request, body_limit(c, h.config.max_body_size))
+    await h.records.delete(c, _record_id(request), request_info(request, auth, body))
     return responses.no_content()
 
 

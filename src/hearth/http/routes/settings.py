@@ -9,7 +9,7 @@ from hearth.auth.oauth2 import apple_secret
 from hearth.errors import BadRequest, FieldError
 from hearth.files.storage import StorageUnavailable
 from hearth.http import responses
-from hearth.http.body import read_object
+from hearth.http.body import FORM_LOAD_FAILED, read_object
 from hearth.http.context import begin, require_superuser
 from hearth.http.router import route
 from hearth.mail.auth_mail import KINDS, send_test_mail
@@ -33,7 +33,7 @@ async def get_settings(request: Request) -> Response:
 async def patch_settings(request: Request) -> Response:
     h, auth = await begin(request)
     require_superuser(auth)
-    body = await read_object(request, h.config.max_body_size)
+    body = await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED)
     new = await h.settings.update(h.collections.version, body)
     await h.collections.refresh()
     return responses.json(model.public(new))
@@ -54,7 +54,7 @@ async def test_email(request: Request) -> Response:
     `forms.TestEmailSend`: a dummy record of the collection, `_superusers` by default)."""
     h, auth = await begin(request)
     require_superuser(auth)
-    body = await read_object(request, h.config.max_body_size)
+    body = await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED)
     email, template, collection = (
         _string(body, "email"),
         _string(body, "template"),
@@ -103,7 +103,7 @@ async def test_s3(request: Request) -> Response:
     h, auth = await begin(request)
     require_superuser(auth)
     try:
-        body = await read_object(request, h.config.max_body_size)
+        body = await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED)
     except BadRequest:  # any body PocketBase cannot bind (malformed JSON, not an object, …)
         raise BadRequest(LOAD_FAILED) from None
     filesystem = _string(body, "filesystem")
@@ -129,7 +129,7 @@ async def test_s3(request: Request) -> Response:
 async def apple_client_secret(request: Request) -> Response:
     h, auth = await begin(request)
     require_superuser(auth)
-    body = await read_object(request, h.config.max_body_size)
+    body = await read_object(request, h.config.max_body_size, message=FORM_LOAD_FAILED)
     return responses.json({"secret": apple_secret.generate(body)})
 
 

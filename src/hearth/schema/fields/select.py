@@ -46,7 +46,12 @@ class MultiValueField(Field):
         values = unique_strings(raw)
         if self.is_multiple:
             return values
-        return values[-1] if values else ""
+        if not values:
+            return ""
+        # PocketBase normalises a single value once more when it is set, so the last of
+        # `['["a"]', '["a"]']` (a form field sent twice) is read as the JSON list it spells: "a".
+        again = unique_strings(values[-1])
+        return again[-1] if again else ""
 
     def apply_modifier(self, current: Any, modifier: str, raw: Any) -> Any:
         existing, given = unique_strings(current), unique_strings(raw)
