@@ -157,22 +157,40 @@ def _count_keys(value: Any) -> int:
     return n
 
 
-class _DuplicateKey(Exception):
-    pass
-
-
-def _pairs(pairs: list[tuple[str, Any]]) -> None:
-    if len({k for k, _ in pairs}) != len(pairs):
-        raise _DuplicateKey()
+# The structural tokens of JSON text: a whole string (escapes included), or a bracket or comma.
+_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\],]', re.S)
 
 
 def _has_duplicate_key(raw: bytes | str) -> bool:
+    """Whether any object of `raw` (JSON known to parse) names a key twice, keys compared as
+    decoded. A scan over its tokens with a stack of its own: a recursive decoder would overflow
+    Python's stack on the 1,000 levels of nesting a body may have."""
     import json
 
-    try:
-        json.loads(raw, object_pairs_hook=_pairs)
-    except _DuplicateKey:
-        return True
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    stack: list[set[str] | None] = []  # per open container: its keys so far (None: an array)
+    expect_key = False
+    for m in _JSON_TOKEN.finditer(text):
+        token = m.group()
+        if token[0] == '"':
+            if expect_key:
+                key = json.loads(token) if "\\" in token else token[1:-1]
+                keys = stack[-1]
+                assert keys is not None
+                if key in keys:
+                    return True
+                keys.add(key)
+                expect_key = False
+        elif token == "{":
+            stack.append(set())
+            expect_key = True
+        elif token == "[":
+            stack.append(None)
+        elif token == ",":
+            expect_key = bool(stack) and stack[-1] is not None
+        else:
+            stack.pop()
+            expect_key = False
     return False
 
 
