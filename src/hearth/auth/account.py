@@ -240,8 +240,7 @@ class AccountFlows:
 
     # ----- e-mail change ----------------------------------------------------------------------
     async def request_email_change(self, c: Collection, auth: AuthState, body: dict[str, Any]) -> None:
-        if c.is_superusers:
-            raise BadRequest(SUPERUSERS_EMAIL)
+        self.check_email_change(c)
         if auth.record is None or auth.collection is None or auth.collection.id != c.id:
             raise Unauthorized(TOKEN_REQUIRED)
         new_email = text_fields(body, "newEmail")["newEmail"]

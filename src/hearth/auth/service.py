@@ -34,6 +34,12 @@ TOKEN_REQUIRED = "The request requires valid record authorization token."
 SESSION_ID_LENGTH = 16
 
 
+def bearer_token(header: str | None) -> str:
+    """The token of an `Authorization` header, with or without its `Bearer ` prefix."""
+    header = header or ""
+    return (header[7:] if header[:7].lower() == "bearer " else header).strip()
+
+
 class AuthService:
     def __init__(
         self,
@@ -90,8 +96,7 @@ class AuthService:
         """The `Authorization` header → who is asking. Anything invalid counts as a guest."""
         if not header:
             return GUEST
-        token = header[7:] if header[:7].lower() == "bearer " else header
-        token = token.strip()
+        token = bearer_token(header)
         if looks_like_key(token):
             key = await self.api_keys.find(token)
             if key is None:

@@ -432,15 +432,13 @@ def _check_oauth2(oauth2: dict[str, Any], providers: Container[str]) -> dict[str
     return errors
 
 
+def _unique_columns(c: Collection) -> set[str]:
+    """The columns that have a single-column UNIQUE index of their own."""
+    return {idx.columns[0].name for idx in c.parsed_indexes() if idx.unique and len(idx.columns) == 1}
+
+
 def _ensure_auth_indexes(c: Collection) -> None:
-    present = []
-    for sql in c.indexes:
-        try:
-            idx = parse_index(sql)
-        except IndexSyntaxError:
-            continue
-        if idx.unique and len(idx.columns) == 1:
-            present.append(idx.columns[0].name)
+    present = _unique_columns(c)
     for sql in auth_indexes(c.id, c.name):
         try:
             col = parse_index(sql).columns[0].name
@@ -463,17 +461,10 @@ def _index_owner(collections: list[Collection], key: str, skip_id: str) -> str |
 def _check_identity_fields(c: Collection) -> FieldError | None:
     """Each identity field exists and has a single-column UNIQUE index, as PocketBase demands
     (a sign-in by it must find one record)."""
-    unique: set[str] = set()
-    for sql in c.indexes:
-        try:
-            idx = parse_index(sql)
-        except IndexSyntaxError:
-            continue
-        if idx.unique and len(idx.columns) == 1:
-            unique.add(idx.columns[0].name)
     password_auth = c.auth.get("passwordAuth", {})
     if not password_auth.get("enabled"):
         return None  # PocketBase checks them only when password sign-in is on
+    unique = _unique_columns(c)
     for name in password_auth.get("identityFields") or []:
         if not isinstance(name, str) or name not in c.field_map:
             return FieldError("validation_missing_field", f"Invalid or missing field {name}.", {"fieldName": name})

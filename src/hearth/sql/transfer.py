@@ -121,6 +121,17 @@ def _call_args(sql: str, open_at: int) -> tuple[list[str], int] | None:
     return None
 
 
+def _word_at(query: str, i: int) -> tuple[str, int, int]:
+    """The word starting at `i`, the index after it, and the index of the next non-space."""
+    j = i
+    while j < len(query) and query[j] in _WORD:
+        j += 1
+    k = j
+    while k < len(query) and query[k].isspace():
+        k += 1
+    return query[i:j], j, k
+
+
 def view_query_for_postgres(query: str) -> str:
     """A view query written for SQLite with the spellings PostgreSQL has under another name
     rewritten, outside string literals: `name` quoting, IFNULL → COALESCE, GROUP_CONCAT →
@@ -140,13 +151,7 @@ def view_query_for_postgres(query: str) -> str:
             i = end
             continue
         if ch.isalpha() and (i == 0 or query[i - 1] not in _WORD):
-            j = i
-            while j < len(query) and query[j] in _WORD:
-                j += 1
-            word = query[i:j]
-            k = j
-            while k < len(query) and query[k].isspace():
-                k += 1
+            word, j, k = _word_at(query, i)
             if word.lower() == "ifnull" and k < len(query) and query[k] == "(":
                 out.append("COALESCE")
                 i = j
@@ -185,13 +190,7 @@ def view_query_for_sqlite(query: str) -> str:
             i = end
             continue
         if ch.isalpha() and (i == 0 or query[i - 1] not in _WORD):
-            j = i
-            while j < len(query) and query[j] in _WORD:
-                j += 1
-            word = query[i:j]
-            k = j
-            while k < len(query) and query[k].isspace():
-                k += 1
+            word, j, k = _word_at(query, i)
             if word.lower() == "string_agg" and k < len(query) and query[k] == "(":
                 call = _call_args(query, k)
                 if call is not None and len(call[0]) == 2:

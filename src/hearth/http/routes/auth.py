@@ -11,7 +11,7 @@ from starlette.responses import Response
 from hearth._util.projection import project
 from hearth.app import Hearth
 from hearth.auth.logins import LoginContext
-from hearth.auth.service import TOKEN_REQUIRED
+from hearth.auth.service import TOKEN_REQUIRED, bearer_token
 from hearth.errors import Unauthorized
 from hearth.http import responses
 from hearth.http.body import FORM_LOAD_FAILED, read_object, rules_body
@@ -80,9 +80,7 @@ async def auth_refresh(request: Request) -> Response:
     h, auth, c = await _own_collection(request)
     # PocketBase reads the body here once the token is known to fit (a malformed one: 400).
     await rules_body(request, h.config.max_body_size)
-    given = request.headers.get("authorization", "")
-    given = (given[7:] if given[:7].lower() == "bearer " else given).strip()
-    token, values = await h.auth.refresh(c, auth, given)
+    token, values = await h.auth.refresh(c, auth, bearer_token(request.headers.get("authorization")))
     return await _respond(request, h, c, token, values)
 
 
