@@ -21,13 +21,15 @@ from typing import Any
 import orjson
 
 from hearth.config import Config, redact
-from hearth.db.base import Database
+from hearth.db.base import Database, Row, Transaction
 from hearth.files.local import LocalStorage
 from hearth.files.provider import StorageProvider
 from hearth.schema.bootstrap import bootstrap
+from hearth.schema.collection import Collection
 from hearth.schema.repository import CollectionRepository
 from hearth.settings import model
 from hearth.sql import migrations, system, transfer
+from hearth.sql.dialect import Dialect
 from hearth.transfer.copy import (
     Copied,
     Reader,
@@ -130,10 +132,7 @@ async def _import(data: ReadOnlySQLite, aux: ReadOnlySQLite | None, pb_dir: Path
         progress(f"  files: {files.copied:,} copied to {config.data_dir / 'storage'}")
     copied = Copied()
     async with target.transaction() as tx:
-        await clear_target(tx, d)
-        made = await create_collections(tx, d, collections, copied, progress, data.dialect)
-        await copy_records(data, tx, d, made, copied, progress)
-        await copy_params(data, tx, d, copied)
+        await _copy_data(data, tx, d, collections, copied, progress)
         await copy_migrations(data, tx, d, leave_out=POCKETBASE_SYSTEM_MIGRATIONS)
         if aux is not None:
             copied.logs = await copy_logs(aux, tx, d, progress)
@@ -177,6 +176,18 @@ async def _open_source(config: Config) -> Database | ReadOnlySQLite:
     return ReadOnlySQLite(config.sqlite_path)
 
 
+async def _copy_data(
+    source: Reader, tx: Transaction, d: Dialect, collections: list[tuple[Row, Collection]], copied: Copied,
+    progress: Progress,
+) -> None:
+    """What both directions copy, inside the target's transaction: the target emptied, then the
+    collections, their records and the settings."""
+    await clear_target(tx, d)
+    made = await create_collections(tx, d, collections, copied, progress, source.dialect)
+    await copy_records(source, tx, d, made, copied, progress)
+    await copy_params(source, tx, d, copied)
+
+
 async def _export(source: Reader, config: Config, target: Database, out: Path, progress: Progress,
                   started: float) -> Report:  # fmt: skip
     d = target.dialect
@@ -187,10 +198,7 @@ async def _export(source: Reader, config: Config, target: Database, out: Path, p
     await bootstrap(target, CollectionRepository(target))
     copied = Copied()
     async with target.transaction() as tx:
-        await clear_target(tx, d)
-        made = await create_collections(tx, d, collections, copied, progress, source.dialect)
-        await copy_records(source, tx, d, made, copied, progress)
-        await copy_params(source, tx, d, copied)
+        await _copy_data(source, tx, d, collections, copied, progress)
         now = int(time.time() * 1_000_000)  # PocketBase records microseconds
         for name in POCKETBASE_SYSTEM_MIGRATIONS:
             await tx.execute(migrations.mark_applied(d), (name, now))
