@@ -23,6 +23,7 @@ from hearth.query.context import AuthState, RequestInfo
 from hearth.records import auth_policy
 from hearth.records.auth_cache import AuthRecords
 from hearth.records.body import assignments, resolved_body
+from hearth.records.codec import RecordCodec
 from hearth.records.files import RecordFiles, StorageSource, held_names, uploads_in
 from hearth.records.passwords import Prehashed, blank_passwords, hash_passwords
 from hearth.records.reads import RecordReader
@@ -103,6 +104,13 @@ class RecordService:
                     {"id": FieldError("validation_invalid_auth_id", "Invalid or duplicated auth record id.")},
                 )
 
+    async def _new_row_meets(
+        self, tx: Transaction, codec: RecordCodec, con: enforce.Constraint, record: dict[str, Any], info: RequestInfo
+    ) -> bool:
+        assert con.condition is not None
+        sql = codec.sql.exists_where(con.condition.render(self.db.dialect, 2))
+        return await tx.fetch_one(sql, (record["id"], *con.params(info))) is not None
+
     def _check_writable(self, c: Collection) -> None:
         if c.is_view:
             raise BadRequest(UNSUPPORTED_TYPE)
@@ -179,16 +187,12 @@ class RecordService:
             if written == 0 and guard is not None:
                 held = await self._held_back(e.tx, c, e.record, guard, None)
                 raise BadRequest(CREATE_FAILED, held or guard.missing())
-            if con.condition is not None:
-                # The create rule is checked on the new row, inside the transaction.
-                sql = codec.sql.exists_where(con.condition.render(self.db.dialect, 2))
-                if await e.tx.fetch_one(sql, (e.record["id"], *con.params(info))) is None:
-                    raise BadRequest(CREATE_FAILED)
-            if manage is not None and manage.condition is not None:
-                # `verified` set by a writer the manageRule must admit, on the new row.
-                sql = codec.sql.exists_where(manage.condition.render(self.db.dialect, 2))
-                if await e.tx.fetch_one(sql, (e.record["id"], *manage.params(info))) is None:
-                    raise BadRequest(CREATE_FAILED, {"verified": auth_policy.NOT_MANAGER})
+            # The create rule, and the manageRule of a `verified` it must admit, are checked on
+            # the new row, inside the transaction.
+            if con.condition is not None and not await self._new_row_meets(e.tx, codec, con, e.record, info):
+                raise BadRequest(CREATE_FAILED)
+            if manage is not None and not await self._new_row_meets(e.tx, codec, manage, e.record, info):
+                raise BadRequest(CREATE_FAILED, {"verified": auth_policy.NOT_MANAGER})
             blank_passwords(c, e.record)
 
         # A create or manage rule that needs SQL is checked after the INSERT and may roll it back.
