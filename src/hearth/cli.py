@@ -353,6 +353,9 @@ def serve(args: argparse.Namespace) -> int:
         h = Hearth(config)
         try:
             await h.start()
+            warnings = getattr(h.db, "configuration_warnings", None)
+            for line in await warnings() if warnings is not None else []:
+                print(f"Warning: {line}", file=sys.stderr, flush=True)
             applied = await h.migrations.up()  # migration files not applied yet (docs/migrations.md)
             if applied:
                 print(f"Applied {len(applied)} migration(s): {', '.join(applied)}", flush=True)

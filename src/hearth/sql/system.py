@@ -54,6 +54,10 @@ def _state_trigger() -> list[str]:
 # (hearth.sql.ddl.auth_change_triggers): each process keeps the auth records of tokens it
 # resolves in memory (hearth.records.auth_cache) and drops what the NOTIFY names.
 AUTH_CHANNEL = "hearth_auth"
+
+# PostgreSQL settings whose value `hearth serve` warns about (hearth.db.postgres
+# PostgresDatabase.configuration_warnings).
+PG_MAINTENANCE_SETTINGS = "SELECT name, setting FROM pg_settings WHERE name IN ('autovacuum', 'track_counts')"
 AUTH_ROWS_CHANGED = "_hearth_auth_rows_changed"
 AUTH_TRUNCATED = "_hearth_auth_truncated"
 AUTH_TRIGGER = "_hearth_auth_u"  # one of the triggers, whose presence says a table has them all

@@ -71,6 +71,8 @@ class NumberField(Field):
     def from_db(self, raw: Any) -> Any:
         if raw is None:
             return 0
+        if type(raw) is float:  # a double precision / REAL column: the usual case, read per row
+            return json_number(raw)
         if isinstance(raw, int | float | str | bool):
             return json_number(cast_float(raw))
         try:  # Decimal from a NUMERIC column

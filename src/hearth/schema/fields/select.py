@@ -40,7 +40,11 @@ class MultiValueField(Field):
     def from_db(self, raw: Any) -> Any:
         # SQLite/PostgreSQL give JSON text for multi columns; a column written while the field
         # was single-valued (or the other way round) reads the same way.
-        return self.zero() if raw is None else self.prepare(raw)
+        if raw is None:
+            return self.zero()
+        if type(raw) is str and "[" not in raw and not self.is_multiple:
+            return raw  # one id or value, as stored: what `prepare` would make of it (read per row)
+        return self.prepare(raw)
 
     def prepare(self, raw: Any) -> Any:
         values = unique_strings(raw)
