@@ -22,7 +22,7 @@ from typing import Any, NoReturn
 
 import asyncpg
 
-from hearth.db import faults
+from hearth.db import faults, pg_socket
 from hearth.db.after import AfterTransactionCallbacks
 from hearth.db.base import ConsoleError, ConsoleResult, DatabaseError, Row, UniqueViolation
 from hearth.db.lending import Lender
@@ -399,6 +399,7 @@ class PostgresDatabase:
     async def connect(cls, dsn: str, min_size: int = 2, max_size: int = 10) -> PostgresDatabase:
         """A pool, or DatabaseUnavailable (one line of reason) when the server cannot be reached."""
         wait, query = faults.wait_timeout(), faults.query_timeout()
+        dsn = await pg_socket.nearest(dsn)
         try:
             pool = await asyncpg.create_pool(
                 dsn,

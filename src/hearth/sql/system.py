@@ -57,6 +57,9 @@ AUTH_CHANNEL = "hearth_auth"
 
 # PostgreSQL settings whose value `hearth serve` warns about (hearth.db.postgres
 # PostgresDatabase.configuration_warnings).
+# What tells two connections reach the same PostgreSQL server (hearth.db.pg_socket): no two
+# servers start in the same microsecond.
+PG_SERVER_IDENTITY = "SELECT pg_postmaster_start_time(), current_database(), current_user"
 PG_MAINTENANCE_SETTINGS = "SELECT name, setting FROM pg_settings WHERE name IN ('autovacuum', 'track_counts')"
 AUTH_ROWS_CHANGED = "_hearth_auth_rows_changed"
 AUTH_TRUNCATED = "_hearth_auth_truncated"
