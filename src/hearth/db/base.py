@@ -66,6 +66,11 @@ class Transaction(Executor, Protocol):
         """`sql` once per parameter row, sent together (one round trip on PostgreSQL)."""
         ...
 
+    async def write_returning(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        """A writing statement that answers the row it wrote (`RETURNING`), None when it wrote
+        none; it counts as the one write of a one-statement transaction."""
+        ...
+
     async def append_rows(
         self, insert_sql: str, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None:

@@ -180,6 +180,9 @@ class _Tx(_Conn, AfterTransactionCallbacks):
 
     autocommit = False
 
+    async def write_returning(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        return await self.fetch_one(sql, params)
+
     async def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         try:
             await self._conn.executemany(sql, rows)
@@ -233,6 +236,13 @@ class _OneStatement(_Tx):
         count = await super().execute(sql, params)
         self.wrote = count > 0
         return count
+
+    async def write_returning(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        if self.wrote:
+            raise RuntimeError("a second write in a one-statement transaction would not be atomic")
+        row = await self.fetch_one(sql, params)
+        self.wrote = row is not None
+        return row
 
     async def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         raise RuntimeError("execute_many in a one-statement transaction would not be atomic")

@@ -144,6 +144,9 @@ class _Tx(_Conn, AfterTransactionCallbacks):
 
     autocommit = False
 
+    async def write_returning(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        return await self.fetch_one(sql, params)
+
     async def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         try:
             self._conn.executemany(sql, rows)

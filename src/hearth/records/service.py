@@ -34,12 +34,18 @@ from hearth.schema.collection import Collection
 from hearth.schema.repository import CollectionRepository
 from hearth.schema.secrets import is_password
 from hearth.sql import system
+from hearth.sql.checks import StoredCheck, postgres_condition
+from hearth.sql.dialect import POSTGRES
 from hearth.sql.records import all_of
 
 T = TypeVar("T")
 Chain = tuple[Binding[RecordWrite], ...]  # a model hook's handlers, as `Hook.quiet_chain` gave them
 CREATE_FAILED = "Failed to create record."
 UPDATE_FAILED = "Failed to update record."
+
+
+class _NotInOne(Exception):
+    """An update tried as one statement wrote nothing (a check failed, or no row matched)."""
 DELETE_FAILED = (
     "Failed to delete record. Make sure that the record is not part of a required relation reference."
 )
@@ -230,9 +236,111 @@ class RecordService:
             and not any(is_password(f) for f in c.fields)
             and not uploads_in(body)
         ):
+            checks = self._in_one_checks(c, body)
+            if checks is not None:
+                try:
+                    async with self.db.one_statement() as tx:
+                        return await self._update_in_one(c, rid, body, info, tx, chain, checks)
+                except _NotInOne:
+                    pass  # nothing was written: the read and the write answer it
             async with self.db.one_statement() as tx:
                 return await self._update(c, rid, body, info, tx, hashes, chain)
         return await self._update(c, rid, body, info, ex, hashes, chain)
+
+    def _in_one_checks(self, c: Collection, body: dict[str, Any]) -> dict[str, StoredCheck] | None:
+        """The stored checks of every field, when this update may be one statement that reads
+        nothing first (`_update_in_one`): plain values only (no modifier, not the id), no file
+        field, and no handler of the record's validation or of a failed update (both are given
+        the record as read before the write). None otherwise."""
+        if len(self.hooks.record_validate) or len(self._failed["update"]) or self.db.dialect is not POSTGRES:
+            return None
+        if "_stored_checks" not in c.__dict__:  # the Collection object is rebuilt on schema changes
+            found = {f.name: f.stored_check() for f in c.fields}
+            c.__dict__["_stored_checks"] = None if any(v is None for v in found.values()) else found
+        checks: dict[str, StoredCheck] | None = c.__dict__["_stored_checks"]
+        if checks is None:
+            return None
+        for a in assignments(c, body):
+            if a.modifier or a.field.name == "id":
+                return None
+        return checks
+
+    async def _update_in_one(
+        self,
+        c: Collection,
+        rid: str,
+        body: dict[str, Any],
+        info: RequestInfo,
+        tx: Transaction,
+        chain: Chain,
+        checks: dict[str, StoredCheck],
+    ) -> dict[str, Any]:
+        """An update as one statement: the row is read, checked and written by the UPDATE
+        itself. The body's values are checked here, before it; the fields it leaves alone by the
+        UPDATE's WHERE (hearth.sql.checks: PocketBase checks every field of the merged record);
+        the rule and the relation ids too. Raises _NotInOne, having written nothing, when a check
+        fails or no row matched: the two-statement path then answers, with its errors."""
+        self._check_writable(c)
+        codec = self.reads.codec(c)
+        values: dict[str, Any] = {}
+        _assign(c, body, values, info.auth)
+        errors: dict[str, Any] = {}
+        for name, value in values.items():
+            err = c.field_map[name].validate(value)
+            if err is not None:
+                errors[name] = err
+        guard = self.relations.guard(c, values, errors, set(values))
+        if errors:
+            raise _NotInOne()
+        assigned = dict(values)
+        now = times.now()
+        for f in c.fields:
+            if f.type == "autodate" and f.options.get("onUpdate"):
+                values[f.name] = now
+        names = tuple(n for n in codec.sql.columns if n in values)
+        params: list[Any] = [*codec.params(values, names), rid]
+
+        def param(value: Any) -> str:
+            params.append(value)
+            return self.db.dialect.placeholder(len(params))
+
+        rule = enforce.constraint(self.db.dialect, c, c.rules.get("updateRule"), info)
+        if rule.deny:
+            raise _NotInOne()
+        before: list[str] = []
+        if rule.condition is not None:
+            before.append(rule.condition.render(self.db.dialect, len(params) + 1))
+            params.extend(rule.params(info))
+        for name, check in checks.items():
+            if name not in values:
+                cond = postgres_condition(name, check, param)
+                if cond:
+                    before.append(cond)
+        after = ""
+        if guard is not None:
+            after, ids = guard.where(len(params) + 1)
+            params.extend(ids)
+        sql = codec.sql.update_returning_old(names, all_of(before) if before else "", after)
+        n = len(codec.sql.columns)
+
+        async def write(e: RecordWrite) -> None:
+            try:
+                row = await e.tx.write_returning(sql, params)
+            except UniqueViolation as exc:
+                raise BadRequest(UPDATE_FAILED, unique_errors(c, exc)) from exc
+            if row is None:
+                raise _NotInOne()
+            old.update(codec.values_from_row([row[i] for i in range(n)]))
+            new.update(codec.values_from_row([row[n + i] for i in range(n)]))
+            # The after-commit event gets what the two-statement path gives it: the record as
+            # read with the body applied (before the autodates).
+            self._after(e.tx, "update", c, {**old, **assigned})
+
+        # Filled by `write`: the quiet handlers read them only after `next()`.
+        old: dict[str, Any] = {}
+        new: dict[str, Any] = {}
+        await self.hooks.record_update.trigger(RecordWrite(c, new, tx, old), write, chain)
+        return new
 
     async def _update(
         self,

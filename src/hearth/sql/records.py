@@ -69,6 +69,28 @@ class RecordSQL:
             self._updates[names] = sql
         return sql
 
+    def update_returning_old(self, names: tuple[str, ...], where_old: str, where_new: str) -> str:
+        """One statement (PostgreSQL) that locks and reads the row, then sets `names`: the values
+        are the first parameters, the record id the next; the row must meet `where_old` (its
+        parameters follow) as it was, and `where_new` (parameters after those) for the write. It
+        answers the row's columns as they were, then as written; no row when it wrote none."""
+        p = self.dialect.placeholder
+        n = len(names)
+        sets = ", ".join(f"{quote(c)} = {self._value(c, i + 1)}" for i, c in enumerate(names))
+        old = quote("_hearth_old")
+        read = f'SELECT {self.select_list} FROM {self.table} WHERE "id" = {p(n + 1)}'
+        if where_old:
+            read += f" AND {where_old}"
+        before = [f"{old}.{quote(c)}" for c in self.columns]
+        after = [f"{self.table}.{quote(c)}" for c in self.columns]
+        sql = (
+            f"WITH {old} AS ({read} FOR UPDATE OF {self.table}) UPDATE {self.table} SET {sets} "
+            f'FROM {old} WHERE {self.table}."id" = {old}."id"'
+        )
+        if where_new:
+            sql += f" AND {where_new}"
+        return f"{sql} RETURNING {', '.join(before + after)}"
+
     def update_where(self, names: tuple[str, ...], where: str) -> str:
         """UPDATE that also requires `where` on the row (parameters after the id)."""
         return f"{self.update(names)} AND {where}"

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from hearth._util.times import now
 from hearth.errors import FieldError
-from hearth.schema.fields.base import Field
+from hearth.schema.fields.base import ANY, Field, StoredCheck
 from hearth.schema.fields.date import STORED_DATE_SCHEMA, parse_date
 
 
@@ -44,6 +44,9 @@ class AutodateField(Field):
 
     def validate(self, value: Any) -> FieldError | None:
         return None
+
+    def stored_check(self) -> StoredCheck | None:
+        return ANY
 
     def example(self) -> Any:
         return STORED_DATE_SCHEMA["examples"][0]

@@ -3,7 +3,8 @@
 A field never touches the database. The record service calls, for each submitted value:
 `prepare` (coerce the raw JSON/form value, never fails), optionally `apply_modifier` (`field+`,
 `+field`, `field-`), then `validate`. Storage goes through `to_db`/`from_db`; the SQL layer asks
-`storage` for the column kind.
+`storage` for the column kind, and `stored_check` for what `validate` checks of a stored value
+(an update that leaves the field alone checks it in its WHERE; None keeps the read first).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import orjson
 
 from hearth._util.ids import checksum_id
 from hearth.errors import FieldError
+from hearth.sql.checks import ANY as ANY
+from hearth.sql.checks import StoredCheck as StoredCheck
 
 # Column kinds the SQL layer maps to per-dialect column types (defined there, below schema).
 from hearth.sql.dialect import BOOL as BOOL
@@ -127,6 +130,12 @@ class Field:
         """Check a prepared value; None when valid."""
         if self.required and self.is_blank(value):
             return FieldError("validation_required", "Cannot be blank.")
+        return None
+
+    def stored_check(self) -> StoredCheck | None:
+        """What `validate` checks of a value as stored, in terms SQL can test (hearth.sql.checks;
+        it may refuse more, never less); None when SQL cannot say, and an update that leaves this
+        field alone then reads the record to check it."""
         return None
 
     # ----- description (OpenAPI) ----------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from hearth.errors import FieldError
-from hearth.schema.fields.base import BOOL, Field, cast_bool
+from hearth.schema.fields.base import BOOL, Field, StoredCheck, cast_bool
 
 
 class BoolField(Field):
@@ -37,6 +37,9 @@ class BoolField(Field):
 
     def example(self) -> Any:
         return True
+
+    def stored_check(self) -> StoredCheck | None:
+        return StoredCheck("bool", required=self.required)
 
     def json_schema(self, write: bool = False) -> dict[str, Any]:
         if write and self.required:

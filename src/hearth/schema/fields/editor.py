@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from hearth.errors import FieldError
-from hearth.schema.fields.base import MAX_SAFE_INT, Field, cast_str, opt_int
+from hearth.schema.fields.base import MAX_SAFE_INT, Field, StoredCheck, cast_str, opt_int
 from hearth.schema.fields.text import check_range
 
 DEFAULT_MAX_SIZE = 5 << 20  # bytes, when maxSize is 0
@@ -45,6 +45,9 @@ class EditorField(Field):
                 {"maxSize": limit},
             )
         return None
+
+    def stored_check(self) -> StoredCheck | None:
+        return StoredCheck("text", required=self.required, max_bytes=self.max_size)
 
     def example(self) -> Any:
         return "<p>Hello <strong>world</strong></p>"

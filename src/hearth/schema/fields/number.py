@@ -6,7 +6,7 @@ import math
 from typing import Any, ClassVar
 
 from hearth.errors import FieldError
-from hearth.schema.fields.base import NUMBER, Field, cast_float, format_threshold, json_number
+from hearth.schema.fields.base import NUMBER, Field, StoredCheck, cast_float, format_threshold, json_number
 
 
 def _option_number(value: Any) -> float | int | None:
@@ -106,6 +106,15 @@ class NumberField(Field):
         if maximum is not None and number > maximum:
             return _max_error(maximum)
         return None
+
+    def stored_check(self) -> StoredCheck | None:
+        return StoredCheck(
+            "number",
+            required=self.required,
+            minimum=self.options["min"],
+            maximum=self.options["max"],
+            only_int=bool(self.options["onlyInt"]),
+        )
 
     def example(self) -> Any:
         value = 42.5 if not self.options["onlyInt"] else 42

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from hearth.errors import FieldError
-from hearth.schema.fields.base import opt_int, unique_strings
+from hearth.schema.fields.base import StoredCheck, opt_int, unique_strings
 from hearth.schema.fields.select import MultiValueField
 from hearth.schema.fields.text import check_range
 
@@ -63,3 +63,9 @@ class RelationField(MultiValueField):
         if len(ids) > self.max_select:
             return self.too_many()
         return None
+
+    def stored_check(self) -> StoredCheck | None:
+        if self.is_multiple or int(self.options["minSelect"]) > 1:
+            return None  # a JSON list's count: not stated in SQL
+        required = self.required or int(self.options["minSelect"]) > 0
+        return StoredCheck("text", required=required, single_value=True)

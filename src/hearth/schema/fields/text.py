@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from hearth._util.ids import random_string, simple_pattern_alphabet
 from hearth.errors import FieldError
-from hearth.schema.fields.base import MAX_SAFE_INT, Field, cast_str, opt_int
+from hearth.schema.fields.base import MAX_SAFE_INT, Field, StoredCheck, cast_str, opt_int
 
 DEFAULT_ID_PATTERN = "^[a-z0-9]+$"
 DEFAULT_MAX_LENGTH = 5000
@@ -768,6 +768,18 @@ class TextField(Field):
 
     def validate(self, value: Any) -> FieldError | None:
         return self.validate_plain(value if isinstance(value, str) else "")
+
+    def stored_check(self) -> StoredCheck | None:
+        default_id = self.pattern == DEFAULT_ID_PATTERN
+        if (self.pattern and not default_id) or (self.primary_key and not default_id):
+            return None  # a Go regex, or the id's forbidden characters: not stated in SQL
+        return StoredCheck(
+            "text",
+            required=self.required or self.primary_key,
+            min_chars=self.min,
+            max_chars=self.max or DEFAULT_MAX_LENGTH,
+            lowercase_alnum=default_id,
+        )
 
     def example(self) -> Any:
         generated = self.generate()
