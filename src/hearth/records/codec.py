@@ -16,6 +16,7 @@ from hearth.db.base import Row
 from hearth.schema.collection import Collection
 from hearth.schema.fields.base import JSON, Field
 from hearth.schema.secrets import is_password, secret_columns
+from hearth.sql.checks import StoredCheck
 from hearth.sql.dialect import Dialect
 from hearth.sql.records import RecordSQL
 
@@ -42,6 +43,10 @@ class RecordCodec:
         # not among them, so no flag or caller can put them into a response.
         names = [f.name for f in self.fields if f.name not in self.secret]
         self._out_order = sorted([*names, "collectionId", "collectionName"])
+        # What each field checks of a stored value, in SQL (an update in one statement); None
+        # when one field cannot say (hearth.sql.checks).
+        checks = {f.name: check for f in self.fields if (check := f.stored_check()) is not None}
+        self.stored_checks: dict[str, StoredCheck] | None = checks if len(checks) == len(self.fields) else None
 
     def values_from_row(self, row: Row) -> dict[str, Any]:
         """A row → {field name: value}. Internal: it holds secret columns (tokenKey); password

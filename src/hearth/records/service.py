@@ -42,13 +42,13 @@ T = TypeVar("T")
 Chain = tuple[Binding[RecordWrite], ...]  # a model hook's handlers, as `Hook.quiet_chain` gave them
 CREATE_FAILED = "Failed to create record."
 UPDATE_FAILED = "Failed to update record."
+DELETE_FAILED = (
+    "Failed to delete record. Make sure that the record is not part of a required relation reference."
+)
 
 
 class _NotInOne(Exception):
     """An update tried as one statement wrote nothing (a check failed, or no row matched)."""
-DELETE_FAILED = (
-    "Failed to delete record. Make sure that the record is not part of a required relation reference."
-)
 UNSUPPORTED_TYPE = "Unsupported collection type."
 
 
@@ -254,10 +254,7 @@ class RecordService:
         the record as read before the write). None otherwise."""
         if len(self.hooks.record_validate) or len(self._failed["update"]) or self.db.dialect is not POSTGRES:
             return None
-        if "_stored_checks" not in c.__dict__:  # the Collection object is rebuilt on schema changes
-            found = {f.name: f.stored_check() for f in c.fields}
-            c.__dict__["_stored_checks"] = None if any(v is None for v in found.values()) else found
-        checks: dict[str, StoredCheck] | None = c.__dict__["_stored_checks"]
+        checks = self.reads.codec(c).stored_checks
         if checks is None:
             return None
         for a in assignments(c, body):
@@ -293,10 +290,7 @@ class RecordService:
         if errors:
             raise _NotInOne()
         assigned = dict(values)
-        now = times.now()
-        for f in c.fields:
-            if f.type == "autodate" and f.options.get("onUpdate"):
-                values[f.name] = now
+        _stamp_update(c, values)
         names = tuple(n for n in codec.sql.columns if n in values)
         params: list[Any] = [*codec.params(values, names), rid]
 
@@ -399,11 +393,7 @@ class RecordService:
             guard = await self._validate(
                 e.tx, c, new, errors, now_changed, old, UPDATE_FAILED, refused, recheck, uploads
             )
-            now = times.now()
-            for f in c.fields:
-                if f.type == "autodate" and f.options.get("onUpdate"):
-                    new[f.name] = now
-                    now_changed.add(f.name)
+            now_changed |= _stamp_update(c, new)
             await self._write_update(e.tx, c, rid, new, now_changed, rule, info, guard)
             blank_passwords(c, new)
 
@@ -634,6 +624,15 @@ class RecordService:
             tx.after_commit(success)
         if len(failed):
             tx.after_rollback(failure)
+
+
+def _stamp_update(c: Collection, values: dict[str, Any]) -> set[str]:
+    """Set the autodate fields updated on every write to now; their names."""
+    now = times.now()
+    stamped = {f.name for f in c.fields if f.type == "autodate" and f.options.get("onUpdate")}
+    for name in stamped:
+        values[name] = now
+    return stamped
 
 
 def _assign(c: Collection, body: dict[str, Any], values: dict[str, Any], auth: AuthState) -> set[str]:
