@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+from tests.unit.test_pg_pool import db  # noqa: F401 - the fixture (one pooled connection)
 
 from hearth.db.postgres import PostgresDatabase
 
 
-@pytest.fixture
-async def db(pg_database: str | None) -> PostgresDatabase:
-    if pg_database is None:
-        pytest.skip("PostgreSQL not reachable (set HEARTH_REQUIRE_PG=1 to make this an error)")
-    return await PostgresDatabase.connect(pg_database, min_size=1, max_size=1)
-
-
-async def test_autovacuum_off_is_warned_about_and_on_is_not(db: PostgresDatabase) -> None:
+async def test_autovacuum_off_is_warned_about_and_on_is_not(db: PostgresDatabase) -> None:  # noqa: F811 - the fixture
     try:
         row = await db.fetch_one(
             "SELECT current_setting('autovacuum') = 'on' AND current_setting('track_counts') = 'on'"

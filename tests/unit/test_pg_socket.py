@@ -55,33 +55,33 @@ async def _server_addr(db: PostgresDatabase) -> object:
     return row[0]
 
 
-async def test_the_pool_uses_the_socket_of_a_local_server_unless_told_not_to(
-    pg_database: str | None, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def local_pg(pg_database: str | None) -> str:
+    """The test database's DSN, named by a loopback address whose server has a local socket."""
     if pg_database is None:
         pytest.skip("PostgreSQL not reachable (set HEARTH_REQUIRE_PG=1 to make this an error)")
     if pg_socket.socket_dsn(pg_database) is None:
         pytest.skip("the test database is not named by a loopback address with a local socket")
-    db = await PostgresDatabase.connect(pg_database, min_size=1, max_size=1)
+    return pg_database
+
+
+async def test_the_pool_uses_the_socket_of_a_local_server_unless_told_not_to(
+    local_pg: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = await PostgresDatabase.connect(local_pg, min_size=1, max_size=1)
     try:
         assert await _server_addr(db) is None  # a Unix socket has no server address
     finally:
         await db.close()
     monkeypatch.setenv(pg_socket.ENV, "0")
-    db = await PostgresDatabase.connect(pg_database, min_size=1, max_size=1)
+    db = await PostgresDatabase.connect(local_pg, min_size=1, max_size=1)
     try:
         assert str(await _server_addr(db)) in ("127.0.0.1", "::1")
     finally:
         await db.close()
 
 
-async def test_a_socket_reaching_another_server_is_not_used(
-    pg_database: str | None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    if pg_database is None:
-        pytest.skip("PostgreSQL not reachable (set HEARTH_REQUIRE_PG=1 to make this an error)")
-    if pg_socket.socket_dsn(pg_database) is None:
-        pytest.skip("the test database is not named by a loopback address with a local socket")
+async def test_a_socket_reaching_another_server_is_not_used(local_pg: str, monkeypatch: pytest.MonkeyPatch) -> None:
     real = pg_socket._identity
 
     async def other_server_over_socket(dsn: str) -> tuple[str, ...]:
@@ -89,4 +89,4 @@ async def test_a_socket_reaching_another_server_is_not_used(
         return (*found, "another") if "host=" in dsn else found
 
     monkeypatch.setattr(pg_socket, "_identity", other_server_over_socket)
-    assert await pg_socket.nearest(pg_database) == pg_database
+    assert await pg_socket.nearest(local_pg) == local_pg
