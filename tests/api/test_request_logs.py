@@ -18,6 +18,7 @@ import pytest
 
 from hearth._util import times
 from hearth._util.jsonlog import JsonFormatter
+from hearth.errors import DatabaseUnavailable
 from hearth.logs import service as logs_service
 from tests.conftest import OPEN, Api, unique
 
@@ -339,3 +340,64 @@ async def test_entries_arriving_during_a_write_wait_for_the_next_batch(api: Api,
     monkeypatch.setattr(store, "write", real_write)
     found = await entries(api, f'data.mark = "{mark}"')
     assert sorted(e["message"] for e in found["items"]) == ["before"] * 5 + ["during"] * 3
+
+
+async def test_a_write_whose_answer_was_lost_is_not_written_twice_nor_counted_dropped(
+    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    """The database took a batch but its answer never came (the connection dropped after the
+    commit): the batch is kept and tried again, and its rows are then refused as duplicates.
+    They were written: counted as stored, once each, with no warning."""
+    h = api.app.state.hearth
+    await flushed(api)
+    store, real_write = h.logs.store, h.logs.store.write
+    mark = unique("lost")
+
+    async def commit_then_lose_the_answer(rows: Any) -> None:
+        await real_write(rows)
+        raise DatabaseUnavailable("the connection dropped after the commit")
+
+    for _ in range(3):
+        h.logger.info("lost answer", extra={"mark": mark})
+    dropped = h.logs.dropped
+    monkeypatch.setattr(store, "write", commit_then_lose_the_answer)
+    with pytest.raises(DatabaseUnavailable):
+        await h.logs.flush()
+    monkeypatch.setattr(store, "write", real_write)
+    with caplog.at_level(logging.WARNING, logger="hearth.logs"):
+        await flushed(api)
+    assert h.logs.dropped == dropped
+    assert not [r for r in caplog.records if "refused" in r.getMessage()]
+    found = await entries(api, f'data.mark = "{mark}"')
+    assert [e["message"] for e in found["items"]] == ["lost answer"] * 3
+
+
+async def test_a_stop_waits_for_the_write_in_flight(api: Api, monkeypatch: pytest.MonkeyPatch, caplog: Any) -> None:
+    """A stop while the flusher awaits a write's answer lets that write end: cancelled there, the
+    batch would be kept and written again, then refused as duplicates and counted dropped."""
+    from tests.conftest import start_api
+
+    mark = unique("stopping")
+    answered = asyncio.Event()
+    with caplog.at_level(logging.WARNING, logger="hearth.logs"):
+        async for other in start_api(api.app.state.hearth.config, api.dialect):
+            api.token = other.token  # its start upserted the superuser again: older tokens are void
+            logs = other.app.state.hearth.logs
+            await logs.flush()
+
+            async def slow_answer(rows: Any, real_write: Any = logs.store.write) -> None:
+                await real_write(rows)
+                answered.set()
+                await asyncio.sleep(0.3)  # committed, the answer still on its way
+
+            monkeypatch.setattr(logs.store, "write", slow_answer)
+            for _ in range(4):
+                logs.logger.info("in flight", extra={"mark": mark})
+            dropped = logs.dropped
+            logs._wake.set()  # the flusher's round, not an explicit flush
+            await asyncio.wait_for(answered.wait(), 5)
+        # The stop ran with the write in flight.
+    assert logs.dropped == dropped
+    assert not [r for r in caplog.records if "refused" in r.getMessage()]
+    found = await entries(api, f'data.mark = "{mark}"')
+    assert [e["message"] for e in found["items"]] == ["in flight"] * 4

@@ -28,6 +28,7 @@ import orjson
 from hearth._util import ids, times
 from hearth._util.jsonlog import record_extras
 from hearth._util.outage import Throttle
+from hearth.db.base import UniqueViolation
 from hearth.errors import ApiError, DatabaseUnavailable
 from hearth.hooks.events import RequestDone
 from hearth.logs.store import LogStore, Row
@@ -212,6 +213,9 @@ class RequestLogs:
             pending = len(self._buffer)
             while self._retry or (pending and self._buffer):
                 rows, self._retry = self._retry, []
+                # Rows whose last write's outcome is unknown (its answer was lost): a duplicate id
+                # then means that write landed, not a refusal.
+                unsure = {row[0] for row in rows}
                 holes: list[int] = []  # request rows, whose ids are drawn at once below
                 while pending and self._buffer and len(rows) < BATCH * 5:
                     pending -= 1
@@ -233,7 +237,7 @@ class RequestLogs:
                     self._keep(rows)
                     raise
                 except Exception:  # a row the database refuses: the others are written one by one
-                    stored += await self._one_by_one(rows)
+                    stored += await self._one_by_one(rows, unsure)
                     continue
                 stored += len(rows)
             return stored
@@ -244,7 +248,7 @@ class RequestLogs:
         self._retry = rows[: max(0, MAX_BUFFER - len(self._buffer))]
         self.dropped += len(rows) - len(self._retry)
 
-    async def _one_by_one(self, rows: list[Row]) -> int:
+    async def _one_by_one(self, rows: list[Row], unsure: set[str]) -> int:
         stored = 0
         for at, row in enumerate(rows):
             try:
@@ -253,6 +257,9 @@ class RequestLogs:
                 self._keep(rows[at:])
                 raise
             except Exception as exc:
+                if isinstance(exc, UniqueViolation) and row[0] in unsure:
+                    stored += 1  # the attempt whose answer was lost wrote it
+                    continue
                 self.dropped += 1
                 if self._warn.admit("refused") is not None:
                     log.warning("request logs: an entry the database refused was dropped (%s): %s", exc, row[2][:200])
@@ -330,11 +337,14 @@ class RequestLogs:
         self.logger.removeFilter(self._at_min_level)
         logging.getLogger("hearth").removeHandler(self._own)
         if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+            # Not in the middle of a write: cancelled while awaiting its commit, the batch would
+            # be kept and written again below although it may have landed.
+            async with self._flushing:
+                self._task.cancel()
+                try:
+                    await self._task
+                except asyncio.CancelledError:
+                    pass
             self._task = None
         try:
             if not self.store.waiting:
