@@ -455,6 +455,15 @@ class Subscriber:
         self._client.close()
 
 
+def _what_nginx_saw(cluster: Cluster) -> str:
+    """For a failure's message: nginx's answers for /api/realtime and its errors, with the
+    restarts' timings (a 502 once came from a subscription during a restart; these tell which
+    instance answered what)."""
+    access = [line for line in cluster.log("access.log").splitlines() if "/api/realtime" in line]
+    errors = [line for line in cluster.log("error.log").splitlines() if "[error]" in line or "[warn]" in line]
+    return "\n".join(["access:", *access[-20:], "errors:", *errors[-20:], "restarts:", *cluster.restarts])
+
+
 def test_realtime_through_nginx_across_restarts(cluster: Cluster) -> None:
     name = f"live_{secrets.token_hex(3)}"
     _collection(cluster.url, name)
@@ -483,10 +492,11 @@ def test_realtime_through_nginx_across_restarts(cluster: Cluster) -> None:
                 time.sleep(0.05)
             if len(sub.connects) >= 2:
                 break
-        assert len(sub.connects) == 2 and sub.connects[-1][1] != first, (sub.connects, sub.errors)
-        assert len(sub.ends) == 1, sub.ends
+        seen = _what_nginx_saw(cluster)
+        assert len(sub.connects) == 2 and sub.connects[-1][1] != first, (sub.connects, sub.errors, seen)
+        assert len(sub.ends) == 1, (sub.ends, seen)
         gap = sub.connects[-1][0] - sub.ends[0]
-        assert not sub.errors, sub.errors
+        assert not sub.errors, (sub.errors, seen)
         r = httpx.post(f"{cluster.url}/api/collections/{name}/records", json={"title": "after"})
         assert r.status_code == 200, r.text
         sub.expect(r.json()["id"])

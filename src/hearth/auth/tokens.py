@@ -40,20 +40,27 @@ def issue(claims: dict[str, Any], signing_key: str, duration: int, session: str 
 
 def session_of(token: str) -> str:
     """The login session named in the token's header ("" when there is none)."""
-    header = token.split(".", 1)[0]
+    sid = _session_cache.get(token)
+    if sid is not None:
+        return sid
     try:
-        sid = _segment(header).get("sid", "")
+        found = _segment(token.split(".", 1)[0]).get("sid", "")
     except (ValueError, binascii.Error, AttributeError):
-        return ""
-    return sid if isinstance(sid, str) else ""
+        found = ""
+    sid = found if isinstance(found, str) else ""
+    if len(token) <= 4096:
+        _remember(_session_cache, token, sid)
+    return sid
 
 
 # A client sends the same token on every request. PyJWT's decoding costs ~100 µs (it checks
 # each base64 character in Python), which was half of an authenticated create; results are
-# cached per token (claims) and per (token, signing key) (a verified signature, until `exp`).
+# cached per token (claims, session) and per (token, signing key) (a verified signature, until
+# `exp`).
 _CACHE_LIMIT = 20_000
 _claims_cache: dict[str, dict[str, Any] | None] = {}
 _verified_cache: dict[tuple[str, str], int] = {}
+_session_cache: dict[str, str] = {}
 
 
 def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
