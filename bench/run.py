@@ -419,7 +419,9 @@ def ratio(servers: dict[str, ServerResult], key: str) -> str:
     if not pairs:
         return "—"
     mid = len(pairs) // 2
-    return f"{(pairs[mid] if len(pairs) % 2 else (pairs[mid - 1] + pairs[mid]) / 2):.2f}×"
+    median = f"{(pairs[mid] if len(pairs) % 2 else (pairs[mid - 1] + pairs[mid]) / 2):.2f}×"
+    # The rounds' spread: one sitting's median alone hides how far the machine moved it.
+    return median if len(pairs) == 1 else f"{median} ({pairs[0]:.2f}–{pairs[-1]:.2f})"
 
 
 def report(args: argparse.Namespace, servers: dict[str, ServerResult], pb_version: str) -> str:
@@ -436,7 +438,7 @@ def report(args: argparse.Namespace, servers: dict[str, ServerResult], pb_versio
         f"{datetime.datetime.now():%Y-%m-%d %H:%M} · {os.cpu_count()} CPU ({cpu}) · Hearth {metadata.version('hearth')} "
         f"({args.workers} workers, {dialect}) · {pb_version or 'no PocketBase'} · rules={args.rules} · "
         f"wrk -t{args.threads} -c{args.conns} -d{args.duration} --timeout 5s, median of {args.runs} run(s), "
-        "rounds alternating between the servers; Hearth/PB is the median of the rounds' ratios",
+        "rounds alternating between the servers; Hearth/PB is the median of the rounds' ratios (their range)",
         "",
         "| workload | Hearth req/s | PocketBase req/s | Hearth/PB | Hearth p50 / p99 (ms) | PB p50 / p99 (ms) | errors (non-2xx + socket, all runs) |",
         "|---|---:|---:|---:|---:|---:|---|",
