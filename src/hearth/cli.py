@@ -40,6 +40,7 @@ from hearth.config import (
     parse_jobs,
     parse_log_format,
     parse_metrics_token,
+    parse_pool_size,
     parse_seconds,
     parse_size,
     redact,
@@ -186,7 +187,7 @@ def _config(args: argparse.Namespace) -> Config:
     timeout = getattr(args, "shutdown_timeout", None) or _env(
         "HEARTH_SHUTDOWN_TIMEOUT", parse_seconds, DEFAULT_SHUTDOWN_TIMEOUT
     )
-    pool = _env("HEARTH_PG_POOL_SIZE", parse_count, 10)
+    pool = _env("HEARTH_PG_POOL_SIZE", parse_pool_size, 10)
     _check_redis_url()
     # Relative to the caller's working directory, once: workers and messages see the same path.
     data_dir = Path(raw_dir).expanduser().absolute()

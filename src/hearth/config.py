@@ -119,7 +119,7 @@ class Config:
             max_body_size=parse_size(
                 env("HEARTH_MAX_BODY_SIZE") or str(DEFAULT_MAX_BODY_SIZE), "HEARTH_MAX_BODY_SIZE"
             ),
-            pg_pool_size=parse_count(env("HEARTH_PG_POOL_SIZE") or "10", "HEARTH_PG_POOL_SIZE"),
+            pg_pool_size=parse_pool_size(env("HEARTH_PG_POOL_SIZE") or "10"),
             shutdown_timeout=parse_seconds(
                 env("HEARTH_SHUTDOWN_TIMEOUT") or str(DEFAULT_SHUTDOWN_TIMEOUT), "HEARTH_SHUTDOWN_TIMEOUT"
             ),
@@ -210,11 +210,23 @@ def parse_http_buffer_size(value: str, name: str = "--http-buffer-size") -> int:
     return size
 
 
-def parse_count(value: str, name: str, maximum: int = 1024) -> int:
-    count = _int(value, name, f"a whole number from 1 to {maximum}")
-    if count < 1 or count > maximum:
-        raise ConfigError(f"{name} {value!r} is out of range: give a whole number from 1 to {maximum}")
+def parse_count(value: str, name: str, maximum: int = 1024, minimum: int = 1, why: str = "") -> int:
+    count = _int(value, name, f"a whole number from {minimum} to {maximum}")
+    if count < minimum or count > maximum:
+        raise ConfigError(
+            f"{name} {value!r} is out of range: give a whole number from {minimum} to {maximum}{why}"
+        )
     return count
+
+
+# A process holds up to three pool connections at once: one listens for other processes' changes,
+# and a migration keeps its lock on a second while it works on a third. Fewer waited forever.
+MIN_PG_POOL_SIZE = 3
+
+
+def parse_pool_size(value: str, name: str = "HEARTH_PG_POOL_SIZE") -> int:
+    why = " (one connection listens for changes, and a migration holds its lock on one while it works on another)"
+    return parse_count(value, name, minimum=MIN_PG_POOL_SIZE, why=why)
 
 
 def parse_jobs(value: str, name: str = "--jobs") -> int:

@@ -131,6 +131,9 @@ def test_usage_mistakes(args: list[str], expected: str) -> None:
         ({"HEARTH_SHUTDOWN_TIMEOUT": "-3"}, "HEARTH_SHUTDOWN_TIMEOUT '-3' is out of range"),
         ({"HEARTH_DB": "mysql://x/y"}, "HEARTH_DB: mysql:// databases are not supported"),
         ({"HEARTH_PG_POOL_SIZE": "0"}, "HEARTH_PG_POOL_SIZE '0' is out of range"),
+        # Two used to wait forever at the start (a migration's lock held on one connection while
+        # it worked on another, beside the one that listens for changes), then blame the server.
+        ({"HEARTH_PG_POOL_SIZE": "2"}, "HEARTH_PG_POOL_SIZE '2' is out of range: give a whole number from 3"),
         ({"HEARTH_REDIS_URL": "localhost:6379"}, "HEARTH_REDIS_URL 'localhost:6379'"),
         ({"HEARTH_METRICS_TOKEN": "a b c d e f g h i"}, "HEARTH_METRICS_TOKEN must be at least 16 characters"),
     ],
