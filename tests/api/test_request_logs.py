@@ -401,3 +401,32 @@ async def test_a_stop_waits_for_the_write_in_flight(api: Api, monkeypatch: pytes
     assert not [r for r in caplog.records if "refused" in r.getMessage()]
     found = await entries(api, f'data.mark = "{mark}"')
     assert [e["message"] for e in found["items"]] == ["in flight"] * 4
+
+
+async def test_a_stop_cut_short_during_a_hanging_write_ends_the_flusher(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shutdown deadline cuts a stop that waits for a write that never answers: the
+    flusher ends with it rather than living on past the stop."""
+    from tests.conftest import start_api
+
+    hanging = asyncio.Event()
+    async for other in start_api(api.app.state.hearth.config, api.dialect):
+        api.token = other.token  # its start upserted the superuser again: older tokens are void
+        logs = other.app.state.hearth.logs
+        await logs.flush()
+        flusher = logs._task
+
+        async def never_answers(rows: Any) -> None:
+            hanging.set()
+            await asyncio.Event().wait()
+
+        monkeypatch.setattr(logs.store, "write", never_answers)
+        logs.logger.info("hangs")
+        logs._wake.set()
+        await asyncio.wait_for(hanging.wait(), 5)
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(logs.stop(), 0.3)
+        await asyncio.sleep(0)
+        assert flusher is not None and flusher.done()
+        monkeypatch.undo()

@@ -336,16 +336,19 @@ class RequestLogs:
         self.logger.removeHandler(self._capture)
         self.logger.removeFilter(self._at_min_level)
         logging.getLogger("hearth").removeHandler(self._own)
-        if self._task is not None:
-            # Not in the middle of a write: cancelled while awaiting its commit, the batch would
-            # be kept and written again below although it may have landed.
-            async with self._flushing:
-                self._task.cancel()
-                try:
-                    await self._task
-                except asyncio.CancelledError:
-                    pass
-            self._task = None
+        task, self._task = self._task, None
+        if task is not None:
+            try:
+                # Not in the middle of a write: cancelled while awaiting its commit, the batch
+                # would be kept and written again below although it may have landed.
+                async with self._flushing:
+                    task.cancel()
+                    try:
+                        await task
+                    except asyncio.CancelledError:
+                        pass
+            finally:
+                task.cancel()  # this stop was cut short while a write went on: it ends too
         try:
             if not self.store.waiting:
                 await self.flush()
