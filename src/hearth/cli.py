@@ -354,8 +354,8 @@ def serve(args: argparse.Namespace) -> int:
         h = Hearth(config)
         try:
             await h.start()
-            warnings = getattr(h.db, "configuration_warnings", None)
-            for line in await warnings() if warnings is not None else []:
+            assert h.db is not None  # opened by start()
+            for line in await h.db.configuration_warnings():
                 print(f"Warning: {line}", file=sys.stderr, flush=True)
             applied = await h.migrations.up()  # migration files not applied yet (docs/migrations.md)
             if applied:

@@ -120,6 +120,11 @@ class Database(Executor, Protocol):
         """This process's connections: (open, in use now, most it may open); for metrics."""
         ...
 
+    async def configuration_warnings(self) -> list[str]:
+        """What in the database server's configuration works against Hearth, one line each
+        (`hearth serve` prints them at start)."""
+        ...
+
     def exclusive(self, key: int) -> AbstractAsyncContextManager[None]:
         """Held by one process of every instance at a time (hearth.sql.locks names the keys),
         for work longer than one transaction; waits for it without blocking the event loop."""

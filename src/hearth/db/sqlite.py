@@ -247,6 +247,9 @@ class SQLiteDatabase:
         writer, in use while this process holds the write lock."""
         return 2, 1 if self._lock.locked() else 0, 2
 
+    async def configuration_warnings(self) -> list[str]:
+        return []  # Hearth opens the file with the settings it needs (WAL, busy timeout)
+
     def bump_generation(self) -> None:
         fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
         try:

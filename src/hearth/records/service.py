@@ -45,11 +45,11 @@ UPDATE_FAILED = "Failed to update record."
 DELETE_FAILED = (
     "Failed to delete record. Make sure that the record is not part of a required relation reference."
 )
+UNSUPPORTED_TYPE = "Unsupported collection type."
 
 
 class _NotInOne(Exception):
     """An update tried as one statement wrote nothing (a check failed, or no row matched)."""
-UNSUPPORTED_TYPE = "Unsupported collection type."
 
 
 class RecordService:

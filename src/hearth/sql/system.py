@@ -55,11 +55,11 @@ def _state_trigger() -> list[str]:
 # resolves in memory (hearth.records.auth_cache) and drops what the NOTIFY names.
 AUTH_CHANNEL = "hearth_auth"
 
-# PostgreSQL settings whose value `hearth serve` warns about (hearth.db.postgres
-# PostgresDatabase.configuration_warnings).
 # What tells two connections reach the same PostgreSQL server (hearth.db.pg_socket): no two
 # servers start in the same microsecond.
 PG_SERVER_IDENTITY = "SELECT pg_postmaster_start_time(), current_database(), current_user"
+# PostgreSQL settings whose value `hearth serve` warns about (hearth.db.postgres
+# PostgresDatabase.configuration_warnings).
 PG_MAINTENANCE_SETTINGS = "SELECT name, setting FROM pg_settings WHERE name IN ('autovacuum', 'track_counts')"
 AUTH_ROWS_CHANGED = "_hearth_auth_rows_changed"
 AUTH_TRUNCATED = "_hearth_auth_truncated"
